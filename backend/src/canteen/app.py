@@ -1,0 +1,101 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy import text
+
+from canteen.auth.endpoints import router as auth_router
+from canteen.core.clock import Clock
+from canteen.core.container import Container, build_container
+from canteen.core.errors import error_response, install_error_handlers
+from canteen.core.logging import configure_logging
+from canteen.core.middleware import RequestContextMiddleware
+from canteen.core.responses import ORJSONResponse
+from canteen.dev.endpoints import router as dev_router
+from canteen.settings import Settings, check_production, get_settings
+from canteen.users.endpoints import router as users_router
+
+API_PREFIX = "/api/v1"
+
+
+def _operation_id(route: APIRoute) -> str:
+    # Stable ids so generated clients (the portal's types) keep their names.
+    tag = route.tags[0] if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    container: Container | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    check_production(settings)
+    configure_logging()
+    container = container or build_container(settings, clock=clock)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await container.close()
+
+    app = FastAPI(
+        title="Canteen API",
+        version="1.0.0",
+        description="Campus food ordering: menu, orders, payments, live tracking.",
+        default_response_class=ORJSONResponse,
+        generate_unique_id_function=_operation_id,
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.container = container
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(auth_router)
+    api.include_router(users_router)
+    if not settings.is_production:
+        api.include_router(dev_router)
+    app.include_router(api)
+
+    @app.get("/healthz", tags=["health"], include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], include_in_schema=False)
+    async def readyz() -> ORJSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            async with container.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception:
+            checks["database"] = "unreachable"
+        if container.redis is not None:
+            try:
+                await container.redis.ping()
+                checks["redis"] = "ok"
+            except Exception:
+                checks["redis"] = "unreachable"
+        else:
+            checks["redis"] = "embedded"
+        if "unreachable" in checks.values():
+            failing = [name for name, state in checks.items() if state == "unreachable"]
+            return error_response(
+                503,
+                "SERVICE_UNAVAILABLE",
+                "Not ready: " + ", ".join(failing) + " unreachable",
+                [{"check": k, "status": v} for k, v in checks.items()],
+            )
+        return ORJSONResponse({"data": {"status": "ready", "checks": checks}})
+
+    return app

@@ -1,0 +1,105 @@
+"""Background jobs: one registry of async task functions, two runners.
+
+On the embedded default jobs run in this process (asyncio tasks with retries); with
+Redis they go to Celery (`canteen.worker`), which runs the very same functions.
+Jobs must be idempotent: both runners retry on failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from canteen.core.container import Container
+
+log = logging.getLogger("canteen.jobs")
+
+JobFunc = Callable[..., Awaitable[None]]
+
+
+class RetryableJobError(Exception):
+    """Raised by a job for a transient failure that is worth retrying."""
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    func: JobFunc
+    max_retries: int
+
+
+REGISTRY: dict[str, JobSpec] = {}
+
+
+def job(name: str, *, max_retries: int = 5) -> Callable[[JobFunc], JobFunc]:
+    """Register `async def fn(container, **kwargs)` under a stable task name."""
+
+    def register(func: JobFunc) -> JobFunc:
+        REGISTRY[name] = JobSpec(name, func, max_retries)
+        return func
+
+    return register
+
+
+def load_jobs() -> None:
+    """Import every module that registers jobs (the worker and the app both need them)."""
+    import canteen.sms.tasks  # noqa: F401
+
+
+class JobRunner(Protocol):
+    async def enqueue(self, name: str, **kwargs: Any) -> None: ...
+    async def drain(self) -> None: ...
+
+
+def backoff_seconds(attempt: int) -> float:
+    return float(min(60, 2**attempt))
+
+
+class InProcessRunner:
+    def __init__(self, container: Container, *, base_delay: float = 1.0) -> None:
+        self.container = container
+        self.base_delay = base_delay
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def enqueue(self, name: str, **kwargs: Any) -> None:
+        spec = REGISTRY[name]
+        task = asyncio.create_task(self._run(spec, kwargs), name=f"job:{name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, spec: JobSpec, kwargs: dict[str, Any]) -> None:
+        for attempt in range(spec.max_retries + 1):
+            try:
+                await spec.func(self.container, **kwargs)
+                return
+            except RetryableJobError as exc:
+                if attempt == spec.max_retries:
+                    log.error("job %s gave up after %d tries: %s", spec.name, attempt + 1, exc)
+                    return
+                await asyncio.sleep(self.base_delay * backoff_seconds(attempt))
+            except Exception:
+                log.exception("job %s failed permanently", spec.name)
+                return
+
+    async def drain(self) -> None:
+        """Wait for every job enqueued so far (tests and graceful shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+class CeleryRunner:
+    def __init__(self, broker_url: str) -> None:
+        from canteen.worker import make_celery
+
+        self.celery = make_celery(broker_url)
+
+    async def enqueue(self, name: str, **kwargs: Any) -> None:
+        # send_task is blocking network I/O: keep it off the event loop.
+        await asyncio.to_thread(self.celery.send_task, name, kwargs=kwargs)
+
+    async def drain(self) -> None:
+        return None

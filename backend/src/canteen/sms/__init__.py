@@ -1,0 +1,1 @@
+"""SMS provider adapters used to deliver OTP codes."""

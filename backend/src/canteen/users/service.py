@@ -1,0 +1,119 @@
+"""Profiles, push device tokens and staff accounts."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from canteen.core.errors import Conflict, NotFound
+from canteen.core.pagination import PageParams
+from canteen.core.phones import normalise_phone
+from canteen.core.security import hash_password_async
+from canteen.users.models import STAFF_ROLES, DeviceToken, Role, User
+from canteen.users.schemas import DeviceTokenIn, StaffCreate, StaffUpdate, UserUpdate
+
+
+async def update_profile(session: AsyncSession, user: User, changes: UserUpdate) -> User:
+    for field, value in changes.model_dump(exclude_unset=True).items():
+        setattr(user, field, value)
+    await session.flush()
+    return user
+
+
+async def upsert_device_token(
+    session: AsyncSession, user: User, body: DeviceTokenIn
+) -> DeviceToken:
+    """A token belongs to one device; if another account registered it, it moves here."""
+    row = await session.scalar(
+        select(DeviceToken).where(DeviceToken.token == body.token).with_for_update()
+    )
+    if row is None:
+        row = DeviceToken(user_id=user.id, token=body.token, platform=body.platform)
+        session.add(row)
+    else:
+        row.user_id = user.id
+        row.platform = body.platform
+    await session.flush()
+    return row
+
+
+async def delete_device_token(session: AsyncSession, user: User, token: str) -> bool:
+    result = await session.execute(
+        delete(DeviceToken).where(DeviceToken.user_id == user.id, DeviceToken.token == token)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def list_staff(session: AsyncSession, page: PageParams) -> tuple[list[User], int]:
+    where = User.role.in_([r.value for r in STAFF_ROLES])
+    total = await session.scalar(select(func.count()).select_from(User).where(where)) or 0
+    rows = await session.scalars(
+        select(User)
+        .where(where)
+        .order_by(User.created_at, User.id)
+        .offset(page.offset)
+        .limit(page.per_page)
+    )
+    return list(rows), total
+
+
+async def create_staff(session: AsyncSession, body: StaffCreate, region: str) -> User:
+    phone = normalise_phone(body.phone, region)
+    existing = await session.scalar(select(User).where(User.phone == phone))
+    if existing is not None:
+        raise Conflict(
+            "An account with this phone number already exists",
+            code="PHONE_TAKEN",
+            details=[{"field": "phone", "issue": "taken", "user_id": str(existing.id)}],
+        )
+    user = User(
+        phone=phone,
+        name=body.name,
+        role=body.role,
+        password_hash=await hash_password_async(body.password),
+        is_active=True,
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def update_staff(
+    session: AsyncSession, acting: User, staff_id: uuid.UUID, body: StaffUpdate
+) -> User:
+    user = await session.get(User, staff_id, with_for_update=True)
+    if user is None or user.role == Role.customer:
+        raise NotFound("No staff member with this id")
+    changes = body.model_dump(exclude_unset=True)
+    if user.id == acting.id and (
+        changes.get("is_active") is False or changes.get("role", Role.admin) != Role.admin
+    ):
+        raise Conflict(
+            "You cannot deactivate or demote your own account",
+            code="CANNOT_CHANGE_OWN_ACCOUNT",
+        )
+    if "password" in changes:
+        password = changes.pop("password")
+        if password is not None:
+            user.password_hash = await hash_password_async(password)
+    for field, value in changes.items():
+        if value is not None:
+            setattr(user, field, value)
+    await session.flush()
+    return user
+
+
+async def create_admin(session: AsyncSession, phone: str, password: str, name: str) -> User:
+    """CLI bootstrap: create the first admin, or reset an existing account to admin."""
+    user = await session.scalar(select(User).where(User.phone == phone))
+    if user is None:
+        user = User(phone=phone)
+        session.add(user)
+    user.name = name
+    user.role = Role.admin
+    user.is_active = True
+    user.password_hash = await hash_password_async(password)
+    await session.flush()
+    return user
