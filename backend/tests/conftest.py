@@ -75,8 +75,8 @@ def base_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-def make_settings(env: dict[str, str], **overrides: Any) -> Settings:
-    values = {k.removeprefix("CANTEEN_").lower(): v for k, v in env.items()}
+def make_settings(base: dict[str, str], **overrides: Any) -> Settings:
+    values = {k.removeprefix("CANTEEN_").lower(): v for k, v in base.items()}
     values.update(overrides)
     return Settings(**values)
 

@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
         password = args.password or getpass.getpass("Password: ")
         if len(password) < 8:
             sys.exit("the password must have at least 8 characters")
+        _migrate(settings)
         asyncio.run(_create_admin(settings, args.phone, password, args.name))
 
 
@@ -85,7 +86,6 @@ async def _create_admin(settings: Settings, phone: str, password: str, name: str
         normalised = normalise_phone(phone, settings.phone_region)
     except AppError:
         sys.exit(f"not a valid phone number: {phone}")
-    _migrate(settings)
     engine = make_engine(settings.resolved_database_url, pool=False)
     try:
         async with make_sessionmaker(engine)() as session, session.begin():

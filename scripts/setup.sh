@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs everything the project needs into the repository: .tools (uv), .venv (Python
+# packages from uv.lock). Safe to run again; it only does what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+UV_VERSION=0.13.8
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+
+if [ ! -x .tools/bin/uv ] || ! .tools/bin/uv --version | grep -q "$UV_VERSION"; then
+  echo "==> installing uv $UV_VERSION into .tools"
+  "$PYTHON" -m venv .tools
+  .tools/bin/pip install --quiet "uv==$UV_VERSION"
+fi
+
+echo "==> installing Python packages into .venv (uv.lock)"
+# Never download an interpreter: use the machine's Python 3.11.
+UV_PYTHON_DOWNLOADS=never .tools/bin/uv sync --frozen --python "$PYTHON" --quiet
