@@ -163,6 +163,7 @@ async def container(
     settings: Settings, clean: None, clock: ManualClock, celery_worker: Any
 ) -> AsyncIterator[Container]:
     c = build_container(settings, clock=clock)
+    await c.start()
     yield c
     await c.close()
 

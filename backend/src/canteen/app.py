@@ -17,6 +17,15 @@ from canteen.core.logging import configure_logging
 from canteen.core.middleware import RequestContextMiddleware
 from canteen.core.responses import ORJSONResponse
 from canteen.dev.endpoints import router as dev_router
+from canteen.menu.admin_endpoints import router as menu_admin_router
+from canteen.menu.endpoints import config_router
+from canteen.menu.endpoints import router as menu_router
+from canteen.menu.fastpath import MenuFastPath
+from canteen.menu.media import mount_local_media
+from canteen.orders.endpoints import admin_router as kitchen_orders_router
+from canteen.orders.endpoints import delivery_router
+from canteen.orders.endpoints import router as orders_router
+from canteen.realtime.endpoints import router as realtime_router
 from canteen.settings import Settings, check_production, get_settings
 from canteen.users.endpoints import router as users_router
 
@@ -42,6 +51,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await container.start()
         yield
         await container.close()
 
@@ -59,13 +69,26 @@ def create_app(
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
+    if settings.menu_fast_path:
+        # Outermost: cached menu reads skip the per-request log line (canteen.menu.fastpath).
+        app.add_middleware(MenuFastPath, cache=lambda: container.menu_cache, prefix=API_PREFIX)
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth_router)
     api.include_router(users_router)
+    api.include_router(menu_router)
+    api.include_router(config_router)
+    api.include_router(menu_admin_router)
+    # Before the kitchen orders router: /admin/orders/stream must not match /{order_id}.
+    api.include_router(realtime_router)
+    api.include_router(orders_router)
+    api.include_router(kitchen_orders_router)
+    api.include_router(delivery_router)
     if not settings.is_production:
         api.include_router(dev_router)
     app.include_router(api)
+    if settings.storage == "local":
+        mount_local_media(app, settings)
 
     @app.get("/healthz", tags=["health"], include_in_schema=False)
     async def healthz() -> dict[str, str]:

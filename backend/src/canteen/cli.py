@@ -123,6 +123,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         workers=workers,
         access_log=False,  # our middleware logs requests with ids and redacted tokens
         log_config=None,
+        ws="websockets-sansio",
         ws_per_message_deflate=False,  # deflate costs ~64 KiB per socket
         proxy_headers=settings.trust_forwarded_for,
     )

@@ -3,6 +3,22 @@
 from canteen.core.db import Base
 from canteen.dev.models import DevOutboxMessage
 from canteen.events.models import Event
+from canteen.menu.models import CanteenConfig, Category, MenuItem, TimeSlot, menu_item_slots
+from canteen.orders.models import Order, OrderDayCounter, OrderItem
 from canteen.users.models import DeviceToken, User
 
-__all__ = ["Base", "DevOutboxMessage", "DeviceToken", "Event", "User"]
+__all__ = [
+    "Base",
+    "CanteenConfig",
+    "Category",
+    "DevOutboxMessage",
+    "DeviceToken",
+    "Event",
+    "MenuItem",
+    "Order",
+    "OrderDayCounter",
+    "OrderItem",
+    "TimeSlot",
+    "User",
+    "menu_item_slots",
+]

@@ -90,6 +90,13 @@ class Settings(BaseSettings):
     s3_access_key_id: str | None = None
     s3_secret_access_key: str | None = None
 
+    # Menu cache: longest a process trusts its menu version without re-reading it (the
+    # database is re-read at once whenever a change is announced; this bounds the rest).
+    menu_cache_max_age: float = Field(default=1.0, gt=0, le=60)
+    # Answer cached menu reads ahead of the request-logging middleware (one summary log
+    # line a minute instead of one per hit); see canteen/menu/fastpath.py.
+    menu_fast_path: bool = True
+
     # Embedded default niceties
     auto_migrate: bool | None = None  # default: on for the embedded SQLite database
     seed_demo: bool | None = None

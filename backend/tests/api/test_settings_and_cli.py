@@ -10,11 +10,11 @@ import time
 
 import httpx
 import pytest
-from conftest import API, assert_error
 
 from canteen.app import create_app
 from canteen.core.container import build_container
 from canteen.settings import ConfigurationError, Settings, check_production
+from conftest import API, assert_error
 
 GOOD_PROD = {
     "env": "production",
@@ -35,7 +35,10 @@ def test_production_accepts_real_settings():
 @pytest.mark.parametrize(
     ("override", "named"),
     [
-        ({"secret_key": "dev-insecure-secret-key-change-me-0123456789abcdef"}, "CANTEEN_SECRET_KEY"),
+        (
+            {"secret_key": "dev-insecure-secret-key-change-me-0123456789abcdef"},
+            "CANTEEN_SECRET_KEY",
+        ),
         ({"secret_key": "short"}, "CANTEEN_SECRET_KEY"),
         ({"sms_provider": "console"}, "CANTEEN_SMS_PROVIDER"),
         ({"payment_gateway": "sandbox"}, "CANTEEN_PAYMENT_GATEWAY"),
@@ -57,7 +60,10 @@ def test_cli_refuses_to_start_production_with_dev_settings(tmp_path):
     env.pop("CANTEEN_SECRET_KEY", None)
     r = subprocess.run(
         [sys.executable, "-m", "canteen.cli", "serve", "--port", "1"],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert r.returncode != 0
     assert "CANTEEN_SECRET_KEY" in r.stderr and "CANTEEN_SMS_PROVIDER" in r.stderr
@@ -76,7 +82,10 @@ async def test_dev_outbox_is_404_in_production():
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "canteen.cli", *args],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -91,8 +100,16 @@ def test_cli_migrate_seed_and_create_admin(tmp_path):
     assert r.returncode != 0 and "8 characters" in r.stderr
     r = _cli(env, "create-admin", "--phone", "nope", "--password", "long-enough-1", "--name", "A")
     assert r.returncode != 0 and "not a valid phone number" in r.stderr
-    r = _cli(env, "create-admin", "--phone", "98765 11111", "--password", "long-enough-1",
-             "--name", "Asha")
+    r = _cli(
+        env,
+        "create-admin",
+        "--phone",
+        "98765 11111",
+        "--password",
+        "long-enough-1",
+        "--name",
+        "Asha",
+    )
     assert r.returncode == 0, r.stderr
     assert "+919876511111" in r.stdout
     r = _cli(env, "seed-demo")
@@ -115,7 +132,9 @@ def test_serve_on_an_empty_embedded_database_migrates_seeds_and_logs_in(tmp_path
         env.pop(key, None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "canteen.cli", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -129,8 +148,10 @@ def test_serve_on_an_empty_embedded_database_migrates_seeds_and_logs_in(tmp_path
             assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
             assert time.monotonic() < deadline, "server did not become ready"
             time.sleep(0.2)
-        r = httpx.post(f"{base}{API}/auth/staff-login",
-                       json={"phone": "+919000000001", "password": "canteen-admin"})
+        r = httpx.post(
+            f"{base}{API}/auth/staff-login",
+            json={"phone": "+919000000001", "password": "canteen-admin"},
+        )
         assert r.status_code == 200 and r.json()["data"]["user"]["role"] == "admin"
         r = httpx.post(f"{base}{API}/auth/request-otp", json={"phone": "+919876543210"})
         assert r.status_code == 200
@@ -142,8 +163,7 @@ def test_serve_on_an_empty_embedded_database_migrates_seeds_and_logs_in(tmp_path
                 break
             time.sleep(0.1)
         assert code and code.isdigit()
-        r = httpx.post(f"{base}{API}/auth/verify-otp",
-                       json={"phone": "+919876543210", "otp": code})
+        r = httpx.post(f"{base}{API}/auth/verify-otp", json={"phone": "+919876543210", "otp": code})
         assert r.status_code == 200
     finally:
         proc.terminate()

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import API, assert_error, bearer, count_rows, login_customer, login_staff
-
 from canteen.users.models import DeviceToken, User
+from conftest import API, assert_error, bearer, count_rows, login_customer, login_staff
 
 FCM_TOKEN = "fcm-token-" + "a" * 140
 
@@ -50,12 +49,14 @@ async def test_device_token_upsert_moves_and_deletes(client, container):
         row = (await s.execute(DeviceToken.__table__.select())).one()
     assert str(row.user_id) == b["user"]["id"] and row.platform == "ios"
     # A's delete does not remove B's device.
-    r = await client.request("DELETE", f"{API}/users/device-token", json={"token": FCM_TOKEN},
-                             headers=bearer(a))
+    r = await client.request(
+        "DELETE", f"{API}/users/device-token", json={"token": FCM_TOKEN}, headers=bearer(a)
+    )
     assert r.status_code == 204
     assert await count_rows(container, DeviceToken) == 1
-    r = await client.request("DELETE", f"{API}/users/device-token", json={"token": FCM_TOKEN},
-                             headers=bearer(b))
+    r = await client.request(
+        "DELETE", f"{API}/users/device-token", json={"token": FCM_TOKEN}, headers=bearer(b)
+    )
     assert r.status_code == 204
     assert await count_rows(container, DeviceToken) == 0
 
@@ -63,7 +64,8 @@ async def test_device_token_upsert_moves_and_deletes(client, container):
 async def test_device_token_validation(client, container):
     s = await login_customer(client, container)
     r = await client.post(
-        f"{API}/users/device-token", json={"token": FCM_TOKEN, "platform": "windows"},
+        f"{API}/users/device-token",
+        json={"token": FCM_TOKEN, "platform": "windows"},
         headers=bearer(s),
     )
     err = assert_error(r, 400, "VALIDATION_ERROR")
@@ -77,7 +79,12 @@ async def test_admin_creates_lists_and_updates_staff(client, container):
     admin = await login_staff(client, container, "admin", "+919000000101")
     r = await client.post(
         f"{API}/admin/staff",
-        json={"phone": "90000 00202", "name": "Ravi", "role": "kitchen", "password": "kitchen-pass-1"},
+        json={
+            "phone": "90000 00202",
+            "name": "Ravi",
+            "role": "kitchen",
+            "password": "kitchen-pass-1",
+        },
         headers=bearer(admin),
     )
     assert r.status_code == 201, r.text
@@ -92,12 +99,15 @@ async def test_admin_creates_lists_and_updates_staff(client, container):
     assert body["meta"] == {"page": 1, "per_page": 1, "total": 2}
     assert len(body["data"]) == 1
     r = await client.patch(
-        f"{API}/admin/staff/{ravi['id']}", json={"role": "delivery", "name": "Ravi K"},
+        f"{API}/admin/staff/{ravi['id']}",
+        json={"role": "delivery", "name": "Ravi K"},
         headers=bearer(admin),
     )
     assert r.json()["data"]["role"] == "delivery" and r.json()["data"]["name"] == "Ravi K"
     r = await client.patch(
-        f"{API}/admin/staff/{ravi['id']}", json={"password": "new-password-2"}, headers=bearer(admin)
+        f"{API}/admin/staff/{ravi['id']}",
+        json={"password": "new-password-2"},
+        headers=bearer(admin),
     )
     assert r.status_code == 200
     r = await client.post(
@@ -110,14 +120,26 @@ async def test_staff_creation_errors_write_nothing(client, container):
     admin = await login_staff(client, container, "admin", "+919000000101")
     before = await count_rows(container, User)
     cases = [
-        ({"phone": "+919000000101", "name": "Dup", "role": "kitchen", "password": "password-1"},
-         409, "PHONE_TAKEN"),
-        ({"phone": "123", "name": "X", "role": "kitchen", "password": "password-1"},
-         400, "VALIDATION_ERROR"),
-        ({"phone": "+919000000303", "name": "X", "role": "customer", "password": "password-1"},
-         400, "VALIDATION_ERROR"),
-        ({"phone": "+919000000303", "name": "X", "role": "kitchen", "password": "short"},
-         400, "VALIDATION_ERROR"),
+        (
+            {"phone": "+919000000101", "name": "Dup", "role": "kitchen", "password": "password-1"},
+            409,
+            "PHONE_TAKEN",
+        ),
+        (
+            {"phone": "123", "name": "X", "role": "kitchen", "password": "password-1"},
+            400,
+            "VALIDATION_ERROR",
+        ),
+        (
+            {"phone": "+919000000303", "name": "X", "role": "customer", "password": "password-1"},
+            400,
+            "VALIDATION_ERROR",
+        ),
+        (
+            {"phone": "+919000000303", "name": "X", "role": "kitchen", "password": "short"},
+            400,
+            "VALIDATION_ERROR",
+        ),
     ]
     for body, status, code in cases:
         r = await client.post(f"{API}/admin/staff", json=body, headers=bearer(admin))
@@ -129,7 +151,8 @@ async def test_staff_update_errors(client, container):
     admin = await login_staff(client, container, "admin", "+919000000101")
     customer = await login_customer(client, container)
     r = await client.patch(
-        f"{API}/admin/staff/00000000-0000-0000-0000-000000000000", json={"name": "x"},
+        f"{API}/admin/staff/00000000-0000-0000-0000-000000000000",
+        json={"name": "x"},
         headers=bearer(admin),
     )
     assert_error(r, 404, "NOT_FOUND")

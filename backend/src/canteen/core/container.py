@@ -14,10 +14,16 @@ from canteen.core.jobs import CeleryRunner, InProcessRunner, JobRunner, load_job
 from canteen.core.kv import KeyValueStore, MemoryStore, RedisStore
 from canteen.core.ratelimit import RateLimiter
 from canteen.core.security import TokenCodec
+from canteen.events.dispatcher import Dispatcher
+from canteen.realtime.bus import EventBus, InProcessBus, RedisBus
+from canteen.realtime.hub import Hub
 from canteen.settings import Settings
 
 if TYPE_CHECKING:
+    from canteen.menu.cache import MenuCache
+    from canteen.notifications.push import PushProvider
     from canteen.sms.base import SmsProvider
+    from canteen.storage.base import Storage
 
 
 @dataclass
@@ -30,8 +36,14 @@ class Container:
     redis: Redis | None
     tokens: TokenCodec
     ratelimiter: RateLimiter
+    hub: Hub
+    bus: EventBus
     jobs: JobRunner = field(init=False)
+    dispatcher: Dispatcher = field(init=False)
     _sms: SmsProvider | None = None
+    _push: PushProvider | None = None
+    _storage: Storage | None = None
+    _menu_cache: MenuCache | None = None
 
     @property
     def sms(self) -> SmsProvider:
@@ -41,7 +53,60 @@ class Container:
             self._sms = build_sms_provider(self.settings, self)
         return self._sms
 
+    @property
+    def push(self) -> PushProvider:
+        if self._push is None:
+            from canteen.notifications.factory import build_push_provider
+
+            self._push = build_push_provider(self.settings, self)
+        return self._push
+
+    @property
+    def storage(self) -> Storage:
+        if self._storage is None:
+            from canteen.storage.factory import build_storage
+
+            s = self.settings
+            self._storage = build_storage(
+                s.storage,
+                data_dir=s.data_dir,
+                media_base_url=s.media_base_url,
+                s3_bucket=s.s3_bucket,
+                s3_region=s.s3_region,
+                s3_endpoint_url=s.s3_endpoint_url,
+                s3_public_base_url=s.s3_public_base_url,
+                s3_access_key_id=s.s3_access_key_id,
+                s3_secret_access_key=s.s3_secret_access_key,
+            )
+        return self._storage
+
+    @property
+    def menu_cache(self) -> MenuCache:
+        """This process's cache of the public menu; told of every menu change in any
+        process (canteen.menu.invalidation), so it is never served stale."""
+        if self._menu_cache is None:
+            from canteen.menu.cache import MenuCache
+
+            self._menu_cache = MenuCache(
+                self.engine,
+                self.sessionmaker,
+                self.clock,
+                self.settings.timezone,
+                redis=self.redis,
+                max_age=self.settings.menu_cache_max_age,
+            )
+        return self._menu_cache
+
+    async def start(self) -> None:
+        """Background work of an API process: the bus subscription and the dispatcher."""
+        await self.bus.start()
+        await self.dispatcher.start()
+
     async def close(self) -> None:
+        if self._menu_cache is not None:
+            await self._menu_cache.close()
+        await self.dispatcher.stop()
+        await self.bus.stop()
         await self.jobs.drain()
         await self.kv.close()
         await self.engine.dispose()
@@ -58,10 +123,24 @@ def build_container(
     if settings.redis_url:
         redis = Redis.from_url(settings.redis_url, socket_connect_timeout=5, socket_timeout=10)
         kv = RedisStore(redis)
+        from canteen.menu.invalidation import database_key, register_publisher
+
+        # Menu changes committed in this process are announced to every API process.
+        register_publisher(database_key(engine), redis)
     else:
         kv = MemoryStore()
+    hub = Hub()
+    bus: EventBus = InProcessBus(hub)
+    if settings.redis_url:
+        # The subscription idles for as long as nothing happens: no read timeout on it.
+        subscriber = Redis.from_url(
+            settings.redis_url, socket_connect_timeout=5, health_check_interval=30
+        )
+        bus = RedisBus(subscriber, hub)
     container = Container(
         settings=settings,
+        hub=hub,
+        bus=bus,
         clock=clock,
         engine=engine,
         sessionmaker=make_sessionmaker(engine),
@@ -77,4 +156,5 @@ def build_container(
         broker = settings.resolved_broker_url
         assert broker, "the Celery job runner needs CANTEEN_REDIS_URL"
         container.jobs = CeleryRunner(broker)
+    container.dispatcher = Dispatcher(container)
     return container

@@ -26,6 +26,8 @@ ContainerDep = Annotated[Container, Depends(get_container)]
 
 async def get_session(container: ContainerDep) -> AsyncIterator[AsyncSession]:
     async for session in session_scope(container.sessionmaker):
+        # Events recorded in this unit of work wake the outbox dispatcher after commit.
+        session.info["on_event"] = container.dispatcher.kick
         yield session
 
 

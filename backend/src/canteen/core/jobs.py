@@ -47,6 +47,7 @@ def job(name: str, *, max_retries: int = 5) -> Callable[[JobFunc], JobFunc]:
 
 def load_jobs() -> None:
     """Import every module that registers jobs (the worker and the app both need them)."""
+    import canteen.notifications.tasks
     import canteen.sms.tasks  # noqa: F401
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.security import hash_password_async
+from canteen.menu.demo import seed_menu
 from canteen.users.models import Role, User
 
 log = logging.getLogger("canteen.demo")
@@ -52,4 +53,5 @@ async def seed_demo(session: AsyncSession) -> None:
             )
         )
     await session.flush()
+    await seed_menu(session)
     log.info("demo data loaded")

@@ -5,10 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from canteen.core.db import utcnow
+from canteen.core.db import after_commit, utcnow
 from canteen.events.models import Event
+
+EVENT_LOG_LOCK = 7_200_001  # arbitrary, project-wide advisory lock id for the event log
 
 EVENT_TYPES = frozenset(
     {
@@ -35,6 +38,11 @@ async def record_event(
 ) -> Event:
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
+    if session.get_bind().dialect.name == "postgresql":
+        # Serialise event writers until commit, so `seq` order is commit order: a reader
+        # that has seen seq N has seen every event below N (SSE replay relies on this).
+        # SQLite needs nothing: its writers are serialised already.
+        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_LOG_LOCK})
     event = Event(
         id=uuid.uuid4(),
         type=type,
@@ -48,4 +56,12 @@ async def record_event(
     )
     session.add(event)
     await session.flush()  # assigns seq
+    kick = session.info.get("on_event")
+    if kick is not None and not session.info.get("kick_scheduled"):
+        session.info["kick_scheduled"] = True
+
+        async def wake_dispatcher() -> None:
+            kick()
+
+        after_commit(session, wake_dispatcher)
     return event

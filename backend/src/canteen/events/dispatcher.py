@@ -1,0 +1,108 @@
+"""Outbox dispatcher: delivers committed events to the bus and the notification jobs.
+
+Events are rows written in the same transaction as their change. After a commit the
+request kicks the dispatcher; a periodic sweep also picks up anything a crashed process
+left behind. Delivery is at least once (publish, then mark): consumers de-duplicate by
+event id. On PostgreSQL, `FOR UPDATE SKIP LOCKED` lets several processes share the work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from canteen.core.db import utcnow
+from canteen.events.models import Event
+
+if TYPE_CHECKING:
+    from canteen.core.container import Container
+
+log = logging.getLogger("canteen.dispatcher")
+
+BATCH = 200
+SWEEP_SECONDS = 1.0
+
+# Customer-facing statuses that are worth a push notification (design §9).
+PUSH_STATUSES = frozenset(
+    {"confirmed", "preparing", "ready", "out_for_delivery", "completed", "cancelled"}
+)
+
+
+class Dispatcher:
+    def __init__(self, container: Container) -> None:
+        self.c = container
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self._stopping = False
+
+    def kick(self) -> None:
+        self._wakeup.set()
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        # Let the loop finish its batch: cancelling inside a transaction could leave a
+        # connection holding a lock.
+        self._stopping = True
+        self._wakeup.set()
+        try:
+            await asyncio.wait_for(self._task, 10)
+        except (TimeoutError, asyncio.CancelledError, Exception):
+            log.warning("dispatcher did not stop in time")
+        self._task = None
+        try:
+            await self.dispatch_pending()  # hand over what was committed before shutdown
+        except Exception:
+            log.exception("could not dispatch the last events; the next process will")
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), SWEEP_SECONDS)
+            self._wakeup.clear()
+            if self._stopping:
+                return
+            try:
+                while await self.dispatch_pending() == BATCH:
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("dispatching events failed; will retry")
+                await asyncio.sleep(1)
+
+    async def dispatch_pending(self) -> int:
+        """Deliver one batch of undispatched events in log order; returns how many."""
+        async with self._lock, self.c.sessionmaker() as session, session.begin():
+            query = select(Event).where(Event.dispatched_at.is_(None)).order_by(Event.seq)
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            events = list(await session.scalars(query.limit(BATCH)))
+            for event in events:
+                await self.c.bus.publish(event.to_message())
+                await self._notify(event)
+                event.dispatched_at = utcnow()
+            return len(events)
+
+    async def _notify(self, event: Event) -> None:
+        if (
+            event.type == "order.status_changed"
+            and event.status in PUSH_STATUSES
+            and event.order_id
+        ):
+            await self.c.jobs.enqueue(
+                "push.order_status",
+                event_id=str(event.id),
+                order_id=str(event.order_id),
+                order_number=event.order_number or "",
+                status=event.status,
+            )

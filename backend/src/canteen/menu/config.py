@@ -1,0 +1,136 @@
+"""The canteen's settings row and the menu version every API process checks."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from canteen.core.errors import ValidationFailed
+from canteen.events.service import record_event
+from canteen.menu.invalidation import flag_session
+from canteen.menu.models import CanteenConfig
+from canteen.menu.schemas import ConfigUpdate, PublicConfig, PublicTimeSlot
+
+CONFIG_ID = 1
+DEFAULTS: dict[str, Any] = {
+    "delivery_enabled": True,
+    "cash_payment_enabled": True,
+    "upi_payment_enabled": True,
+    "restaurant_open": True,
+    "ordering_paused": False,
+    "delivery_fee": 2000,
+    "currency": "INR",
+    "menu_version": 1,
+}
+
+
+async def get_config(session: AsyncSession) -> CanteenConfig:
+    """The settings row; created with the defaults if it is missing (the migration writes
+    it, but a wiped table must not break the API)."""
+    config = await session.get(CanteenConfig, CONFIG_ID)
+    if config is not None:
+        return config
+    try:
+        async with session.begin_nested():
+            config = CanteenConfig(id=CONFIG_ID, **DEFAULTS)
+            session.add(config)
+    except IntegrityError:
+        # Another transaction created it first.
+        config = await session.get(CanteenConfig, CONFIG_ID, populate_existing=True)
+        assert config is not None
+    return config
+
+
+async def bump_menu_version(session: AsyncSession) -> int:
+    """Increment `menu_version` in the caller's transaction; returns the new value.
+
+    Readers in every process compare it before serving cached menu bytes, so the bump
+    must commit together with the change it announces (never before it).
+    """
+    stmt = (
+        update(CanteenConfig)
+        .where(CanteenConfig.id == CONFIG_ID)
+        .values(menu_version=CanteenConfig.menu_version + 1)
+        .returning(CanteenConfig.menu_version)
+    )
+    version = await session.scalar(stmt)
+    if version is None:
+        await get_config(session)
+        version = await session.scalar(stmt)
+    assert version is not None
+    flag_session(session)  # on commit: invalidate the menu caches (canteen.menu.invalidation)
+    return int(version)
+
+
+async def mark_menu_changed(session: AsyncSession) -> None:
+    """Call in the same transaction as any change to what the menu endpoints show
+    (e.g. an order taking `stock_remaining`): the menu ETags then move on commit."""
+    await bump_menu_version(session)
+
+
+async def update_config(
+    session: AsyncSession, body: ConfigUpdate, *, actor_id: uuid.UUID
+) -> CanteenConfig:
+    config = await get_config(session)
+    await session.refresh(config, with_for_update=True)
+    requested = body.model_dump(exclude_unset=True)
+    after = {field: requested.get(field, getattr(config, field)) for field in DEFAULTS}
+    if not after["cash_payment_enabled"] and not after["upi_payment_enabled"]:
+        fields = [f for f in ("cash_payment_enabled", "upi_payment_enabled") if f in requested] or [
+            "cash_payment_enabled",
+            "upi_payment_enabled",
+        ]
+        raise ValidationFailed(
+            "At least one payment method must stay on",
+            details=[
+                {
+                    "field": field,
+                    "issue": "no_payment_method",
+                    "message": "Customers need at least one way to pay: keep cash or UPI on",
+                }
+                for field in fields
+            ],
+        )
+    changes = {f: v for f, v in requested.items() if getattr(config, f) != v}
+    if not changes:
+        return config
+    for field, value in changes.items():
+        setattr(config, field, value)
+    await session.flush()
+    await record_event(
+        session,
+        "config.updated",
+        data={"section": "settings", "changes": changes},
+        actor_id=actor_id,
+    )
+    return config
+
+
+async def public_config(
+    session: AsyncSession, *, now: datetime, timezone: str, razorpay_key_id: str
+) -> PublicConfig:
+    from canteen.menu.slots import current_slot, list_slots
+
+    config = await get_config(session)
+    slots = await list_slots(session, active_only=True)
+    current = current_slot(slots, now, timezone)
+    return PublicConfig(
+        delivery_enabled=config.delivery_enabled,
+        cash_payment_enabled=config.cash_payment_enabled,
+        upi_payment_enabled=config.upi_payment_enabled,
+        restaurant_open=config.restaurant_open,
+        ordering_paused=config.ordering_paused,
+        delivery_fee=config.delivery_fee,
+        currency=config.currency,
+        accepting_orders=config.restaurant_open and not config.ordering_paused,
+        razorpay_key_id=razorpay_key_id,
+        timezone=timezone,
+        time_slots=[PublicTimeSlot.model_validate(s) for s in slots],
+        current_time_slot=current.code if current else None,
+        server_time=now,
+    )

@@ -1,0 +1,295 @@
+"""Request and response shapes for the menu, time slots and canteen settings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time
+from typing import Annotated, Any, ClassVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+from canteen.menu.models import Allergen, Diet, MenuItem
+
+MAX_PRICE = 10_000_00  # ₹10,000 in paise: anything above is a typo, not a dish
+MAX_DELIVERY_FEE = 1_000_00
+MAX_PREP_MINUTES = 240
+MAX_DAILY_STOCK = 100_000
+MAX_SORT = 1_000_000
+# Slot codes the item filter reserves (`?time_slot=current`).
+RESERVED_SLOT_CODES = frozenset({"current", "all", "now"})
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+CategoryName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+SlotCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z][a-z0-9_]{1,31}$"),
+]
+Price = Annotated[int, Field(gt=0, le=MAX_PRICE, description="Integer paise; ₹45 is 4500")]
+SortOrder = Annotated[int, Field(ge=-MAX_SORT, le=MAX_SORT)]
+PrepMinutes = Annotated[int, Field(ge=0, le=MAX_PREP_MINUTES)]
+DailyStock = Annotated[int, Field(ge=0, le=MAX_DAILY_STOCK)]
+Fee = Annotated[int, Field(ge=0, le=MAX_DELIVERY_FEE, description="Integer paise")]
+
+
+def _local_time(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("give the canteen's local time without a time zone, e.g. 12:30")
+    return value.replace(microsecond=0)
+
+
+LocalTime = Annotated[time, AfterValidator(_local_time)]
+
+
+def _not_reserved(code: str) -> str:
+    if code in RESERVED_SLOT_CODES:
+        raise ValueError(f"{code!r} is reserved; choose another code")
+    return code
+
+
+NewSlotCode = Annotated[SlotCode, AfterValidator(_not_reserved)]
+
+
+class _Patch(BaseModel):
+    """A partial update: absent fields stay as they are; null is refused where a value
+    is required (`not_null`), so a PATCH can never blank out a mandatory column."""
+
+    not_null: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name in cls.not_null:
+            raise ValueError("may not be null; leave the field out to keep its value")
+        return value
+
+
+# ---- categories ----------------------------------------------------------------------
+
+
+class CategoryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    sort_order: int
+    is_active: bool
+
+
+class CategoryCreate(BaseModel):
+    name: CategoryName
+    sort_order: SortOrder = 0
+    is_active: bool = True
+
+
+class CategoryUpdate(_Patch):
+    not_null: ClassVar[frozenset[str]] = frozenset({"name", "sort_order", "is_active"})
+
+    name: CategoryName | None = None
+    sort_order: SortOrder | None = None
+    is_active: bool | None = None
+
+
+# ---- time slots ----------------------------------------------------------------------
+
+
+class TimeSlotOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    code: str
+    label: str
+    start_time: time = Field(description="Canteen-local time (settings.timezone)")
+    end_time: time = Field(description="Canteen-local time, after start_time")
+    is_active: bool
+    sort_order: int
+
+
+class TimeSlotCreate(BaseModel):
+    code: NewSlotCode
+    label: Label
+    start_time: LocalTime
+    end_time: LocalTime
+    is_active: bool = True
+    sort_order: SortOrder = 0
+
+
+class TimeSlotUpdate(_Patch):
+    not_null: ClassVar[frozenset[str]] = frozenset(
+        {"code", "label", "start_time", "end_time", "is_active", "sort_order"}
+    )
+
+    code: NewSlotCode | None = None
+    label: Label | None = None
+    start_time: LocalTime | None = None
+    end_time: LocalTime | None = None
+    is_active: bool | None = None
+    sort_order: SortOrder | None = None
+
+
+# ---- items ---------------------------------------------------------------------------
+
+
+class MenuItemOut(BaseModel):
+    id: uuid.UUID
+    category_id: uuid.UUID
+    name: str
+    description: str | None
+    price: int = Field(description="Integer paise")
+    diet: Diet
+    allergens: list[Allergen]
+    image_url: str | None = Field(description="Display size (WebP); relative URLs are on this host")
+    thumbnail_url: str | None
+    is_available: bool = Field(description="The kitchen's switch (false = 86'd)")
+    sold_out: bool = Field(description="Not available, or no stock left today")
+    stock_remaining: int | None = Field(description="Left today; null = no daily limit")
+    daily_stock: int | None
+    time_slots: list[str] = Field(description="Codes of the time slots the item is sold in")
+    prep_minutes: int
+    sort_order: int
+
+    @classmethod
+    def of(cls, item: MenuItem) -> MenuItemOut:
+        """From a loaded item (its `slots` must be loaded)."""
+        return cls(
+            id=item.id,
+            category_id=item.category_id,
+            name=item.name,
+            description=item.description,
+            price=item.price,
+            diet=Diet(item.diet),
+            allergens=[Allergen(a) for a in item.allergens],
+            image_url=item.image_url,
+            thumbnail_url=item.thumbnail_url,
+            is_available=item.is_available,
+            sold_out=item.sold_out,
+            stock_remaining=item.stock_remaining,
+            daily_stock=item.daily_stock,
+            time_slots=[s.code for s in item.slots],
+            prep_minutes=item.prep_minutes,
+            sort_order=item.sort_order,
+        )
+
+
+class MenuItemCreate(BaseModel):
+    category_id: uuid.UUID
+    name: Name
+    description: Description | None = None
+    price: Price
+    diet: Diet
+    allergens: list[Allergen] = Field(default_factory=list, max_length=len(Allergen))
+    time_slots: list[SlotCode] = Field(
+        max_length=32, description="Codes of the slots the item is sold in (at least one)"
+    )
+    is_available: bool = True
+    prep_minutes: PrepMinutes = 10
+    daily_stock: DailyStock | None = Field(
+        default=None, description="Portions per day; null = unlimited. Setting it refills today."
+    )
+    sort_order: SortOrder = 0
+
+
+class MenuItemUpdate(_Patch):
+    not_null: ClassVar[frozenset[str]] = frozenset(
+        {
+            "category_id",
+            "name",
+            "price",
+            "diet",
+            "allergens",
+            "time_slots",
+            "is_available",
+            "prep_minutes",
+            "sort_order",
+        }
+    )
+
+    category_id: uuid.UUID | None = None
+    name: Name | None = None
+    description: Description | None = None
+    price: Price | None = None
+    diet: Diet | None = None
+    allergens: list[Allergen] | None = Field(default=None, max_length=len(Allergen))
+    time_slots: list[SlotCode] | None = Field(default=None, max_length=32)
+    is_available: bool | None = None
+    prep_minutes: PrepMinutes | None = None
+    daily_stock: DailyStock | None = None
+    sort_order: SortOrder | None = None
+
+
+class AvailabilityUpdate(BaseModel):
+    is_available: bool
+
+
+class StockReset(BaseModel):
+    items_refilled: int
+
+
+# ---- canteen settings ----------------------------------------------------------------
+
+
+class _ConfigFields(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    delivery_enabled: bool
+    cash_payment_enabled: bool
+    upi_payment_enabled: bool
+    restaurant_open: bool
+    ordering_paused: bool = Field(description="The kitchen's 'pause new orders' switch")
+    delivery_fee: int = Field(description="Integer paise")
+    currency: str
+
+
+class ConfigOut(_ConfigFields):
+    """What an admin sees and edits."""
+
+    updated_at: datetime
+
+
+class PublicTimeSlot(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    label: str
+    start_time: time
+    end_time: time
+
+
+class PublicConfig(_ConfigFields):
+    """What the apps need (design §10.3), fetched on start and every few minutes."""
+
+    accepting_orders: bool = Field(description="restaurant_open and not ordering_paused")
+    razorpay_key_id: str = Field(description="Public key id for the Razorpay checkout")
+    timezone: str = Field(description="The canteen's time zone; slot times are in it")
+    time_slots: list[PublicTimeSlot] = Field(description="Active slots in serving order")
+    current_time_slot: str | None = Field(description="Code of the slot being served now")
+    server_time: datetime
+
+
+class ConfigUpdate(_Patch):
+    not_null: ClassVar[frozenset[str]] = frozenset(
+        {
+            "delivery_enabled",
+            "cash_payment_enabled",
+            "upi_payment_enabled",
+            "restaurant_open",
+            "ordering_paused",
+            "delivery_fee",
+        }
+    )
+
+    delivery_enabled: bool | None = None
+    cash_payment_enabled: bool | None = None
+    upi_payment_enabled: bool | None = None
+    restaurant_open: bool | None = None
+    ordering_paused: bool | None = None
+    delivery_fee: Fee | None = None

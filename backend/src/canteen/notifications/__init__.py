@@ -1,0 +1,1 @@
+"""Push notifications: provider-neutral types, the FCM and dev-outbox providers, the jobs."""

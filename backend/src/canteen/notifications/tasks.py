@@ -1,0 +1,117 @@
+"""Push jobs, enqueued by the outbox dispatcher.
+
+Delivery is at least once upstream (the dispatcher and both job runners may run a job
+again), so each (event, device) pair is claimed in the key-value store before sending:
+a re-run only sends to devices that were not reached, and a retry after a transient
+failure only re-sends to the devices that failed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, select
+
+from canteen.core.jobs import RetryableJobError, job
+from canteen.notifications.push import PushMessage, PushResult, order_status_message
+from canteen.orders.models import Order
+from canteen.users.models import DeviceToken
+
+if TYPE_CHECKING:
+    from canteen.core.container import Container
+
+log = logging.getLogger("canteen.push")
+
+CLAIM_TTL_SECONDS = 24 * 3600
+
+
+def token_fingerprint(token: str) -> str:
+    """A short stable id for a device token: claim keys and logs never hold the token."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+def claim_key(event_id: str, token: str) -> str:
+    return f"push:{event_id}:{token_fingerprint(token)}"
+
+
+@job("push.order_status", max_retries=5)
+async def push_order_status(
+    c: Container, *, event_id: str, order_id: str, order_number: str, status: str
+) -> None:
+    try:
+        order_uuid = uuid.UUID(order_id)
+    except ValueError:
+        log.error("push.order_status: bad order id %r (event %s)", order_id, event_id)
+        return
+    async with c.sessionmaker() as session:
+        order = await session.get(Order, order_uuid)
+        if order is None:
+            log.warning("push.order_status: order %s not found (event %s)", order_id, event_id)
+            return
+        tokens = list(
+            await session.scalars(
+                select(DeviceToken.token)
+                .where(DeviceToken.user_id == order.customer_id)
+                .order_by(DeviceToken.created_at, DeviceToken.token)
+            )
+        )
+        order_type = order.order_type
+        number = order_number or order.number
+    if not tokens:
+        return
+    try:
+        title, body, data = order_status_message(number, order_id, status, order_type)
+    except ValueError as exc:
+        log.warning("push.order_status: nothing to send for event %s: %s", event_id, exc)
+        return
+
+    # Claim each device for this event; a device claimed earlier was already sent to
+    # (or is being sent to by a concurrent run).
+    claimed = [
+        token
+        for token in tokens
+        if await c.kv.set(claim_key(event_id, token), "1", ttl=CLAIM_TTL_SECONDS, nx=True)
+    ]
+    if not claimed:
+        return
+    messages = [PushMessage(token=t, title=title, body=body, data=data) for t in claimed]
+    try:
+        results = await c.push.send_many(messages)
+    except BaseException:
+        # Nothing is known to have been sent: let the next run try every device again.
+        await c.kv.delete(*(claim_key(event_id, t) for t in claimed))
+        raise
+
+    await _forget_invalid_tokens(c, [r for r in results if r.token_invalid])
+    failed = [r for r in results if not r.ok and not r.token_invalid]
+    for r in failed:
+        log.warning(
+            "push.order_status: event %s device %s failed (retryable=%s): %s",
+            event_id,
+            token_fingerprint(r.token),
+            r.retryable,
+            r.error,
+        )
+    retry = [r for r in failed if r.retryable]
+    if retry:
+        await c.kv.delete(*(claim_key(event_id, r.token) for r in retry))
+        raise RetryableJobError(
+            f"push to {len(retry)} of {len(results)} devices failed transiently: {retry[0].error}"
+        )
+
+
+async def _forget_invalid_tokens(c: Container, results: list[PushResult]) -> None:
+    """Delete tokens FCM reported as unregistered or invalid (integrations.md §2)."""
+    if not results:
+        return
+    tokens = sorted({r.token for r in results})
+    async with c.sessionmaker() as session, session.begin():
+        await session.execute(delete(DeviceToken).where(DeviceToken.token.in_(tokens)))
+    log.info(
+        "push: deleted %d invalid device token(s): %s",
+        len(tokens),
+        ", ".join(token_fingerprint(t) for t in tokens),
+    )

@@ -1,0 +1,237 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from canteen.core.deps import ContainerDep, CurrentUser, KitchenStaff, Session, require_roles
+from canteen.core.errors import NotFound
+from canteen.core.pagination import Page
+from canteen.core.responses import Envelope, ListEnvelope, PageMeta
+from canteen.orders import service, views
+from canteen.orders.models import Order, OrderStatus
+from canteen.orders.placement import place_order
+from canteen.orders.schemas import (
+    AssignDelivery,
+    CancelRequest,
+    DeliveryStatusChange,
+    FeedbackIn,
+    Handover,
+    KitchenOrderDetail,
+    KitchenOrderOut,
+    OrderCreate,
+    OrderOut,
+    StatusChange,
+)
+from canteen.orders.state import Actor
+from canteen.users.models import Role, User
+
+router = APIRouter(tags=["orders"])
+admin_router = APIRouter(prefix="/admin/orders", tags=["kitchen"])
+delivery_router = APIRouter(prefix="/delivery/orders", tags=["delivery"])
+
+DeliveryOnly = Annotated[User, Depends(require_roles(Role.delivery))]
+
+
+@router.post("/orders", response_model=Envelope[OrderOut], status_code=201)
+async def create_order(
+    body: OrderCreate,
+    user: CurrentUser,
+    db: Session,
+    c: ContainerDep,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(alias="X-Idempotency-Key")] = None,
+) -> Envelope[OrderOut]:
+    order, created = await place_order(c, db, user, body, idempotency_key)
+    if not created:
+        response.status_code = 200
+    return Envelope(data=views.order_out(order))
+
+
+@router.get("/orders", response_model=ListEnvelope[OrderOut])
+async def my_orders(user: CurrentUser, db: Session, page: Page) -> ListEnvelope[OrderOut]:
+    rows, total = await service.list_own_orders(db, user, page)
+    return ListEnvelope(
+        data=[views.order_out(o) for o in rows],
+        meta=PageMeta(page=page.page, per_page=page.per_page, total=total),
+    )
+
+
+@router.get("/orders/{order_id}", response_model=Envelope[OrderOut])
+async def my_order(order_id: uuid.UUID, user: CurrentUser, db: Session) -> Envelope[OrderOut]:
+    return Envelope(data=views.order_out(await service.get_own_order(db, user, order_id)))
+
+
+@router.post("/orders/{order_id}/cancel", response_model=Envelope[OrderOut])
+async def cancel_my_order(
+    order_id: uuid.UUID,
+    user: CurrentUser,
+    db: Session,
+    c: ContainerDep,
+    body: CancelRequest | None = None,
+) -> Envelope[OrderOut]:
+    await service.get_own_order(db, user, order_id)
+    order = await service.lock_order(db, order_id)
+    await service.transition(
+        db,
+        order,
+        OrderStatus.cancelled,
+        actor=Actor.customer,
+        actor_id=user.id,
+        now=c.clock.now(),
+        reason=body.reason if body else None,
+    )
+    return Envelope(data=views.order_out(order))
+
+
+@router.post("/orders/{order_id}/feedback", response_model=Envelope[OrderOut])
+async def order_feedback(
+    order_id: uuid.UUID, body: FeedbackIn, user: CurrentUser, db: Session, c: ContainerDep
+) -> Envelope[OrderOut]:
+    await service.get_own_order(db, user, order_id)
+    order = await service.lock_order(db, order_id)
+    await service.add_feedback(db, order, body.rating, body.comment, c.clock.now())
+    return Envelope(data=views.order_out(order))
+
+
+# ---- kitchen and admin -------------------------------------------------------------
+
+
+@admin_router.get("", response_model=ListEnvelope[KitchenOrderOut])
+async def kitchen_orders(
+    staff: KitchenStaff,
+    db: Session,
+    c: ContainerDep,
+    page: Page,
+    status: Annotated[list[OrderStatus] | None, Query()] = None,
+    date_: Annotated[date | None, Query(alias="date")] = None,
+    order_type: Literal["pickup", "delivery"] | None = None,
+    q: Annotated[str | None, Query(max_length=64)] = None,
+) -> ListEnvelope[KitchenOrderOut]:
+    rows, total = await service.list_orders(
+        db,
+        page,
+        statuses=[s.value for s in status] if status else None,
+        business_date=date_,
+        order_type=order_type,
+        q=q,
+    )
+    now = c.clock.now()
+    actor = service.actor_for(staff)
+    return ListEnvelope(
+        data=[views.kitchen_order_out(o, u, actor, now) for o, u in rows],
+        meta=PageMeta(page=page.page, per_page=page.per_page, total=total),
+    )
+
+
+@admin_router.get("/{order_id}", response_model=Envelope[KitchenOrderDetail])
+async def kitchen_order(
+    order_id: uuid.UUID, staff: KitchenStaff, db: Session, c: ContainerDep
+) -> Envelope[KitchenOrderDetail]:
+    return Envelope(data=await _detail(db, order_id, staff, c.clock.now()))
+
+
+@admin_router.patch("/{order_id}/status", response_model=Envelope[KitchenOrderDetail])
+async def change_status(
+    order_id: uuid.UUID, body: StatusChange, staff: KitchenStaff, db: Session, c: ContainerDep
+) -> Envelope[KitchenOrderDetail]:
+    order = await service.lock_order(db, order_id)
+    now = c.clock.now()
+    await service.transition(
+        db,
+        order,
+        OrderStatus(body.status),
+        actor=service.actor_for(staff),
+        actor_id=staff.id,
+        now=now,
+        reason=body.reason,
+        pickup_code=body.pickup_code,
+    )
+    return Envelope(data=await _detail(db, order_id, staff, now))
+
+
+@admin_router.post("/{order_id}/handover", response_model=Envelope[KitchenOrderDetail])
+async def handover(
+    order_id: uuid.UUID, body: Handover, staff: KitchenStaff, db: Session, c: ContainerDep
+) -> Envelope[KitchenOrderDetail]:
+    order = await service.lock_order(db, order_id)
+    now = c.clock.now()
+    await service.transition(
+        db,
+        order,
+        OrderStatus.completed,
+        actor=service.actor_for(staff),
+        actor_id=staff.id,
+        now=now,
+        pickup_code=body.pickup_code,
+    )
+    return Envelope(data=await _detail(db, order_id, staff, now))
+
+
+@admin_router.post("/{order_id}/assign-delivery", response_model=Envelope[KitchenOrderDetail])
+async def assign_delivery(
+    order_id: uuid.UUID, body: AssignDelivery, staff: KitchenStaff, db: Session, c: ContainerDep
+) -> Envelope[KitchenOrderDetail]:
+    order = await service.lock_order(db, order_id)
+    now = c.clock.now()
+    await service.assign_delivery(db, order, body.staff_id, actor_id=staff.id, now=now)
+    return Envelope(data=await _detail(db, order_id, staff, now))
+
+
+async def _detail(
+    db: AsyncSession, order_id: uuid.UUID, staff: User, now: datetime
+) -> KitchenOrderDetail:
+    order = await db.get(Order, order_id)
+    if order is None:
+        raise NotFound("No such order")
+    customer = await db.get(User, order.customer_id)
+    assert customer is not None
+    events = await service.order_events(db, order.id)
+    return views.kitchen_order_detail(order, customer, service.actor_for(staff), now, events)
+
+
+# ---- delivery staff ----------------------------------------------------------------
+
+
+@delivery_router.get("", response_model=ListEnvelope[KitchenOrderOut])
+async def my_deliveries(
+    staff: DeliveryOnly,
+    db: Session,
+    c: ContainerDep,
+    page: Page,
+    active: bool = True,
+) -> ListEnvelope[KitchenOrderOut]:
+    statuses = (
+        [s.value for s in OrderStatus if s not in (OrderStatus.completed, OrderStatus.cancelled)]
+        if active
+        else None
+    )
+    rows, total = await service.list_orders(db, page, statuses=statuses, delivery_staff_id=staff.id)
+    now = c.clock.now()
+    return ListEnvelope(
+        data=[views.kitchen_order_out(o, u, Actor.delivery, now) for o, u in rows],
+        meta=PageMeta(page=page.page, per_page=page.per_page, total=total),
+    )
+
+
+@delivery_router.patch("/{order_id}/status", response_model=Envelope[KitchenOrderOut])
+async def delivery_status(
+    order_id: uuid.UUID,
+    body: DeliveryStatusChange,
+    staff: DeliveryOnly,
+    db: Session,
+    c: ContainerDep,
+) -> Envelope[KitchenOrderOut]:
+    order = await service.lock_order(db, order_id)
+    if order.delivery_staff_id != staff.id:
+        raise NotFound("No such order among your deliveries")
+    now = c.clock.now()
+    await service.transition(
+        db, order, OrderStatus(body.status), actor=Actor.delivery, actor_id=staff.id, now=now
+    )
+    customer = await db.get(User, order.customer_id)
+    assert customer is not None
+    return Envelope(data=views.kitchen_order_out(order, customer, Actor.delivery, now))

@@ -1,0 +1,347 @@
+"""Placing an order: idempotency, validation (all problems at once), pricing, stock, number."""
+
+from __future__ import annotations
+
+import math
+import secrets
+import uuid
+from collections import Counter
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from canteen.core.container import Container
+from canteen.core.db import after_commit
+from canteen.core.errors import Conflict, ValidationFailed
+from canteen.events.service import record_event
+from canteen.menu import service as menu
+from canteen.menu.models import Category, MenuItem, TimeSlot
+from canteen.orders.idempotency import (
+    IdempotencyKeyReused,
+    IdempotencyStore,
+    fingerprint,
+    parse_key,
+)
+from canteen.orders.models import (
+    Order,
+    OrderDayCounter,
+    OrderItem,
+    OrderStatus,
+    OrderType,
+    PaymentMethod,
+    PaymentStatus,
+)
+from canteen.orders.schemas import OrderCreate
+from canteen.users.models import User
+
+# Tickets the kitchen works on at once; the queue part of the ETA is divided by it.
+KITCHEN_STATIONS = 3
+
+
+class ItemUnavailable(Conflict):
+    code = "ITEM_UNAVAILABLE"
+    message = "One or more items are no longer available"
+
+
+async def place_order(
+    c: Container, session: AsyncSession, user: User, body: OrderCreate, raw_key: str | None
+) -> tuple[Order, bool]:
+    """Returns (order, created). A replay of a finished request returns (order, False)."""
+    key = parse_key(raw_key)
+    request_hash = fingerprint(body.model_dump(mode="json"))
+    store = IdempotencyStore(c.kv)
+    claim = await store.claim(user.id, key, request_hash)
+    if not claim.owned:
+        assert claim.order_id is not None
+        existing = await session.get(Order, claim.order_id)
+        if existing is not None:
+            return existing, False
+    try:
+        # The store may have forgotten (embedded restart): the order row remembers.
+        existing = await session.scalar(
+            select(Order).where(Order.customer_id == user.id, Order.idempotency_key == key)
+        )
+        if existing is not None:
+            if existing.request_hash != request_hash:
+                raise IdempotencyKeyReused()
+            order, created = existing, False
+        else:
+            order, created = await _create(c, session, user, body, key, request_hash), True
+    except BaseException:
+        await store.release(user.id, key)
+        raise
+
+    async def remember() -> None:
+        await store.complete(user.id, key, request_hash, order.id)
+
+    after_commit(session, remember)
+    return order, created
+
+
+async def _create(
+    c: Container,
+    session: AsyncSession,
+    user: User,
+    body: OrderCreate,
+    key: str,
+    request_hash: str,
+) -> Order:
+    config = await menu.get_config(session)
+    if not config.restaurant_open:
+        raise Conflict("The canteen is closed right now", code="RESTAURANT_CLOSED")
+    if config.ordering_paused:
+        raise Conflict(
+            "The kitchen has paused new orders for a few minutes; try again soon",
+            code="ORDERING_PAUSED",
+        )
+    if body.order_type == OrderType.delivery and not config.delivery_enabled:
+        raise Conflict("Delivery is not available right now", code="DELIVERY_DISABLED")
+    method_on = {
+        PaymentMethod.upi: config.upi_payment_enabled,
+        PaymentMethod.cash: config.cash_payment_enabled,
+    }[PaymentMethod(body.payment_method)]
+    if not method_on:
+        raise Conflict(
+            f"Paying by {body.payment_method.upper()} is not available right now",
+            code="PAYMENT_METHOD_DISABLED",
+            details=[{"field": "payment_method", "value": body.payment_method}],
+        )
+    if body.order_type == OrderType.delivery and not (body.delivery_address or "").strip():
+        raise ValidationFailed(
+            details=[
+                {
+                    "field": "delivery_address",
+                    "issue": "missing",
+                    "message": "A delivery order needs an address",
+                }
+            ]
+        )
+
+    tz = ZoneInfo(c.settings.timezone)
+    now = c.clock.now()
+    slot = await _resolve_slot(session, body.time_slot, now, tz)
+
+    wanted = Counter[uuid.UUID]()
+    for line in body.items:
+        wanted[line.menu_item_id] += line.quantity
+    rows = await session.scalars(
+        select(MenuItem).options(selectinload(MenuItem.slots)).where(MenuItem.id.in_(list(wanted)))
+    )
+    items = {item.id: item for item in rows}
+    category_ids = {item.category_id for item in items.values()}
+    active_categories = set(
+        await session.scalars(
+            select(Category.id).where(Category.id.in_(category_ids), Category.is_active.is_(True))
+        )
+    )
+
+    problems: list[dict[str, Any]] = []
+    for item_id, quantity in wanted.items():
+        item = items.get(item_id)
+        if item is None:
+            problems.append({"menu_item_id": str(item_id), "reason": "not_found"})
+        elif not item.is_available or item.category_id not in active_categories:
+            problems.append(
+                {"menu_item_id": str(item_id), "reason": "unavailable", "name": item.name}
+            )
+        elif slot.id not in {s.id for s in item.slots}:
+            problems.append(
+                {
+                    "menu_item_id": str(item_id),
+                    "reason": "not_in_time_slot",
+                    "name": item.name,
+                    "time_slot": slot.code,
+                }
+            )
+        elif item.stock_remaining is not None and item.stock_remaining < quantity:
+            problems.append(
+                {
+                    "menu_item_id": str(item_id),
+                    "reason": "out_of_stock",
+                    "name": item.name,
+                    "available": max(0, item.stock_remaining),
+                }
+            )
+    if problems:
+        raise ItemUnavailable(details=problems)
+
+    # Stock is taken with a conditional UPDATE: of many racing orders, only those that
+    # still fit succeed; a failure rolls back whatever this order already took.
+    # Rows are locked in id order so two orders for the same items cannot deadlock.
+    stock_changed = False
+    for item_id, quantity in sorted(wanted.items()):
+        if items[item_id].stock_remaining is None:
+            continue
+        result = await session.execute(
+            update(MenuItem)
+            .where(MenuItem.id == item_id, MenuItem.stock_remaining >= quantity)
+            .values(stock_remaining=MenuItem.stock_remaining - quantity)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            current = await session.scalar(
+                select(MenuItem.stock_remaining).where(MenuItem.id == item_id)
+            )
+            raise ItemUnavailable(
+                details=[
+                    {
+                        "menu_item_id": str(item_id),
+                        "reason": "out_of_stock",
+                        "name": items[item_id].name,
+                        "available": max(0, current or 0),
+                    }
+                ]
+            )
+        stock_changed = True
+    if stock_changed:
+        await menu.mark_menu_changed(session)
+
+    lines: list[OrderItem] = []
+    for position, line in enumerate(body.items):
+        item = items[line.menu_item_id]
+        lines.append(
+            OrderItem(
+                position=position,
+                menu_item_id=item.id,
+                name=item.name,
+                unit_price=item.price,
+                quantity=line.quantity,
+                line_total=item.price * line.quantity,
+                notes=(line.notes or "").strip() or None,
+                prep_minutes=item.prep_minutes,
+            )
+        )
+    subtotal = sum(line.line_total for line in lines)
+    delivery_fee = config.delivery_fee if body.order_type == OrderType.delivery else 0
+    prep = max(line.prep_minutes for line in lines)
+    cash = body.payment_method == PaymentMethod.cash
+    business_date = now.astimezone(tz).date()
+    seq = await _next_seq(session, business_date)
+
+    order = Order(
+        id=uuid.uuid4(),
+        number=f"ORD-{business_date:%Y%m%d}-{seq:03d}",
+        business_date=business_date,
+        daily_seq=seq,
+        customer_id=user.id,
+        status=OrderStatus.confirmed if cash else OrderStatus.received,
+        payment_method=body.payment_method,
+        payment_status=PaymentStatus.cash_due if cash else PaymentStatus.pending,
+        order_type=body.order_type,
+        delivery_address=(body.delivery_address or "").strip() or None
+        if body.order_type == OrderType.delivery
+        else None,
+        time_slot=slot.code,
+        instructions=(body.instructions or "").strip() or None,
+        subtotal=subtotal,
+        delivery_fee=delivery_fee,
+        total=subtotal + delivery_fee,
+        currency=config.currency,
+        pickup_code=f"{secrets.randbelow(10_000):04d}",
+        prep_minutes=prep,
+        estimated_ready_at=await _estimate_ready(session, now, prep, slot, tz),
+        idempotency_key=key,
+        request_hash=request_hash,
+        confirmed_at=now if cash else None,
+        created_at=now,
+        updated_at=now,
+        items=lines,
+    )
+    session.add(order)
+    await session.flush()
+    await record_event(
+        session,
+        "order.created",
+        order_id=order.id,
+        order_number=order.number,
+        status=order.status,
+        payment_status=order.payment_status,
+        actor_id=user.id,
+        data={
+            "order_type": order.order_type,
+            "payment_method": order.payment_method,
+            "total": order.total,
+            "time_slot": order.time_slot,
+            "items": [
+                {"name": li.name, "quantity": li.quantity, "notes": li.notes} for li in lines
+            ],
+            "estimated_ready_at": _iso(order.estimated_ready_at),
+        },
+    )
+    return order
+
+
+async def _resolve_slot(
+    session: AsyncSession, code: str | None, now: datetime, tz: ZoneInfo
+) -> TimeSlot:
+    if code is not None:
+        slot = await menu.slot_by_code(session, code)
+        if slot is None or not slot.is_active:
+            raise ValidationFailed(
+                details=[
+                    {
+                        "field": "time_slot",
+                        "issue": "unknown_slot",
+                        "message": f"No active time slot called {code!r}",
+                    }
+                ]
+            )
+        return slot
+    slots = list(await session.scalars(select(TimeSlot).where(TimeSlot.is_active.is_(True))))
+    current = menu.current_slot(slots, now, tz)
+    if current is None:
+        raise ValidationFailed(
+            details=[
+                {
+                    "field": "time_slot",
+                    "issue": "required",
+                    "message": "No time slot is being served now; choose one",
+                }
+            ]
+        )
+    return current
+
+
+async def _next_seq(session: AsyncSession, business_date: date) -> int:
+    """Per-day order number: one atomic upsert, so parallel placements never collide."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(OrderDayCounter)
+        .values(business_date=business_date, last_seq=1)
+        .on_conflict_do_update(
+            index_elements=[OrderDayCounter.business_date],
+            set_={"last_seq": OrderDayCounter.last_seq + 1},
+        )
+        .returning(OrderDayCounter.last_seq)
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def _estimate_ready(
+    session: AsyncSession, now: datetime, prep: int, slot: TimeSlot, tz: ZoneInfo
+) -> datetime:
+    """Own prep time plus the kitchen's queue shared across its stations; never before the
+    chosen slot opens (a lunch pre-order placed at breakfast is ready at lunch)."""
+    queued = await session.scalar(
+        select(func.coalesce(func.sum(Order.prep_minutes), 0)).where(
+            Order.status.in_([OrderStatus.confirmed, OrderStatus.preparing])
+        )
+    )
+    minutes = prep + math.ceil(int(queued or 0) / KITCHEN_STATIONS)
+    eta = now + timedelta(minutes=minutes)
+    local_now = now.astimezone(tz)
+    slot_start = datetime.combine(local_now.date(), slot.start_time, tzinfo=tz)
+    if slot_start > local_now:
+        eta = max(eta, slot_start + timedelta(minutes=prep))
+    return eta
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_LINES = 30
+
+
+class OrderLineIn(BaseModel):
+    menu_item_id: uuid.UUID
+    quantity: int = Field(ge=1, le=20)
+    notes: str | None = Field(default=None, max_length=200)
+
+
+class OrderCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[OrderLineIn] = Field(min_length=1, max_length=MAX_LINES)
+    order_type: Literal["pickup", "delivery"]
+    payment_method: Literal["upi", "cash"]
+    delivery_address: str | None = Field(default=None, max_length=500)
+    time_slot: str | None = Field(default=None, min_length=1, max_length=32)
+    instructions: str | None = Field(default=None, max_length=500)
+
+
+class OrderLineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    menu_item_id: uuid.UUID
+    name: str
+    unit_price: int
+    quantity: int
+    line_total: int
+    notes: str | None
+
+
+class FeedbackOut(BaseModel):
+    rating: int
+    comment: str | None
+    created_at: datetime
+
+
+class PaymentInfo(BaseModel):
+    gateway: str
+    key_id: str
+    gateway_order_id: str
+    amount: int
+    currency: str
+    checkout_url: str | None = None
+
+
+class OrderOut(BaseModel):
+    id: uuid.UUID
+    number: str
+    status: str
+    payment_method: str
+    payment_status: str
+    order_type: str
+    delivery_address: str | None
+    time_slot: str | None
+    instructions: str | None
+    items: list[OrderLineOut]
+    subtotal: int
+    delivery_fee: int
+    total: int
+    currency: str
+    pickup_code: str
+    estimated_ready_at: datetime | None
+    cancel_reason: str | None
+    delivery_staff_id: uuid.UUID | None
+    feedback: FeedbackOut | None
+    payment: PaymentInfo | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CustomerSummary(BaseModel):
+    id: uuid.UUID
+    name: str | None
+    phone: str
+
+
+class KitchenOrderOut(OrderOut):
+    customer: CustomerSummary
+    allowed_next: list[str]
+    age_seconds: int
+
+
+class OrderEventOut(BaseModel):
+    id: uuid.UUID
+    seq: int
+    type: str
+    status: str | None
+    payment_status: str | None
+    actor_id: uuid.UUID | None
+    data: dict[str, Any]
+    at: datetime
+
+
+class KitchenOrderDetail(KitchenOrderOut):
+    events: list[OrderEventOut]
+
+
+class CancelRequest(BaseModel):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class FeedbackIn(BaseModel):
+    rating: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=1000)
+
+
+StaffTarget = Literal[
+    "preparing", "ready", "out_for_delivery", "completed", "cancelled", "confirmed"
+]
+
+
+class StatusChange(BaseModel):
+    status: StaffTarget
+    reason: str | None = Field(default=None, max_length=500)
+    pickup_code: str | None = Field(default=None, pattern=r"^\d{4}$")
+
+
+class Handover(BaseModel):
+    pickup_code: str = Field(pattern=r"^\d{4}$")
+
+
+class AssignDelivery(BaseModel):
+    staff_id: uuid.UUID
+
+
+class DeliveryStatusChange(BaseModel):
+    status: Literal["out_for_delivery", "completed"]

@@ -1,0 +1,246 @@
+"""Reading orders, moving them through the state machine, assignment and feedback."""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from collections import Counter
+from datetime import date, datetime
+
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from canteen.core.errors import Conflict, NotFound, ValidationFailed
+from canteen.core.pagination import PageParams
+from canteen.events.models import Event
+from canteen.events.service import record_event
+from canteen.menu import service as menu
+from canteen.menu.models import MenuItem
+from canteen.orders.models import Order, OrderStatus, OrderType, PaymentMethod, PaymentStatus
+from canteen.orders.state import Actor, check_transition
+from canteen.users.models import Role, User
+
+
+def actor_for(user: User) -> Actor:
+    return Actor(user.role)
+
+
+async def get_own_order(session: AsyncSession, user: User, order_id: uuid.UUID) -> Order:
+    """Someone else's order is 404, not 403: ids of other people's orders are not confirmed."""
+    order = await session.get(Order, order_id)
+    if order is None or order.customer_id != user.id:
+        raise NotFound("No such order")
+    return order
+
+
+async def lock_order(session: AsyncSession, order_id: uuid.UUID) -> Order:
+    order = await session.get(Order, order_id, with_for_update=True, populate_existing=True)
+    if order is None:
+        raise NotFound("No such order")
+    return order
+
+
+async def list_own_orders(
+    session: AsyncSession, user: User, page: PageParams
+) -> tuple[list[Order], int]:
+    where = Order.customer_id == user.id
+    total = await session.scalar(select(func.count()).select_from(Order).where(where)) or 0
+    rows = await session.scalars(
+        select(Order)
+        .where(where)
+        .order_by(Order.created_at.desc(), Order.daily_seq.desc())
+        .offset(page.offset)
+        .limit(page.per_page)
+    )
+    return list(rows), total
+
+
+async def list_orders(
+    session: AsyncSession,
+    page: PageParams,
+    *,
+    statuses: list[str] | None = None,
+    business_date: date | None = None,
+    order_type: str | None = None,
+    q: str | None = None,
+    delivery_staff_id: uuid.UUID | None = None,
+) -> tuple[list[tuple[Order, User]], int]:
+    query: Select[tuple[Order, User]] = select(Order, User).join(User, User.id == Order.customer_id)
+    if statuses:
+        query = query.where(Order.status.in_(statuses))
+    if business_date:
+        query = query.where(Order.business_date == business_date)
+    if order_type:
+        query = query.where(Order.order_type == order_type)
+    if delivery_staff_id:
+        query = query.where(Order.delivery_staff_id == delivery_staff_id)
+    if q:
+        needle = q.strip()
+        digits = "".join(ch for ch in needle if ch.isdigit())
+        clauses = [Order.number.ilike(f"%{needle}%")]
+        if len(digits) >= 4:
+            clauses.append(User.phone.like(f"%{digits}%"))
+        query = query.where(or_(*clauses))
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = await session.execute(
+        query.order_by(Order.created_at.desc(), Order.daily_seq.desc())
+        .offset(page.offset)
+        .limit(page.per_page)
+    )
+    return [(o, u) for o, u in rows.tuples()], total
+
+
+async def order_events(session: AsyncSession, order_id: uuid.UUID) -> list[Event]:
+    rows = await session.scalars(
+        select(Event).where(Event.order_id == order_id).order_by(Event.seq)
+    )
+    return list(rows)
+
+
+async def transition(
+    session: AsyncSession,
+    order: Order,
+    target: OrderStatus,
+    *,
+    actor: Actor,
+    actor_id: uuid.UUID | None,
+    now: datetime,
+    reason: str | None = None,
+    pickup_code: str | None = None,
+) -> Order:
+    """The only way an order's status changes. Writes the order event in the same transaction."""
+    check_transition(order, target, actor)
+    reason = (reason or "").strip() or None
+    if target == OrderStatus.cancelled and actor in (Actor.kitchen, Actor.admin) and not reason:
+        raise ValidationFailed(
+            details=[
+                {
+                    "field": "reason",
+                    "issue": "missing",
+                    "message": "Tell the customer why their order is cancelled",
+                }
+            ]
+        )
+    if target == OrderStatus.completed and order.order_type == OrderType.pickup:
+        if pickup_code is None:
+            raise ValidationFailed(
+                details=[
+                    {
+                        "field": "pickup_code",
+                        "issue": "missing",
+                        "message": "Ask the customer for their 4-digit pickup code",
+                    }
+                ]
+            )
+        if not hmac.compare_digest(pickup_code, order.pickup_code):
+            raise Conflict(
+                "The pickup code does not match this order",
+                code="PICKUP_CODE_MISMATCH",
+                details=[{"field": "pickup_code", "issue": "mismatch"}],
+            )
+    previous = order.status
+    order.status = target
+    order.updated_at = now
+    if target == OrderStatus.confirmed:
+        order.confirmed_at = now
+    elif target == OrderStatus.ready:
+        order.ready_at = now
+    elif target == OrderStatus.completed:
+        order.completed_at = now
+        if order.payment_method == PaymentMethod.cash:
+            order.payment_status = PaymentStatus.paid  # cash changes hands at handover
+    elif target == OrderStatus.cancelled:
+        order.cancelled_at = now
+        order.cancel_reason = reason or (
+            "cancelled by customer" if actor == Actor.customer else None
+        )
+        await _give_back_stock(session, order)
+    await session.flush()
+    await record_event(
+        session,
+        "order.status_changed",
+        order_id=order.id,
+        order_number=order.number,
+        status=order.status,
+        payment_status=order.payment_status,
+        actor_id=actor_id,
+        data={
+            "from": previous,
+            "to": target.value,
+            "reason": order.cancel_reason if target == OrderStatus.cancelled else reason,
+            "actor": actor.value,
+        },
+    )
+    return order
+
+
+async def _give_back_stock(session: AsyncSession, order: Order) -> None:
+    quantities = Counter[uuid.UUID]()
+    for line in order.items:
+        quantities[line.menu_item_id] += line.quantity
+    changed = False
+    for item_id, quantity in sorted(quantities.items()):  # id order: no deadlocks
+        result = await session.execute(
+            update(MenuItem)
+            .where(MenuItem.id == item_id, MenuItem.stock_remaining.is_not(None))
+            .values(stock_remaining=MenuItem.stock_remaining + quantity)
+            .execution_options(synchronize_session=False)
+        )
+        changed = changed or bool(getattr(result, "rowcount", 0))
+    if changed:
+        await menu.mark_menu_changed(session)
+
+
+async def assign_delivery(
+    session: AsyncSession, order: Order, staff_id: uuid.UUID, *, actor_id: uuid.UUID, now: datetime
+) -> Order:
+    if order.order_type != OrderType.delivery:
+        raise Conflict(
+            "Only delivery orders are assigned to delivery staff", code="NOT_A_DELIVERY_ORDER"
+        )
+    if order.status in (OrderStatus.completed, OrderStatus.cancelled, OrderStatus.out_for_delivery):
+        raise Conflict(
+            f"An order that is {order.status} cannot be reassigned",
+            code="INVALID_TRANSITION",
+            details=[{"field": "status", "current": order.status}],
+        )
+    staff = await session.get(User, staff_id)
+    if staff is None or staff.role != Role.delivery or not staff.is_active:
+        raise ValidationFailed(
+            details=[
+                {
+                    "field": "staff_id",
+                    "issue": "not_delivery_staff",
+                    "message": "Choose an active delivery staff member",
+                }
+            ]
+        )
+    order.delivery_staff_id = staff.id
+    order.updated_at = now
+    await session.flush()
+    await record_event(
+        session,
+        "order.assigned",
+        order_id=order.id,
+        order_number=order.number,
+        status=order.status,
+        payment_status=order.payment_status,
+        actor_id=actor_id,
+        data={"delivery_staff_id": str(staff.id), "delivery_staff_name": staff.name},
+    )
+    return order
+
+
+async def add_feedback(
+    session: AsyncSession, order: Order, rating: int, comment: str | None, now: datetime
+) -> Order:
+    if order.status != OrderStatus.completed:
+        raise Conflict("Feedback opens once the order is completed", code="ORDER_NOT_COMPLETED")
+    if order.feedback_rating is not None:
+        raise Conflict("Feedback for this order was already given", code="FEEDBACK_EXISTS")
+    order.feedback_rating = rating
+    order.feedback_comment = (comment or "").strip() or None
+    order.feedback_at = now
+    order.updated_at = now
+    await session.flush()
+    return order

@@ -1,0 +1,1 @@
+"""Payment gateways: provider-neutral types, the Razorpay adapter and a local Razorpay sandbox."""

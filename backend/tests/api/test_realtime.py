@@ -1,0 +1,214 @@
+"""Realtime: order tracking over WebSocket, the kitchen SSE feed, the outbox (issue #6)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+from live import serve
+from orders_helpers import order_body, place, seed_menu
+from sqlalchemy import select
+
+from canteen.events.models import Event
+from canteen.events.service import record_event
+from conftest import API, assert_error, bearer, login_customer, login_staff
+
+
+async def _recv(ws: Any, timeout: float = 5.0) -> dict[str, Any]:
+    while True:
+        msg = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        if msg.get("type") != "ping":
+            return msg
+
+
+async def _status(client, staff, oid, status, **extra):
+    r = await client.patch(
+        f"{API}/admin/orders/{oid}/status", json={"status": status, **extra}, headers=bearer(staff)
+    )
+    assert r.status_code == 200, r.text
+    return r
+
+
+async def test_websocket_tracks_an_order_to_completion(app, client, container):
+    m = await seed_menu(container)
+    me = await login_customer(client, container)
+    kitchen = await login_staff(client, container, "kitchen", "+919000000201")
+    order = (await place(client, me, order_body((m.dosa, 1)))).json()["data"]
+    async with serve(app) as host:
+        url = f"ws://{host}{API}/ws/orders/{order['id']}?token={me['access_token']}"
+        async with websockets.connect(url) as ws:
+            first = await _recv(ws)
+            assert first["type"] == "order.snapshot" and first["status"] == "confirmed"
+            assert first["order"]["pickup_code"] == order["pickup_code"]
+            for status in ("preparing", "ready"):
+                await _status(client, kitchen, order["id"], status)
+                msg = await _recv(ws)
+                assert msg["type"] == "order.status_changed" and msg["status"] == status
+                assert msg["order_id"] == order["id"] and msg["order_number"] == order["number"]
+            await _status(
+                client, kitchen, order["id"], "completed", pickup_code=order["pickup_code"]
+            )
+            msg = await _recv(ws)
+            assert msg["status"] == "completed"
+            with pytest.raises(websockets.ConnectionClosedOK):
+                await _recv(ws)
+            assert ws.close_code == 1000
+
+
+async def test_websocket_refusals_carry_close_codes(app, client, container):
+    m = await seed_menu(container)
+    me = await login_customer(client, container, "+919876500001")
+    other = await login_customer(client, container, "+919876500002")
+    order = (await place(client, me, order_body((m.dosa, 1)))).json()["data"]
+    async with serve(app) as host:
+        cases = [
+            (f"/ws/orders/{order['id']}?token=not-a-token", 4401),
+            (f"/ws/orders/{order['id']}", 4401),
+            (f"/ws/orders/{order['id']}?token={other['access_token']}", 4403),
+            (f"/ws/orders/{uuid.uuid4()}?token={me['access_token']}", 4404),
+            (f"/ws/orders/not-a-uuid?token={me['access_token']}", 4404),
+        ]
+        for path, code in cases:
+            async with websockets.connect(f"ws://{host}{API}{path}") as ws:
+                with pytest.raises(websockets.ConnectionClosed):
+                    await asyncio.wait_for(ws.recv(), 5)
+                assert ws.close_code == code, path
+
+
+async def test_websocket_for_a_finished_order_sends_state_and_closes(app, client, container):
+    m = await seed_menu(container)
+    me = await login_customer(client, container)
+    order = (await place(client, me, order_body((m.dosa, 1)))).json()["data"]
+    await client.post(f"{API}/orders/{order['id']}/cancel", headers=bearer(me))
+    async with (
+        serve(app) as host,
+        websockets.connect(
+            f"ws://{host}{API}/ws/orders/{order['id']}?token={me['access_token']}"
+        ) as ws,
+    ):
+        first = await _recv(ws)
+        assert first["status"] == "cancelled"
+        with pytest.raises(websockets.ConnectionClosedOK):
+            await _recv(ws)
+
+
+async def _sse_events(response: httpx.Response, want: int, timeout: float = 5.0):
+    events: list[dict[str, Any]] = []
+    current: dict[str, Any] = {}
+
+    async def read() -> None:
+        async for line in response.aiter_lines():
+            if line == "":
+                if "data" in current:
+                    events.append(dict(current))
+                    if len(events) >= want:
+                        return
+                current.clear()
+            elif line.startswith(":"):
+                continue
+            else:
+                key, _, value = line.partition(": ")
+                current[key] = value
+
+    await asyncio.wait_for(read(), timeout)
+    return events
+
+
+async def test_kitchen_stream_live_and_replay_without_gaps_or_repeats(app, client, container):
+    m = await seed_menu(container)
+    me = await login_customer(client, container)
+    kitchen = await login_staff(client, container, "kitchen", "+919000000201")
+    async with serve(app) as host, httpx.AsyncClient(base_url=f"http://{host}") as http:
+        async with http.stream(
+            "GET", f"{API}/admin/orders/stream", params={"token": kitchen["access_token"]}
+        ) as resp:
+            assert resp.status_code == 200
+            assert resp.headers["content-type"].startswith("text/event-stream")
+            hello_task = asyncio.create_task(_sse_events(resp, 3))
+            await asyncio.sleep(0.2)
+            o1 = (await place(client, me, order_body((m.dosa, 1)))).json()["data"]
+            await _status(client, kitchen, o1["id"], "preparing")
+            events = await hello_task
+        assert [e["event"] for e in events] == ["hello", "order.created", "order.status_changed"]
+        created = json.loads(events[1]["data"])
+        assert created["order_number"] == o1["number"] and created["data"]["items"]
+        last_id = events[2]["id"]
+        # The portal drops off; three things happen; it comes back with Last-Event-ID.
+        await _status(client, kitchen, o1["id"], "ready")
+        o2 = (await place(client, me, order_body((m.chai, 2)))).json()["data"]
+        await client.post(f"{API}/orders/{o2['id']}/cancel", headers=bearer(me))
+        async with http.stream(
+            "GET",
+            f"{API}/admin/orders/stream",
+            params={"token": kitchen["access_token"]},
+            headers={"Last-Event-ID": last_id},
+        ) as resp:
+            replay = await _sse_events(resp, 4)
+        kinds = [(e["event"], json.loads(e["data"]).get("status")) for e in replay[1:]]
+        assert kinds == [
+            ("order.status_changed", "ready"),
+            ("order.created", "confirmed"),
+            ("order.status_changed", "cancelled"),
+        ]
+        ids = [int(e["id"]) for e in replay[1:]]
+        assert ids == sorted(ids) and ids[0] > int(last_id)
+
+
+async def test_kitchen_stream_refuses_customers_before_streaming(client, container):
+    me = await login_customer(client, container)
+    r = await client.get(f"{API}/admin/orders/stream", params={"token": me["access_token"]})
+    assert_error(r, 403, "INSUFFICIENT_ROLE")
+    r = await client.get(f"{API}/admin/orders/stream", params={"token": "junk"})
+    assert_error(r, 401, "INVALID_TOKEN")
+    r = await client.get(f"{API}/admin/orders/stream")
+    assert_error(r, 401, "INVALID_TOKEN")
+
+
+async def test_events_committed_but_never_delivered_are_delivered_by_the_next_process(
+    container, settings
+):
+    """A process dies between commit and delivery: the event waits in the outbox."""
+    from canteen.core.container import build_container
+
+    order_id = uuid.uuid4()
+    await container.dispatcher.stop()  # this "process" dies: nothing delivers for it
+    async with container.sessionmaker() as s, s.begin():
+        # No dispatcher kick: as if the process died right after this commit.
+        await record_event(
+            s,
+            "order.status_changed",
+            order_id=order_id,
+            status="ready",
+            order_number="ORD-20261125-999",
+        )
+    fresh = build_container(settings)
+    with fresh.hub.order_subscription(str(order_id)) as sub:
+        await fresh.start()
+        try:
+            msg = await asyncio.wait_for(sub.queue.get(), 5)
+        finally:
+            await fresh.close()
+    assert msg["status"] == "ready" and msg["order_id"] == str(order_id)
+    async with container.sessionmaker() as s:
+        event = (await s.scalars(select(Event).where(Event.order_id == order_id))).one()
+        assert event.dispatched_at is not None
+
+
+async def test_duplicate_deliveries_are_dropped_by_event_id(container):
+    order_id = str(uuid.uuid4())
+    message = {
+        "id": str(uuid.uuid4()),
+        "seq": 1,
+        "type": "order.status_changed",
+        "order_id": order_id,
+        "status": "ready",
+    }
+    with container.hub.order_subscription(order_id) as sub:
+        container.hub.deliver(message)
+        container.hub.deliver(dict(message))
+        assert sub.queue.qsize() == 1
