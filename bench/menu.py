@@ -10,11 +10,13 @@ What it does (engineering.md, "Performance method"):
    the same pre-encoded bytes and ETag) as uvicorn subprocesses on 127.0.0.1 with the same
    settings (1 worker, uvloop, httptools, no access log from uvicorn; the app's own JSON
    request log stays on, as in production, written to a file).
+   A third target is the same app with `CANTEEN_MENU_FAST_PATH=false` (every read through
+   the FastAPI route and the request-logging middleware), for comparison.
 3. Probes the ceiling's capacity with a short closed loop, then, per path (200 and 304):
    - capacity: an open-model run offered 1.25x the ceiling's probed capacity, alternating
-     ceiling and app for `--rounds` rounds; throughput = responses completed inside the
+     the targets for `--rounds` rounds; throughput = responses completed inside the
      window / window. The ratio app/ceiling is the headline number.
-   - latency at rate: an open-model run at 50% of the ceiling's capacity on both;
+   - latency at rate: an open-model run at 50% of the ceiling's capacity on each;
      p50/p99 are measured from each request's *scheduled* time, so a stalled server
      cannot hide its queue (no coordinated omission).
 4. Prints a Markdown report (and `--json` for machines). Bounded: every run stops at
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -105,6 +108,17 @@ def server(app: str, env: dict[str, str], log: Path) -> Iterator[tuple[int, int]
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+async def settle(pid: int, idle_pct: float = 10.0, limit_s: float = 10.0) -> None:
+    """Wait until the server has worked off any backlog of the last run (a server left
+    busy would steal the CPU from whatever runs next on this 2-core machine)."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        before = cpu_seconds(pid)
+        await asyncio.sleep(0.3)
+        if 100 * (cpu_seconds(pid) - before) / 0.3 < idle_pct:
+            return
 
 
 def cpu_seconds(pid: int) -> float:
@@ -353,74 +367,85 @@ def fetch(port: int, path: str) -> tuple[bytes, str]:
         return r.read(), r.headers["ETag"]
 
 
+TARGETS = ("ceiling", "app", "routes")
+LABELS = {
+    "ceiling": "ceiling (bare FastAPI, pre-encoded bytes)",
+    "app": "app (as shipped: cached reads answered by the fast path)",
+    "routes": "app, fast path off (CANTEEN_MENU_FAST_PATH=false)",
+}
+
+
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="canteen-bench-"))
     results: list[RunResult] = []
     summary: dict[str, Any] = {}
+    names = TARGETS if args.with_routes else TARGETS[:2]
     try:
         env = prepare_database(work, args.database_url)
         log = work / "servers.log"
-        with server("canteen.app:create_app", clean_env(env), log) as (app_port, app_pid):
+        with contextlib.ExitStack() as stack:
+            app_port, app_pid = stack.enter_context(
+                server("canteen.app:create_app", clean_env(env), log)
+            )
             body, etag = fetch(app_port, MENU_PATH)
             (work / "body.json").write_bytes(body)
             ceiling_env = clean_env(
                 {"BENCH_BODY_FILE": str(work / "body.json"), "BENCH_ETAG": etag}
             )
-            with server("bench.ceiling_app:create_app", ceiling_env, log) as (c_port, c_pid):
-                summary["body_bytes"] = len(body)
-                summary["items"] = len(json.loads(body)["data"])
-                targets = {
-                    "ceiling": (c_port, c_pid, {"200": "/full", "304": "/not-modified"}),
-                    "app": (app_port, app_pid, {"200": MENU_PATH, "304": MENU_PATH}),
-                }
-                for path_kind, expect, tag in (("200", 200, None), ("304", 304, etag)):
+            c_port, c_pid = stack.enter_context(
+                server("bench.ceiling_app:create_app", ceiling_env, log)
+            )
+            summary["body_bytes"] = len(body)
+            summary["items"] = len(json.loads(body)["data"])
+            targets = {
+                "ceiling": (c_port, c_pid, {"200": "/full", "304": "/not-modified"}),
+                "app": (app_port, app_pid, {"200": MENU_PATH, "304": MENU_PATH}),
+            }
+            if args.with_routes:
+                routes_env = clean_env({**env, "CANTEEN_MENU_FAST_PATH": "false"})
+                r_port, r_pid = stack.enter_context(
+                    server("canteen.app:create_app", routes_env, log)
+                )
+                targets["routes"] = (r_port, r_pid, {"200": MENU_PATH, "304": MENU_PATH})
+            for path_kind, expect, tag in (("200", 200, None), ("304", 304, etag)):
 
-                    def raw_for(name: str, kind: str = path_kind, t: str | None = tag) -> bytes:
-                        return request_bytes(targets[name][2][kind], t)
+                def raw_for(name: str, kind: str = path_kind, t: str | None = tag) -> bytes:
+                    return request_bytes(targets[name][2][kind], t)
 
-                    # Warm both (menu snapshot, encoded bytes, connection pools).
-                    for name in targets:
-                        port, pid, _ = targets[name]
-                        await closed_loop(port, raw_for(name), expect, 1.0, args.connections)
-                    capacity = await closed_loop(
-                        c_port, raw_for("ceiling"), expect, 2.0, args.connections
-                    )
-                    summary[f"ceiling_probe_{path_kind}_rps"] = round(capacity, 1)
-                    offered = capacity * 1.25
-                    for _ in range(args.rounds):
-                        for name in ("ceiling", "app"):
-                            port, pid, _ = targets[name]
-                            results.append(
-                                await open_model(
-                                    port,
-                                    pid,
-                                    raw_for(name),
-                                    expect,
-                                    offered,
-                                    args.duration,
-                                    args.connections,
-                                    target=name,
-                                    path=path_kind,
-                                    mode="capacity",
-                                )
-                            )
-                    at_rate = capacity * 0.5
-                    for name in ("ceiling", "app"):
-                        port, pid, _ = targets[name]
-                        results.append(
-                            await open_model(
-                                port,
-                                pid,
-                                raw_for(name),
-                                expect,
-                                at_rate,
-                                args.duration,
-                                args.connections,
-                                target=name,
-                                path=path_kind,
-                                mode="at_rate",
-                            )
+                async def run(name: str, rate: float, mode: str, kind: str = path_kind,
+                              code: int = expect) -> None:  # fmt: skip
+                    port, pid, _ = targets[name]
+                    await settle(pid)
+                    results.append(
+                        await open_model(
+                            port,
+                            pid,
+                            raw_for(name, kind),
+                            code,
+                            rate,
+                            args.duration,
+                            args.connections,
+                            target=name,
+                            path=kind,
+                            mode=mode,
                         )
+                    )
+                    await settle(pid)
+
+                # Warm every target (menu snapshot, encoded bytes, connection pools).
+                for name in names:
+                    await closed_loop(
+                        targets[name][0], raw_for(name), expect, 1.0, args.connections
+                    )
+                capacity = await closed_loop(
+                    c_port, raw_for("ceiling"), expect, 2.0, args.connections
+                )
+                summary[f"ceiling_probe_{path_kind}_rps"] = round(capacity, 1)
+                for _ in range(args.rounds):  # alternate, so drift hits every target alike
+                    for name in names:
+                        await run(name, capacity * 1.25, "capacity")
+                for name in names:
+                    await run(name, capacity * 0.5, "at_rate")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -430,20 +455,21 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             return [r for r in results if r.path == k and r.target == target and r.mode == mode]
 
         ceiling_tp = statistics.median(r.throughput_rps for r in pick("ceiling", "capacity"))
-        app_tp = statistics.median(r.throughput_rps for r in pick("app", "capacity"))
-        ceiling_rate, app_rate = pick("ceiling", "at_rate")[0], pick("app", "at_rate")[0]
-        summary[kind] = {
-            "throughput_ratio": round(app_tp / ceiling_tp, 3),
-            "app_throughput_rps": app_tp,
-            "ceiling_throughput_rps": ceiling_tp,
-            "at_rate_rps": ceiling_rate.offered_rps,
-            "app_p50_ms": app_rate.p50_ms,
-            "app_p99_ms": app_rate.p99_ms,
-            "ceiling_p50_ms": ceiling_rate.p50_ms,
-            "ceiling_p99_ms": ceiling_rate.p99_ms,
-            "p99_ratio_ceiling_over_app": round(ceiling_rate.p99_ms / app_rate.p99_ms, 3),
-            "errors": sum(r.errors for r in results if r.path == kind),
-        }
+        ceiling_rate = pick("ceiling", "at_rate")[0]
+        rows = {}
+        for name in names:
+            tp = statistics.median(r.throughput_rps for r in pick(name, "capacity"))
+            at = pick(name, "at_rate")[0]
+            rows[name] = {
+                "throughput_rps": tp,
+                "throughput_ratio": round(tp / ceiling_tp, 3),
+                "at_rate_rps": at.offered_rps,
+                "p50_ms": at.p50_ms,
+                "p99_ms": at.p99_ms,
+                "p99_ratio_ceiling_over_target": round(ceiling_rate.p99_ms / at.p99_ms, 3),
+                "errors": sum(r.errors for r in results if r.path == kind and r.target == name),
+            }
+        summary[kind] = rows
     return {"summary": summary, "runs": [asdict(r) for r in results]}
 
 
@@ -457,18 +483,18 @@ def report(data: dict[str, Any], args: argparse.Namespace) -> str:
         f"Machine: {os.cpu_count()} CPUs, load average before the run "
         f"{s['load_before']}.",
         "",
-        "| path | app throughput | ceiling throughput | **ratio** | at rate | app p50 / p99 | "
-        "ceiling p50 / p99 | errors |",
-        "|---|---|---|---|---|---|---|---|",
+        "| path | target | throughput (capacity) | **ratio to ceiling** | p50 / p99 at rate "
+        "| p99 ratio (ceiling / target) | errors |",
+        "|---|---|---|---|---|---|---|",
     ]
     for kind, label in (("200", "200 full menu"), ("304", "304 If-None-Match")):
-        k = s[kind]
-        out.append(
-            f"| {label} | {k['app_throughput_rps']:.0f}/s | {k['ceiling_throughput_rps']:.0f}/s "
-            f"| **{k['throughput_ratio']:.2f}** | {k['at_rate_rps']:.0f}/s "
-            f"| {k['app_p50_ms']:.2f} / {k['app_p99_ms']:.2f} ms "
-            f"| {k['ceiling_p50_ms']:.2f} / {k['ceiling_p99_ms']:.2f} ms | {k['errors']} |"
-        )
+        for name, row in s[kind].items():
+            out.append(
+                f"| {label} | {LABELS[name]} | {row['throughput_rps']:.0f}/s "
+                f"| **{row['throughput_ratio']:.2f}** "
+                f"| {row['p50_ms']:.2f} / {row['p99_ms']:.2f} ms at {row['at_rate_rps']:.0f}/s "
+                f"| {row['p99_ratio_ceiling_over_target']:.2f} | {row['errors']} |"
+            )
     out += [
         "",
         "Every run:",
@@ -494,6 +520,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--database-url", help="PostgreSQL URL (default: embedded SQLite)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
+    parser.add_argument(
+        "--no-routes",
+        dest="with_routes",
+        action="store_false",
+        help="skip the third target (the app with the menu fast path off)",
+    )
     args = parser.parse_args()
     try:
         import uvloop

@@ -23,10 +23,10 @@ except Exception as exc:
 PY
 
 echo "==> ruff"
-.venv/bin/ruff check backend client bench
-.venv/bin/ruff format --check backend client bench
+.venv/bin/ruff check backend client app bench
+.venv/bin/ruff format --check backend client app bench
 echo "==> mypy"
-.venv/bin/mypy backend/src client/src
+.venv/bin/mypy backend/src client/src app/src
 
 echo "==> tests on the embedded default (SQLite, in-process)"
 CANTEEN_TEST_BACKEND=embedded .venv/bin/pytest -p no:cacheprovider "$@"

@@ -58,12 +58,24 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def base_env(data_dir: Path) -> dict[str, str]:
+def razorpay_sandbox() -> Iterator[Any]:
+    """The Razorpay-compatible sandbox on its own port, reached through the official SDK.
+    Tests that need webhooks point `razorpay_sandbox.sandbox.webhook_url` at a live server."""
+    from canteen.payments.sandbox import SandboxServer
+
+    server = SandboxServer(webhook_retry_delay=0.2, refund_processing_delay=0.1).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def base_env(data_dir: Path, razorpay_sandbox: Any) -> dict[str, str]:
     """The CANTEEN_* environment of this run, shared with the worker and subprocesses."""
     env = {
         "CANTEEN_ENV": "test",
         "CANTEEN_SECRET_KEY": TEST_SECRET,
         "CANTEEN_DATA_DIR": str(data_dir),
+        "CANTEEN_RAZORPAY_BASE_URL": razorpay_sandbox.base_url,
     }
     if BACKEND == "postgres":
         env["CANTEEN_DATABASE_URL"] = f"{PG_SERVER}/{PG_DB}"

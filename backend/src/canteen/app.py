@@ -25,6 +25,7 @@ from canteen.menu.media import mount_local_media
 from canteen.orders.endpoints import admin_router as kitchen_orders_router
 from canteen.orders.endpoints import delivery_router
 from canteen.orders.endpoints import router as orders_router
+from canteen.payments.endpoints import router as payments_router
 from canteen.realtime.endpoints import router as realtime_router
 from canteen.settings import Settings, check_production, get_settings
 from canteen.users.endpoints import router as users_router
@@ -82,11 +83,31 @@ def create_app(
     # Before the kitchen orders router: /admin/orders/stream must not match /{order_id}.
     api.include_router(realtime_router)
     api.include_router(orders_router)
+    api.include_router(payments_router)
     api.include_router(kitchen_orders_router)
     api.include_router(delivery_router)
     if not settings.is_production:
         api.include_router(dev_router)
     app.include_router(api)
+    if (
+        settings.payment_gateway == "sandbox"
+        and not settings.is_production
+        and not settings.razorpay_base_url
+    ):
+        # Embedded default: the Razorpay-compatible sandbox lives in this process.
+        from canteen.payments.factory import SANDBOX_PATH
+        from canteen.payments.sandbox import create_sandbox_app
+
+        app.mount(
+            SANDBOX_PATH,
+            create_sandbox_app(
+                key_id=settings.razorpay_key_id,
+                key_secret=settings.razorpay_key_secret,
+                webhook_secret=settings.razorpay_webhook_secret,
+                webhook_url=f"{settings.public_base_url}{API_PREFIX}/payments/webhooks/razorpay",
+                public_url=f"{settings.public_base_url}{SANDBOX_PATH}",
+            ),
+        )
     if settings.storage == "local":
         mount_local_media(app, settings)
 

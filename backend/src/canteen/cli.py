@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--workers", type=int, default=1)
 
     sub.add_parser("worker", help="run a Celery worker (needs CANTEEN_REDIS_URL)")
+    sub.add_parser("beat", help="run Celery beat for the periodic sweeps (one per deployment)")
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("seed-demo", help="load the demo canteen (idempotent)")
 
@@ -40,6 +41,10 @@ def main(argv: list[str] | None = None) -> None:
         _serve(settings, args.host, args.port, args.workers)
     elif args.command == "worker":
         _worker()
+    elif args.command == "beat":
+        from canteen.worker import _default_app
+
+        _default_app().Beat(loglevel="INFO").run()
     elif args.command == "migrate":
         _migrate(settings)
         print("database is at the latest migration")
@@ -99,6 +104,13 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from canteen.core.logging import configure_logging
+
+    if "CANTEEN_PUBLIC_BASE_URL" not in os.environ:
+        # Links the server hands out (checkout pages, webhooks to itself) use this address.
+        public_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+        os.environ["CANTEEN_PUBLIC_BASE_URL"] = f"http://{public_host}:{port}"
+        get_settings.cache_clear()
+        settings = get_settings()
 
     configure_logging()
     auto_migrate = (

@@ -5,6 +5,7 @@ from canteen.dev.models import DevOutboxMessage
 from canteen.events.models import Event
 from canteen.menu.models import CanteenConfig, Category, MenuItem, TimeSlot, menu_item_slots
 from canteen.orders.models import Order, OrderDayCounter, OrderItem
+from canteen.payments.models import Payment, Refund, WebhookEvent
 from canteen.users.models import DeviceToken, User
 
 __all__ = [
@@ -18,7 +19,10 @@ __all__ = [
     "Order",
     "OrderDayCounter",
     "OrderItem",
+    "Payment",
+    "Refund",
     "TimeSlot",
     "User",
+    "WebhookEvent",
     "menu_item_slots",
 ]

@@ -74,7 +74,8 @@ class Settings(BaseSettings):
     razorpay_key_id: str = "rzp_test_canteensandbox"
     razorpay_key_secret: str = "sandbox_key_secret_change_me"
     razorpay_webhook_secret: str = "sandbox_webhook_secret_change_me"
-    razorpay_base_url: str | None = None
+    razorpay_base_url: str | None = None  # the sandbox: default {public_base_url}/sandbox/razorpay
+    payment_timeout_seconds: int = 300  # unpaid UPI orders are cancelled after this
 
     # Push
     fcm_credentials_file: str | None = None

@@ -11,7 +11,7 @@ from typing import Any
 
 from celery import Celery, Task
 
-from canteen.core.jobs import REGISTRY, RetryableJobError, backoff_seconds, load_jobs
+from canteen.core.jobs import PERIODIC, REGISTRY, RetryableJobError, backoff_seconds, load_jobs
 
 log = logging.getLogger("canteen.worker")
 
@@ -42,6 +42,7 @@ def make_celery(broker_url: str) -> Celery:
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
+        beat_schedule={name: {"task": name, "schedule": every} for name, every in PERIODIC.items()},
     )
     load_jobs()
     for spec in REGISTRY.values():

@@ -43,6 +43,15 @@ def set_local_time(clock: ManualClock, hhmm: str, day_offset: int = 0) -> dateti
     return target.astimezone(UTC)
 
 
+def bearer_now(container: Any, session: dict[str, Any]) -> dict[str, str]:
+    """A bearer header minted at the (possibly moved) test clock's time."""
+    user = session["user"]
+    token = container.tokens.encode_access(
+        uuid.UUID(user["id"]), user["role"], container.clock.now(), 3600
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
 async def admin_session(client: httpx.AsyncClient, container: Any) -> dict[str, Any]:
     return await login_staff(client, container, "admin", ADMIN_PHONE)
 

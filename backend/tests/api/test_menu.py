@@ -8,6 +8,14 @@ import uuid
 
 import httpx
 import pytest
+from menu_support import (
+    bearer_now,
+    counts,
+    etag,
+    kitchen_session,
+    set_local_time,
+    small_menu,
+)
 from sqlalchemy import create_engine, text
 
 from canteen.app import create_app
@@ -16,13 +24,6 @@ from canteen.demo.seed import seed_demo
 from canteen.menu import service as menu
 from canteen.menu.models import Allergen, Category, MenuItem, TimeSlot
 from conftest import API, BACKEND, assert_error, bearer, count_rows
-from menu_support import (
-    counts,
-    etag,
-    kitchen_session,
-    set_local_time,
-    small_menu,
-)
 
 ITEM_KEYS = {
     "id",
@@ -361,7 +362,7 @@ async def test_current_slot_etag_follows_the_clock_and_the_slot_config(client, c
     r = await client.patch(
         f"{API}/admin/time-slots/{m.slots['snacks']}",
         json={"start_time": "17:00"},
-        headers=bearer(m.admin),
+        headers=bearer_now(container, m.admin),
     )
     assert r.status_code == 200
     none_now = await etag(client, "/menu/items", time_slot="current")
@@ -373,7 +374,7 @@ async def test_current_slot_etag_follows_the_clock_and_the_slot_config(client, c
     r = await client.patch(
         f"{API}/admin/time-slots/{m.slots['lunch']}",
         json={"is_active": False},
-        headers=bearer(m.admin),
+        headers=bearer_now(container, m.admin),
     )
     assert r.status_code == 200
     assert await etag(client, "/menu/items", time_slot="current") == none_now
@@ -518,3 +519,27 @@ async def test_demo_menu_is_a_full_canteen_and_seeding_is_idempotent(client, con
         f"{API}/auth/staff-login", json={"phone": "+919000000001", "password": "canteen-admin"}
     )
     assert r.status_code == 200 and r.json()["data"]["user"]["role"] == "admin"
+
+
+async def test_cache_hits_are_counted_in_a_summary_log_line(client, container, caplog, monkeypatch):
+    import logging
+
+    from canteen.menu import fastpath
+
+    await small_menu(client, container)
+    tag = await etag(client, "/menu/items")
+    monkeypatch.setattr(fastpath, "SUMMARY_EVERY", 0.0)
+    caplog.clear()
+    caplog.set_level(logging.INFO, logger="canteen.access")
+    r = await client.get(f"{API}/menu/items", headers={"If-None-Match": tag})
+    assert r.status_code == 304
+    lines = [rec.getMessage() for rec in caplog.records if rec.name == "canteen.access"]
+    # One summary line (this one also counts the earlier 200), no per-request line.
+    assert len(lines) == 1 and lines[0].startswith(
+        "menu reads answered from cache: 1 (200) + 1 (304)"
+    )
+    # Errors still go through the routes and are logged one by one.
+    caplog.clear()
+    await client.get(f"{API}/menu/items?diet=x")
+    lines = [rec.getMessage() for rec in caplog.records if rec.name == "canteen.access"]
+    assert lines == ["GET /api/v1/menu/items?diet=x 400"]

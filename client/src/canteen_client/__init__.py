@@ -1,1 +1,92 @@
-"""Canteen API client SDK."""
+"""Canteen API client SDK: async, on httpx and websockets.
+
+    from canteen_client import CanteenClient, FileTokenStore
+
+    async with CanteenClient("https://api.example.com", token_store=FileTokenStore(path)) as api:
+        ...
+
+See client/README.md for the whole tour.
+"""
+
+from canteen_client._version import __version__
+from canteen_client.auth import AuthAPI, Session
+from canteen_client.client import CanteenClient
+from canteen_client.devices import DevicesAPI
+from canteen_client.errors import (
+    ApiFailure,
+    AuthFailure,
+    CanteenError,
+    ConflictFailure,
+    NetworkFailure,
+    NotFoundFailure,
+    RateLimitFailure,
+    ServerFailure,
+    UnavailableItem,
+    ValidationFailure,
+)
+from canteen_client.menu import CacheStats, MenuAPI
+from canteen_client.models import (
+    Category,
+    DeviceToken,
+    Feedback,
+    MenuItem,
+    Order,
+    OrderLine,
+    OrderState,
+    OtpRequested,
+    Page,
+    PaymentInfo,
+    PublicConfig,
+    TimeSlot,
+    User,
+)
+from canteen_client.orders import CartLine, Checkout, OrdersAPI
+from canteen_client.payments import CheckoutResult, PaymentsAPI, SandboxOutcome
+from canteen_client.tokens import FileTokenStore, MemoryTokenStore, Tokens, TokenStore
+from canteen_client.tracking import OrderTracker
+from canteen_client.users import UsersAPI
+
+__all__ = [
+    "ApiFailure",
+    "AuthAPI",
+    "AuthFailure",
+    "CacheStats",
+    "CanteenClient",
+    "CanteenError",
+    "CartLine",
+    "Category",
+    "Checkout",
+    "CheckoutResult",
+    "ConflictFailure",
+    "DeviceToken",
+    "DevicesAPI",
+    "Feedback",
+    "FileTokenStore",
+    "MemoryTokenStore",
+    "MenuAPI",
+    "MenuItem",
+    "NetworkFailure",
+    "NotFoundFailure",
+    "Order",
+    "OrderLine",
+    "OrderState",
+    "OrderTracker",
+    "OrdersAPI",
+    "OtpRequested",
+    "Page",
+    "PaymentInfo",
+    "PaymentsAPI",
+    "PublicConfig",
+    "RateLimitFailure",
+    "SandboxOutcome",
+    "ServerFailure",
+    "Session",
+    "TimeSlot",
+    "TokenStore",
+    "Tokens",
+    "UnavailableItem",
+    "User",
+    "UsersAPI",
+    "ValidationFailure",
+    "__version__",
+]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -22,6 +24,7 @@ from canteen.settings import Settings
 if TYPE_CHECKING:
     from canteen.menu.cache import MenuCache
     from canteen.notifications.push import PushProvider
+    from canteen.payments.gateway import PaymentGateway
     from canteen.sms.base import SmsProvider
     from canteen.storage.base import Storage
 
@@ -41,6 +44,8 @@ class Container:
     jobs: JobRunner = field(init=False)
     dispatcher: Dispatcher = field(init=False)
     _sms: SmsProvider | None = None
+    _gateway: PaymentGateway | None = None
+    _periodic: asyncio.Task[None] | None = None
     _push: PushProvider | None = None
     _storage: Storage | None = None
     _menu_cache: MenuCache | None = None
@@ -97,12 +102,40 @@ class Container:
             )
         return self._menu_cache
 
+    @property
+    def gateway(self) -> PaymentGateway:
+        if self._gateway is None:
+            from canteen.payments.factory import build_gateway
+
+            self._gateway = build_gateway(self.settings)
+        return self._gateway
+
     async def start(self) -> None:
-        """Background work of an API process: the bus subscription and the dispatcher."""
+        """Background work of an API process: the bus subscription, the dispatcher and,
+        when jobs run in-process, the periodic sweeps that Celery beat runs otherwise."""
         await self.bus.start()
         await self.dispatcher.start()
+        if isinstance(self.jobs, InProcessRunner) and self._periodic is None:
+            self._periodic = asyncio.create_task(self._run_periodic(), name="periodic-jobs")
+
+    async def _run_periodic(self) -> None:
+        from canteen.core.jobs import PERIODIC
+
+        loop = asyncio.get_running_loop()
+        due = {name: loop.time() + every for name, every in PERIODIC.items()}
+        while True:
+            await asyncio.sleep(1)
+            for name, every in PERIODIC.items():
+                if loop.time() >= due[name]:
+                    due[name] = loop.time() + every
+                    await self.jobs.enqueue(name)
 
     async def close(self) -> None:
+        if self._periodic is not None:
+            self._periodic.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._periodic
+            self._periodic = None
         if self._menu_cache is not None:
             await self._menu_cache.close()
         await self.dispatcher.stop()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -116,8 +117,9 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """Unit of work: commit on success, roll back on error, then run after-commit hooks."""
+@asynccontextmanager
+async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """Commit on success, roll back on error, then run after-commit hooks."""
     async with factory() as session:
         try:
             yield session
@@ -127,3 +129,9 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
             session.info.pop("after_commit", None)
             raise
         await run_after_commit(session)
+
+
+async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work, as a FastAPI dependency."""
+    async with unit_of_work(factory) as session:
+        yield session

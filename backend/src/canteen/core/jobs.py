@@ -34,6 +34,9 @@ class JobSpec:
 
 REGISTRY: dict[str, JobSpec] = {}
 
+# Periodic sweeps: job name -> seconds between runs (Celery beat, or the in-process loop).
+PERIODIC: dict[str, float] = {"payments.expire_unpaid": 30.0}
+
 
 def job(name: str, *, max_retries: int = 5) -> Callable[[JobFunc], JobFunc]:
     """Register `async def fn(container, **kwargs)` under a stable task name."""
@@ -48,6 +51,7 @@ def job(name: str, *, max_retries: int = 5) -> Callable[[JobFunc], JobFunc]:
 def load_jobs() -> None:
     """Import every module that registers jobs (the worker and the app both need them)."""
     import canteen.notifications.tasks
+    import canteen.payments.tasks
     import canteen.sms.tasks  # noqa: F401
 
 

@@ -94,6 +94,19 @@ class Dispatcher:
             return len(events)
 
     async def _notify(self, event: Event) -> None:
+        data = event.data or {}
+        refund = (
+            event.type == "order.status_changed"
+            and event.status == "cancelled"
+            and event.payment_status == "captured"
+        ) or (event.type == "order.payment_updated" and bool(data.get("refund_needed")))
+        if refund and event.order_id:
+            # A cancelled order that was paid gets its money back (product.md).
+            await self.c.jobs.enqueue(
+                "payments.refund_order",
+                order_id=str(event.order_id),
+                reason=str(data.get("reason") or "order cancelled"),
+            )
         if (
             event.type == "order.status_changed"
             and event.status in PUSH_STATUSES

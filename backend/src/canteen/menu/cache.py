@@ -119,7 +119,6 @@ class SlotView:
 class Snapshot:
     version: int
     categories: list[dict[str, Any]]
-    category_ids: frozenset[uuid.UUID]
     items: list[ItemView]
     items_by_id: dict[uuid.UUID, ItemView]
     slots: list[SlotView]
@@ -157,7 +156,6 @@ async def load_snapshot(sessionmaker: async_sessionmaker[AsyncSession]) -> Snaps
 def _snapshot(
     version: int, categories: list[Category], items: list[MenuItem], slots: list[TimeSlot]
 ) -> Snapshot:
-    rank = {c.id: n for n, c in enumerate(categories)}
     views = [
         ItemView(
             id=item.id,
@@ -174,7 +172,6 @@ def _snapshot(
     return Snapshot(
         version=version,
         categories=[CategoryOut.model_validate(c).model_dump(mode="json") for c in categories],
-        category_ids=frozenset(rank),
         items=views,
         items_by_id={v.id: v for v in views},
         slots=[

@@ -9,6 +9,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -30,9 +31,14 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 CategoryName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+
+
+def _code(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
 SlotCode = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z][a-z0-9_]{1,31}$"),
+    str, BeforeValidator(_code), StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,31}$")
 ]
 Price = Annotated[int, Field(gt=0, le=MAX_PRICE, description="Integer paise; ₹45 is 4500")]
 SortOrder = Annotated[int, Field(ge=-MAX_SORT, le=MAX_SORT)]

@@ -412,7 +412,10 @@ async def _resolve_slots(
                 "unknown": unknown,
             }
         )
-    return [slots[c] for c in wanted if c in slots]
+    # Stored and shown in serving order, whatever order the request listed them in.
+    return sorted(
+        (slots[c] for c in wanted if c in slots), key=lambda s: (s.sort_order, s.start_time)
+    )
 
 
 def _allergens(values: list[Allergen] | list[str]) -> list[str]:

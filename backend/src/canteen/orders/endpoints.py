@@ -27,6 +27,7 @@ from canteen.orders.schemas import (
     StatusChange,
 )
 from canteen.orders.state import Actor
+from canteen.payments import service as payments
 from canteen.users.models import Role, User
 
 router = APIRouter(tags=["orders"])
@@ -48,21 +49,31 @@ async def create_order(
     order, created = await place_order(c, db, user, body, idempotency_key)
     if not created:
         response.status_code = 200
-    return Envelope(data=views.order_out(order))
+    if order.payment_method == "upi" and order.status == "received":
+        # The order is committed before the gateway is called: no lock is held over the
+        # network, and a gateway outage leaves a placed order the app can pay for later.
+        await db.commit()
+        await payments.ensure_checkout(c, db, order)
+    return Envelope(data=await payments.order_view(c, db, order))
 
 
 @router.get("/orders", response_model=ListEnvelope[OrderOut])
-async def my_orders(user: CurrentUser, db: Session, page: Page) -> ListEnvelope[OrderOut]:
+async def my_orders(
+    user: CurrentUser, db: Session, page: Page, c: ContainerDep
+) -> ListEnvelope[OrderOut]:
     rows, total = await service.list_own_orders(db, user, page)
     return ListEnvelope(
-        data=[views.order_out(o) for o in rows],
+        data=await payments.order_views(c, db, rows),
         meta=PageMeta(page=page.page, per_page=page.per_page, total=total),
     )
 
 
 @router.get("/orders/{order_id}", response_model=Envelope[OrderOut])
-async def my_order(order_id: uuid.UUID, user: CurrentUser, db: Session) -> Envelope[OrderOut]:
-    return Envelope(data=views.order_out(await service.get_own_order(db, user, order_id)))
+async def my_order(
+    order_id: uuid.UUID, user: CurrentUser, db: Session, c: ContainerDep
+) -> Envelope[OrderOut]:
+    order = await service.get_own_order(db, user, order_id)
+    return Envelope(data=await payments.order_view(c, db, order))
 
 
 @router.post("/orders/{order_id}/cancel", response_model=Envelope[OrderOut])
@@ -94,7 +105,7 @@ async def order_feedback(
     await service.get_own_order(db, user, order_id)
     order = await service.lock_order(db, order_id)
     await service.add_feedback(db, order, body.rating, body.comment, c.clock.now())
-    return Envelope(data=views.order_out(order))
+    return Envelope(data=await payments.order_view(c, db, order))
 
 
 # ---- kitchen and admin -------------------------------------------------------------

@@ -52,6 +52,12 @@ class PaymentInfo(BaseModel):
     checkout_url: str | None = None
 
 
+class RefundOut(BaseModel):
+    status: str
+    amount: int
+    reason: str
+
+
 class OrderOut(BaseModel):
     id: uuid.UUID
     number: str
@@ -73,6 +79,7 @@ class OrderOut(BaseModel):
     delivery_staff_id: uuid.UUID | None
     feedback: FeedbackOut | None
     payment: PaymentInfo | None = None
+    refund: RefundOut | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -1,0 +1,280 @@
+"""Live order tracking (design §7.1): the WebSocket first, HTTP polling as a fallback.
+
+    async with api.track(order_id) as tracker:
+        async for state in tracker:          # OrderState
+            print(state.status)              # confirmed, preparing, ready, completed
+
+The tracker connects to `/ws/orders/{id}?token=…`, yields the snapshot the server sends
+first and then every change of the order's status or payment status, and stops after
+`completed` or `cancelled`. A lost connection is re-opened after 1, 2, 4, 8, 16 s, then
+every 30 s (optionally with jitter); the back-off starts again at 1 s once a connection
+delivers a message. After `max_reconnects` (10) consecutive failed reconnects it gives
+the socket up and polls `GET /orders/{id}` every `poll_interval` seconds, yielding the
+changes it sees. An expired token (close code 4401 TOKEN_EXPIRED) is refreshed through
+the client's single-flight refresh and the socket re-opened at once; 4401
+INVALID_TOKEN signs out (`AuthFailure`), 4403 raises `AuthFailure`, 4404
+`NotFoundFailure`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from canteen_client.errors import (
+    AuthFailure,
+    NetworkFailure,
+    NotFoundFailure,
+    RateLimitFailure,
+    ServerFailure,
+)
+from canteen_client.models import Order, OrderState
+
+if TYPE_CHECKING:
+    from canteen_client.client import CanteenClient
+
+log = logging.getLogger("canteen_client.tracking")
+
+CLOSE_INVALID_TOKEN = 4401
+CLOSE_NOT_ALLOWED = 4403
+CLOSE_NO_ORDER = 4404
+
+
+class OrderTracker:
+    """An async iterator of `OrderState`s for one order (see the module docstring).
+
+    `mode` is `websocket` or `polling`; `delays` lists every reconnect delay used."""
+
+    def __init__(
+        self,
+        client: CanteenClient,
+        order_id: str,
+        *,
+        poll_interval: float = 5.0,
+        max_reconnects: int = 10,
+        max_backoff: float = 30.0,
+        jitter: float = 0.0,
+        open_timeout: float = 10.0,
+    ) -> None:
+        self._client = client
+        self.order_id = order_id
+        self.poll_interval = poll_interval
+        self.max_reconnects = max_reconnects
+        self.max_backoff = max_backoff
+        self.jitter = jitter
+        self.open_timeout = open_timeout
+        self.mode = "websocket"
+        self.delays: list[float] = []
+        self.connections = 0  # sockets opened (diagnostics)
+        self.last: OrderState | None = None
+        self._gen: AsyncGenerator[OrderState, None] | None = None
+
+    # ---- iteration -------------------------------------------------------------------
+
+    def __aiter__(self) -> AsyncIterator[OrderState]:
+        return self
+
+    async def __anext__(self) -> OrderState:
+        if self._gen is None:
+            self._gen = self._run()
+        return await self._gen.__anext__()
+
+    async def aclose(self) -> None:
+        if self._gen is not None:
+            await self._gen.aclose()
+
+    async def __aenter__(self) -> OrderTracker:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def backoff(self, failures: int) -> float:
+        """Delay after the `failures`-th consecutive failure: 1, 2, 4, … capped at 30 s."""
+        delay = min(self.max_backoff, float(2 ** (failures - 1)))
+        if self.jitter:
+            delay *= 1 + random.uniform(-self.jitter, self.jitter)
+        return max(0.0, delay)
+
+    # ---- the state machine -----------------------------------------------------------
+
+    def _changed(self, state: OrderState) -> bool:
+        last = self.last
+        return last is None or (last.status, last.payment_status) != (
+            state.status,
+            state.payment_status,
+        )
+
+    def _from_message(self, message: dict[str, Any]) -> OrderState | None:
+        kind = str(message.get("type", ""))
+        order_json = message.get("order")
+        order: Order | None = None
+        if isinstance(order_json, dict):
+            try:
+                order = Order.from_json(order_json)
+            except (KeyError, TypeError, ValueError):
+                log.warning("order %s: could not read the order in %s", self.order_id, kind)
+        status = message.get("status") or (order.status if order else None)
+        if status is None and self.last is not None:
+            status = self.last.status
+        if status is None:
+            return None
+        payment_status = message.get("payment_status") or (order.payment_status if order else None)
+        if payment_status is None and self.last is not None:
+            payment_status = self.last.payment_status
+        seq = message.get("seq")
+        data = message.get("data")
+        return OrderState(
+            order_id=self.order_id,
+            status=str(status),
+            payment_status=None if payment_status is None else str(payment_status),
+            seq=int(seq) if isinstance(seq, int) else None,
+            event=kind,
+            source="websocket",
+            order=order,
+            data=data if isinstance(data, dict) else {},
+        )
+
+    async def _run(self) -> AsyncGenerator[OrderState, None]:
+        client = self._client
+        failures = 0  # consecutive connection attempts that delivered nothing
+        auth_retried = False
+        while True:
+            tokens, generation = await client._auth_state()
+            if tokens is None:
+                raise AuthFailure(401, "NOT_SIGNED_IN", "Sign in first", signed_out=True)
+            url = (
+                f"{client.ws_base_url}/ws/orders/{quote(self.order_id, safe='')}"
+                f"?token={quote(tokens.access_token, safe='')}"
+            )
+            close_code: int | None = None
+            close_reason = ""
+            try:
+                async with connect(
+                    url,
+                    open_timeout=self.open_timeout,
+                    additional_headers={
+                        "X-Platform": client.platform,
+                        "X-App-Version": client.app_version,
+                        "X-Request-ID": str(uuid.uuid4()),
+                    },
+                    user_agent_header=f"canteen-client ({client.platform})",
+                ) as ws:
+                    self.connections += 1
+                    try:
+                        async for raw in ws:
+                            try:
+                                message = json.loads(raw)
+                            except ValueError:
+                                log.warning("order %s: not JSON: %.80r", self.order_id, raw)
+                                continue
+                            if not isinstance(message, dict) or message.get("type") == "ping":
+                                continue
+                            failures = 0
+                            auth_retried = False
+                            state = self._from_message(message)
+                            if state is None:
+                                continue
+                            if self._changed(state):
+                                self.last = state
+                                yield state
+                            if state.is_terminal:
+                                return
+                    except ConnectionClosed:
+                        pass
+                    close_code, close_reason = ws.close_code, ws.close_reason or ""
+            except InvalidURI:
+                raise
+            except (OSError, TimeoutError, InvalidHandshake, ConnectionClosed) as exc:
+                log.info("order %s: websocket failed: %r", self.order_id, exc)
+
+            if close_code == CLOSE_INVALID_TOKEN:
+                if close_reason == "TOKEN_EXPIRED":
+                    if auth_retried:  # refreshed, and the new token is refused too
+                        raise AuthFailure(401, "TOKEN_EXPIRED", "The session could not be renewed")
+                    auth_retried = True
+                    try:
+                        await client._refresh(generation)  # single flight; raises if refused
+                        continue
+                    except (NetworkFailure, ServerFailure) as exc:
+                        # Could not refresh right now: back off like any failure.
+                        log.info("order %s: refresh failed: %s", self.order_id, exc)
+                        auth_retried = False
+                else:
+                    if await client._invalid_token(generation, "invalid_token"):
+                        raise AuthFailure(
+                            401, close_reason or "INVALID_TOKEN", "Sign in again", signed_out=True
+                        )
+                    if auth_retried:
+                        raise AuthFailure(401, close_reason or "INVALID_TOKEN", "Sign in again")
+                    auth_retried = True
+                    continue  # the tokens changed meanwhile: try the new ones
+            if close_code == CLOSE_NOT_ALLOWED:
+                raise AuthFailure(403, "INSUFFICIENT_ROLE", "This order is not yours to track")
+            if close_code == CLOSE_NO_ORDER:
+                raise NotFoundFailure(404, "NOT_FOUND", "No such order")
+
+            failures += 1
+            if failures > self.max_reconnects:
+                break
+            delay = self.backoff(failures)
+            self.delays.append(delay)
+            log.info(
+                "order %s: websocket closed (%s); reconnect %d in %.1fs",
+                self.order_id,
+                close_code,
+                failures,
+                delay,
+            )
+            await client.sleep(delay)
+
+        async for state in self._poll():
+            yield state
+
+    async def _poll(self) -> AsyncGenerator[OrderState, None]:
+        self.mode = "polling"
+        log.warning(
+            "order %s: websocket unavailable after %d reconnects; polling every %.0fs",
+            self.order_id,
+            self.max_reconnects,
+            self.poll_interval,
+        )
+        client = self._client
+        while True:
+            wait = self.poll_interval
+            try:
+                order = await client.orders.order(self.order_id)
+            except RateLimitFailure as exc:
+                wait = max(wait, exc.retry_after)
+            except (NetworkFailure, ServerFailure) as exc:
+                log.info("order %s: poll failed: %s", self.order_id, exc)
+            else:
+                state = OrderState(
+                    order_id=self.order_id,
+                    status=order.status,
+                    payment_status=order.payment_status,
+                    seq=None,
+                    event="poll",
+                    source="polling",
+                    order=order,
+                )
+                if self._changed(state):
+                    self.last = state
+                    yield state
+                if state.is_terminal:
+                    return
+            await client.sleep(wait)

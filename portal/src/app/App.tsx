@@ -1,0 +1,122 @@
+import { QueryClientProvider, type QueryClient } from "@tanstack/react-query";
+import { useEffect, useRef } from "react";
+import { BrowserRouter, Navigate, Route, Routes, useLocation } from "react-router";
+
+import { LoginPage } from "@/features/auth/components/LoginPage";
+import { useSession } from "@/features/auth/hooks/use-session";
+import { BoardPage } from "@/features/board/components/BoardPage";
+import { resetBoardState } from "@/features/board/hooks/stores";
+import { ItemEditorPage } from "@/features/menu/components/ItemEditorPage";
+import { MenuPage } from "@/features/menu/components/MenuPage";
+import { OrderDetailPage } from "@/features/orders/components/OrderDetailPage";
+import { OrdersPage } from "@/features/orders/components/OrdersPage";
+import { SettingsPage } from "@/features/settings/components/SettingsPage";
+import { StaffPage } from "@/features/staff/components/StaffPage";
+import { makeQueryClient } from "@/lib/query-client";
+
+import { AppLayout } from "./AppLayout";
+import { RequireAdmin, RequireStaff } from "./guards";
+import { NotFound } from "./NotFound";
+
+const TITLES: [RegExp, string][] = [
+  [/^\/login/, "Sign in"],
+  [/^\/board/, "Live board"],
+  [/^\/orders\/.+/, "Order"],
+  [/^\/orders/, "Orders"],
+  [/^\/menu\/items\/new/, "New menu item"],
+  [/^\/menu\/items\//, "Edit menu item"],
+  [/^\/menu/, "Menu"],
+  [/^\/settings/, "Settings"],
+  [/^\/staff/, "Staff"],
+];
+
+/** Page titles and focus on navigation, so screen readers hear the new page. */
+function RouteAnnouncer() {
+  const { pathname } = useLocation();
+  useEffect(() => {
+    const title = TITLES.find(([re]) => re.test(pathname))?.[1] ?? "Kitchen portal";
+    document.title = `${title} · Canteen kitchen`;
+  }, [pathname]);
+  return null;
+}
+
+/** Drop every cached answer and the board when the session ends (sign-out or expiry). */
+function SessionBoundary({ client }: { client: QueryClient }) {
+  const userId = useSession()?.user.id ?? null;
+  const last = useRef(userId);
+  useEffect(() => {
+    if (last.current !== userId) {
+      // Signed out, expired, or another person signed in: nothing of theirs stays on screen.
+      client.clear();
+      resetBoardState();
+    }
+    last.current = userId;
+  }, [client, userId]);
+  return null;
+}
+
+export function AppRoutes() {
+  return (
+    <Routes>
+      <Route path="/login" element={<LoginPage />} />
+      <Route
+        element={
+          <RequireStaff>
+            <AppLayout />
+          </RequireStaff>
+        }
+      >
+        <Route index element={<Navigate to="/board" replace />} />
+        <Route path="/board" element={<BoardPage />} />
+        <Route path="/orders" element={<OrdersPage />} />
+        <Route path="/orders/:orderId" element={<OrderDetailPage />} />
+        <Route path="/menu" element={<MenuPage />} />
+        <Route
+          path="/menu/items/new"
+          element={
+            <RequireAdmin>
+              <ItemEditorPage />
+            </RequireAdmin>
+          }
+        />
+        <Route
+          path="/menu/items/:itemId"
+          element={
+            <RequireAdmin>
+              <ItemEditorPage />
+            </RequireAdmin>
+          }
+        />
+        <Route
+          path="/settings"
+          element={
+            <RequireAdmin>
+              <SettingsPage />
+            </RequireAdmin>
+          }
+        />
+        <Route
+          path="/staff"
+          element={
+            <RequireAdmin>
+              <StaffPage />
+            </RequireAdmin>
+          }
+        />
+        <Route path="*" element={<NotFound />} />
+      </Route>
+    </Routes>
+  );
+}
+
+export function App({ client = makeQueryClient() }: { client?: QueryClient }) {
+  return (
+    <QueryClientProvider client={client}>
+      <SessionBoundary client={client} />
+      <BrowserRouter basename={import.meta.env.BASE_URL.replace(/\/$/, "")}>
+        <RouteAnnouncer />
+        <AppRoutes />
+      </BrowserRouter>
+    </QueryClientProvider>
+  );
+}

@@ -1,0 +1,36 @@
+/**
+ * Friendly names for the generated contract (src/lib/api-schema.d.ts, made from
+ * openapi.json by `npm run gen:types`). Features import their types from here, so a change
+ * in the backend's schemas shows up as a type error in the build.
+ */
+import type { components } from "./api-schema";
+
+type Schemas = components["schemas"];
+
+export type UserOut = Schemas["UserOut"];
+export type Role = Schemas["Role"];
+export type Session = Schemas["Session"];
+export type TokenPair = Schemas["TokenPair"];
+export type KitchenOrder = Schemas["KitchenOrderOut"];
+export type KitchenOrderDetail = Schemas["KitchenOrderDetail"];
+export type OrderEvent = Schemas["OrderEventOut"];
+export type OrderLine = Schemas["OrderLineOut"];
+export type OrderStatus = Schemas["OrderStatus"];
+export type StaffTarget = Schemas["StatusChange"]["status"];
+export type Category = Schemas["CategoryOut"];
+export type CategoryCreate = Schemas["CategoryCreate"];
+export type CategoryUpdate = Schemas["CategoryUpdate"];
+export type MenuItem = Schemas["MenuItemOut"];
+export type MenuItemCreate = Schemas["MenuItemCreate"];
+export type MenuItemUpdate = Schemas["MenuItemUpdate"];
+export type Diet = Schemas["Diet"];
+export type Allergen = Schemas["Allergen"];
+export type TimeSlot = Schemas["TimeSlotOut"];
+export type TimeSlotCreate = Schemas["TimeSlotCreate"];
+export type TimeSlotUpdate = Schemas["TimeSlotUpdate"];
+export type CanteenConfig = Schemas["ConfigOut"];
+export type ConfigUpdate = Schemas["ConfigUpdate"];
+export type PublicConfig = Schemas["PublicConfig"];
+export type StaffCreate = Schemas["StaffCreate"];
+export type StaffUpdate = Schemas["StaffUpdate"];
+export type PageMeta = Schemas["PageMeta"];
