@@ -36,6 +36,10 @@ PG_SERVER = os.environ.get("CANTEEN_TEST_PG", "postgresql://postgres@127.0.0.1:5
 REDIS_BASE = os.environ.get("CANTEEN_TEST_REDIS", "redis://127.0.0.1:6379")
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789abcdef"
 PG_DB = f"canteen_test_{os.getpid()}"
+# Redis databases 0-11 for backend runs, chosen by process id so two runs on one machine
+# (a developer's and a helper's) rarely share a broker; the client suite uses 12 and 13.
+REDIS_KV_DB = (os.getpid() % 6) * 2
+REDIS_BROKER_DB = REDIS_KV_DB + 1
 
 
 def pytest_report_header() -> str:
@@ -79,9 +83,9 @@ def base_env(data_dir: Path, razorpay_sandbox: Any) -> dict[str, str]:
     }
     if BACKEND == "postgres":
         env["CANTEEN_DATABASE_URL"] = f"{PG_SERVER}/{PG_DB}"
-        env["CANTEEN_REDIS_URL"] = f"{REDIS_BASE}/15"
+        env["CANTEEN_REDIS_URL"] = f"{REDIS_BASE}/{REDIS_KV_DB}"
         # The broker lives in its own Redis database: per-test flushes must not eat tasks.
-        env["CANTEEN_CELERY_BROKER_URL"] = f"{REDIS_BASE}/14"
+        env["CANTEEN_CELERY_BROKER_URL"] = f"{REDIS_BASE}/{REDIS_BROKER_DB}"
     elif BACKEND != "embedded":
         raise pytest.UsageError(f"unknown CANTEEN_TEST_BACKEND={BACKEND!r}")
     return env
@@ -116,7 +120,8 @@ def celery_worker(
     import redis
 
     redis.Redis.from_url(settings.resolved_broker_url or "").flushdb()
-    log = open(Path(settings.data_dir) / "celery-worker.log", "wb")  # noqa: SIM115
+    log_path = Path(settings.data_dir) / "celery-worker.log"
+    log = open(log_path, "wb")  # noqa: SIM115
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -134,6 +139,15 @@ def celery_worker(
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    # Tasks would wait in the queue, but a test waiting for an SMS gives up after 15 s:
+    # start the suite once the worker says it is ready (slow on a busy 2-core machine).
+    deadline = time.monotonic() + 120
+    while b"ready." not in log_path.read_bytes():
+        if proc.poll() is not None:
+            raise RuntimeError("the Celery worker exited:\n" + log_path.read_text()[-3000:])
+        if time.monotonic() > deadline:
+            raise RuntimeError("the Celery worker did not become ready in 120 s")
+        time.sleep(0.2)
     yield proc
     proc.terminate()
     try:

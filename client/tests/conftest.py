@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,7 @@ def sdk_celery_worker(
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    _wait_until_ready(proc, Path(settings.data_dir) / "celery-worker.log")
     yield proc
     proc.terminate()
     try:
@@ -118,6 +120,18 @@ def sdk_celery_worker(
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+def _wait_until_ready(proc: subprocess.Popen[bytes], log_path: Path, timeout: float = 90) -> None:
+    """Tasks queue up until the worker is ready, but a test waiting for an SMS gives up
+    after 15 s: on a busy machine the worker can take longer than that to start."""
+    deadline = time.monotonic() + timeout
+    while b"ready." not in log_path.read_bytes():
+        if proc.poll() is not None:
+            raise RuntimeError(f"the Celery worker exited; see {log_path}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the Celery worker did not start in {timeout:.0f} s")
+        time.sleep(0.1)
 
 
 @pytest.fixture

@@ -264,3 +264,36 @@ async def test_network_errors(app, raw, container):
         with pytest.raises(NetworkFailure):
             await offline.menu.categories()
     assert sleep.delays == [0.5, 1.0, 2.0]
+
+
+async def test_placement_waits_for_a_first_attempt_still_in_progress(app, raw, container):
+    """409 IDEMPOTENCY_IN_PROGRESS (the first request with this key is still running on
+    the server) is retried with the same key until that request has finished."""
+    import uuid as uuid_
+
+    from canteen.orders.idempotency import IdempotencyStore, fingerprint
+    from canteen.orders.schemas import OrderCreate
+
+    m = await seed_menu(container)
+    store = IdempotencyStore(container.kv)
+
+    async def first_request_finishes(delay: float) -> None:
+        if len(sleep.delays) == 2:
+            await store.release(user_id, checkout.idempotency_key)
+
+    sleep = RecordingSleep(hook=first_request_finishes)
+    api, wire, _, _ = flaky_api(app)
+    api.sleep = sleep
+    async with api:
+        session = await sign_in(api, raw, container)
+        user_id = uuid_.UUID(session.user.id)
+        checkout = api.orders.checkout([(m.dosa, 1)], time_slot="allday")
+        request_hash = fingerprint(
+            OrderCreate.model_validate(checkout.body).model_dump(mode="json")
+        )
+        claim = await store.claim(user_id, checkout.idempotency_key, request_hash)
+        assert claim.owned  # "another request" holds the key
+        order = await checkout.place()
+    statuses = [s.status for s in wire.calls("POST", f"{API}/orders")]
+    assert statuses == [409, 409, 201]
+    assert sleep.delays == [0.5, 1.0] and checkout.created and order.total == 6000

@@ -39,7 +39,8 @@ test.describe("signing in", () => {
       const wrong = code === "000000" ? "111111" : "000000";
       await page.getByLabel("6-digit code").fill(wrong);
       await page.getByRole("button", { name: "Verify and sign in" }).click();
-      await expect(page.getByRole("alert")).toContainText(/attempts left/);
+      await expect(page.getByRole("alert")).toContainText("The code is not correct");
+      await expect(page.getByText("This does not match. 4 attempts left.")).toBeVisible();
       await page.getByLabel("6-digit code").fill(code);
       await page.getByRole("button", { name: "Verify and sign in" }).click();
       await expect(page).toHaveURL(/\/portal\/board$/);

@@ -3,6 +3,9 @@ import { column, expect, test, ticket } from "./support/fixtures";
 import { openCustomerSocket } from "./support/socket";
 
 test.describe("the live board", () => {
+  // The wrong pickup code is refused with a 409, which the browser logs.
+  test.use({ allowedConsoleErrors: [/Failed to load resource.*409/] });
+
   test("a pickup order appears within a second and moves through every status to handover", async ({
     page,
     browser,

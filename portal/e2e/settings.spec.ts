@@ -57,7 +57,7 @@ test.describe("settings", () => {
       await form.getByLabel("Code").fill("late_night");
       await form.getByRole("button", { name: "Add slot" }).click();
       await expect(page.getByText("Added Right now")).toBeVisible();
-      await expect(page.getByRole("cell", { name: "late_night" })).toBeVisible();
+      await expect(page.getByRole("rowheader", { name: "late_night" })).toBeVisible();
     });
   });
 });

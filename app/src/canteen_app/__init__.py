@@ -1,1 +1,3 @@
-"""Canteen consumer app (Flet)."""
+"""Canteen consumer app (Flet): order from the campus canteen and track it live."""
+
+__version__ = "0.1.0"

@@ -32,7 +32,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "img-src 'self' data: blob: https:",
         "style-src 'self'",
         "script-src 'self'",
-        "connect-src 'self'",
+        "connect-src 'self' blob:",
         "object-src 'none'",
         "base-uri 'self'",
         "frame-ancestors 'none'",

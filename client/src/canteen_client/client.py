@@ -374,18 +374,18 @@ class CanteenClient:
                 return response
             failure = failure_from_response(response)
 
-            if auth and status == 401 and not auth_retried:
-                if failure.code == "TOKEN_EXPIRED":
+            if auth and isinstance(failure, AuthFailure) and status == 401:
+                if failure.code == "TOKEN_EXPIRED" and not auth_retried:
                     auth_retried = True
-                    await self._refresh(generation)
+                    await self._refresh(generation)  # single flight; raises if refused
                     continue
                 if failure.code == "INVALID_TOKEN":
-                    if not await self._invalid_token(generation, "invalid_token"):
+                    if await self._invalid_token(generation, "invalid_token"):
+                        failure.signed_out = True
+                        raise failure
+                    if not auth_retried:  # the tokens changed meanwhile: try the new ones
                         auth_retried = True
                         continue
-                    assert isinstance(failure, AuthFailure)
-                    failure.signed_out = True
-                    raise failure
 
             if (
                 retryable

@@ -1,4 +1,4 @@
-import { ApiError, errorMessage } from "@/lib/api";
+import { ApiError, detailMessage, errorMessage, type ErrorDetail } from "@/lib/api";
 
 interface ErrorSummaryProps {
   error: unknown;
@@ -7,16 +7,15 @@ interface ErrorSummaryProps {
   title?: string;
 }
 
-function detailText(detail: Record<string, unknown>): string | null {
-  if (typeof detail.message === "string" && detail.message) {
-    return typeof detail.field === "string" ? `${fieldName(detail.field)}: ${detail.message}` : detail.message;
-  }
-  if (typeof detail.field === "string" && typeof detail.issue === "string") {
-    return `${fieldName(detail.field)}: ${detail.issue.replace(/_/g, " ")}`;
-  }
-  if (typeof detail.retry_after === "number") return `Try again in ${detail.retry_after} s.`;
-  if (typeof detail.attempts_remaining === "number") return `${detail.attempts_remaining} attempts left.`;
-  return null;
+function detailText(detail: ErrorDetail): string | null {
+  const known =
+    typeof detail.message === "string" ||
+    typeof detail.issue === "string" ||
+    typeof detail.retry_after === "number" ||
+    typeof detail.attempts_remaining === "number";
+  if (!known) return null;
+  const text = detailMessage(detail);
+  return typeof detail.field === "string" ? `${fieldName(detail.field)}: ${text}` : text;
 }
 
 function fieldName(field: string): string {

@@ -55,7 +55,7 @@ export class ApiError extends Error {
         const f = typeof d.field === "string" ? d.field : "";
         return f === field || f.endsWith(`.${field}`) || f.startsWith(`${field}.`);
       })
-      .map((d) => (typeof d.message === "string" && d.message) || humanIssue(d.issue));
+      .map(detailMessage);
   }
 
   get isNetwork(): boolean {
@@ -63,9 +63,28 @@ export class ApiError extends Error {
   }
 }
 
-function humanIssue(issue: unknown): string {
-  if (typeof issue !== "string" || !issue) return "This value is not accepted";
-  return issue.replace(/_/g, " ").replace(/^\w/, (c) => c.toUpperCase());
+const ISSUES: Record<string, string> = {
+  missing: "This is required.",
+  required: "This is required.",
+  mismatch: "This does not match.",
+  invalid: "This value is not valid.",
+  taken: "This is already taken.",
+  too_large: "This is too large.",
+  unsupported_type: "This type is not supported.",
+};
+
+/** A person's sentence for one entry of an error's details. */
+export function detailMessage(detail: ErrorDetail): string {
+  let text =
+    (typeof detail.message === "string" && detail.message) ||
+    (typeof detail.issue === "string" &&
+      (ISSUES[detail.issue] ?? detail.issue.replace(/_/g, " ").replace(/^\w/, (c) => c.toUpperCase()))) ||
+    "This value is not accepted.";
+  if (typeof detail.attempts_remaining === "number") {
+    text += ` ${detail.attempts_remaining} ${detail.attempts_remaining === 1 ? "attempt" : "attempts"} left.`;
+  }
+  if (typeof detail.retry_after === "number") text += ` Try again in ${detail.retry_after} s.`;
+  return text;
 }
 
 export const NETWORK_ERROR_MESSAGE =
@@ -104,6 +123,11 @@ export function apiErrorFrom(response: Response, body: unknown): ApiError {
     [],
     requestId,
   );
+}
+
+/** An absolute URL for an API path on this origin. */
+export function apiUrl(path: string): string {
+  return new URL(path, baseUrl()).toString();
 }
 
 export function newRequestId(): string {
@@ -145,7 +169,7 @@ async function doRefresh(staleAccessToken?: string): Promise<RefreshOutcome> {
   if (staleAccessToken && before.accessToken !== staleAccessToken) return "refreshed";
   let response: Response;
   try {
-    response = await fetch(`${API_PREFIX}/auth/refresh`, {
+    response = await fetch(apiUrl(`${API_PREFIX}/auth/refresh`), {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-Request-ID": newRequestId() },
       body: JSON.stringify({ refresh_token: before.refreshToken }),

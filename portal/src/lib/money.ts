@@ -20,7 +20,7 @@ export function paiseToRupeeInput(paise: number): string {
  * Returns null for anything that is not a plain amount with at most two decimals.
  */
 export function parseRupees(text: string): number | null {
-  const cleaned = text.replace(/[₹,\s]/g, "");
+  const cleaned = text.trim().replace(/^₹\s*/, "").replace(/,/g, "");
   if (!/^\d+(\.\d{1,2})?$/.test(cleaned)) return null;
   const [whole = "0", fraction = ""] = cleaned.split(".");
   const paise = Number(whole) * 100 + Number(fraction.padEnd(2, "0"));

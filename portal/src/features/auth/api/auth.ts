@@ -1,4 +1,4 @@
-import { api, data } from "@/lib/api";
+import { api, apiUrl, data } from "@/lib/api";
 import type { Session } from "@/lib/api-types";
 import { session } from "@/lib/session";
 
@@ -45,7 +45,7 @@ export async function signOut(): Promise<void> {
   session.clear("signed_out");
   if (current) {
     // Revoke the refresh token's family; signing out here must not wait for the network.
-    await fetch("/api/v1/auth/logout", {
+    await fetch(apiUrl("/api/v1/auth/logout"), {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ refresh_token: current.refreshToken }),

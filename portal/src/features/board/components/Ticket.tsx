@@ -9,7 +9,6 @@ import { formatAge, formatClock } from "@/lib/time";
 
 import type { AgeLevel } from "../types";
 import { useTicketAction } from "../hooks/use-ticket-actions";
-import { acknowledge } from "../hooks/stores";
 import { AssignDialog, CancelDialog, HandoverDialog } from "./TicketDialogs";
 
 interface TicketProps {
@@ -73,7 +72,7 @@ function TicketView({ order, age, level, fresh }: TicketProps) {
     .join(" ");
 
   return (
-    <li className={className} data-order-number={order.number} onFocus={fresh ? () => acknowledge(order.id) : undefined}>
+    <li className={className} data-order-number={order.number}>
       <article aria-labelledby={headingId}>
         <header className="ticket-head">
           <h3 id={headingId} className="ticket-number">

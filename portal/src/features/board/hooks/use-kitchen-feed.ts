@@ -18,7 +18,9 @@ import { alertSound } from "./sound";
 import { alertStore, boardStore, feedStore, mergeOrder, mergeSnapshot } from "./stores";
 
 export const boardSnapshotKey = ["board", "snapshot"] as const;
+/** How long a new ticket stays highlighted, and the alert banner stays up. */
 const FRESH_MS = 60_000;
+const BANNER_MS = 20_000;
 
 /** Read one order back and merge it into the board (and the order detail cache). */
 export async function refreshOrder(queryClient: QueryClient, orderId: string): Promise<void> {
@@ -61,6 +63,9 @@ export function noteNewOrder(event: KitchenEvent): void {
     seen: { ...s.seen, [orderId]: true },
   }));
   alertSound();
+  setTimeout(() => {
+    alertStore.set((s) => ({ ...s, alerts: s.alerts.filter((a) => !(a.orderId === orderId && a.at === at)) }));
+  }, BANNER_MS);
   setTimeout(() => {
     alertStore.set((s) => {
       if (s.fresh[orderId] !== at) return s;
@@ -108,6 +113,7 @@ export function feedHandlers(queryClient: QueryClient, flushDelayMs = 25): FeedH
         void queryClient.invalidateQueries({ queryKey: ["menu"] });
       } else if (event.type === "config.updated") {
         void queryClient.invalidateQueries({ queryKey: ["config"] });
+        void queryClient.invalidateQueries({ queryKey: ["public-config"] });
         void queryClient.invalidateQueries({ queryKey: ["time-slots"] });
       }
     },

@@ -57,6 +57,7 @@ function ConfigForm({ config }: { config: CanteenConfig }) {
     mutationFn: (body: ConfigUpdate) => updateConfig(body),
     onSuccess: (next) => {
       queryClient.setQueryData(["config"], next);
+      void queryClient.invalidateQueries({ queryKey: ["public-config"] });
       toast("Settings saved");
     },
   });

@@ -1,0 +1,1 @@
+"""The Flet screens; they draw `canteen_app.state` and forward taps to it."""

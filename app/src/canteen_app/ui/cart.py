@@ -1,0 +1,270 @@
+"""/cart and /checkout."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import flet as ft
+
+from canteen_app.state.cart import MAX_QUANTITY, CartItem
+from canteen_app.state.checkout import (
+    ORDER_TYPES,
+    PAYMENT_METHODS,
+    order_types,
+    payment_methods,
+    totals,
+    validate,
+)
+from canteen_app.state.errors import ActionKind, UiAction
+from canteen_app.ui.base import Screen
+from canteen_app.ui.widgets import diet_mark, empty_state, money, on, qty_stepper
+from canteen_client import ConflictFailure, Order
+
+
+class CartScreen(Screen):
+    title = "Your cart"
+
+    def build(self) -> list[ft.Control]:
+        self.lines = ft.Column(spacing=6)
+        self.subtotal = ft.Text(size=16, weight=ft.FontWeight.BOLD)
+        self.note = ft.Text(
+            "Prices are confirmed when you place the order.", size=12, color=ft.Colors.OUTLINE
+        )
+        self.checkout = ft.FilledButton(
+            "Go to checkout", icon=ft.Icons.ARROW_FORWARD, on_click=on(self.app.go, "/checkout")
+        )
+        self.footer = ft.Column([self.subtotal, self.note, self.checkout])
+        return [self.lines, self.footer]
+
+    async def shown(self) -> None:
+        if not self.state.menu.loaded:
+            await self.app.attempt(self.state.load_menu)
+            self.refresh()
+
+    async def set_quantity(self, line: CartItem, quantity: int) -> None:
+        await self.state.cart.set_quantity(line.menu_item_id, quantity)
+
+    async def remove(self, line: CartItem) -> None:
+        await self.state.cart.remove([line.menu_item_id])
+        self.app.toast(f"Removed {line.name}")
+
+    def refresh(self) -> None:
+        super().refresh()
+        cart = self.state.cart
+        if cart.is_empty:
+            self.lines.controls = [
+                empty_state(
+                    ft.Icons.SHOPPING_CART_OUTLINED,
+                    "Your cart is empty.",
+                    ft.FilledButton("Browse the menu", on_click=on(self.app.go, "/menu")),
+                )
+            ]
+            self.footer.visible = False
+            return
+        self.footer.visible = True
+        self.lines.controls = [self.line_row(line) for line in cart.lines]
+        self.subtotal.value = f"Subtotal: {money(cart.subtotal)}"
+        self.checkout.disabled = not self.state.accepting_orders
+        if not self.state.accepting_orders:
+            self.note.value = "The canteen is not taking orders right now."
+        else:
+            self.note.value = "Prices are confirmed when you place the order."
+
+    def line_row(self, line: CartItem) -> ft.Control:
+        item = self.state.menu_item(line.menu_item_id)
+        warning = None
+        if self.state.menu.loaded and (item is None or not item.orderable):
+            warning = ft.Text(
+                "Not available in this slot" if item is None else "Sold out",
+                size=12,
+                color=ft.Colors.ERROR,
+            )
+        info: list[ft.Control] = [
+            ft.Row([diet_mark(line.diet), ft.Text(line.name, weight=ft.FontWeight.W_600)]),
+            ft.Text(f"{money(line.unit_price)} each · {money(line.line_total)}", size=13),
+        ]
+        if line.notes:
+            info.append(ft.Text(f"Note: {line.notes}", size=12, italic=True))
+        if warning is not None:
+            info.append(warning)
+        return ft.Card(
+            ft.Container(
+                ft.Row(
+                    [
+                        ft.Column(info, spacing=2, expand=True),
+                        qty_stepper(
+                            line.name,
+                            line.quantity,
+                            on(self.set_quantity, line, line.quantity - 1),
+                            on(self.set_quantity, line, line.quantity + 1),
+                            plus_enabled=line.quantity < MAX_QUANTITY,
+                        ),
+                        ft.IconButton(
+                            ft.Icons.DELETE_OUTLINE,
+                            tooltip=f"Remove {line.name}",
+                            on_click=on(self.remove, line),
+                        ),
+                    ]
+                ),
+                padding=8,
+            )
+        )
+
+
+class CheckoutScreen(Screen):
+    title = "Checkout"
+
+    def build(self) -> list[ft.Control]:
+        self.order_type = ft.RadioGroup(content=ft.Column(spacing=0), on_change=self.form_changed)
+        self.address = ft.TextField(
+            label="Delivery address", hint_text="Hostel, room, building", on_change=self.typed
+        )
+        self.payment = ft.RadioGroup(content=ft.Column(spacing=0), on_change=self.form_changed)
+        self.slot = ft.Dropdown(label="Time slot", on_select=self.form_changed, width=260)
+        self.instructions = ft.TextField(
+            label="Instructions for the kitchen (optional)", max_length=500, on_change=self.typed
+        )
+        self.summary = ft.Column(spacing=2)
+        self.error = ft.Text(color=ft.Colors.ERROR, visible=False)
+        self.place_button = ft.FilledButton("Place order", icon=ft.Icons.CHECK, on_click=self.place)
+        self.busy = ft.ProgressRing(width=20, height=20, visible=False)
+        return [
+            ft.Text("How do you want it?", weight=ft.FontWeight.W_600),
+            self.order_type,
+            self.address,
+            ft.Text("Pay with", weight=ft.FontWeight.W_600),
+            self.payment,
+            self.slot,
+            self.instructions,
+            ft.Divider(),
+            self.summary,
+            self.error,
+            ft.Row([self.place_button, self.busy]),
+        ]
+
+    def _read_form(self) -> None:
+        checkout = self.state.checkout
+        checkout.form = replace(
+            checkout.form,
+            order_type=self.order_type.value or checkout.form.order_type,
+            payment_method=self.payment.value or checkout.form.payment_method,
+            delivery_address=self.address.value or "",
+            instructions=self.instructions.value or "",
+            time_slot=self.slot.value or checkout.form.time_slot,
+        )
+
+    async def typed(self) -> None:
+        self._read_form()
+
+    async def form_changed(self) -> None:
+        self._read_form()
+        self.address.error = None
+        self.refresh()
+
+    def refresh(self) -> None:
+        super().refresh()
+        state = self.state
+        config = state.config
+        form = state.checkout.form
+        self.order_type.content = ft.Column(
+            [ft.Radio(value=t, label=ORDER_TYPES[t]) for t in order_types(config)], spacing=0
+        )
+        self.order_type.value = form.order_type
+        self.address.visible = form.order_type == "delivery"
+        self.address.value = form.delivery_address
+        methods = payment_methods(config)
+        self.payment.content = ft.Column(
+            [ft.Radio(value=m, label=PAYMENT_METHODS[m]) for m in methods], spacing=0
+        )
+        self.payment.value = form.payment_method
+        if config is not None:
+            self.slot.options = [
+                ft.DropdownOption(key=s.code, text=s.label) for s in config.time_slots
+            ]
+        self.slot.value = form.time_slot
+        self.instructions.value = form.instructions
+        subtotal, fee, total = totals(state.cart, form, config)
+        rows = [("Items", subtotal)]
+        if form.order_type == "delivery":
+            rows.append(("Delivery", fee))
+        self.summary.controls = [
+            *[
+                ft.Row(
+                    [ft.Text(label), ft.Text(money(value))],
+                    alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
+                )
+                for label, value in rows
+            ],
+            ft.Row(
+                [
+                    ft.Text("Total", weight=ft.FontWeight.BOLD),
+                    ft.Text(money(total), weight=ft.FontWeight.BOLD),
+                ],
+                alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
+            ),
+        ]
+        blocked = not state.accepting_orders or state.cart.is_empty
+        self.place_button.disabled = blocked
+        pay = "Place order and pay with UPI" if form.payment_method == "upi" else "Place order"
+        self.place_button.content = f"{pay} · {money(total)}"
+        if not state.accepting_orders:
+            self._show_error("The canteen is not taking orders right now.")
+        elif state.cart.is_empty:
+            self._show_error("Your cart is empty.")
+        elif self.error.value in (
+            "The canteen is not taking orders right now.",
+            "Your cart is empty.",
+        ):
+            self._show_error(None)
+
+    def _show_error(self, text: str | None) -> None:
+        self.error.value = text or ""
+        self.error.visible = bool(text)
+
+    def _fields(self, action: UiAction) -> None:
+        errors = action.field_errors
+        self.address.error = errors.get("delivery_address")
+        other = [v for k, v in errors.items() if k != "delivery_address"]
+        self._show_error("; ".join(other) if other else None)
+        self.refresh()
+
+    async def place(self) -> None:
+        self._read_form()
+        state = self.state
+        errors = validate(state.checkout.form, state.config, state.cart)
+        if errors:
+            self._fields(UiAction(ActionKind.FIELD_ERRORS, "", "", field_errors=errors))
+            self.page.update()
+            return
+        self._show_error(None)
+        self.busy.visible = True
+        self.place_button.disabled = True
+        self.page.update()
+        try:
+            order = await self.app.attempt(
+                state.checkout.place,
+                retry=self.place,
+                on_remove=self.remove_and_continue,
+                on_fields=self._fields,
+            )
+        finally:
+            self.busy.visible = False
+            self.refresh()
+            self.page.update()
+        if order is not None:
+            await self.placed(order)
+
+    async def remove_and_continue(self, failure: ConflictFailure) -> None:
+        removed = await self.state.checkout.remove_unavailable(failure)
+        if removed:
+            self.app.toast("Removed " + ", ".join(removed))
+        if self.state.cart.is_empty:
+            await self.app.go("/menu")
+            return
+        await self.place()
+
+    async def placed(self, order: Order) -> None:
+        self.state.orders.loaded = False
+        await self.app.go(f"/orders/{order.id}")
+        if order.payment_method == "upi" and order.payment and order.payment.checkout_url:
+            await self.app.open_payment(order)

@@ -1,0 +1,344 @@
+"""/menu (by time slot and category, with diet and allergen filters and search) and
+/item/{id} (details, image, quantity and notes)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import flet as ft
+
+from canteen_app.state.cart import MAX_QUANTITY, CartFull
+from canteen_app.state.menu import ALLERGENS, DIETS, media_url, slot_label
+from canteen_app.ui.base import Screen
+from canteen_app.ui.widgets import diet_mark, empty_state, money, on, qty_stepper, section_title
+from canteen_client import MenuItem
+
+
+class MenuScreen(Screen):
+    title = "Canteen menu"
+
+    def appbar(self) -> ft.AppBar:
+        self.cart_button = ft.TextButton(
+            "Cart", icon=ft.Icons.SHOPPING_CART_OUTLINED, on_click=on(self.app.go, "/cart")
+        )
+        return ft.AppBar(
+            title=ft.Text(self.title),
+            automatically_imply_leading=False,
+            actions=[
+                ft.IconButton(ft.Icons.REFRESH, tooltip="Refresh menu", on_click=self.reload),
+                ft.IconButton(
+                    ft.Icons.RECEIPT_LONG, tooltip="My orders", on_click=on(self.app.go, "/orders")
+                ),
+                self.cart_button,
+                ft.PopupMenuButton(
+                    items=[ft.PopupMenuItem(content="Sign out", on_click=self.sign_out)],
+                    tooltip="More",
+                ),
+            ],
+        )
+
+    def build(self) -> list[ft.Control]:
+        self.slot = ft.Dropdown(label="Ordering for", on_select=self.slot_changed, width=260)
+        self.search = ft.TextField(
+            label="Search the menu",
+            prefix_icon=ft.Icons.SEARCH,
+            on_change=self.search_changed,
+            dense=True,
+        )
+        self.categories = ft.Row(scroll=ft.ScrollMode.AUTO, spacing=6)
+        self.diets = ft.Row(wrap=True, spacing=6)
+        self.allergens = ft.Row(wrap=True, spacing=6, run_spacing=4)
+        self.allergen_panel = ft.ExpansionTile(
+            title=ft.Text("Allergen filters", size=14),
+            controls=[self.allergens],
+            dense=True,
+        )
+        self.status = ft.Text(size=13, color=ft.Colors.ON_SURFACE_VARIANT)
+        self.items = ft.Column(spacing=8)
+        self.checkout_bar = ft.FilledButton(
+            "View cart", icon=ft.Icons.SHOPPING_CART, on_click=on(self.app.go, "/cart")
+        )
+        return [
+            self.slot,
+            self.search,
+            self.categories,
+            self.diets,
+            self.allergen_panel,
+            self.status,
+            self.items,
+            ft.Container(self.checkout_bar, padding=ft.Padding.only(top=8)),
+        ]
+
+    async def shown(self) -> None:
+        if not self.state.menu.loaded:
+            await self.load()
+
+    async def load(self, slot: str | None = None) -> None:
+        self.status.value = "Loading the menu…"
+        self.page.update()
+        await self.app.attempt(lambda: self.state.load_menu(slot), retry=self.reload)
+        self.refresh()
+
+    async def reload(self) -> None:
+        await self.app.attempt(self.state.refresh_config)
+        await self.load(self.state.menu.slot)
+
+    async def sign_out(self) -> None:
+        await self.state.logout()
+        await self.app.go("/login")
+
+    async def slot_changed(self) -> None:
+        if self.slot.value and self.slot.value != self.state.menu.slot:
+            await self.load(self.slot.value)
+
+    async def search_changed(self) -> None:
+        menu = self.state.menu
+        menu.filters = replace(menu.filters, query=self.search.value or "")
+        self.refresh()
+
+    async def set_category(self, category_id: str | None) -> None:
+        menu = self.state.menu
+        menu.filters = replace(menu.filters, category_id=category_id)
+        self.refresh()
+
+    async def toggle_diet(self, diet: str) -> None:
+        self.state.menu.filters = self.state.menu.filters.toggle_diet(diet)
+        self.refresh()
+
+    async def toggle_allergen(self, allergen: str) -> None:
+        self.state.menu.filters = self.state.menu.filters.toggle_allergen(allergen)
+        self.refresh()
+
+    async def add(self, item: MenuItem, quantity: int = 1) -> None:
+        try:
+            await self.state.cart.add(item, quantity)
+        except CartFull as exc:
+            self.app.toast(str(exc))
+
+    async def set_quantity(self, item: MenuItem, quantity: int) -> None:
+        await self.state.cart.set_quantity(item.id, quantity)
+
+    def refresh(self) -> None:
+        super().refresh()
+        state, menu = self.state, self.state.menu
+        count = state.cart.count
+        self.cart_button.content = f"Cart ({count})" if count else "Cart"
+        self.checkout_bar.content = f"View cart · {count} items · {money(state.cart.subtotal)}"
+        self.checkout_bar.visible = count > 0
+        config = state.config
+        if config is not None:
+            current = config.current_time_slot
+            self.slot.options = [
+                ft.DropdownOption(key=s.code, text=slot_label(s, current))
+                for s in config.time_slots
+            ]
+        self.slot.value = menu.slot
+        f = menu.filters
+        present = {i.category_id for i in menu.items}
+        self.categories.controls = [
+            ft.Chip(
+                label="All",
+                selected=f.category_id is None,
+                on_select=on(self.set_category, None),
+                show_checkmark=False,
+            ),
+            *[
+                ft.Chip(
+                    label=c.name,
+                    selected=f.category_id == c.id,
+                    on_select=on(self.set_category, None if f.category_id == c.id else c.id),
+                    show_checkmark=False,
+                )
+                for c in menu.categories
+                if c.id in present or c.id == f.category_id
+            ],
+        ]
+        self.diets.controls = [
+            ft.Chip(
+                label=name,
+                leading=diet_mark(code),
+                selected=code in f.diets,
+                on_select=on(self.toggle_diet, code),
+            )
+            for code, name in DIETS.items()
+        ]
+        self.allergens.controls = [
+            ft.Chip(
+                label=f"No {a}",
+                selected=a in f.allergen_free,
+                on_select=on(self.toggle_allergen, a),
+            )
+            for a in ALLERGENS
+        ]
+        if not menu.loaded:
+            return
+        groups = menu.grouped()
+        shown = sum(len(items) for _, items in groups)
+        slot_name = next(
+            (s.label for s in (config.time_slots if config else []) if s.code == menu.slot),
+            menu.slot or "",
+        )
+        self.status.value = f"{shown} of {len(menu.items)} dishes · {slot_name}"
+        if not groups:
+            self.items.controls = [
+                empty_state(
+                    ft.Icons.NO_FOOD,
+                    "No dishes match your filters." if f.active else "Nothing on the menu now.",
+                )
+            ]
+            return
+        controls: list[ft.Control] = []
+        for category, items in groups:
+            controls.append(section_title(category.name))
+            controls += [self.item_card(i) for i in items]
+        self.items.controls = controls
+
+    def item_card(self, item: MenuItem) -> ft.Control:
+        cart = self.state.cart
+        qty = cart.quantity_of(item.id)
+        thumb = media_url(self.state.api.base_url, item.thumbnail_url or item.image_url)
+        picture: ft.Control = (
+            ft.Image(src=thumb, width=64, height=64, fit=ft.BoxFit.COVER, border_radius=8)
+            if thumb
+            else ft.Container(
+                ft.Icon(ft.Icons.RESTAURANT, color=ft.Colors.OUTLINE),
+                width=64,
+                height=64,
+                bgcolor=ft.Colors.SURFACE_CONTAINER_HIGHEST,
+                border_radius=8,
+                alignment=ft.Alignment.CENTER,
+            )
+        )
+        if not item.orderable:
+            action: ft.Control = ft.Text("Sold out", color=ft.Colors.ERROR)
+        elif qty:
+            action = qty_stepper(
+                item.name,
+                qty,
+                on(self.set_quantity, item, qty - 1),
+                on(self.set_quantity, item, qty + 1),
+                plus_enabled=qty < MAX_QUANTITY,
+            )
+        else:
+            action = ft.IconButton(
+                ft.Icons.ADD_SHOPPING_CART, tooltip=f"Add {item.name}", on_click=on(self.add, item)
+            )
+        details: list[ft.Control] = [
+            ft.Row([diet_mark(item.diet), ft.Text(item.name, weight=ft.FontWeight.W_600)]),
+            ft.Text(money(item.price)),
+        ]
+        if item.stock_remaining is not None and 0 < item.stock_remaining <= 10:
+            details.append(
+                ft.Text(f"Only {item.stock_remaining} left", size=12, color=ft.Colors.ORANGE_900)
+            )
+        return ft.Card(
+            ft.Container(
+                ft.Row(
+                    [
+                        picture,
+                        ft.Container(
+                            ft.Column(details, spacing=2),
+                            expand=True,
+                            on_click=on(self.app.go, f"/item/{item.id}"),
+                        ),
+                        action,
+                    ]
+                ),
+                padding=8,
+            ),
+            opacity=1.0 if item.orderable else 0.6,
+            semantic_container=False,
+        )
+
+
+class ItemScreen(Screen):
+    title = "Dish"
+
+    def build(self) -> list[ft.Control]:
+        self.item: MenuItem | None = None
+        self.quantity = 1
+        self.body = ft.Column(spacing=10)
+        self.notes = ft.TextField(label="Notes for the kitchen (optional)", max_length=200)
+        self.add_button = ft.FilledButton("Add to cart", on_click=self.add)
+        return [self.body]
+
+    async def shown(self) -> None:
+        item_id = self.route.id
+        item = self.state.menu_item(item_id)
+        if item is None:
+            item = await self.app.attempt(lambda: self.state.menu.item(item_id))
+        self.item = item
+        existing = self.state.cart.get(item_id)
+        if existing is not None and existing.notes:
+            self.notes.value = existing.notes
+        self.refresh()
+
+    async def step(self, delta: int) -> None:
+        self.quantity = max(1, min(MAX_QUANTITY, self.quantity + delta))
+        self.refresh()
+
+    async def add(self) -> None:
+        item = self.item
+        if item is None:
+            return
+        try:
+            await self.state.cart.add(item, self.quantity, self.notes.value or "")
+        except CartFull as exc:
+            self.app.toast(str(exc))
+            return
+        self.app.toast(f"Added {self.quantity} x {item.name} to your cart")
+        await self.app.go("/menu")
+
+    def refresh(self) -> None:
+        super().refresh()
+        item = self.item
+        if item is None:
+            self.body.controls = [ft.ProgressRing()]
+            return
+        self.view.appbar = ft.AppBar(title=ft.Text(item.name))
+        image = media_url(self.state.api.base_url, item.image_url)
+        controls: list[ft.Control] = []
+        if image:
+            controls.append(ft.Image(src=image, height=220, fit=ft.BoxFit.COVER, border_radius=12))
+        controls += [
+            ft.Row(
+                [
+                    diet_mark(item.diet, 18),
+                    ft.Text(item.name, size=22, weight=ft.FontWeight.BOLD, expand=True),
+                    ft.Text(money(item.price), size=20),
+                ]
+            ),
+            ft.Text(item.description or ""),
+            ft.Text(
+                "Contains: " + ", ".join(item.allergens)
+                if item.allergens
+                else "No listed allergens",
+                size=13,
+            ),
+            ft.Text(f"Ready in about {item.prep_minutes} min", size=13),
+        ]
+        config = self.state.config
+        if config is not None and item.time_slots:
+            labels = {s.code: s.label for s in config.time_slots}
+            served = ", ".join(labels.get(code, code) for code in item.time_slots)
+            controls.append(ft.Text(f"Served: {served}", size=13))
+        if item.stock_remaining is not None and item.orderable:
+            controls.append(ft.Text(f"{item.stock_remaining} left today", size=13))
+        if item.orderable:
+            self.add_button.content = (
+                f"Add {self.quantity} to cart · {money(item.price * self.quantity)}"
+            )
+            controls += [
+                qty_stepper(
+                    item.name,
+                    self.quantity,
+                    on(self.step, -1),
+                    on(self.step, 1),
+                    plus_enabled=self.quantity < MAX_QUANTITY,
+                ),
+                self.notes,
+                self.add_button,
+            ]
+        else:
+            controls.append(ft.Text("Sold out right now", color=ft.Colors.ERROR, size=16))
+        self.body.controls = controls

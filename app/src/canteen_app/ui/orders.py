@@ -1,0 +1,440 @@
+"""/orders (history with reorder) and /orders/{id} (tracking, UPI, feedback)."""
+
+from __future__ import annotations
+
+import flet as ft
+
+from canteen_app.state.checkout import awaiting_payment
+from canteen_app.state.menu import local_now
+from canteen_app.state.orders import needs_feedback
+from canteen_app.state.tracking import (
+    PAYMENT_TEXT,
+    STATUS_TEXT,
+    TrackingState,
+    can_cancel,
+    current_step_label,
+    eta_text,
+    stepper,
+)
+from canteen_app.ui.base import Screen
+from canteen_app.ui.widgets import empty_state, money, on
+from canteen_client import CanteenError, Order
+
+STATUS_COLOURS = {
+    "received": ft.Colors.BLUE_GREY_700,
+    "confirmed": ft.Colors.BLUE_700,
+    "preparing": ft.Colors.ORANGE_800,
+    "ready": ft.Colors.GREEN_700,
+    "out_for_delivery": ft.Colors.TEAL_700,
+    "completed": ft.Colors.GREEN_900,
+    "cancelled": ft.Colors.RED_700,
+}
+
+
+async def reorder(screen: Screen, order: Order) -> None:
+    """Put the order's dishes back in the cart (those on the menu now) and open the cart."""
+    state = screen.state
+    if not state.menu.loaded:
+        await screen.app.attempt(state.load_menu)
+    result = await state.orders.reorder(order, state.menu.items, state.cart)
+    if result.skipped:
+        screen.app.toast("Not available now: " + ", ".join(result.skipped))
+    elif result.added:
+        screen.app.toast(f"Added {len(result.added)} dishes to your cart")
+    await screen.app.go("/cart")
+
+
+class OrdersScreen(Screen):
+    title = "My orders"
+
+    def build(self) -> list[ft.Control]:
+        self.list = ft.Column(spacing=8)
+        self.more = ft.TextButton("Load more", on_click=self.load_more, visible=False)
+        return [self.list, self.more]
+
+    async def shown(self) -> None:
+        await self.app.attempt(self.state.orders.load, retry=self.shown)
+        self.refresh()
+
+    async def load_more(self) -> None:
+        await self.app.attempt(self.state.orders.load_more)
+        self.refresh()
+
+    def refresh(self) -> None:
+        super().refresh()
+        orders = self.state.orders
+        if orders.loaded and not orders.orders:
+            self.list.controls = [
+                empty_state(
+                    ft.Icons.RECEIPT_LONG,
+                    "No orders yet.",
+                    ft.FilledButton("Browse the menu", on_click=on(self.app.go, "/menu")),
+                )
+            ]
+        else:
+            self.list.controls = [self.order_card(o) for o in orders.orders]
+        self.more.visible = orders.has_more
+
+    def order_card(self, order: Order) -> ft.Control:
+        when = local_now(self.state.config, order.created_at)
+        items = ", ".join(f"{x.quantity} x {x.name}" for x in order.items)
+        return ft.Card(
+            ft.Container(
+                ft.Column(
+                    [
+                        ft.Row(
+                            [
+                                ft.Text(order.number, weight=ft.FontWeight.W_600, expand=True),
+                                ft.Text(
+                                    STATUS_TEXT.get(order.status, order.status),
+                                    color=STATUS_COLOURS.get(order.status),
+                                ),
+                            ]
+                        ),
+                        ft.Text(items, size=13, max_lines=2),
+                        ft.Row(
+                            [
+                                ft.Text(
+                                    f"{when:%d %b, %H:%M} · {money(order.total)}",
+                                    size=13,
+                                    expand=True,
+                                ),
+                                ft.TextButton(
+                                    "Track",
+                                    tooltip=f"Track {order.number}",
+                                    on_click=on(self.app.go, f"/orders/{order.id}"),
+                                ),
+                                ft.TextButton(
+                                    "Reorder",
+                                    icon=ft.Icons.REPLAY,
+                                    tooltip=f"Reorder {order.number}",
+                                    on_click=on(reorder, self, order),
+                                ),
+                            ]
+                        ),
+                    ],
+                    spacing=4,
+                ),
+                padding=10,
+                on_click=on(self.app.go, f"/orders/{order.id}"),
+            )
+        )
+
+
+class TrackingScreen(Screen):
+    title = "Your order"
+
+    def build(self) -> list[ft.Control]:
+        self.tracking: TrackingState = self.state.tracking(self.route.id, self._changed)
+        self.feedback_asked = False
+        self.headline = ft.Text(size=22, weight=ft.FontWeight.BOLD)
+        self.eta = ft.Text(size=15)
+        self.code = ft.Column(spacing=0, horizontal_alignment=ft.CrossAxisAlignment.CENTER)
+        self.steps = ft.Column(spacing=0)
+        self.payment = ft.Column(spacing=6)
+        self.details = ft.Column(spacing=2)
+        self.actions = ft.Row(wrap=True, spacing=8)
+        self.live = ft.Text(size=11, color=ft.Colors.OUTLINE)
+        return [
+            self.headline,
+            self.eta,
+            ft.Container(self.code, alignment=ft.Alignment.CENTER, padding=6),
+            self.payment,
+            self.steps,
+            ft.Divider(),
+            self.details,
+            self.actions,
+            self.live,
+        ]
+
+    def _changed(self) -> None:
+        self.refresh()
+        self.app.update()
+        order = self.tracking.order
+        if order is not None and needs_feedback(order) and not self.feedback_asked:
+            self.feedback_asked = True
+            self.ask_feedback()
+
+    async def shown(self) -> None:
+        order = await self.app.attempt(self.tracking.load, retry=self.shown)
+        if order is not None and not order.is_terminal:
+            self.tracking.start()
+
+    async def hidden(self) -> None:
+        await self.tracking.stop()
+
+    def tick(self) -> bool:
+        order = self.tracking.order
+        if order is None:
+            return False
+        text = self._eta(order)
+        if text != self.eta.value:
+            self.eta.value = text
+            return True
+        return False
+
+    def _eta(self, order: Order) -> str:
+        now = local_now(self.state.config)
+        return eta_text(order.estimated_ready_at, now, self.tracking.status or order.status) or ""
+
+    def refresh(self) -> None:
+        super().refresh()
+        t = self.tracking
+        order = t.order
+        if order is None:
+            self.headline.value = "Loading your order…"
+            return
+        status = t.status or order.status
+        self.view.appbar = ft.AppBar(title=ft.Text(f"Order {order.number}"))
+        self.headline.value = (
+            "Cancelled" if status == "cancelled" else current_step_label(order.order_type, status)
+        )
+        self.headline.color = STATUS_COLOURS.get(status)
+        self.eta.value = self._eta(order)
+        self.code.controls = (
+            [
+                ft.Text("Pickup code", size=13),
+                ft.Text(order.pickup_code, size=40, weight=ft.FontWeight.BOLD, selectable=True),
+                ft.Text("Show this code at the counter", size=12, color=ft.Colors.OUTLINE),
+            ]
+            if status not in ("cancelled", "completed") and order.pickup_code
+            else []
+        )
+        self.steps.controls = [
+            self._step(s.label, s.state) for s in stepper(order.order_type, status)
+        ]
+        if status == "cancelled":
+            reason = order.cancel_reason or "cancelled"
+            self.steps.controls.append(
+                ft.Text(f"Cancelled ({reason.replace('_', ' ')})", color=ft.Colors.ERROR)
+            )
+        self.payment.controls = self._payment(order, status)
+        self.details.controls = [
+            *[
+                ft.Row(
+                    [ft.Text(f"{x.quantity} x {x.name}", expand=True), ft.Text(money(x.line_total))]
+                )
+                for x in order.items
+            ],
+            *(
+                [ft.Row([ft.Text("Delivery", expand=True), ft.Text(money(order.delivery_fee))])]
+                if order.delivery_fee
+                else []
+            ),
+            ft.Row(
+                [
+                    ft.Text("Total", weight=ft.FontWeight.BOLD, expand=True),
+                    ft.Text(money(order.total), weight=ft.FontWeight.BOLD),
+                ]
+            ),
+            ft.Text(PAYMENT_TEXT.get(order.payment_status, order.payment_status), size=13),
+            *(
+                [ft.Text(f"Deliver to: {order.delivery_address}", size=13)]
+                if order.delivery_address
+                else []
+            ),
+        ]
+        actions: list[ft.Control] = []
+        if can_cancel(order) and status in ("received", "confirmed"):
+            actions.append(ft.OutlinedButton("Cancel order", on_click=self.confirm_cancel))
+        if status in ("completed", "cancelled"):
+            actions.append(
+                ft.FilledButton("Reorder", icon=ft.Icons.REPLAY, on_click=on(reorder, self, order))
+            )
+        if needs_feedback(order):
+            actions.append(ft.OutlinedButton("Rate this order", on_click=self.ask_feedback_now))
+        elif order.feedback is not None:
+            actions.append(ft.Text(f"You rated this order {order.feedback.rating}/5"))
+        self.actions.controls = actions
+        if t.error is not None and not t.finished:
+            self.live.value = "Live updates stopped. Pull to refresh."
+        elif t.finished:
+            self.live.value = ""
+        else:
+            self.live.value = (
+                "Live updates"
+                if t.mode == "websocket"
+                else "Checking for updates every few seconds"
+            )
+
+    @staticmethod
+    def _step(label: str, state: str) -> ft.Control:
+        icon, colour = {
+            "done": (ft.Icons.CHECK_CIRCLE, ft.Colors.GREEN_700),
+            "current": (ft.Icons.RADIO_BUTTON_CHECKED, ft.Colors.DEEP_ORANGE),
+            "todo": (ft.Icons.RADIO_BUTTON_UNCHECKED, ft.Colors.OUTLINE),
+        }[state]
+        weight = ft.FontWeight.BOLD if state == "current" else ft.FontWeight.NORMAL
+        word = {"done": "done", "current": "now", "todo": "to come"}[state]
+        return ft.Semantics(
+            label=f"{label}: {word}",
+            content=ft.Row(
+                [ft.Icon(icon, color=colour), ft.Text(label, weight=weight)],
+                height=34,
+            ),
+        )
+
+    def _payment(self, order: Order, status: str) -> list[ft.Control]:
+        if not awaiting_payment(order) or status != "received":
+            return []
+        failed = order.payment_status == "failed"
+        controls: list[ft.Control] = [
+            ft.Text(
+                "The UPI payment did not go through." if failed else "Waiting for your payment",
+                weight=ft.FontWeight.W_600,
+                color=ft.Colors.ERROR if failed else None,
+            ),
+            ft.Text(
+                "Unpaid orders are cancelled after 5 minutes.", size=12, color=ft.Colors.OUTLINE
+            ),
+        ]
+        buttons: list[ft.Control] = []
+        if failed:
+            buttons.append(ft.FilledButton("Try UPI again", on_click=self.retry_payment))
+        else:
+            buttons.append(ft.FilledButton(f"Pay {money(order.total)} with UPI", on_click=self.pay))
+            buttons.append(ft.OutlinedButton("I have paid", on_click=self.check_payment))
+        config = self.state.config
+        if config is None or config.cash_payment_enabled:
+            buttons.append(ft.TextButton("Pay cash at the counter", on_click=self.switch_to_cash))
+        controls.append(ft.Row(buttons, wrap=True))
+        return [
+            ft.Container(
+                ft.Column(controls, spacing=6),
+                bgcolor=ft.Colors.AMBER_50,
+                padding=10,
+                border_radius=8,
+            )
+        ]
+
+    # ---- actions ---------------------------------------------------------------------------
+
+    async def pay(self) -> None:
+        order = self.tracking.order
+        if order is not None:
+            await self.app.open_payment(order)
+
+    async def check_payment(self) -> None:
+        order = await self.app.attempt(lambda: self.state.payments.check(self.route.id))
+        if order is None:
+            return
+        self.tracking.apply_order(order)
+        if order.payment_status in ("pending",):
+            self.app.toast("We have not received the payment yet")
+        self.refresh()
+
+    async def retry_payment(self) -> None:
+        order = await self.app.attempt(lambda: self.state.payments.retry(self.route.id))
+        if order is not None:
+            self.tracking.apply_order(order)
+            self.refresh()
+            await self.app.open_payment(order)
+
+    async def switch_to_cash(self) -> None:
+        order = await self.app.attempt(lambda: self.state.payments.switch_to_cash(self.route.id))
+        if order is not None:
+            self.tracking.apply_order(order)
+            self.app.toast("Pay in cash at the counter")
+            self.refresh()
+
+    async def confirm_cancel(self) -> None:
+        async def cancel() -> None:
+            self.app.close_dialog()
+            order = await self.app.attempt(lambda: self.tracking.cancel("changed my mind"))
+            if order is not None:
+                self.app.toast("Order cancelled")
+
+        self.page.show_dialog(
+            ft.AlertDialog(
+                title=ft.Text("Cancel this order?"),
+                content=ft.Text("The kitchen has not started on it yet."),
+                actions=[
+                    ft.TextButton("Keep it", on_click=self.app.close_dialog),
+                    ft.FilledButton("Cancel order", on_click=cancel),
+                ],
+                modal=True,
+            )
+        )
+
+    async def ask_feedback_now(self) -> None:
+        self.ask_feedback()
+
+    def ask_feedback(self) -> None:
+        rating = {"value": 0}
+        stars = ft.Row(spacing=0)
+        comment = ft.TextField(label="Anything to tell the canteen? (optional)", max_length=500)
+        send = ft.FilledButton("Send", disabled=True)
+
+        def draw() -> None:
+            stars.controls = [
+                ft.IconButton(
+                    ft.Icons.STAR if i <= rating["value"] else ft.Icons.STAR_BORDER,
+                    icon_color=ft.Colors.AMBER_700,
+                    tooltip=f"{i} star" + ("s" if i > 1 else ""),
+                    on_click=on(choose, i),
+                )
+                for i in range(1, 6)
+            ]
+            send.disabled = rating["value"] == 0
+
+        async def choose(value: int) -> None:
+            rating["value"] = value
+            draw()
+
+        async def submit() -> None:
+            order_id = self.route.id
+            value = rating["value"]
+            try:
+                order = await self.state.orders.feedback(order_id, value, comment.value)
+            except CanteenError as exc:
+                self.app.close_dialog()
+                self.app.toast(f"Could not send your rating: {exc.message}")
+                return
+            self.app.close_dialog()
+            self.tracking.apply_order(order)
+            self.app.toast("Thanks for your feedback!")
+            self.refresh()
+
+        send.on_click = submit
+        draw()
+        self.page.show_dialog(
+            ft.AlertDialog(
+                title=ft.Text("How was your order?"),
+                content=ft.Column([stars, comment], tight=True),
+                actions=[ft.TextButton("Later", on_click=self.app.close_dialog), send],
+                modal=True,
+            )
+        )
+
+
+class ClosedScreen(Screen):
+    title = "Closed"
+
+    def build(self) -> list[ft.Control]:
+        return [
+            ft.Container(
+                ft.Column(
+                    [
+                        ft.Icon(ft.Icons.STOREFRONT, size=72, color=ft.Colors.RED_700),
+                        ft.Text("The canteen is closed", size=24, weight=ft.FontWeight.BOLD),
+                        ft.Text(
+                            "It is not taking orders right now. Your cart is kept; "
+                            "come back when it opens.",
+                            text_align=ft.TextAlign.CENTER,
+                        ),
+                        ft.FilledButton("Check again", on_click=self.check),
+                        ft.TextButton("Back to the menu", on_click=on(self.app.go, "/menu")),
+                    ],
+                    horizontal_alignment=ft.CrossAxisAlignment.CENTER,
+                ),
+                padding=32,
+                alignment=ft.Alignment.CENTER,
+            )
+        ]
+
+    async def check(self) -> None:
+        config = await self.app.attempt(self.state.refresh_config)
+        if config is not None and config.accepting_orders:
+            await self.app.go("/checkout" if not self.state.cart.is_empty else "/menu")
+        elif config is not None:
+            self.app.toast("Still closed")

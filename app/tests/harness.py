@@ -1,0 +1,308 @@
+"""The real backend and the app as subprocesses, and the API calls tests make around them.
+
+`Backend.start(tmp)` runs `canteen serve` on a free port with its own data directory
+(the embedded default: SQLite, demo menu and accounts, the payment sandbox mounted at
+`/sandbox/razorpay`, the dev outbox). `prepare_menu()` adds an all-day time slot as the
+admin would (the demo's slots depend on the clock) and puts a few dishes in it, so every
+test can order whatever the time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+ADMIN = ("+919000000001", "canteen-admin")
+KITCHEN = ("+919000000002", "canteen-kitchen")
+DEFAULT_DISHES = (
+    "Masala Dosa",
+    "Masala Chai",
+    "Samosa (2 pcs)",
+    "Egg Puff",
+    "Chicken Roll",
+    "Veg Hakka Noodles",
+    "Gulab Jamun (2 pcs)",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before {url} answered")
+        try:
+            if httpx.get(url, timeout=2.0).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    raise TimeoutError(f"{url} did not answer in {timeout:.0f}s")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@dataclass
+class Backend:
+    port: int
+    data_dir: Path
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api(self) -> str:
+        return f"{self.origin}/api/v1"
+
+    @classmethod
+    def start(cls, tmp: Path) -> Backend:
+        port = free_port()
+        data_dir = tmp / "backend-data"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            "CANTEEN_DATA_DIR": str(data_dir),
+            "CANTEEN_LOG_LEVEL": "WARNING",
+        }
+        for key in ("CANTEEN_DATABASE_URL", "CANTEEN_REDIS_URL", "CANTEEN_ENV"):
+            env.pop(key, None)
+        log_path = tmp / "backend.log"
+        with log_path.open("wb") as log:
+            proc = subprocess.Popen(
+                [str(BIN / "canteen"), "serve", "--port", str(port)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=tmp,
+            )
+        backend = cls(port, data_dir, proc, log_path)
+        try:
+            wait_http(f"{backend.origin}/healthz", 90, proc)
+        except Exception:
+            stop(proc)
+            raise RuntimeError(log_path.read_text()[-3000:]) from None
+        return backend
+
+    def stop(self) -> None:
+        stop(self.proc)
+
+
+@dataclass
+class Staff:
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@dataclass
+class DemoMenu:
+    slot: str
+    dishes: dict[str, str] = field(default_factory=dict)  # name -> id (in the all-day slot)
+    other_slot_dish: tuple[str, str] | None = None  # a dish not sold in the all-day slot
+
+
+class Api:
+    """Plain HTTP calls the tests make as the admin, the kitchen or a tester."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.http = httpx.Client(base_url=backend.api, timeout=15.0)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def staff(self, who: tuple[str, str]) -> Staff:
+        r = self.http.post("/auth/staff-login", json={"phone": who[0], "password": who[1]})
+        r.raise_for_status()
+        return Staff(r.json()["data"]["access_token"])
+
+    def latest_otp(self, phone: str, *, after: int = 0, timeout: float = 15.0) -> str:
+        """The newest code texted to `phone` (waits for message number `after + 1`)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r = self.http.get("/dev/outbox", params={"channel": "sms", "to": phone})
+            messages = r.json()["data"]
+            if len(messages) > after:
+                match = re.search(r"\b(\d{6})\b", messages[0]["body"] or "")
+                if match:
+                    return match.group(1)
+            time.sleep(0.2)
+        raise TimeoutError(f"no OTP for {phone}")
+
+    def sms_count(self, phone: str) -> int:
+        r = self.http.get("/dev/outbox", params={"channel": "sms", "to": phone})
+        return len(r.json()["data"])
+
+    def prepare_menu(self, names: tuple[str, ...] = ()) -> DemoMenu:
+        """An all-day slot that wins over the demo's (sort order -1), with some dishes."""
+        admin = self.staff(ADMIN)
+        slots = self.http.get("/admin/time-slots", headers=admin.headers).json()["data"]
+        if not any(s["code"] == "allday" for s in slots):
+            r = self.http.post(
+                "/admin/time-slots",
+                headers=admin.headers,
+                json={
+                    "code": "allday",
+                    "label": "All day",
+                    "start_time": "00:00:00",
+                    "end_time": "23:59:59",
+                    "sort_order": -1,
+                },
+            )
+            r.raise_for_status()
+        items = self.http.get("/admin/menu/items", headers=admin.headers).json()["data"]
+        wanted = names or DEFAULT_DISHES
+        menu = DemoMenu(slot="allday")
+        for item in items:
+            if item["name"] in wanted:
+                if "allday" not in item["time_slots"]:
+                    r = self.http.patch(
+                        f"/admin/menu/items/{item['id']}",
+                        headers=admin.headers,
+                        json={"time_slots": [*item["time_slots"], "allday"]},
+                    )
+                    r.raise_for_status()
+                menu.dishes[item["name"]] = item["id"]
+            elif menu.other_slot_dish is None and "allday" not in item["time_slots"]:
+                menu.other_slot_dish = (item["name"], item["id"])
+        missing = set(wanted) - set(menu.dishes)
+        assert not missing, f"the demo menu has no {missing}"
+        return menu
+
+    def set_config(self, **values: Any) -> None:
+        admin = self.staff(ADMIN)
+        r = self.http.patch("/admin/config", headers=admin.headers, json=values)
+        r.raise_for_status()
+
+    def set_available(self, item_id: str, available: bool) -> None:
+        kitchen = self.staff(KITCHEN)
+        r = self.http.patch(
+            f"/admin/menu/items/{item_id}/availability",
+            headers=kitchen.headers,
+            json={"is_available": available},
+        )
+        r.raise_for_status()
+
+    def set_status(self, order_id: str, status: str, **extra: Any) -> dict[str, Any]:
+        kitchen = self.staff(KITCHEN)
+        r = self.http.patch(
+            f"/admin/orders/{order_id}/status",
+            headers=kitchen.headers,
+            json={"status": status, **extra},
+        )
+        assert r.status_code == 200, r.text
+        data: dict[str, Any] = r.json()["data"]
+        return data
+
+    def handover(self, order_id: str, pickup_code: str) -> dict[str, Any]:
+        kitchen = self.staff(KITCHEN)
+        r = self.http.post(
+            f"/admin/orders/{order_id}/handover",
+            headers=kitchen.headers,
+            json={"pickup_code": pickup_code},
+        )
+        assert r.status_code == 200, r.text
+        data: dict[str, Any] = r.json()["data"]
+        return data
+
+    def kitchen_order(self, order_id: str) -> dict[str, Any]:
+        kitchen = self.staff(KITCHEN)
+        r = self.http.get(f"/admin/orders/{order_id}", headers=kitchen.headers)
+        r.raise_for_status()
+        data: dict[str, Any] = r.json()["data"]
+        return data
+
+    def find_orders(self, q: str) -> list[dict[str, Any]]:
+        kitchen = self.staff(KITCHEN)
+        r = self.http.get("/admin/orders", headers=kitchen.headers, params={"q": q})
+        r.raise_for_status()
+        data: list[dict[str, Any]] = r.json()["data"]
+        return data
+
+    def sandbox_pay(self, gateway_order_id: str, outcome: str = "success") -> dict[str, Any]:
+        r = httpx.post(
+            f"{self.backend.origin}/sandbox/razorpay/sandbox/pay",
+            json={"order_id": gateway_order_id, "outcome": outcome},
+            timeout=15.0,
+        )
+        r.raise_for_status()
+        data: dict[str, Any] = r.json()
+        return data
+
+
+@dataclass
+class AppProcess:
+    port: int
+    proc: subprocess.Popen[bytes]
+    data_dir: Path
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @classmethod
+    def start(cls, tmp: Path, api: str, *, renderer: str | None = None) -> AppProcess:
+        port = free_port()
+        data_dir = tmp / "app-data"
+        env = {**os.environ, "CANTEEN_APP_LOG_LEVEL": "INFO"}
+        if renderer:
+            env["FLET_WEB_RENDERER"] = renderer
+        log_path = tmp / "app.log"
+        with log_path.open("wb") as log:
+            proc = subprocess.Popen(
+                [
+                    str(BIN / "canteen-app"),
+                    "--web",
+                    "--port",
+                    str(port),
+                    "--api",
+                    api,
+                    "--data-dir",
+                    str(data_dir),
+                ],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=tmp,
+            )
+        app = cls(port, proc, data_dir, log_path)
+        try:
+            wait_http(app.url + "/", 60, proc)
+        except Exception:
+            stop(proc)
+            raise RuntimeError(log_path.read_text()[-3000:]) from None
+        return app
+
+    def stop(self) -> None:
+        stop(self.proc)
