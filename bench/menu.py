@@ -13,7 +13,7 @@ What it does (engineering.md, "Performance method"):
    A third target is the same app with `CANTEEN_MENU_FAST_PATH=false` (every read through
    the FastAPI route and the request-logging middleware), for comparison.
 3. Probes the ceiling's capacity with a short closed loop, then, per path (200 and 304):
-   - capacity: an open-model run offered 1.25x the ceiling's probed capacity, alternating
+   - capacity: an open-model run offered 2.5x the ceiling's probed capacity, alternating
      the targets for `--rounds` rounds; throughput = responses completed inside the
      window / window. The ratio app/ceiling is the headline number.
    - latency at rate: an open-model run at 50% of the ceiling's capacity on each;
@@ -443,7 +443,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 summary[f"ceiling_probe_{path_kind}_rps"] = round(capacity, 1)
                 for _ in range(args.rounds):  # alternate, so drift hits every target alike
                     for name in names:
-                        await run(name, capacity * 1.25, "capacity")
+                        await run(name, capacity * 2.5, "capacity")
                 for name in names:
                     await run(name, capacity * 0.5, "at_rate")
     finally:

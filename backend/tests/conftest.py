@@ -23,6 +23,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from canteen.app import create_app
 from canteen.core.clock import ManualClock
@@ -161,12 +162,24 @@ def _reset_database(settings: Settings) -> None:
     url = settings.resolved_database_url.replace("+asyncpg", "+psycopg").replace("+aiosqlite", "")
     engine = create_engine(url)
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with engine.begin() as conn:
-        if BACKEND == "postgres":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(text(f'DELETE FROM "{table}"'))
+    # The Celery worker may still be finishing the previous test's job (a push, a refund):
+    # TRUNCATE can then deadlock with it, so try again rather than fail the next test.
+    for attempt in range(10):
+        try:
+            with engine.begin() as conn:
+                if BACKEND == "postgres":
+                    conn.execute(text("SET LOCAL lock_timeout = '5s'"))
+                    conn.execute(
+                        text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE")
+                    )
+                else:
+                    for table in tables:
+                        conn.execute(text(f'DELETE FROM "{table}"'))
+            break
+        except OperationalError:
+            if attempt == 9:
+                raise
+            time.sleep(0.5)
     engine.dispose()
 
 

@@ -50,7 +50,7 @@ class CanteenApp:
         page.theme = ft.Theme(color_scheme_seed=ft.Colors.DEEP_ORANGE)
         page.on_route_change = self._route_changed
         page.on_view_pop = self._view_popped
-        page.on_disconnect = self._disconnected
+        page.on_close = self._closed  # the session ended (a reconnect keeps it)
         self.launcher = ft.UrlLauncher()
         self.state.on_change(self.refresh)
         self.state.on_signed_out(self._signed_out)
@@ -60,7 +60,7 @@ class CanteenApp:
         self._ticker = asyncio.create_task(self._tick())
         await self.show(page.route)
 
-    async def _disconnected(self) -> None:
+    async def _closed(self) -> None:
         await self.close()
 
     async def close(self) -> None:

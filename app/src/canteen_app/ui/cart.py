@@ -17,7 +17,7 @@ from canteen_app.state.checkout import (
 )
 from canteen_app.state.errors import ActionKind, UiAction
 from canteen_app.ui.base import Screen
-from canteen_app.ui.widgets import diet_mark, empty_state, money, on, qty_stepper
+from canteen_app.ui.widgets import diet_mark, empty_state, icon_action, money, on, qty_stepper
 from canteen_client import ConflictFailure, Order
 
 
@@ -99,15 +99,16 @@ class CartScreen(Screen):
                             on(self.set_quantity, line, line.quantity + 1),
                             plus_enabled=line.quantity < MAX_QUANTITY,
                         ),
-                        ft.IconButton(
+                        icon_action(
                             ft.Icons.DELETE_OUTLINE,
-                            tooltip=f"Remove {line.name}",
-                            on_click=on(self.remove, line),
+                            f"Remove {line.name}",
+                            on(self.remove, line),
                         ),
                     ]
                 ),
                 padding=8,
-            )
+            ),
+            semantic_container=False,
         )
 
 

@@ -21,6 +21,7 @@ class LoginScreen(Screen):
             keyboard_type=ft.KeyboardType.PHONE,
             autofocus=True,
             on_submit=self.send_code,
+            on_change=self.typed,
         )
         self.send = ft.FilledButton("Send code", on_click=self.send_code)
         self.sent_text = ft.Text()
@@ -29,6 +30,7 @@ class LoginScreen(Screen):
             keyboard_type=ft.KeyboardType.NUMBER,
             max_length=6,
             on_submit=self.verify,
+            on_change=self.typed,
         )
         self.verify_button = ft.FilledButton("Verify and sign in", on_click=self.verify)
         self.resend = ft.TextButton("Resend code", on_click=self.resend_code)
@@ -65,6 +67,12 @@ class LoginScreen(Screen):
         self.resend.content = label
         self.resend.disabled = wait > 0
         return changed
+
+    async def typed(self) -> None:
+        """Each keystroke reaches the server as an event, so the value is current when
+        "Send code" is tapped right after typing."""
+        self.phone.error = None
+        self.otp.error = None
 
     def _busy(self, busy: bool) -> None:
         self.busy.visible = busy

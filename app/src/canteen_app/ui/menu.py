@@ -10,7 +10,15 @@ import flet as ft
 from canteen_app.state.cart import MAX_QUANTITY, CartFull
 from canteen_app.state.menu import ALLERGENS, DIETS, media_url, slot_label
 from canteen_app.ui.base import Screen
-from canteen_app.ui.widgets import diet_mark, empty_state, money, on, qty_stepper, section_title
+from canteen_app.ui.widgets import (
+    diet_mark,
+    empty_state,
+    icon_action,
+    money,
+    on,
+    qty_stepper,
+    section_title,
+)
 from canteen_client import MenuItem
 
 
@@ -220,9 +228,7 @@ class MenuScreen(Screen):
                 plus_enabled=qty < MAX_QUANTITY,
             )
         else:
-            action = ft.IconButton(
-                ft.Icons.ADD_SHOPPING_CART, tooltip=f"Add {item.name}", on_click=on(self.add, item)
-            )
+            action = icon_action(ft.Icons.ADD_SHOPPING_CART, f"Add {item.name}", on(self.add, item))
         details: list[ft.Control] = [
             ft.Row([diet_mark(item.diet), ft.Text(item.name, weight=ft.FontWeight.W_600)]),
             ft.Text(money(item.price)),

@@ -117,7 +117,8 @@ class OrdersScreen(Screen):
                 ),
                 padding=10,
                 on_click=on(self.app.go, f"/orders/{order.id}"),
-            )
+            ),
+            semantic_container=False,
         )
 
 
@@ -194,7 +195,11 @@ class TrackingScreen(Screen):
         self.code.controls = (
             [
                 ft.Text("Pickup code", size=13),
-                ft.Text(order.pickup_code, size=40, weight=ft.FontWeight.BOLD, selectable=True),
+                ft.Semantics(
+                    label=f"Pickup code {order.pickup_code}",
+                    container=True,
+                    content=ft.Text(order.pickup_code, size=40, weight=ft.FontWeight.BOLD),
+                ),
                 ft.Text("Show this code at the counter", size=12, color=ft.Colors.OUTLINE),
             ]
             if status not in ("cancelled", "completed") and order.pickup_code

@@ -68,19 +68,29 @@ def banner_row(banner: Banner, on_retry: Handler | None = None) -> ft.Control:
     )
 
 
+def icon_action(
+    icon: ft.IconData, label: str, handler: Handler, *, disabled: bool = False
+) -> ft.Control:
+    """An icon button whose label reaches the accessibility tree (screen readers, tests)."""
+    return ft.Semantics(
+        label=label,
+        button=True,
+        container=True,
+        content=ft.IconButton(icon, on_click=handler, disabled=disabled),
+    )
+
+
 def qty_stepper(
     name: str, quantity: int, on_minus: Handler, on_plus: Handler, *, plus_enabled: bool = True
 ) -> ft.Row:
     return ft.Row(
         [
-            ft.IconButton(
-                ft.Icons.REMOVE_CIRCLE_OUTLINE, tooltip=f"Remove one {name}", on_click=on_minus
-            ),
+            icon_action(ft.Icons.REMOVE_CIRCLE_OUTLINE, f"One less {name}", on_minus),
             ft.Text(str(quantity), size=16, weight=ft.FontWeight.BOLD),
-            ft.IconButton(
+            icon_action(
                 ft.Icons.ADD_CIRCLE_OUTLINE,
-                tooltip=f"Add one more {name}",
-                on_click=on_plus,
+                f"One more {name}",
+                on_plus,
                 disabled=not plus_enabled,
             ),
         ],

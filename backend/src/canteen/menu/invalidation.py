@@ -75,13 +75,17 @@ def _publish(key: str) -> None:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         return  # no event loop (a synchronous script): the max-age check covers it
-    redis = publishers[-1]
 
     async def send() -> None:
-        try:
-            await redis.publish(CHANNEL, key)
-        except Exception:
-            log.warning("could not announce a menu change on Redis", exc_info=True)
+        error: Exception | None = None
+        # Normally one client per process; tests build several (some already closed).
+        for redis in publishers:
+            try:
+                await redis.publish(CHANNEL, key)
+                return
+            except Exception as exc:
+                error = exc  # try the next client
+        log.warning("could not announce a menu change on Redis: %s", error)
 
     task = loop.create_task(send())
     _pending.add(task)

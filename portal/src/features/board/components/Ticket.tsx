@@ -90,6 +90,9 @@ function TicketView({ order, age, level, fresh }: TicketProps) {
           <span className={`tag tag-${order.order_type}`}>{order.order_type === "pickup" ? "Pickup" : "Delivery"}</span>
           {order.time_slot ? <span className="tag">{order.time_slot}</span> : null}
           <span className={`tag pay-${order.payment_status}`}>{paymentLabel(order.payment_status)}</span>
+          {order.estimated_ready_at && (order.status === "confirmed" || order.status === "preparing") ? (
+            <span className="tag tag-due">Due {formatClock(order.estimated_ready_at)}</span>
+          ) : null}
         </p>
         {unpaid ? (
           <p className="ticket-flag" role="note">

@@ -190,7 +190,7 @@ function ItemEditor({ item }: { item: MenuItem | null }) {
             aria-describedby={errorsFor("time_slots").length ? "slots-error" : undefined}
           >
             <legend>Sold in these time slots</legend>
-            <div className="check-grid">
+            <div className="check-grid check-grid-wide">
               {(slots.data ?? []).map((s) => (
                 <label key={s.id} className="check">
                   <input

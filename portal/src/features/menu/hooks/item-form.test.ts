@@ -39,7 +39,7 @@ describe("the item form", () => {
     const item = menuItem({ allergens: ["dairy", "gluten"], daily_stock: 20, stock_remaining: 5 });
     const form = formFromItem(item);
     expect(diff(item, validate(form).body!)).toEqual({});
-    const edited = { ...form, price: "65", allergens: ["gluten", "dairy"], daily_stock: "" };
+    const edited = { ...form, price: "65", allergens: ["gluten" as const, "dairy" as const], daily_stock: "" };
     expect(diff(item, validate(edited).body!)).toEqual({ price: 6500, daily_stock: null });
   });
 });

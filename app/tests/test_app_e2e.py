@@ -1,0 +1,231 @@
+"""End to end: the app in web mode (`canteen-app --web`) against the real backend, driven
+by Playwright in Debian's Chromium through Flutter's accessibility tree.
+
+Log in with the OTP from the dev outbox, add to the cart (kept across a reload), place a
+cash order and watch the stepper follow the kitchen's status changes (made through the
+API) to completion and feedback, pay a UPI order on the sandbox's hosted checkout, and
+reorder from the history. With CANTEEN_APP_SCREENSHOTS=<dir> the screens are saved there
+(`docs/` holds the ones in the documentation).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from app_harness import AppProcess, Api, Backend, DemoMenu
+from app_support import new_phone
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+pytestmark = pytest.mark.timeout(180)
+
+CHROMIUM = os.environ.get("CANTEEN_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+TIMEOUT = 20_000  # ms, per step
+
+
+@pytest.fixture(scope="module")
+def app(
+    backend: Backend, menu: DemoMenu, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AppProcess]:
+    server = AppProcess.start(
+        tmp_path_factory.mktemp("canteen-app-web"), backend.api, renderer="canvaskit"
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def ctx(browser: Browser) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 420, "height": 900})
+    context.set_default_timeout(TIMEOUT)
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = os.environ.get("CANTEEN_APP_SCREENSHOTS")
+    return Path(target) if target else tmp_path_factory.mktemp("screens")
+
+
+@pytest.fixture(scope="module")
+def customer() -> dict[str, str]:
+    return {"phone": new_phone()}
+
+
+def open_app(page: Page, url: str) -> None:
+    """Load the Flutter app and switch on its accessibility tree."""
+    page.goto(url)
+    page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
+    page.locator("flt-semantics-placeholder").dispatch_event("click")
+
+
+def type_into(page: Page, label: str, text: str) -> None:
+    """Type as a person would (Flutter reads key events, not DOM value changes)."""
+    box = page.get_by_role("textbox", name=label)
+    for _ in range(3):
+        box.click()
+        page.wait_for_timeout(200)
+        page.keyboard.type(text)
+        try:
+            expect(box).to_have_value(text, timeout=2000)
+            page.wait_for_timeout(300)  # the last keystrokes reach the app's server
+            return
+        except AssertionError:
+            box.click()
+            page.keyboard.press("Control+A")
+            page.keyboard.press("Delete")
+    expect(box).to_have_value(text)
+
+
+def button(page: Page, name: str | re.Pattern[str]) -> Any:
+    return page.get_by_role("button", name=name).first
+
+
+def see(page: Page, text: str | re.Pattern[str]) -> None:
+    expect(page.get_by_text(text).first).to_be_visible()
+
+
+def snap(page: Page, shots: Path, name: str) -> None:
+    page.wait_for_timeout(700)  # let the last frame paint
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / f"app-{name}.png"))
+
+
+def test_login_with_the_otp_from_the_outbox(
+    app: AppProcess, api: Api, ctx: Any, shots: Path, customer: dict[str, str]
+) -> None:
+    page = ctx.new_page()
+    open_app(page, app.url + "/cart")  # signed out: the login screen comes first
+    expect(page.get_by_text("Order from the campus canteen")).to_be_visible()
+    phone = customer["phone"]
+    before = api.sms_count(phone)
+    type_into(page, "Mobile number", phone[3:])  # as people type it: 97xxxxxxxx
+    button(page, "Send code").click()
+    expect(page.get_by_text(f"We sent a code to {phone}.")).to_be_visible()
+    expect(button(page, re.compile(r"Resend code in \d+ s"))).to_be_visible()
+    code = api.latest_otp(phone, after=before)
+    type_into(page, "6-digit code", code)
+    snap(page, shots, "login")
+    button(page, "Verify and sign in").click()
+    expect(page.get_by_text("Your cart is empty.")).to_be_visible()  # back where it was going
+    page.close()
+
+
+def test_cash_order_tracked_live_to_feedback(
+    app: AppProcess, api: Api, ctx: Any, shots: Path
+) -> None:
+    page = ctx.new_page()
+    open_app(page, app.url + "/menu")
+    expect(page.get_by_text("Canteen menu")).to_be_visible()
+    button(page, "Add Masala Dosa").click()
+    button(page, "One more Masala Dosa").click()
+    button(page, "Add Samosa (2 pcs)").click()
+    expect(button(page, "Cart (3)")).to_be_visible()
+    page.get_by_role("checkbox", name="Egg").click()  # diet filter
+    expect(page.get_by_text("1 of 7 dishes", exact=False)).to_be_visible()
+    page.get_by_role("checkbox", name="Egg").click()
+    snap(page, shots, "menu")
+
+    page.close()
+    page = ctx.new_page()  # a new tab is a new app session: the cart comes from the device
+    open_app(page, app.url + "/menu")
+    button(page, "Cart (3)").click()
+    expect(page.get_by_text("Subtotal: ₹150")).to_be_visible()
+    snap(page, shots, "cart")
+    button(page, "Go to checkout").click()
+    page.get_by_role("radio", name="Cash").click()
+    button(page, re.compile(r"^Place order · ₹150")).click()
+
+    see(page, "Pickup code")
+    order_id = page.url.rsplit("/", 1)[1]
+    order = api.kitchen_order(order_id)
+    assert order["status"] == "confirmed" and order["payment_status"] == "cash_due"
+    see(page, "Confirmed: now")
+    api.set_status(order_id, "preparing")
+    see(page, "Preparing: now")
+    see(page, "Confirmed: done")
+    snap(page, shots, "tracking")
+    api.set_status(order_id, "ready")
+    see(page, "Ready for pickup: now")
+    shown = page.get_by_text(re.compile(r"Pickup code \d{4}")).first.inner_text()
+    code = re.search(r"Pickup code (\d{4})", shown).group(1)  # type: ignore[union-attr]
+    api.handover(order_id, code)  # the counter checks the code the app shows
+    expect(page.get_by_text("How was your order?")).to_be_visible()  # feedback after completion
+    button(page, "4 stars").click()
+    button(page, "Send").click()
+    expect(page.get_by_text("You rated this order 4/5")).to_be_visible()
+    assert api.kitchen_order(order_id)["status"] == "completed"
+    page.close()
+
+
+def test_upi_order_paid_on_the_sandbox_checkout(
+    app: AppProcess, api: Api, ctx: Any, shots: Path
+) -> None:
+    page = ctx.new_page()
+    open_app(page, app.url + "/menu")
+    button(page, "Add Chicken Roll").click()
+    button(page, "Cart (1)").click()
+    button(page, "Go to checkout").click()
+    page.get_by_role("radio", name="UPI").click()
+    with ctx.expect_page() as opened:  # the app opens the gateway's hosted checkout
+        button(page, re.compile(r"^Place order and pay with UPI · ₹90")).click()
+    checkout = opened.value
+    checkout.wait_for_load_state()
+    assert "/sandbox/razorpay/checkout/" in checkout.url
+    expect(page.get_by_text("Waiting for your payment")).to_be_visible()
+    snap(page, shots, "upi-pending")
+    checkout.get_by_role("button", name="Pay successfully").click()
+    expect(checkout.get_by_text("Payment received")).to_be_visible()  # verified by the server
+    checkout.close()
+    see(page, "Confirmed: now")  # the app heard it live
+    expect(page.get_by_text("Paid by UPI")).to_be_visible()
+    order_id = page.url.rsplit("/", 1)[1]
+    assert api.kitchen_order(order_id)["payment_status"] == "captured"
+    page.close()
+
+
+def test_reorder_from_the_history(app: AppProcess, api: Api, ctx: Any, shots: Path) -> None:
+    page = ctx.new_page()
+    open_app(page, app.url + "/orders")
+    expect(page.get_by_text("My orders")).to_be_visible()
+    first = button(page, re.compile(r"^Reorder ORD-"))
+    number = first.get_attribute("aria-label") or first.inner_text()
+    button(page, re.compile(r"^Reorder ORD-")).click()
+    expect(page.get_by_text("Your cart")).to_be_visible()
+    expect(page.get_by_text("Chicken Roll").first).to_be_visible()  # the newest order: UPI roll
+    assert number
+    page.close()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _keep_docs_screens(shots: Path) -> Iterator[None]:
+    yield
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    if os.environ.get("CANTEEN_APP_SCREENSHOTS") and shots.resolve() != docs.resolve():
+        for png in shots.glob("app-*.png"):
+            shutil.copy(png, docs / png.name)

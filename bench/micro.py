@@ -1,0 +1,224 @@
+"""Micro-benchmarks against the ceilings: menu `GET` (200 and 304) vs the read ceiling,
+`POST /orders` vs the write ceiling. Same worker count, CPU pinning and uvicorn settings
+for the app and its ceiling; the generator runs in this process (pinned to the load core).
+
+Method per (path, target):
+  1. warm up, then probe capacity with a short closed loop;
+  2. capacity: open-model runs offered 1.2x the target's own probed capacity, alternating
+     app and ceiling for `rounds` rounds (drift hits both alike); throughput = responses
+     completed inside the window / window; the headline is the median ratio app/ceiling;
+  3. latency: one open-model run on each at the same rate (half the app's capacity);
+     p50/p99 from each request's scheduled time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import actors, infra
+from bench.loadgen import LoadResult, closed_loop, open_model
+from bench.menu import request_bytes
+from bench.stack import Stack
+
+MENU_PATH = "/api/v1/menu/items"
+
+
+def post_bytes(path: str, body: bytes, headers: dict[str, str]) -> bytes:
+    lines = [
+        f"POST {path} HTTP/1.1",
+        "Host: 127.0.0.1",
+        "User-Agent: canteen-bench",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+        *(f"{k}: {v}" for k, v in headers.items()),
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+async def settle(pids: list[int], idle_pct: float = 15.0, limit_s: float = 10.0) -> None:
+    """Wait until the servers have worked off the last run's backlog."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit_s
+    while loop.time() < deadline:
+        before = infra.total_cpu(pids)
+        await asyncio.sleep(0.3)
+        if 100 * (infra.total_cpu(pids) - before) / 0.3 < idle_pct:
+            return
+
+
+class Target:
+    def __init__(self, name: str, port: int, pids: list[int], make: Any, expect: set[int]):
+        self.name = name
+        self.port = port
+        self.pids = pids
+        self.make = make
+        self.expect = frozenset(expect)
+
+
+async def compare(
+    kind: str,
+    targets: list[Target],
+    *,
+    duration: float,
+    rounds: int,
+    connections: int,
+    latency_base: str,
+) -> dict[str, Any]:
+    """Capacity and latency of each target on one path; returns the summary and runs."""
+    runs: list[LoadResult] = []
+    probes: dict[str, float] = {}
+    for t in targets:  # warm-up: caches, pools, connections
+        await closed_loop(t.port, t.make, t.expect, 1.0, connections)
+        await settle(t.pids)
+    for t in targets:
+        probes[t.name] = await closed_loop(t.port, t.make, t.expect, 2.0, connections)
+        await settle(t.pids)
+    for _ in range(rounds):
+        for t in targets:
+            runs.append(
+                await open_model(
+                    t.port, t.pids, t.make, t.expect, probes[t.name] * 1.2, duration,
+                    connections, target=t.name, kind=kind, mode="capacity",
+                )  # fmt: skip
+            )
+            await settle(t.pids)
+    rate = 0.5 * probes[latency_base]
+    for t in targets:
+        runs.append(
+            await open_model(
+                t.port, t.pids, t.make, t.expect, rate, duration, connections,
+                target=t.name, kind=kind, mode="latency",
+            )  # fmt: skip
+        )
+        await settle(t.pids)
+    summary: dict[str, Any] = {"probe_rps": {k: round(v, 1) for k, v in probes.items()}}
+    for t in targets:
+        cap = [r.throughput_rps for r in runs if r.target == t.name and r.mode == "capacity"]
+        lat = next(r for r in runs if r.target == t.name and r.mode == "latency")
+        summary[t.name] = {
+            "throughput_rps": statistics.median(cap),
+            "latency_rate_rps": lat.offered_rps,
+            "p50_ms": lat.p50_ms,
+            "p99_ms": lat.p99_ms,
+            "errors": sum(r.errors for r in runs if r.target == t.name),
+            "server_cpu_pct": statistics.median(
+                r.server_cpu_pct for r in runs if r.target == t.name and r.mode == "capacity"
+            ),
+        }
+    return {"summary": summary, "runs": [asdict(r) for r in runs]}
+
+
+async def menu_reads(
+    s: Stack, work: Path, *, duration: float, rounds: int, connections: int
+) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=s.base_url, timeout=30) as http:
+        r = await http.get(MENU_PATH)
+        r.raise_for_status()
+        body, etag = r.content, r.headers["etag"]
+    (work / "menu-body.json").write_bytes(body)
+    ceiling = infra.start_uvicorn_app(
+        "read-ceiling",
+        "bench.ceiling_app:create_app",
+        infra.clean_env({"BENCH_BODY_FILE": str(work / "menu-body.json"), "BENCH_ETAG": etag}),
+        s.workers,
+        work / "read-ceiling.log",
+        infra_cpus(),
+    )
+    out: dict[str, Any] = {"body_bytes": len(body), "items": len(json.loads(body)["data"])}
+    try:
+        cpids = ceiling.serving_pids()
+        for kind, tag in (("200", None), ("304", etag)):
+            app_raw = request_bytes(MENU_PATH, tag)
+            ceil_raw = request_bytes("/full" if tag is None else "/not-modified", tag)
+            code = int(kind)
+            targets = [
+                Target("ceiling", ceiling.port or 0, cpids, lambda i, b=ceil_raw: b, {code}),
+                Target("app", s.port, s.api_pids(), lambda i, b=app_raw: b, {code}),
+            ]
+            out[kind] = await compare(
+                kind, targets, duration=duration, rounds=rounds, connections=connections,
+                latency_base="app",
+            )  # fmt: skip
+    finally:
+        ceiling.stop()
+    return out
+
+
+def infra_cpus() -> tuple[int, ...]:
+    from bench.stack import SERVER_CPUS
+
+    return SERVER_CPUS
+
+
+async def order_writes(
+    s: Stack, work: Path, *, duration: float, rounds: int, connections: int, customers: int
+) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=s.base_url, timeout=60) as http:
+        tokens = await asyncio.gather(
+            *(actors.customer_token(http, f"+9197{70000000 + i:08d}") for i in range(customers))
+        )
+        items = [i for i in await actors.lunch_items(http) if i.get("daily_stock") is None]
+    ceiling = infra.start_uvicorn_app(
+        "write-ceiling",
+        "bench.write_ceiling_app:create_app",
+        infra.clean_env({"BENCH_DATABASE_URL": s.database_url}),
+        s.workers,
+        work / "write-ceiling.log",
+        infra_cpus(),
+    )
+
+    def body_for(i: int, method: str = "cash") -> bytes:
+        item = items[i % len(items)]
+        return json.dumps(
+            {
+                "items": [{"menu_item_id": item["id"], "quantity": 1 + i % 2}],
+                "order_type": "pickup",
+                "payment_method": method,
+                "time_slot": "lunch",
+            }
+        ).encode()
+
+    def app_request(i: int, method: str = "cash") -> bytes:
+        return post_bytes(
+            "/api/v1/orders",
+            body_for(i, method),
+            {
+                "Authorization": f"Bearer {tokens[i % len(tokens)]}",
+                "X-Idempotency-Key": str(uuid.uuid4()),
+            },
+        )
+
+    def upi_request(i: int) -> bytes:
+        return app_request(i, "upi")
+
+    def ceiling_request(i: int) -> bytes:
+        return post_bytes("/insert", body_for(i), {"X-Idempotency-Key": str(uuid.uuid4())})
+
+    out: dict[str, Any] = {"customers": customers, "items": len(items)}
+    try:
+        targets = [
+            Target("ceiling", ceiling.port or 0, ceiling.serving_pids(), ceiling_request, {201}),
+            Target("app", s.port, s.api_pids(), app_request, {201}),
+        ]
+        out["cash"] = await compare(
+            "POST /orders", targets, duration=duration, rounds=rounds, connections=connections,
+            latency_base="app",
+        )  # fmt: skip
+    finally:
+        ceiling.stop()
+    # UPI placement also creates the gateway order at the sandbox (an HTTP call from a
+    # worker thread): measured on its own, no ceiling comparison.
+    upi = Target("app", s.port, s.api_pids(), upi_request, {201})
+    out["upi"] = await compare(
+        "POST /orders (UPI)", [upi], duration=duration, rounds=1, connections=connections,
+        latency_base="app",
+    )  # fmt: skip
+    return out

@@ -1,0 +1,92 @@
+"""The system under test: PostgreSQL database + Redis + `canteen serve` (N workers) +
+a Celery worker + the standalone Razorpay sandbox, brought up fresh for each
+configuration and torn down after it."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import infra
+
+SERVER_CPUS = (0,)  # the API, its worker, the sandbox, the ceilings
+LOADGEN_CPUS = (1,)  # the load generator and the WebSocket holders
+
+
+@dataclass
+class Stack:
+    workers: int
+    work: Path
+    database_url: str
+    redis_base: str
+    api: infra.Proc
+    celery: infra.Proc
+    sandbox: infra.Proc
+    env: dict[str, str]
+
+    @property
+    def port(self) -> int:
+        assert self.api.port is not None
+        return self.api.port
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def sandbox_url(self) -> str:
+        return f"http://127.0.0.1:{self.sandbox.port}"
+
+    def api_pids(self) -> list[int]:
+        return self.api.serving_pids()
+
+
+@contextlib.contextmanager
+def stack(
+    *,
+    workers: int,
+    work: Path,
+    admin_url: str,
+    db_name: str,
+    redis_base: str,
+    redis_db: int,
+    server_cpus: Sequence[int] = SERVER_CPUS,
+) -> Iterator[Stack]:
+    work.mkdir(parents=True, exist_ok=True)
+    database_url = infra.recreate_database(admin_url, db_name)
+    # Flush our Redis databases (a previous configuration's keys and Celery queue).
+    import redis as redis_sync
+
+    for db in (redis_db, redis_db + 1):
+        with contextlib.closing(redis_sync.Redis.from_url(f"{redis_base}/{db}")) as r:
+            r.flushdb()
+    port = infra.free_port()
+    sandbox_port = infra.free_port()
+    env = infra.app_env(
+        work=work,
+        database_url=database_url,
+        redis_base=redis_base,
+        redis_db=redis_db,
+        port=port,
+        sandbox_port=sandbox_port,
+    )
+    procs: list[infra.Proc] = []
+    try:
+        sandbox = infra.start_sandbox(
+            env,
+            sandbox_port,
+            f"http://127.0.0.1:{port}/api/v1/payments/webhooks/razorpay",
+            work / "sandbox.log",
+            server_cpus,
+        )
+        procs.append(sandbox)
+        api = infra.start_api(env, port, workers, work / "api.log", server_cpus)
+        procs.append(api)
+        celery = infra.start_celery(env, work / "celery.log", server_cpus)
+        procs.append(celery)
+        yield Stack(workers, work, database_url, redis_base, api, celery, sandbox, env)
+    finally:
+        for proc in reversed(procs):
+            proc.stop()
