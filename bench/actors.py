@@ -18,7 +18,11 @@ _CODE = re.compile(r"\b(\d{6})\b")
 
 
 async def otp_from_outbox(
-    http: httpx.AsyncClient, phone: str, *, after: str | None = None, timeout: float = 30.0
+    http: httpx.AsyncClient,
+    phone: str,
+    *,
+    after: str | None = None,
+    timeout: float = 30.0,  # noqa: ASYNC109
 ) -> str:
     """The newest sign-in code sent to `phone` (dev outbox; development only)."""
     loop = asyncio.get_running_loop()
@@ -69,7 +73,7 @@ async def refill_stock(http: httpx.AsyncClient, admin: str, items: list[dict[str
         if item.get("daily_stock") is not None:
             r = await http.patch(
                 f"{API}/admin/menu/items/{item['id']}",
-                json={"daily_stock": 1_000_000},
+                json={"daily_stock": 10_000},
                 headers={"Authorization": f"Bearer {admin}"},
             )
             r.raise_for_status()

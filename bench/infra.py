@@ -147,7 +147,7 @@ def start(
             env=env,
             stdout=out,
             stderr=out,
-            preexec_fn=pin,  # noqa: PLW1509 - affinity only, before exec
+            preexec_fn=pin,
             start_new_session=True,  # a Ctrl-C of the runner is handled by the runner
         )
     return Proc(name, popen, log, port)
@@ -229,8 +229,23 @@ def private_redis(work: Path, cpus: Iterable[int] | None) -> Iterator[str]:
     port = free_port()
     proc = start(
         "redis",
-        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(work), "--maxclients", "20000", "--protected-mode", "yes"],  # fmt: skip
+        [
+            exe,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(work),
+            "--maxclients",
+            "20000",
+            "--protected-mode",
+            "yes",
+        ],
         clean_env({}),
         work / "redis.log",
         cpus,
@@ -324,8 +339,16 @@ def start_api(env: dict[str, str], port: int, workers: int, log: Path, cpus: Ite
 def start_celery(env: dict[str, str], log: Path, cpus: Iterable[int]) -> Proc:
     proc = start(
         "celery",
-        [str(BIN / "celery"), "-A", "canteen.worker", "worker", "--pool=solo",
-         "--loglevel=WARNING", "--without-gossip", "--without-mingle"],  # fmt: skip
+        [
+            str(BIN / "celery"),
+            "-A",
+            "canteen.worker",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+        ],
         env,
         log,
         cpus,
@@ -338,11 +361,20 @@ def start_celery(env: dict[str, str], log: Path, cpus: Iterable[int]) -> Proc:
     return proc
 
 
-def start_sandbox(env: dict[str, str], port: int, webhook_url: str, log: Path, cpus: Iterable[int]) -> Proc:  # fmt: skip
+def start_sandbox(
+    env: dict[str, str], port: int, webhook_url: str, log: Path, cpus: Iterable[int]
+) -> Proc:
     proc = start(
         "sandbox",
-        [PYTHON, "-m", "canteen.payments.sandbox", "--port", str(port),
-         "--webhook-url", webhook_url],  # fmt: skip
+        [
+            PYTHON,
+            "-m",
+            "canteen.payments.sandbox",
+            "--port",
+            str(port),
+            "--webhook-url",
+            webhook_url,
+        ],
         env,
         log,
         cpus,

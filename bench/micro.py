@@ -85,18 +85,34 @@ async def compare(
         for t in targets:
             runs.append(
                 await open_model(
-                    t.port, t.pids, t.make, t.expect, probes[t.name] * 1.2, duration,
-                    connections, target=t.name, kind=kind, mode="capacity",
-                )  # fmt: skip
+                    t.port,
+                    t.pids,
+                    t.make,
+                    t.expect,
+                    probes[t.name] * 1.2,
+                    duration,
+                    connections,
+                    target=t.name,
+                    kind=kind,
+                    mode="capacity",
+                )
             )
             await settle(t.pids)
     rate = 0.5 * probes[latency_base]
     for t in targets:
         runs.append(
             await open_model(
-                t.port, t.pids, t.make, t.expect, rate, duration, connections,
-                target=t.name, kind=kind, mode="latency",
-            )  # fmt: skip
+                t.port,
+                t.pids,
+                t.make,
+                t.expect,
+                rate,
+                duration,
+                connections,
+                target=t.name,
+                kind=kind,
+                mode="latency",
+            )
         )
         await settle(t.pids)
     summary: dict[str, Any] = {"probe_rps": {k: round(v, 1) for k, v in probes.items()}}
@@ -144,9 +160,13 @@ async def menu_reads(
                 Target("app", s.port, s.api_pids(), lambda i, b=app_raw: b, {code}),
             ]
             out[kind] = await compare(
-                kind, targets, duration=duration, rounds=rounds, connections=connections,
+                kind,
+                targets,
+                duration=duration,
+                rounds=rounds,
+                connections=connections,
                 latency_base="app",
-            )  # fmt: skip
+            )
     finally:
         ceiling.stop()
     return out
@@ -209,16 +229,24 @@ async def order_writes(
             Target("app", s.port, s.api_pids(), app_request, {201}),
         ]
         out["cash"] = await compare(
-            "POST /orders", targets, duration=duration, rounds=rounds, connections=connections,
+            "POST /orders",
+            targets,
+            duration=duration,
+            rounds=rounds,
+            connections=connections,
             latency_base="app",
-        )  # fmt: skip
+        )
     finally:
         ceiling.stop()
     # UPI placement also creates the gateway order at the sandbox (an HTTP call from a
     # worker thread): measured on its own, no ceiling comparison.
     upi = Target("app", s.port, s.api_pids(), upi_request, {201})
     out["upi"] = await compare(
-        "POST /orders (UPI)", [upi], duration=duration, rounds=1, connections=connections,
+        "POST /orders (UPI)",
+        [upi],
+        duration=duration,
+        rounds=1,
+        connections=connections,
         latency_base="app",
-    )  # fmt: skip
+    )
     return out

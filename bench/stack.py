@@ -86,7 +86,26 @@ def stack(
         procs.append(api)
         celery = infra.start_celery(env, work / "celery.log", server_cpus)
         procs.append(celery)
+        _check_jobs(f"http://127.0.0.1:{port}")
         yield Stack(workers, work, database_url, redis_base, api, celery, sandbox, env)
     finally:
         for proc in reversed(procs):
             proc.stop()
+
+
+def _check_jobs(base_url: str, timeout: float = 60.0) -> None:
+    """End to end: an OTP request enqueues an SMS job; the worker puts it in the outbox."""
+    import time
+
+    import httpx
+
+    phone = "+919700000000"
+    with httpx.Client(base_url=base_url, timeout=10) as http:
+        http.post("/api/v1/auth/request-otp", json={"phone": phone}).raise_for_status()
+        deadline = time.monotonic() + timeout
+        while not http.get("/api/v1/dev/outbox", params={"channel": "sms", "to": phone}).json()[
+            "data"
+        ]:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the Celery worker did not run the SMS job")
+            time.sleep(0.2)

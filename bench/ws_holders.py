@@ -108,7 +108,8 @@ class Holder:
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    orders = [line.strip() for line in open(args.orders) if line.strip()]  # noqa: ASYNC230
+    with open(args.orders) as f:  # noqa: ASYNC230 - before the loop has work
+        orders = [line.strip() for line in f if line.strip()]
     holder = Holder(args.ws_base, args.token, orders, args.concurrency)
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
@@ -138,7 +139,7 @@ def main() -> None:
     parser.add_argument("--orders", required=True)
     parser.add_argument("--concurrency", type=int, default=64)
     args = parser.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     try:
         import uvloop

@@ -17,3 +17,6 @@ fi
 echo "==> installing Python packages into .venv (uv.lock)"
 # Never download an interpreter: use the machine's Python 3.11.
 UV_PYTHON_DOWNLOADS=never .tools/bin/uv sync --frozen --python "$PYTHON" --quiet
+
+echo "==> kitchen portal (npm packages, Chromium for its browser tests, build)"
+portal/scripts/setup.sh

@@ -29,6 +29,10 @@ echo "==> mypy"
 .venv/bin/mypy backend/src client/src app/src
 
 echo "==> tests on the embedded default (SQLite, in-process)"
-CANTEEN_TEST_BACKEND=embedded .venv/bin/pytest -p no:cacheprovider "$@"
+CANTEEN_TEST_BACKEND=embedded .venv/bin/pytest -p no:cacheprovider backend/tests client/tests "$@"
 echo "==> tests on PostgreSQL + Redis + Celery"
-CANTEEN_TEST_BACKEND=postgres .venv/bin/pytest -p no:cacheprovider "$@"
+CANTEEN_TEST_BACKEND=postgres .venv/bin/pytest -p no:cacheprovider backend/tests client/tests "$@"
+echo "==> consumer app: state, SDK and Playwright end to end (starts its own backend)"
+.venv/bin/pytest -p no:cacheprovider app/tests "$@"
+echo "==> kitchen portal: vitest and Playwright end to end"
+portal/scripts/test.sh

@@ -6,7 +6,6 @@ import itertools
 import os
 
 from app_harness import Api
-
 from canteen_app.state.app_state import AppState
 
 _phones = itertools.count(1)

@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from app_harness import Api, Backend, DemoMenu
 
+from app_harness import Api, Backend, DemoMenu
 from canteen_app.state.app_state import AppSettings, AppState
 from canteen_app.storage import FileStore
 

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from app_harness import AppProcess, Api, Backend, DemoMenu
-from app_support import new_phone
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from app_harness import Api, AppProcess, Backend, DemoMenu
+from app_support import new_phone
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -212,13 +213,15 @@ def test_upi_order_paid_on_the_sandbox_checkout(
 def test_reorder_from_the_history(app: AppProcess, api: Api, ctx: Any, shots: Path) -> None:
     page = ctx.new_page()
     open_app(page, app.url + "/orders")
-    expect(page.get_by_text("My orders")).to_be_visible()
-    first = button(page, re.compile(r"^Reorder ORD-"))
-    number = first.get_attribute("aria-label") or first.inner_text()
-    button(page, re.compile(r"^Reorder ORD-")).click()
-    expect(page.get_by_text("Your cart")).to_be_visible()
-    expect(page.get_by_text("Chicken Roll").first).to_be_visible()  # the newest order: UPI roll
-    assert number
+    expect(page.get_by_role("heading", name="My orders")).to_be_visible()
+    reorders = page.get_by_role("button", name=re.compile(r"^Reorder ORD-"))
+    expect(reorders).to_have_count(2)  # the UPI order (newest) and the cash order
+    snap(page, shots, "orders")
+    reorders.last.click()  # the cash order: 2 x Masala Dosa, 1 x Samosa
+    expect(page.get_by_role("heading", name="Your cart")).to_be_visible()
+    see(page, "Subtotal: ₹150")
+    see(page, "Masala Dosa")
+    see(page, "Samosa (2 pcs)")
     page.close()
 
 

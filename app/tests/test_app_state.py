@@ -9,9 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from app_harness import Api, Backend, DemoMenu, free_port
 from app_support import new_phone, sign_in
-
 from canteen_app.state.checkout import awaiting_payment, parse_payment_return
 from canteen_app.state.errors import ActionKind, action_for
 from canteen_app.state.menu import MenuFilters, filter_items

@@ -1,6 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
 
-import { customerSession, menuItem, placeOrder } from "./support/api";
+import { call, customerSession, menuItem, placeOrder, staffSession } from "./support/api";
 import { expect, test, ticket } from "./support/fixtures";
 
 /** axe-core (WCAG 2.1 A and AA rules, colour contrast included) on every page of the portal. */
@@ -12,6 +12,14 @@ const PAGES = [
   { name: "settings", path: "/portal/settings", ready: /^Settings$/ },
   { name: "staff", path: "/portal/staff", ready: /^Staff$/ },
 ];
+
+/** Leave the board as it was for the next tests. */
+async function cancelAll(ids: string[]) {
+  const { access_token } = await staffSession("kitchen");
+  for (const id of ids) {
+    await call("PATCH", `/admin/orders/${id}/status`, { token: access_token, body: { status: "cancelled", reason: "test over" } });
+  }
+}
 
 async function audit(page: import("@playwright/test").Page) {
   const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
@@ -31,7 +39,7 @@ test.describe("accessibility", () => {
     const order = await placeOrder(customer.access_token, [{ item: await menuItem("Masala Chai"), quantity: 2 }], {
       payment_method: "upi",
     });
-    await placeOrder(customer.access_token, [{ item: await menuItem("Masala Dosa"), quantity: 1 }]);
+    const second = await placeOrder(customer.access_token, [{ item: await menuItem("Masala Dosa"), quantity: 1 }]);
     for (const { path, ready } of PAGES) {
       await page.goto(path);
       await expect(page.getByRole("heading", { level: 1, name: ready })).toBeVisible();
@@ -42,6 +50,10 @@ test.describe("accessibility", () => {
     await ticket(page, order.number).getByRole("button", { name: "Cancel…" }).click();
     await expect(page.getByRole("dialog")).toBeVisible();
     expect(await audit(page), "cancel dialog").toEqual([]);
+    await page.getByRole("dialog").getByRole("button", { name: "An item ran out" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Cancel order" }).click();
+    await expect(ticket(page, order.number)).toHaveCount(0);
+    await cancelAll([second.id]);
   });
 
   test("the board works from the keyboard alone", async ({ page, signIn }) => {
@@ -58,5 +70,6 @@ test.describe("accessibility", () => {
     await expect(start).toBeFocused();
     await page.keyboard.press("Enter");
     await expect(ticket(page, order.number).getByRole("button", { name: "Mark ready" })).toBeVisible();
+    await cancelAll([order.id]);
   });
 });

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { stopBackend } from "./global-teardown";
 import { startRelay, type Relay } from "./support/relay";
 
 const portal = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -17,7 +18,7 @@ const repo = resolve(portal, "..");
 
 export interface E2EHandles {
   server: ChildProcess;
-  relay: Relay;
+  relay: Relay | null;
   dataDir: string;
 }
 
@@ -90,16 +91,25 @@ export default async function globalSetup(): Promise<void> {
   server.stderr?.pipe(log);
 
   const apiURL = `http://127.0.0.1:${port}`;
-  const relay = await startRelay(port);
-  globalThis.__canteenE2E = { server, relay, dataDir };
-
-  await waitFor(`${apiURL}/healthz`, (r) => r.ok, server);
-  const portalPage = await fetch(`${apiURL}/portal/`);
-  if (!portalPage.ok || !(portalPage.headers.get("content-type") ?? "").includes("text/html")) {
-    throw new Error(
-      `the backend does not serve the portal at /portal/ (${portalPage.status}); ` +
-        "backend/src/canteen/app.py must call canteen.portal.mount_portal (see docs/portal.md)",
-    );
+  const handles: E2EHandles = { server, relay: null, dataDir };
+  globalThis.__canteenE2E = handles;
+  let relay: Relay;
+  try {
+    relay = await startRelay(port);
+    handles.relay = relay;
+    await waitFor(`${apiURL}/healthz`, (r) => r.ok, server);
+    const portalPage = await fetch(`${apiURL}/portal/`);
+    if (!portalPage.ok || !(portalPage.headers.get("content-type") ?? "").includes("text/html")) {
+      throw new Error(
+        `the backend does not serve the portal at /portal/ (${portalPage.status}); ` +
+          "backend/src/canteen/app.py must call canteen.portal.mount_portal (see docs/portal.md)",
+      );
+    }
+  } catch (error) {
+    // Leave nothing running behind a failed start.
+    globalThis.__canteenE2E = undefined;
+    await stopBackend(handles);
+    throw error;
   }
 
   process.env.CANTEEN_E2E_API_URL = apiURL;

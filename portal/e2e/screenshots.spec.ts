@@ -1,6 +1,6 @@
 /**
  * Takes docs/portal-board.png, docs/portal-menu.png, docs/portal-menu-item.png and
- * docs/portal-settings.png at 1280×800 on a fresh demo canteen with a lunch rush of
+ * docs/portal-settings.png at 1280×800 on a fresh demo canteen with a rush of
  * orders placed through the API. Run with `npm run screenshots`.
  *
  * A new board has only just-placed orders; to show how waiting tickets change colour, this
@@ -129,15 +129,16 @@ test("documentation screenshots", async ({ page, signIn }) => {
     return order;
   };
 
-  // A lunch rush, oldest first.
-  const o1 = at(await placeOrder(customers[0]!.access_token, [{ item: await item("Veg Thali"), quantity: 2 }, { item: await item("Masala Chai"), quantity: 2 }], { order_type: "delivery", delivery_address: "Library, 2nd floor reading room", prefer_slot: "lunch" }), 16);
-  const o2 = at(await placeOrder(customers[1]!.access_token, [{ item: await item("Chicken Biryani"), quantity: 1 }], { prefer_slot: "lunch" }), 13);
-  const o3 = at(await placeOrder(customers[2]!.access_token, [{ item: await item("Masala Dosa"), quantity: 2, notes: "extra chutney" }, { item: await item("Masala Chai"), quantity: 1 }], { prefer_slot: "lunch" }), 11);
-  const o4 = at(await placeOrder(customers[3]!.access_token, [{ item: await item("Paneer Butter Masala with 2 Rotis"), quantity: 1 }, { item: await item("Veg Biryani"), quantity: 1 }], { prefer_slot: "lunch" }), 9);
-  const o5 = at(await placeOrder(customers[4]!.access_token, [{ item: await item("Veg Thali"), quantity: 1 }], { instructions: "No onion, please", prefer_slot: "lunch" }), 7);
-  const o6 = at(await placeOrder(customers[5]!.access_token, [{ item: await item("Masala Dosa"), quantity: 1 }, { item: await item("Curd Rice"), quantity: 1 }], { prefer_slot: "lunch" }), 5);
-  const o7 = at(await placeOrder(customers[6]!.access_token, [{ item: await item("Egg Biryani"), quantity: 2 }], { payment_method: "upi", prefer_slot: "lunch" }), 2);
-  const o8 = at(await placeOrder(customers[0]!.access_token, [{ item: await item("Veg Hakka Noodles"), quantity: 1 }, { item: await item("Gobi Manchurian"), quantity: 1 }], { prefer_slot: "lunch" }), 1);
+  // A rush in the slot being served now (lunch when none is), oldest first.
+  const slot = (await call<{ current_time_slot: string | null }>("GET", "/config/public")).current_time_slot ?? "lunch";
+  const o1 = at(await placeOrder(customers[0]!.access_token, [{ item: await item("Veg Thali"), quantity: 2 }, { item: await item("Masala Chai"), quantity: 2 }], { order_type: "delivery", delivery_address: "Library, 2nd floor reading room", prefer_slot: slot }), 16);
+  const o2 = at(await placeOrder(customers[1]!.access_token, [{ item: await item("Chicken Biryani"), quantity: 1 }], { prefer_slot: slot }), 13);
+  const o3 = at(await placeOrder(customers[2]!.access_token, [{ item: await item("Masala Dosa"), quantity: 2, notes: "extra chutney" }, { item: await item("Masala Chai"), quantity: 1 }], { prefer_slot: slot }), 11);
+  const o4 = at(await placeOrder(customers[3]!.access_token, [{ item: await item("Paneer Butter Masala with 2 Rotis"), quantity: 1 }, { item: await item("Veg Biryani"), quantity: 1 }], { prefer_slot: slot }), 9);
+  const o5 = at(await placeOrder(customers[4]!.access_token, [{ item: await item("Veg Thali"), quantity: 1 }], { instructions: "No onion, please", prefer_slot: slot }), 7);
+  const o6 = at(await placeOrder(customers[5]!.access_token, [{ item: await item("Masala Dosa"), quantity: 1 }, { item: await item("Curd Rice"), quantity: 1 }], { prefer_slot: slot }), 5);
+  const o7 = at(await placeOrder(customers[6]!.access_token, [{ item: await item("Egg Biryani"), quantity: 2 }], { payment_method: "upi", prefer_slot: slot }), 2);
+  const o8 = at(await placeOrder(customers[0]!.access_token, [{ item: await item("Veg Hakka Noodles"), quantity: 1 }, { item: await item("Gobi Manchurian"), quantity: 1 }], { prefer_slot: slot }), 1);
 
   const staff = await call<{ id: string; role: string }[]>("GET", "/admin/staff?per_page=100", { token: admin.access_token });
   const rider = staff.find((s) => s.role === "delivery")!;
@@ -157,7 +158,7 @@ test("documentation screenshots", async ({ page, signIn }) => {
   await expect(ticket(page, o8.number)).toBeVisible();
   await expect(page.getByRole("status").filter({ hasText: "Live" })).toBeVisible();
   // One more comes in while the kitchen watches: the alert and the highlighted ticket.
-  const fresh = await placeOrder(customers[3]!.access_token, [{ item: await item("Masala Dosa"), quantity: 1 }, { item: await item("Masala Chai"), quantity: 2 }], { prefer_slot: "lunch" });
+  const fresh = await placeOrder(customers[3]!.access_token, [{ item: await item("Masala Dosa"), quantity: 1 }, { item: await item("Masala Chai"), quantity: 2 }], { prefer_slot: slot });
   await expect(ticket(page, fresh.number)).toBeVisible();
   await expect(page.locator(".new-order-banner")).toBeVisible();
   await page.mouse.move(0, 799);

@@ -26,6 +26,7 @@ from canteen.orders.endpoints import admin_router as kitchen_orders_router
 from canteen.orders.endpoints import delivery_router
 from canteen.orders.endpoints import router as orders_router
 from canteen.payments.endpoints import router as payments_router
+from canteen.portal import mount_portal
 from canteen.realtime.endpoints import router as realtime_router
 from canteen.settings import Settings, check_production, get_settings
 from canteen.users.endpoints import router as users_router
@@ -110,6 +111,7 @@ def create_app(
         )
     if settings.storage == "local":
         mount_local_media(app, settings)
+    mount_portal(app, settings.portal_dist)
 
     @app.get("/healthz", tags=["health"], include_in_schema=False)
     async def healthz() -> dict[str, str]:

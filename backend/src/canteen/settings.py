@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     # line a minute instead of one per hit); see canteen/menu/fastpath.py.
     menu_fast_path: bool = True
 
+    # The kitchen portal's build, served at /portal/
+    portal_dist: Path = Path(__file__).resolve().parents[3] / "portal" / "dist"
+
     # Embedded default niceties
     auto_migrate: bool | None = None  # default: on for the embedded SQLite database
     seed_demo: bool | None = None

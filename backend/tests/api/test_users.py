@@ -182,3 +182,20 @@ async def test_customers_and_kitchen_cannot_manage_staff(client, container):
         r = await client.post(f"{API}/admin/staff", json=body, headers=bearer(session))
         assert_error(r, 403, "INSUFFICIENT_ROLE")
     assert await count_rows(container, User) == 2
+
+
+async def test_kitchen_lists_active_delivery_staff(client, container):
+    admin = await login_staff(client, container, "admin", "+919000000101")
+    kitchen = await login_staff(client, container, "kitchen", "+919000000201")
+    rider = await login_staff(client, container, "delivery", "+919000000301")
+    await login_staff(client, container, "delivery", "+919000000302")
+    customer = await login_customer(client, container)
+    r = await client.patch(
+        f"{API}/admin/staff/{rider['user']['id']}", json={"is_active": False}, headers=bearer(admin)
+    )
+    assert r.status_code == 200
+    r = await client.get(f"{API}/admin/delivery-staff", headers=bearer(kitchen))
+    assert r.status_code == 200
+    assert [u["phone"] for u in r.json()["data"]] == ["+919000000302"]
+    r = await client.get(f"{API}/admin/delivery-staff", headers=bearer(customer))
+    assert_error(r, 403, "INSUFFICIENT_ROLE")

@@ -48,6 +48,11 @@ class Screen:
         """Redraw from the state (called after every state change)."""
         self.refresh_banners()
 
+    def redraw(self) -> None:
+        """Refresh and send the changes to the client now."""
+        self.refresh()
+        self.app.update()
+
     def refresh_banners(self) -> None:
         self.banners.controls = [
             banner_row(b, on_retry=self.app.retry_connection) for b in self.state.banners

@@ -39,7 +39,7 @@ class CartScreen(Screen):
     async def shown(self) -> None:
         if not self.state.menu.loaded:
             await self.app.attempt(self.state.load_menu)
-            self.refresh()
+            self.redraw()
 
     async def set_quantity(self, line: CartItem, quantity: int) -> None:
         await self.state.cart.set_quantity(line.menu_item_id, quantity)
@@ -160,7 +160,7 @@ class CheckoutScreen(Screen):
     async def form_changed(self) -> None:
         self._read_form()
         self.address.error = None
-        self.refresh()
+        self.redraw()
 
     def refresh(self) -> None:
         super().refresh()
@@ -227,7 +227,7 @@ class CheckoutScreen(Screen):
         self.address.error = errors.get("delivery_address")
         other = [v for k, v in errors.items() if k != "delivery_address"]
         self._show_error("; ".join(other) if other else None)
-        self.refresh()
+        self.redraw()
 
     async def place(self) -> None:
         self._read_form()
@@ -250,7 +250,7 @@ class CheckoutScreen(Screen):
             )
         finally:
             self.busy.visible = False
-            self.refresh()
+            self.redraw()
             self.page.update()
         if order is not None:
             await self.placed(order)

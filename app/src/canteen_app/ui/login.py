@@ -19,7 +19,6 @@ class LoginScreen(Screen):
             label="Mobile number",
             hint_text="98123 45678",
             keyboard_type=ft.KeyboardType.PHONE,
-            autofocus=True,
             on_submit=self.send_code,
             on_change=self.typed,
         )
@@ -101,18 +100,18 @@ class LoginScreen(Screen):
         if otp is not None:
             self.otp.value = ""
             self.otp.error = None
-            self.refresh()
+            self.redraw()
             await self.otp.focus()  # type: ignore[no-untyped-call]
 
     async def resend_code(self) -> None:
         otp = await self.app.attempt(self.state.auth.resend, on_fields=self._fields)
         if otp is not None:
             self.app.toast("A new code is on its way")
-            self.refresh()
+            self.redraw()
 
     async def change_number(self) -> None:
         self.state.auth.change_number()
-        self.refresh()
+        self.redraw()
 
     async def verify(self) -> None:
         self.otp.error = None
@@ -126,4 +125,4 @@ class LoginScreen(Screen):
         if user is not None:
             await self.app.after_sign_in()
         else:
-            self.refresh()
+            self.redraw()

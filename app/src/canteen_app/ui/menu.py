@@ -85,7 +85,7 @@ class MenuScreen(Screen):
         self.status.value = "Loading the menu…"
         self.page.update()
         await self.app.attempt(lambda: self.state.load_menu(slot), retry=self.reload)
-        self.refresh()
+        self.redraw()
 
     async def reload(self) -> None:
         await self.app.attempt(self.state.refresh_config)
@@ -102,20 +102,20 @@ class MenuScreen(Screen):
     async def search_changed(self) -> None:
         menu = self.state.menu
         menu.filters = replace(menu.filters, query=self.search.value or "")
-        self.refresh()
+        self.redraw()
 
     async def set_category(self, category_id: str | None) -> None:
         menu = self.state.menu
         menu.filters = replace(menu.filters, category_id=category_id)
-        self.refresh()
+        self.redraw()
 
     async def toggle_diet(self, diet: str) -> None:
         self.state.menu.filters = self.state.menu.filters.toggle_diet(diet)
-        self.refresh()
+        self.redraw()
 
     async def toggle_allergen(self, allergen: str) -> None:
         self.state.menu.filters = self.state.menu.filters.toggle_allergen(allergen)
-        self.refresh()
+        self.redraw()
 
     async def add(self, item: MenuItem, quantity: int = 1) -> None:
         try:
@@ -277,11 +277,11 @@ class ItemScreen(Screen):
         existing = self.state.cart.get(item_id)
         if existing is not None and existing.notes:
             self.notes.value = existing.notes
-        self.refresh()
+        self.redraw()
 
     async def step(self, delta: int) -> None:
         self.quantity = max(1, min(MAX_QUANTITY, self.quantity + delta))
-        self.refresh()
+        self.redraw()
 
     async def add(self) -> None:
         item = self.item

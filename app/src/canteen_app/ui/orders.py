@@ -9,7 +9,6 @@ from canteen_app.state.menu import local_now
 from canteen_app.state.orders import needs_feedback
 from canteen_app.state.tracking import (
     PAYMENT_TEXT,
-    STATUS_TEXT,
     TrackingState,
     can_cancel,
     current_step_label,
@@ -17,7 +16,7 @@ from canteen_app.state.tracking import (
     stepper,
 )
 from canteen_app.ui.base import Screen
-from canteen_app.ui.widgets import empty_state, money, on
+from canteen_app.ui.widgets import empty_state, icon_action, money, on
 from canteen_client import CanteenError, Order
 
 STATUS_COLOURS = {
@@ -40,7 +39,8 @@ async def reorder(screen: Screen, order: Order) -> None:
     if result.skipped:
         screen.app.toast("Not available now: " + ", ".join(result.skipped))
     elif result.added:
-        screen.app.toast(f"Added {len(result.added)} dishes to your cart")
+        count = len(result.added)
+        screen.app.toast(f"Added {count} {'dish' if count == 1 else 'dishes'} to your cart")
     await screen.app.go("/cart")
 
 
@@ -54,11 +54,11 @@ class OrdersScreen(Screen):
 
     async def shown(self) -> None:
         await self.app.attempt(self.state.orders.load, retry=self.shown)
-        self.refresh()
+        self.redraw()
 
     async def load_more(self) -> None:
         await self.app.attempt(self.state.orders.load_more)
-        self.refresh()
+        self.redraw()
 
     def refresh(self) -> None:
         super().refresh()
@@ -86,7 +86,9 @@ class OrdersScreen(Screen):
                             [
                                 ft.Text(order.number, weight=ft.FontWeight.W_600, expand=True),
                                 ft.Text(
-                                    STATUS_TEXT.get(order.status, order.status),
+                                    "Cancelled"
+                                    if order.status == "cancelled"
+                                    else current_step_label(order.order_type, order.status),
                                     color=STATUS_COLOURS.get(order.status),
                                 ),
                             ]
@@ -99,16 +101,23 @@ class OrdersScreen(Screen):
                                     size=13,
                                     expand=True,
                                 ),
-                                ft.TextButton(
-                                    "Track",
-                                    tooltip=f"Track {order.number}",
-                                    on_click=on(self.app.go, f"/orders/{order.id}"),
+                                ft.Semantics(
+                                    label=f"Track {order.number}",
+                                    button=True,
+                                    container=True,
+                                    content=ft.TextButton(
+                                        "Track", on_click=on(self.app.go, f"/orders/{order.id}")
+                                    ),
                                 ),
-                                ft.TextButton(
-                                    "Reorder",
-                                    icon=ft.Icons.REPLAY,
-                                    tooltip=f"Reorder {order.number}",
-                                    on_click=on(reorder, self, order),
+                                ft.Semantics(
+                                    label=f"Reorder {order.number}",
+                                    button=True,
+                                    container=True,
+                                    content=ft.TextButton(
+                                        "Reorder",
+                                        icon=ft.Icons.REPLAY,
+                                        on_click=on(reorder, self, order),
+                                    ),
                                 ),
                             ]
                         ),
@@ -149,8 +158,7 @@ class TrackingScreen(Screen):
         ]
 
     def _changed(self) -> None:
-        self.refresh()
-        self.app.update()
+        self.redraw()
         order = self.tracking.order
         if order is not None and needs_feedback(order) and not self.feedback_asked:
             self.feedback_asked = True
@@ -326,13 +334,13 @@ class TrackingScreen(Screen):
         self.tracking.apply_order(order)
         if order.payment_status in ("pending",):
             self.app.toast("We have not received the payment yet")
-        self.refresh()
+        self.redraw()
 
     async def retry_payment(self) -> None:
         order = await self.app.attempt(lambda: self.state.payments.retry(self.route.id))
         if order is not None:
             self.tracking.apply_order(order)
-            self.refresh()
+            self.redraw()
             await self.app.open_payment(order)
 
     async def switch_to_cash(self) -> None:
@@ -340,7 +348,7 @@ class TrackingScreen(Screen):
         if order is not None:
             self.tracking.apply_order(order)
             self.app.toast("Pay in cash at the counter")
-            self.refresh()
+            self.redraw()
 
     async def confirm_cancel(self) -> None:
         async def cancel() -> None:
@@ -372,11 +380,11 @@ class TrackingScreen(Screen):
 
         def draw() -> None:
             stars.controls = [
-                ft.IconButton(
+                icon_action(
                     ft.Icons.STAR if i <= rating["value"] else ft.Icons.STAR_BORDER,
-                    icon_color=ft.Colors.AMBER_700,
-                    tooltip=f"{i} star" + ("s" if i > 1 else ""),
-                    on_click=on(choose, i),
+                    f"{i} star" + ("s" if i > 1 else ""),
+                    on(choose, i),
+                    color=ft.Colors.AMBER_700,
                 )
                 for i in range(1, 6)
             ]
@@ -398,7 +406,7 @@ class TrackingScreen(Screen):
             self.app.close_dialog()
             self.tracking.apply_order(order)
             self.app.toast("Thanks for your feedback!")
-            self.refresh()
+            self.redraw()
 
         send.on_click = submit
         draw()

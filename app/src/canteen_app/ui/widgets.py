@@ -69,14 +69,19 @@ def banner_row(banner: Banner, on_retry: Handler | None = None) -> ft.Control:
 
 
 def icon_action(
-    icon: ft.IconData, label: str, handler: Handler, *, disabled: bool = False
+    icon: ft.IconData,
+    label: str,
+    handler: Handler,
+    *,
+    disabled: bool = False,
+    color: ft.ColorValue | None = None,
 ) -> ft.Control:
     """An icon button whose label reaches the accessibility tree (screen readers, tests)."""
     return ft.Semantics(
         label=label,
         button=True,
         container=True,
-        content=ft.IconButton(icon, on_click=handler, disabled=disabled),
+        content=ft.IconButton(icon, on_click=handler, disabled=disabled, icon_color=color),
     )
 
 

@@ -4,7 +4,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from canteen.core.deps import Admin, ContainerDep, CurrentUser, Session
+from canteen.core.deps import Admin, ContainerDep, CurrentUser, KitchenStaff, Session
 from canteen.core.pagination import Page
 from canteen.core.responses import Envelope, ListEnvelope, PageMeta
 from canteen.users import service
@@ -51,6 +51,13 @@ async def list_staff(_: Admin, db: Session, page: Page) -> ListEnvelope[UserOut]
         data=[UserOut.model_validate(u) for u in rows],
         meta=PageMeta(page=page.page, per_page=page.per_page, total=total),
     )
+
+
+@router.get("/admin/delivery-staff", response_model=Envelope[list[UserOut]], tags=["kitchen"])
+async def delivery_staff(_: KitchenStaff, db: Session) -> Envelope[list[UserOut]]:
+    """Who the kitchen can assign a delivery order to (active delivery accounts)."""
+    rows = await service.active_delivery_staff(db)
+    return Envelope(data=[UserOut.model_validate(u) for u in rows])
 
 
 @router.post("/admin/staff", response_model=Envelope[UserOut], status_code=201, tags=["admin"])

@@ -59,6 +59,15 @@ async def list_staff(session: AsyncSession, page: PageParams) -> tuple[list[User
     return list(rows), total
 
 
+async def active_delivery_staff(session: AsyncSession) -> list[User]:
+    rows = await session.scalars(
+        select(User)
+        .where(User.role == Role.delivery, User.is_active.is_(True))
+        .order_by(User.name, User.phone)
+    )
+    return list(rows)
+
+
 async def create_staff(session: AsyncSession, body: StaffCreate, region: str) -> User:
     phone = normalise_phone(body.phone, region)
     existing = await session.scalar(select(User).where(User.phone == phone))

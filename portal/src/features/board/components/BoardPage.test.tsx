@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { http, HttpResponse } from "msw";
 
 import type { KitchenOrder } from "@/lib/api-types";
-import { apiError, detail, list, order, signInAs } from "@/testing/factories";
+import { apiError, detail, list, order, signInAs, user } from "@/testing/factories";
 import { renderPage } from "@/testing/render";
 import { server } from "@/testing/server";
 
@@ -151,5 +151,62 @@ describe("the board", () => {
     renderPage(<BoardPage />);
     expect(await screen.findByRole("alert", {}, { timeout: 4000 })).toHaveTextContent("Something broke");
     expect(screen.getByRole("button", { name: "Try again" })).toBeInTheDocument();
+  });
+});
+
+describe("assigning delivery", () => {
+  it("lets an admin pick a delivery staff member", async () => {
+    signInAs("admin");
+    const o = order({ id: "d", number: "ORD-20261101-004", order_type: "delivery", status: "preparing", allowed_next: ["ready", "cancelled"] });
+    serve([o]);
+    let assigned: unknown;
+    server.use(
+      http.get("http://localhost:3000/api/v1/admin/staff", () =>
+        HttpResponse.json(list([user({ id: "rider", name: "Arjun", role: "delivery" }), user({ name: "Old rider", role: "delivery", is_active: false })])),
+      ),
+      http.post(`${BASE}/d/assign-delivery`, async ({ request }) => {
+        assigned = await request.json();
+        return HttpResponse.json({ data: detail({ ...o, delivery_staff_id: "rider", updated_at: new Date(Date.now() + 1000).toISOString() }) });
+      }),
+    );
+    renderPage(<BoardPage />);
+    await userEvent.click(await screen.findByRole("button", { name: "Assign delivery…" }));
+    const dialog = screen.getByRole("dialog", { name: "Assign ORD-20261101-004 for delivery" });
+    const select = await within(dialog).findByLabelText("Delivery staff member");
+    expect(within(select).getAllByRole("option").map((opt) => opt.textContent)).toEqual(["Choose…", "Arjun"]);
+    await userEvent.selectOptions(select, "rider");
+    await userEvent.click(within(dialog).getByRole("button", { name: "Assign" }));
+    expect(await screen.findByText("Delivery staff assigned.")).toBeInTheDocument();
+    expect(assigned).toEqual({ staff_id: "rider" });
+  });
+
+  it("tells the kitchen that only an admin can see the delivery staff (the API's list is admin-only)", async () => {
+    signInAs("kitchen");
+    serve([order({ id: "d", number: "ORD-20261101-005", order_type: "delivery", status: "preparing", allowed_next: ["ready", "cancelled"] })]);
+    renderPage(<BoardPage />);
+    await userEvent.click(await screen.findByRole("button", { name: "Assign delivery…" }));
+    expect(screen.getByText(/Only an admin can see the delivery staff list/)).toBeInTheDocument();
+  });
+});
+
+describe("board shortcuts", () => {
+  it("a hides and shows the all-day strip; r reloads the tickets", async () => {
+    signInAs("kitchen");
+    let lists = 0;
+    server.use(
+      http.get(BASE, () => {
+        lists += 1;
+        return HttpResponse.json(list([]));
+      }),
+    );
+    renderPage(<BoardPage />);
+    expect(await screen.findByRole("region", { name: /All day/ })).toBeInTheDocument();
+    await vi.waitFor(() => expect(lists).toBe(1));
+    await userEvent.keyboard("a");
+    expect(screen.queryByRole("region", { name: /All day/ })).toBeNull();
+    await userEvent.keyboard("a");
+    expect(screen.getByRole("region", { name: /All day/ })).toBeInTheDocument();
+    await userEvent.keyboard("r");
+    await vi.waitFor(() => expect(lists).toBe(2));
   });
 });

@@ -45,6 +45,7 @@ export function BoardPage() {
     localStorage.setItem(ALL_DAY_KEY, showAllDay ? "on" : "off");
   }, [showAllDay]);
 
+  const { refetch } = snapshot;
   useEffect(() => {
     // Board shortcuts: "a" shows or hides the all-day panel, "r" reloads the tickets.
     const onKey = (event: KeyboardEvent) => {
@@ -52,11 +53,11 @@ export function BoardPage() {
       const target = event.target as HTMLElement | null;
       if (target?.closest("input, textarea, select, [contenteditable], dialog")) return;
       if (event.key === "a") setShowAllDay((v) => !v);
-      if (event.key === "r") void snapshot.refetch();
+      if (event.key === "r") void refetch();
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [snapshot]);
+  }, [refetch]);
 
   return (
     <div className={`board-page ${showAllDay ? "with-all-day" : ""}`}>

@@ -6,6 +6,7 @@ import { Dialog } from "@/components/Dialog";
 import { ErrorSummary, fieldErrors } from "@/components/ErrorSummary";
 import { Field } from "@/components/Field";
 import { Loading } from "@/components/States";
+import { useIsAdmin } from "@/features/auth/hooks/use-session";
 import { ApiError } from "@/lib/api";
 import type { KitchenOrder } from "@/lib/api-types";
 
@@ -130,9 +131,11 @@ export function AssignDialog({
   error,
   onConfirm,
 }: ActionDialogProps & { onConfirm: (staffId: string) => void }) {
-  const staff = useQuery({ queryKey: ["staff", "delivery"], queryFn: fetchDeliveryStaff, enabled: open });
+  // The staff list is admin-only in the API; the kitchen is told so instead of being refused.
+  const admin = useIsAdmin();
+  const staff = useQuery({ queryKey: ["staff", "delivery"], queryFn: fetchDeliveryStaff, enabled: open && admin });
   const [choice, setChoice] = useState(order.delivery_staff_id ?? "");
-  const forbidden = staff.error instanceof ApiError && staff.error.code === "INSUFFICIENT_ROLE";
+  const forbidden = !admin || (staff.error instanceof ApiError && staff.error.code === "INSUFFICIENT_ROLE");
   return (
     <Dialog open={open} onClose={onClose} title={`Assign ${order.number} for delivery`}>
       <form
@@ -147,7 +150,7 @@ export function AssignDialog({
             Deliver to: <strong>{order.delivery_address}</strong>
           </p>
         ) : null}
-        {staff.isPending ? <Loading label="Loading delivery staff…" /> : null}
+        {admin && staff.isPending ? <Loading label="Loading delivery staff…" /> : null}
         {forbidden ? (
           <p className="notice">Only an admin can see the delivery staff list. Ask the manager to assign this order.</p>
         ) : staff.error ? (
