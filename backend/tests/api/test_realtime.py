@@ -212,3 +212,45 @@ async def test_duplicate_deliveries_are_dropped_by_event_id(container):
         container.hub.deliver(message)
         container.hub.deliver(dict(message))
         assert sub.queue.qsize() == 1
+
+
+async def test_malformed_last_event_id_is_refused(client, container):
+    kitchen = await login_staff(client, container, "kitchen", "+919000000201")
+    for headers, params in (({"Last-Event-ID": "abc"}, {}), ({}, {"last_event_id": "1e9x"})):
+        r = await client.get(
+            f"{API}/admin/orders/stream",
+            params={"token": kitchen["access_token"], **params},
+            headers=headers,
+        )
+        err = assert_error(r, 400, "VALIDATION_ERROR")
+        assert err["details"][0]["field"] == "Last-Event-ID"
+
+
+async def test_kitchen_status_change_reaches_the_customer_by_push(client, container):
+    """Design §13.3, last item: the same change goes out by WebSocket (above) and by push."""
+    m = await seed_menu(container)
+    me = await login_customer(client, container)
+    kitchen = await login_staff(client, container, "kitchen", "+919000000201")
+    r = await client.post(
+        f"{API}/users/device-token",
+        json={"token": "device-token-" + "x" * 40, "platform": "android"},
+        headers=bearer(me),
+    )
+    assert r.status_code == 200
+    order = (await place(client, me, order_body((m.dosa, 1)))).json()["data"]
+    await _status(client, kitchen, order["id"], "preparing")
+    deadline = asyncio.get_running_loop().time() + 15
+    while True:
+        pushes = (await client.get(f"{API}/dev/outbox", params={"channel": "push"})).json()["data"]
+        mine = [p for p in pushes if p["payload"]["data"]["status"] == "preparing"]
+        if mine:
+            break
+        assert asyncio.get_running_loop().time() < deadline, pushes
+        await asyncio.sleep(0.1)
+    data = mine[0]["payload"]["data"]
+    assert data == {
+        "type": "order_status",
+        "order_id": order["id"],
+        "status": "preparing",
+        "click_action": "ORDER_TRACKING",
+    }
