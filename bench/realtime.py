@@ -305,7 +305,9 @@ async def fanout(s: Stack, work: Path, *, counts: list[int], probe_orders: int) 
         await holders.start()
         try:
             for count in counts:
+                cpu_open, t_open = infra.total_cpu(pids), time.monotonic()
                 opened = await holders.ask(f"open {count}", timeout=600)
+                open_cpu = 100 * (infra.total_cpu(pids) - cpu_open) / (time.monotonic() - t_open)
                 await asyncio.sleep(2.0)
                 held = (await holders.ask("stats", 30)).get("held", 0)
                 rss = infra.total_rss_kb(pids)
@@ -320,6 +322,8 @@ async def fanout(s: Stack, work: Path, *, counts: list[int], probe_orders: int) 
                     "requested": count,
                     "held": held,
                     "open_seconds": opened.get("seconds"),
+                    "open_server_cpu_pct": round(open_cpu, 1),
+                    "open_holder_cpu_pct": opened.get("cpu_pct"),
                     "open_failures": opened.get("failed"),
                     "open_errors": opened.get("errors"),
                     "held_after_probe": after.get("held"),

@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import resource
 import sys
 from typing import Any
@@ -74,6 +75,7 @@ class Holder:
     async def open(self, target: int) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
         t0 = loop.time()
+        cpu0 = sum(os.times()[:2])
         want = target - len(self.sockets)
         sem = asyncio.Semaphore(self.concurrency)
 
@@ -84,7 +86,12 @@ class Holder:
         indices = list(range(self.next_index, self.next_index + max(0, want)))
         self.next_index += len(indices)
         await asyncio.gather(*(one(i) for i in indices))
-        return {**self.stats(), "seconds": round(loop.time() - t0, 2)}
+        wall = loop.time() - t0
+        return {
+            **self.stats(),
+            "seconds": round(wall, 2),
+            "cpu_pct": round(100 * (sum(os.times()[:2]) - cpu0) / max(wall, 1e-9), 1),
+        }
 
     def stats(self) -> dict[str, Any]:
         held = sum(1 for ws in self.sockets if ws.state.name == "OPEN")

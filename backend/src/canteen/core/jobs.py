@@ -35,7 +35,7 @@ class JobSpec:
 REGISTRY: dict[str, JobSpec] = {}
 
 # Periodic sweeps: job name -> seconds between runs (Celery beat, or the in-process loop).
-PERIODIC: dict[str, float] = {"payments.expire_unpaid": 30.0}
+PERIODIC: dict[str, float] = {"payments.expire_unpaid": 30.0, "menu.daily_stock_reset": 300.0}
 
 
 def job(name: str, *, max_retries: int = 5) -> Callable[[JobFunc], JobFunc]:
@@ -50,6 +50,7 @@ def job(name: str, *, max_retries: int = 5) -> Callable[[JobFunc], JobFunc]:
 
 def load_jobs() -> None:
     """Import every module that registers jobs (the worker and the app both need them)."""
+    import canteen.menu.tasks
     import canteen.notifications.tasks
     import canteen.payments.tasks
     import canteen.sms.tasks  # noqa: F401
