@@ -86,6 +86,9 @@ def render(r: dict[str, Any], json_path: Path) -> str:
     ]
     if r.get("interrupted"):
         out.append("- **The run was interrupted; some figures are missing.**")
+    for workers, cfg in sorted(r["configs"].items()):
+        for name, why in cfg.get("failed_phases", {}).items():
+            out.append(f"- **Phase `{name}` ({workers} worker(s)) failed:** `{why}`")
     out += ["", *goals(r), ""]
     for workers in sorted(r["configs"], key=int):
         cfg = r["configs"][workers]

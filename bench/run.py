@@ -118,7 +118,8 @@ def params(quick: bool) -> dict[str, Any]:
         "micro": {"duration": 3.0, "rounds": 2, "connections": 64},
         "orders": {"duration": 3.0, "rounds": 2, "connections": 32, "customers": 20},
         "ws_counts": [1000, 10000],
-        "probe_orders": 20,
+        "probe_orders": 30,
+        "profile_s": 5.0,
         "rush": {"peak_per_min": 300, "seconds": 180},
         "search": [600, 900, 1200, 1800, 2400],
         "budget_s": 19.5 * 60,
@@ -222,13 +223,13 @@ def main() -> None:
                     redis_db=10,
                 ) as s:
                     if "micro" in phases:
-                        cfg["micro"] = asyncio.run(run_micro(s, cwork, p))
+                        _phase(cfg, "micro", run_micro, s, cwork, p)
                         _save(result, cfg, workers)
                     if "profile" in phases and workers == 1:
-                        cfg["profile"] = asyncio.run(run_profile(s, cwork, p))
+                        _phase(cfg, "profile", run_profile, s, cwork, p)
                         _save(result, cfg, workers)
                     if "realtime" in phases:
-                        cfg["realtime"] = asyncio.run(run_realtime(s, cwork, p))
+                        _phase(cfg, "realtime", run_realtime, s, cwork, p)
                         _save(result, cfg, workers)
             if "rush" in phases:
                 cfg = result["configs"].setdefault("1", {})
@@ -241,7 +242,7 @@ def main() -> None:
                     redis_base=redis_base,
                     redis_db=10,
                 ) as s:
-                    cfg["rush"] = asyncio.run(run_rush(s, cwork, p, budget))
+                    _phase(cfg, "rush", run_rush, s, cwork, p, budget)
                     _save(result, cfg, 1)
     except KeyboardInterrupt:
         result["interrupted"] = True
@@ -264,6 +265,17 @@ def main() -> None:
             print(f"logs: {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _phase(cfg: dict[str, Any], name: str, fn: Any, *args: Any) -> None:
+    """Run one phase; a failure is recorded (and printed) and the run goes on."""
+    try:
+        cfg[name] = asyncio.run(fn(*args))
+    except Exception as exc:
+        import traceback
+
+        traceback.print_exc()
+        cfg.setdefault("failed_phases", {})[name] = repr(exc)[:500]
 
 
 def _save(result: dict[str, Any], cfg: dict[str, Any], workers: int) -> None:
