@@ -823,14 +823,14 @@ async def rush_and_search(
     (work / "rush.json").write_text(json.dumps(out, default=str))
     best = rush["peak_per_min"] if main["passed"] else None
     best_latency = rush["peak_per_min"] if main["latency_ok"] else None
-    # Up while the latency bar holds (even if the run failed on errors, to show where the
-    # latency breaks); down from 300/min when it does not hold there.
-    rates = search if main["latency_ok"] else [r for r in (200, 150, 100) if search]
-    for n, rate in enumerate(rates):
-        # A search run: 60 s of arrivals, a short ramp then the peak, plus its tail.
+    n = 0
+
+    async def trial(rate: int) -> dict[str, Any] | None:
+        """A search run: 60 s of arrivals (a short ramp, then the peak), plus its tail."""
+        nonlocal n, best, best_latency
         if budget.left() < 150:
             out["search_stopped"] = f"time budget ({budget.left():.0f} s left)"
-            break
+            return None
         run = await one_run(
             s,
             peak_per_min=rate,
@@ -840,21 +840,42 @@ async def rush_and_search(
             prefix=931 + n,
             items=items,
         )
+        n += 1
         out["runs"].append(run)
-        if main["latency_ok"]:
-            if not run["latency_ok"]:
+        if run["latency_ok"]:
+            best_latency = max(best_latency or 0, rate)
+        if run["passed"]:
+            best = max(best or 0, rate)
+        return run
+
+    if main["latency_ok"]:
+        # Up while the latency bar holds (even if a run fails on errors, to show where the
+        # latency breaks), then two bisection steps between the last good and first bad.
+        good, bad = rush["peak_per_min"], None
+        for rate in search:
+            run = await trial(rate)
+            if run is None:
                 break
-            best_latency = rate
-            if run["passed"]:
-                best = max(best or 0, rate)
-        elif run["latency_ok"]:
-            best_latency = rate
-            if run["passed"]:
-                best = rate
-            break
-        elif run["passed"]:
-            best = rate
-            break
+            if not run["latency_ok"]:
+                bad = rate
+                break
+            good = rate
+        for _ in range(2):
+            if bad is None:
+                break
+            mid = int(round((good + bad) / 2 / 25) * 25)
+            if mid in (good, bad):
+                break
+            run = await trial(mid)
+            if run is None:
+                break
+            good, bad = (mid, bad) if run["latency_ok"] else (good, mid)
+    else:
+        # Down from 300/min until the latency bar holds.
+        for rate in (200, 150, 100) if search else ():
+            run = await trial(rate)
+            if run is None or run["latency_ok"]:
+                break
     out["highest_latency_ok_peak_per_min"] = best_latency
     out["highest_passing_peak_per_min"] = best
     return out

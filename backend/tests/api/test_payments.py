@@ -387,3 +387,37 @@ async def test_cancelling_a_paid_order_refunds_it(
         from sqlalchemy import select
 
         assert (await s.scalars(select(Payment))).one().status == "refunded"
+
+
+async def test_a_capture_racing_another_never_refunds_the_order(
+    client, container, razorpay_sandbox
+):
+    """The webhook job read the payment before the client's verify committed: after the
+    lock it must see the capture, not its stale copy (found by the lunch-rush benchmark)."""
+    from sqlalchemy import select
+
+    from canteen.payments import service
+
+    me, order = await _upi_order(client, container)
+    gw = order["payment"]["gateway_order_id"]
+    paid = sandbox_pay(razorpay_sandbox, gw, "success")
+    async with container.sessionmaker() as stale:
+        # Held, as the job holds it: the session's identity map keeps only live objects.
+        stale_copy = await stale.scalar(select(Payment).where(Payment.gateway_order_id == gw))
+        await stale.commit()  # the stale copy stays in the session (expire_on_commit=False)
+        r = await client.post(
+            f"{API}/payments/verify", json={"order_id": order["id"], **paid}, headers=bearer(me)
+        )
+        assert r.json()["data"]["status"] == "confirmed"
+        outcome = await service.capture_by_gateway_order(
+            container, stale, gw, paid["razorpay_payment_id"]
+        )
+        await stale.commit()
+    assert outcome == "already captured"
+    assert stale_copy.status == "captured"
+    final = await _order(client, me, order["id"])
+    assert final["payment_status"] == "captured" and final["refund"] is None
+    assert await _events(container, order["id"]) == [
+        ("order.created", "received"),
+        ("order.status_changed", "confirmed"),
+    ]

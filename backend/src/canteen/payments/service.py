@@ -108,9 +108,15 @@ async def ensure_checkout(c: Container, session: AsyncSession, order: Order) -> 
 
 
 async def _locked(session: AsyncSession, order_id: uuid.UUID) -> tuple[Order, Payment]:
+    # populate_existing: the rows may already sit in this session from an unlocked read;
+    # after the lock only the database's current values count (a racing verify or webhook
+    # may have just captured the payment).
     order = await orders.lock_order(session, order_id)
     payment = await session.scalar(
-        select(Payment).where(Payment.order_id == order_id).with_for_update()
+        select(Payment)
+        .where(Payment.order_id == order_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if payment is None:
         raise Conflict("No payment has been started for this order", code="PAYMENT_NOT_STARTED")
@@ -302,7 +308,10 @@ async def refund_order(
     """Record the refund of a cancelled order's captured payment (idempotent)."""
     order = await orders.lock_order(session, order_id)
     payment = await session.scalar(
-        select(Payment).where(Payment.order_id == order.id).with_for_update()
+        select(Payment)
+        .where(Payment.order_id == order.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if payment is None or payment.status != "captured":
         return None
@@ -323,7 +332,7 @@ async def refund_order(
 
 
 async def send_refund(c: Container, session: AsyncSession, refund_id: uuid.UUID) -> str:
-    refund = await session.get(Refund, refund_id, with_for_update=True)
+    refund = await session.get(Refund, refund_id, with_for_update=True, populate_existing=True)
     if refund is None:
         return "no such refund"
     if refund.status not in ("requested",):
@@ -345,7 +354,10 @@ async def refund_update_by_gateway_id(
     session: AsyncSession, gateway_refund_id: str, status: str, payment_gateway_id: str | None
 ) -> str:
     refund = await session.scalar(
-        select(Refund).where(Refund.gateway_refund_id == gateway_refund_id).with_for_update()
+        select(Refund)
+        .where(Refund.gateway_refund_id == gateway_refund_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if refund is None and payment_gateway_id:
         # The webhook can beat our own record of the gateway's refund id.
@@ -360,6 +372,7 @@ async def refund_update_by_gateway_id(
                 ),
             )
             .with_for_update()
+            .execution_options(populate_existing=True)
         )
         if refund is not None:
             refund.gateway_refund_id = gateway_refund_id
@@ -461,7 +474,7 @@ def not_found() -> NotFound:
 
 
 async def refund_update_failed(session: AsyncSession, refund_id: uuid.UUID, error: str) -> None:
-    refund = await session.get(Refund, refund_id, with_for_update=True)
+    refund = await session.get(Refund, refund_id, with_for_update=True, populate_existing=True)
     if refund is not None and refund.status == "requested":
         refund.error = error[:1000]
         await _refund_state(session, refund, "failed")
