@@ -82,28 +82,38 @@ def bucket(filename: str, func: str) -> str:
 
 
 async def pg_waits(database: str, stop: asyncio.Event, interval: float = 0.02) -> Counter[str]:
-    conn = await asyncpg.connect(infra_admin(database))
+    """Sample what the database's client backends are doing until `stop` is set. Never
+    raises: a lost connection is re-opened, and what was counted so far is kept."""
     counts: Counter[str] = Counter()
-    try:
-        while not stop.is_set():
+    conn: asyncpg.Connection | None = None
+    while not stop.is_set():
+        try:
+            if conn is None or conn.is_closed():
+                conn = await asyncpg.connect(infra_admin("postgres"))
             rows = await conn.fetch(
                 "SELECT state, wait_event_type, wait_event FROM pg_stat_activity WHERE "
                 "datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
                 database,
             )
-            for r in rows:
-                state = r["state"] or "?"
-                if state == "idle":
-                    continue  # pooled connections with nothing to do
-                if r["wait_event_type"] is None:
-                    key = f"{state}: running"
-                else:
-                    key = f"{state}: {r['wait_event_type']}:{r['wait_event']}"
-                counts[key] += 1
-            counts["_samples"] += 1
-            await asyncio.sleep(interval)
-    finally:
-        await conn.close()
+        except Exception:
+            counts["_sampler_errors"] += 1
+            conn = None
+            await asyncio.sleep(0.5)
+            continue
+        for r in rows:
+            state = r["state"] or "?"
+            if state == "idle":
+                continue  # pooled connections with nothing to do
+            if r["wait_event_type"] is None:
+                key = f"{state}: running"
+            else:
+                key = f"{state}: {r['wait_event_type']}:{r['wait_event']}"
+            counts[key] += 1
+        counts["_samples"] += 1
+        await asyncio.sleep(interval)
+    if conn is not None:
+        with contextlib.suppress(Exception):
+            await conn.close()
     return counts
 
 
@@ -146,7 +156,8 @@ async def orders_profile(s: Stack, work: Path, *, duration: float) -> dict[str, 
     cpu = 100 * (infra.total_cpu(s.api_pids()) - cpu0) / (duration + 0.5)
     stop.set()
     waits = await sampler
-    samples = max(1, waits.pop("_samples"))
+    samples = max(1, waits.pop("_samples", 1))
+    waits.pop("_sampler_errors", None)
     out["pg"] = {
         "closed_loop_rps": round(rps, 1),
         "api_cpu_pct": round(cpu, 1),

@@ -81,7 +81,8 @@ def render(r: dict[str, Any], json_path: Path) -> str:
         "(a system service) is not pinned.",
         f"- Redis: {r.get('redis', '?')} (pub/sub channels are server-wide, so a private "
         "server keeps our events away from other engineers' test servers and theirs from "
-        "ours); PostgreSQL database `canteen_bench`, created fresh for each configuration.",
+        "ours); PostgreSQL database `canteen_bench_<pid>`, created fresh for each "
+        "configuration and dropped at the end.",
         f"- Raw results: `{json_path.relative_to(ROOT)}`",
     ]
     if r.get("interrupted"):

@@ -42,6 +42,9 @@ from bench.stack import LOADGEN_CPUS, SERVER_CPUS, stack
 ROOT = infra.ROOT
 RESULTS = ROOT / "bench" / "results"
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+# Our own database name per run: another process dropping "canteen_bench" (a concurrent
+# bench run, a clean-up) must not take this run's database away.
+DB_NAME = f"canteen_bench_{os.getpid()}"
 
 
 def machine() -> dict[str, Any]:
@@ -105,14 +108,14 @@ class Budget:
 def params(quick: bool) -> dict[str, Any]:
     if quick:
         return {
-            "micro": {"duration": 1.5, "rounds": 1, "connections": 32},
-            "orders": {"duration": 1.5, "rounds": 1, "connections": 16, "customers": 4},
-            "ws_counts": [200, 1000],
-            "probe_orders": 6,
-            "profile_s": 2.0,
-            "rush": {"peak_per_min": 300, "seconds": 25},
+            "micro": {"duration": 1.0, "rounds": 1, "connections": 32},
+            "orders": {"duration": 1.0, "rounds": 1, "connections": 16, "customers": 4},
+            "ws_counts": [200, 500],
+            "probe_orders": 5,
+            "profile_s": 1.5,
+            "rush": {"peak_per_min": 300, "seconds": 20},
             "search": [],
-            "budget_s": 6 * 60,
+            "budget_s": 4 * 60,
         }
     return {
         "micro": {"duration": 3.0, "rounds": 2, "connections": 64},
@@ -163,7 +166,7 @@ def main() -> None:
         default="micro,profile,realtime,rush",
         help="comma-separated subset of micro,profile,realtime,rush (default: all)",
     )
-    parser.add_argument("--workers", default="1,2", help="API worker counts (default: 1,2)")
+    parser.add_argument("--workers", help="API worker counts (default: 1,2; with --quick: 1)")
     parser.add_argument("--no-report", action="store_true", help="do not touch docs/")
     parser.add_argument(
         "--wait-load",
@@ -188,7 +191,7 @@ def main() -> None:
     quick = args.quick
     p = params(quick)
     phases = [x.strip() for x in args.phases.split(",") if x.strip()]
-    worker_counts = [int(x) for x in args.workers.split(",")]
+    worker_counts = [int(x) for x in (args.workers or ("1" if quick else "1,2")).split(",")]
     load = wait_for_quiet(args.wait_load, 1.5)
     started = dt.datetime.now(dt.UTC)
     budget = Budget(p["budget_s"])
@@ -218,7 +221,7 @@ def main() -> None:
                     workers=workers,
                     work=cwork,
                     admin_url=ADMIN_URL,
-                    db_name="canteen_bench",
+                    db_name=DB_NAME,
                     redis_base=redis_base,
                     redis_db=10,
                 ) as s:
@@ -231,14 +234,18 @@ def main() -> None:
                     if "realtime" in phases:
                         _phase(cfg, "realtime", run_realtime, s, cwork, p)
                         _save(result, cfg, workers)
-            if "rush" in phases:
+                    if quick and workers == 1 and "rush" in phases:
+                        # Smoke run: the rush shares this stack (no third start-up).
+                        _phase(cfg, "rush", run_rush, s, cwork, p, budget)
+                        _save(result, cfg, workers)
+            if "rush" in phases and not (quick and 1 in worker_counts):
                 cfg = result["configs"].setdefault("1", {})
                 cwork = work / "rush"
                 with stack(
                     workers=1,
                     work=cwork,
                     admin_url=ADMIN_URL,
-                    db_name="canteen_bench",
+                    db_name=DB_NAME,
                     redis_base=redis_base,
                     redis_db=10,
                 ) as s:
@@ -248,7 +255,7 @@ def main() -> None:
         result["interrupted"] = True
         print("interrupted; writing what was measured", file=sys.stderr)
     finally:
-        infra.drop_database(ADMIN_URL, "canteen_bench")
+        infra.drop_database(ADMIN_URL, DB_NAME)
         result["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         result["seconds"] = round(time.monotonic() - budget.t0, 1)
         result["load_at_end"] = infra.loadavg()

@@ -576,6 +576,7 @@ async def one_run(
     stop_sampling.set()
     waits = await sampler
     samples = max(1, waits.pop("_samples", 1))
+    waits.pop("_sampler_errors", None)
     # Every student finishes (or times out: bounded by its own 60 s tracker wait).
     _done, pending = await asyncio.wait(tasks, timeout=180)
     for t in pending:

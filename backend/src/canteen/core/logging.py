@@ -66,5 +66,6 @@ def configure_logging(level: str = "INFO") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "celery"):
         lg = logging.getLogger(name)
         lg.handlers[:] = []
-        lg.propagate = True
+        # Our middleware writes the access line; uvicorn's own would double every request.
+        lg.propagate = name != "uvicorn.access"
         lg.addFilter(_RedactFilter())
