@@ -19,9 +19,9 @@ from sqlalchemy.orm import selectinload
 from canteen.core.container import Container
 from canteen.core.db import after_commit
 from canteen.core.errors import Conflict, ValidationFailed
-from canteen.events.service import record_event
 from canteen.menu import service as menu
 from canteen.menu.models import Category, MenuItem, TimeSlot
+from canteen.orders.events import record_order_event
 from canteen.orders.idempotency import (
     IdempotencyKeyReused,
     IdempotencyStore,
@@ -254,14 +254,10 @@ async def _create(
         items=lines,
     )
     session.add(order)
-    await session.flush()
-    await record_event(
+    await record_order_event(
         session,
         "order.created",
-        order_id=order.id,
-        order_number=order.number,
-        status=order.status,
-        payment_status=order.payment_status,
+        order,
         actor_id=user.id,
         data={
             "order_type": order.order_type,

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from canteen.core.errors import Conflict, NotFound, ValidationFailed
 from canteen.core.pagination import PageParams
 from canteen.events.models import Event
-from canteen.events.service import record_event
 from canteen.menu import service as menu
 from canteen.menu.models import MenuItem
+from canteen.orders.events import record_order_event
 from canteen.orders.models import Order, OrderStatus, OrderType, PaymentMethod, PaymentStatus
 from canteen.orders.state import Actor, check_transition
 from canteen.users.models import Role, User
@@ -155,14 +155,10 @@ async def transition(
             "cancelled by customer" if actor == Actor.customer else None
         )
         await _give_back_stock(session, order)
-    await session.flush()
-    await record_event(
+    await record_order_event(
         session,
         "order.status_changed",
-        order_id=order.id,
-        order_number=order.number,
-        status=order.status,
-        payment_status=order.payment_status,
+        order,
         actor_id=actor_id,
         data={
             "from": previous,
@@ -217,14 +213,10 @@ async def assign_delivery(
         )
     order.delivery_staff_id = staff.id
     order.updated_at = now
-    await session.flush()
-    await record_event(
+    await record_order_event(
         session,
         "order.assigned",
-        order_id=order.id,
-        order_number=order.number,
-        status=order.status,
-        payment_status=order.payment_status,
+        order,
         actor_id=actor_id,
         data={"delivery_staff_id": str(staff.id), "delivery_staff_name": staff.name},
     )

@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.container import Container
 from canteen.core.errors import AppError, Conflict, NotFound
-from canteen.events.service import record_event
 from canteen.menu import service as menu
 from canteen.orders import service as orders
+from canteen.orders.events import record_order_event
 from canteen.orders.models import Order, OrderStatus, PaymentMethod, PaymentStatus
 from canteen.orders.schemas import OrderOut, PaymentInfo, RefundOut
 from canteen.orders.state import Actor
@@ -181,16 +181,12 @@ async def _capture(
     else:
         # Money arrived for an order that is no longer waiting for it (cancelled by the
         # timeout sweep, or switched to cash): give it back.
-        await session.flush()
         # The dispatcher turns `refund_needed` into a refund job (side effects leave
         # through the outbox, never from inside this transaction).
-        await record_event(
+        await record_order_event(
             session,
             "order.payment_updated",
-            order_id=order.id,
-            order_number=order.number,
-            status=order.status,
-            payment_status=order.payment_status,
+            order,
             data={
                 "captured": True,
                 "refund_needed": True,
@@ -220,14 +216,10 @@ async def fail_by_gateway_order(
     payment.error_description = (error_description or "")[:500] or None
     if order.status == OrderStatus.received:
         order.payment_status = PaymentStatus.failed
-        await session.flush()
-        await record_event(
+        await record_order_event(
             session,
             "order.payment_updated",
-            order_id=order.id,
-            order_number=order.number,
-            status=order.status,
-            payment_status=order.payment_status,
+            order,
             data={"error_code": error_code, "error": error_description},
         )
     return "payment failed"
@@ -255,14 +247,10 @@ async def retry(c: Container, session: AsyncSession, order: Order) -> Payment:
     payment.expires_at = c.clock.now() + timedelta(seconds=c.settings.payment_timeout_seconds)
     if order.payment_status != PaymentStatus.pending:
         order.payment_status = PaymentStatus.pending
-        await session.flush()
-        await record_event(
+        await record_order_event(
             session,
             "order.payment_updated",
-            order_id=order.id,
-            order_number=order.number,
-            status=order.status,
-            payment_status=order.payment_status,
+            order,
             data={"retry": payment.attempts},
         )
     return payment
@@ -394,14 +382,10 @@ async def _refund_state(session: AsyncSession, refund: Refund, status: str) -> N
     if status == "processed":
         payment.status = "refunded"
         order.payment_status = PaymentStatus.refunded
-    await session.flush()
-    await record_event(
+    await record_order_event(
         session,
         "order.payment_updated",
-        order_id=order.id,
-        order_number=order.number,
-        status=order.status,
-        payment_status=order.payment_status,
+        order,
         data={"refund": {"status": status, "amount": refund.amount, "reason": refund.reason}},
     )
 
