@@ -97,6 +97,60 @@ async def test_websocket_for_a_finished_order_sends_state_and_closes(app, client
             await _recv(ws)
 
 
+async def _wait_for(predicate, timeout: float = 5.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, "condition not reached"
+        await asyncio.sleep(0.02)
+
+
+async def test_idle_socket_gets_pings_and_is_released_when_the_client_leaves(
+    app, client, container, monkeypatch
+):
+    from canteen.realtime import endpoints
+
+    monkeypatch.setattr(endpoints, "WS_HEARTBEAT_SECONDS", 0.2)
+    m = await seed_menu(container)
+    me = await login_customer(client, container)
+    order = (await place(client, me, order_body((m.dosa, 1)))).json()["data"]
+    async with serve(app) as host:
+        url = f"ws://{host}{API}/ws/orders/{order['id']}?token={me['access_token']}"
+        async with websockets.connect(url) as ws:
+            assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "order.snapshot"
+            assert json.loads(await asyncio.wait_for(ws.recv(), 5)) == {"type": "ping"}
+            await ws.send("anything")  # client frames are read and ignored
+            assert json.loads(await asyncio.wait_for(ws.recv(), 5)) == {"type": "ping"}
+            assert container.hub.socket_count == 1
+        await _wait_for(lambda: container.hub.socket_count == 0)
+
+
+async def test_a_client_too_far_behind_is_closed_not_buffered(app, client, container):
+    from canteen.realtime.endpoints import WS_MAX_PENDING
+
+    m = await seed_menu(container)
+    me = await login_customer(client, container)
+    order = (await place(client, me, order_body((m.dosa, 1)))).json()["data"]
+    async with serve(app) as host:
+        url = f"ws://{host}{API}/ws/orders/{order['id']}?token={me['access_token']}"
+        async with websockets.connect(url) as ws:
+            snapshot = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            # More events than a socket may hold, all before its sender gets to run.
+            for n in range(WS_MAX_PENDING + 1):
+                container.hub.deliver(
+                    {
+                        "id": str(uuid.uuid4()),
+                        "seq": snapshot["seq"] + 1 + n,
+                        "type": "order.payment_updated",
+                        "order_id": order["id"],
+                    }
+                )
+            with pytest.raises(websockets.ConnectionClosed):
+                await _recv(ws)
+            assert ws.close_code == 1013
+        await _wait_for(lambda: container.hub.socket_count == 0)
+
+
 async def _sse_events(response: httpx.Response, want: int, timeout: float = 5.0):
     events: list[dict[str, Any]] = []
     current: dict[str, Any] = {}
@@ -187,10 +241,11 @@ async def test_events_committed_but_never_delivered_are_delivered_by_the_next_pr
             order_number="ORD-20261125-999",
         )
     fresh = build_container(settings)
-    with fresh.hub.order_subscription(str(order_id)) as sub:
+    received: asyncio.Queue[dict] = asyncio.Queue()
+    with fresh.hub.order_subscription(str(order_id), received.put_nowait):
         await fresh.start()
         try:
-            msg = await asyncio.wait_for(sub.queue.get(), 5)
+            msg = await asyncio.wait_for(received.get(), 5)
         finally:
             await fresh.close()
     assert msg["status"] == "ready" and msg["order_id"] == str(order_id)
@@ -208,10 +263,11 @@ async def test_duplicate_deliveries_are_dropped_by_event_id(container):
         "order_id": order_id,
         "status": "ready",
     }
-    with container.hub.order_subscription(order_id) as sub:
+    received: list[dict] = []
+    with container.hub.order_subscription(order_id, received.append):
         container.hub.deliver(message)
         container.hub.deliver(dict(message))
-        assert sub.queue.qsize() == 1
+    assert received == [message]
 
 
 async def test_malformed_last_event_id_is_refused(client, container):

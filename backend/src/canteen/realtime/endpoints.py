@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect
@@ -34,6 +35,7 @@ SSE_RETRY_MS = 2000
 CLOSE_INVALID_TOKEN = 4401
 CLOSE_NOT_ALLOWED = 4403
 CLOSE_NO_ORDER = 4404
+WS_MAX_PENDING = 100  # messages queued for one socket before it is dropped as too slow
 
 
 async def _refuse(websocket: WebSocket, code: int, reason: str) -> None:
@@ -41,6 +43,80 @@ async def _refuse(websocket: WebSocket, code: int, reason: str) -> None:
     # subscribed or sent before this point.
     await websocket.accept()
     await websocket.close(code=code, reason=reason)
+
+
+class _Follower:
+    """Sends one socket the hub's messages for its order, in order.
+
+    Memory per idle socket is the budget here (10,000 open on one process): an idle
+    socket is only its handler waiting for a client frame. Messages are queued by the
+    hub's listener call and sent by a task that exists only while there is something
+    to send, so every send (pings included) comes from one place, in order.
+    """
+
+    __slots__ = ("finished", "last_seq", "paused", "pending", "sender", "websocket")
+
+    def __init__(self, websocket: WebSocket, last_seq: int) -> None:
+        self.websocket = websocket
+        self.last_seq = last_seq
+        self.pending: deque[dict[str, Any]] = deque()
+        self.sender: asyncio.Task[None] | None = None
+        self.paused = True  # until the snapshot has gone out
+        self.finished = False
+
+    def offer(self, message: dict[str, Any]) -> None:
+        if self.finished:
+            return
+        if len(self.pending) >= WS_MAX_PENDING:
+            # A client this far behind is disconnected rather than buffered without end.
+            self.pending.clear()
+            self.pending.append(_TOO_SLOW)
+        else:
+            self.pending.append(message)
+        self._wake()
+
+    def resume(self, last_seq: int) -> None:
+        self.last_seq = max(self.last_seq, last_seq)
+        self.paused = False
+        self._wake()
+
+    def _wake(self) -> None:
+        if self.sender is None and not self.paused and self.pending:
+            self.sender = asyncio.get_running_loop().create_task(self._send_pending())
+
+    async def _send_pending(self) -> None:
+        try:
+            while self.pending and not self.finished:
+                message = self.pending.popleft()
+                if message is _TOO_SLOW:
+                    self.finished = True
+                    await self.websocket.close(code=1013, reason="too slow")
+                elif message is _PING:
+                    await self.websocket.send_text('{"type":"ping"}')
+                elif int(message.get("seq", 0)) > self.last_seq:  # else already in the snapshot
+                    self.last_seq = int(message["seq"])
+                    await self.websocket.send_text(orjson.dumps(message).decode())
+                    if (
+                        message.get("type") == "order.status_changed"
+                        and message.get("status") in TERMINAL
+                    ):
+                        self.finished = True
+                        await self.websocket.close(code=1000)
+        except Exception:  # the client went away mid-send: the handler sees it and ends
+            self.finished = True
+        finally:
+            self.sender = None
+
+    async def stop(self) -> None:
+        self.finished = True
+        if self.sender is not None:
+            self.sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.sender
+
+
+_PING: dict[str, Any] = {"type": "ping"}
+_TOO_SLOW: dict[str, Any] = {"type": "too_slow"}
 
 
 @router.websocket("/ws/orders/{order_id}")
@@ -51,86 +127,66 @@ async def track_order(websocket: WebSocket, order_id: str, token: str = "") -> N
     except ValueError:
         await _refuse(websocket, CLOSE_NO_ORDER, "no such order")
         return
-    async with c.sessionmaker() as session:
-        try:
-            user = await authenticate(c, session, token)
-        except (InvalidToken, TokenExpired) as exc:
-            await _refuse(websocket, CLOSE_INVALID_TOKEN, exc.code)
-            return
-        order = await session.get(Order, oid)
-        if order is None:
-            await _refuse(websocket, CLOSE_NO_ORDER, "no such order")
-            return
-        if order.customer_id != user.id and user.role not in (Role.kitchen, Role.admin):
-            await _refuse(websocket, CLOSE_NOT_ALLOWED, "not your order")
-            return
-
-    with c.hub.order_subscription(str(oid)) as sub:
-        # Subscribe first, then read the state: a change in between is not lost.
+    follower = _Follower(websocket, 0)
+    # Subscribe first, then read the state: a change in between is not lost (the
+    # follower holds it until the snapshot is out and drops what the snapshot covers).
+    with c.hub.order_subscription(str(oid), follower.offer):
         async with c.sessionmaker() as session:
+            try:
+                user = await authenticate(c, session, token)
+            except (InvalidToken, TokenExpired) as exc:
+                await _refuse(websocket, CLOSE_INVALID_TOKEN, exc.code)
+                return
             order = await session.get(Order, oid)
-            assert order is not None
+            if order is None:
+                await _refuse(websocket, CLOSE_NO_ORDER, "no such order")
+                return
+            if order.customer_id != user.id and user.role not in (Role.kitchen, Role.admin):
+                await _refuse(websocket, CLOSE_NOT_ALLOWED, "not your order")
+                return
             last_seq = int(
                 await session.scalar(
                     select(func.coalesce(func.max(Event.seq), 0)).where(Event.order_id == oid)
                 )
                 or 0
             )
-            snapshot = {
-                "type": "order.snapshot",
-                "order_id": str(oid),
-                "seq": last_seq,
-                "status": order.status,
-                "payment_status": order.payment_status,
-                "order": order_out(order).model_dump(mode="json"),
-            }
-        await websocket.accept()
-        await websocket.send_text(orjson.dumps(snapshot).decode())
-        if order.status in TERMINAL:
-            await websocket.close(code=1000)
-            return
-        # Wait for the next event and for the client going away at the same time, so a
-        # closed socket is released at once (and never holds up a server shutdown).
-        receiver = asyncio.create_task(_drain_client(websocket))
+            snapshot = orjson.dumps(
+                {
+                    "type": "order.snapshot",
+                    "order_id": str(oid),
+                    "seq": last_seq,
+                    "status": order.status,
+                    "payment_status": order.payment_status,
+                    "order": order_out(order).model_dump(mode="json"),
+                }
+            ).decode()
+            finished = order.status in TERMINAL
         try:
-            while True:
-                getter = asyncio.create_task(sub.queue.get())
-                done, _ = await asyncio.wait(
-                    {getter, receiver},
-                    timeout=WS_HEARTBEAT_SECONDS,
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-                if getter not in done:
-                    getter.cancel()
-                    if receiver in done:
-                        return
-                    await websocket.send_text('{"type":"ping"}')
+            await websocket.accept()
+            await websocket.send_text(snapshot)
+            if finished:
+                await websocket.close(code=1000)
+                return
+            follower.resume(last_seq)
+            # The handler only waits for the client: frames are ignored, a disconnect
+            # ends it at once (and never holds up a server shutdown).
+            while not follower.finished:
+                try:
+                    async with asyncio.timeout(WS_HEARTBEAT_SECONDS):
+                        message = await websocket.receive()
+                except TimeoutError:
+                    follower.offer(_PING)
                     continue
-                message = getter.result()
-                if sub.overflowed:
-                    await websocket.close(code=1013, reason="too slow")
+                if message["type"] == "websocket.disconnect":
                     return
-                if int(message.get("seq", 0)) <= last_seq:
-                    continue  # already reflected in what this client has
-                last_seq = int(message["seq"])
-                await websocket.send_text(orjson.dumps(message).decode())
-                if (
-                    message.get("type") == "order.status_changed"
-                    and message.get("status") in TERMINAL
-                ):
-                    await websocket.close(code=1000)
-                    return
+            # The follower closed the socket (order finished, or too slow): let its last
+            # send complete, then wait briefly for the client's close.
+            if follower.sender is not None:
+                await asyncio.wait({follower.sender}, timeout=WS_HEARTBEAT_SECONDS)
         except (WebSocketDisconnect, RuntimeError):
             return
         finally:
-            receiver.cancel()
-
-
-async def _drain_client(websocket: WebSocket) -> None:
-    """Read (and ignore) client frames so disconnects are noticed."""
-    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-        while True:
-            await websocket.receive_text()
+            await follower.stop()
 
 
 @router.get(

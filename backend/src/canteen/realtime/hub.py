@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -28,18 +28,7 @@ KITCHEN_TYPES = frozenset(
 )
 
 
-class OrderSubscriber:
-    """A bounded queue per socket: a client too slow to drain it is disconnected."""
-
-    def __init__(self, maxsize: int = 100) -> None:
-        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize)
-        self.overflowed = False
-
-    def offer(self, message: dict[str, Any]) -> None:
-        try:
-            self.queue.put_nowait(message)
-        except asyncio.QueueFull:
-            self.overflowed = True
+OrderListener = Callable[[dict[str, Any]], None]
 
 
 class KitchenSubscriber:
@@ -51,7 +40,7 @@ class KitchenSubscriber:
 
 class Hub:
     def __init__(self, seen_capacity: int = 10_000) -> None:
-        self._orders: dict[str, set[OrderSubscriber]] = {}
+        self._orders: dict[str, set[OrderListener]] = {}
         self._kitchen: set[KitchenSubscriber] = set()
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._seen_capacity = seen_capacity
@@ -68,23 +57,27 @@ class Hub:
         self.delivered += 1
         order_id = message.get("order_id")
         if order_id:
-            for sub in self._orders.get(str(order_id), ()):
-                sub.offer(message)
+            for listener in self._orders.get(str(order_id), ()):
+                listener(message)
         if message.get("type") in KITCHEN_TYPES:
             for kitchen in self._kitchen:
                 kitchen.wakeup.set()
 
     @contextmanager
-    def order_subscription(self, order_id: str) -> Iterator[OrderSubscriber]:
-        sub = OrderSubscriber()
-        self._orders.setdefault(order_id, set()).add(sub)
+    def order_subscription(self, order_id: str, listener: OrderListener) -> Iterator[None]:
+        """Call `listener` (synchronously, in the bus's task) with each event of the order.
+
+        A listener must not block; a socket's listener queues the message and sends it
+        from its own short-lived task (see realtime.endpoints).
+        """
+        self._orders.setdefault(order_id, set()).add(listener)
         try:
-            yield sub
+            yield
         finally:
-            subs = self._orders.get(order_id)
-            if subs is not None:
-                subs.discard(sub)
-                if not subs:
+            listeners = self._orders.get(order_id)
+            if listeners is not None:
+                listeners.discard(listener)
+                if not listeners:
                     del self._orders[order_id]
 
     @contextmanager
