@@ -212,6 +212,7 @@ def main() -> None:
     try:
         with infra.private_redis(work, SERVER_CPUS) as redis_base:
             result["redis"] = "private redis-server" if "6379" not in redis_base else redis_base
+            rush_done = False
             for workers in worker_counts:
                 if not {"micro", "realtime", "profile"} & set(phases):
                     break
@@ -238,7 +239,8 @@ def main() -> None:
                         # Smoke run: the rush shares this stack (no third start-up).
                         _phase(cfg, "rush", run_rush, s, cwork, p, budget)
                         _save(result, cfg, workers)
-            if "rush" in phases and not (quick and 1 in worker_counts):
+                        rush_done = True
+            if "rush" in phases and not rush_done:
                 cfg = result["configs"].setdefault("1", {})
                 cwork = work / "rush"
                 with stack(

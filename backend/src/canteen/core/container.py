@@ -17,6 +17,7 @@ from canteen.core.kv import KeyValueStore, MemoryStore, RedisStore
 from canteen.core.ratelimit import RateLimiter
 from canteen.core.security import TokenCodec
 from canteen.events.dispatcher import Dispatcher
+from canteen.menu.catalogue import CatalogueCache
 from canteen.realtime.bus import EventBus, InProcessBus, RedisBus
 from canteen.realtime.hub import Hub
 from canteen.settings import Settings
@@ -49,6 +50,7 @@ class Container:
     _push: PushProvider | None = None
     _storage: Storage | None = None
     _menu_cache: MenuCache | None = None
+    catalogue: CatalogueCache = field(default_factory=CatalogueCache)
 
     @property
     def sms(self) -> SmsProvider:

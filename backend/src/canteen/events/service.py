@@ -25,6 +25,24 @@ EVENT_TYPES = frozenset(
 )
 
 
+async def lock_event_log(session: AsyncSession) -> None:
+    """Serialise event writers until commit, so `seq` order is commit order: a reader that
+    has seen seq N has seen every event below N (SSE replay relies on this).
+
+    Every transaction that records an event holds this lock until it commits, so take it
+    as late as possible: work done after it (and before commit) is work no other writer
+    can do meanwhile. Taken once per transaction. SQLite needs nothing: its writers are
+    serialised already.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    transaction = session.sync_session.get_transaction()
+    if transaction is None or session.info.get("event_log_locked_by") is transaction:
+        return
+    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_LOG_LOCK})
+    session.info["event_log_locked_by"] = transaction
+
+
 async def record_event(
     session: AsyncSession,
     type: str,
@@ -38,11 +56,7 @@ async def record_event(
 ) -> Event:
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
-    if session.get_bind().dialect.name == "postgresql":
-        # Serialise event writers until commit, so `seq` order is commit order: a reader
-        # that has seen seq N has seen every event below N (SSE replay relies on this).
-        # SQLite needs nothing: its writers are serialised already.
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_LOG_LOCK})
+    await lock_event_log(session)
     event = Event(
         id=uuid.uuid4(),
         type=type,

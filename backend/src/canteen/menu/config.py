@@ -46,18 +46,33 @@ async def get_config(session: AsyncSession) -> CanteenConfig:
     return config
 
 
-async def bump_menu_version(session: AsyncSession) -> int:
-    """Increment `menu_version` in the caller's transaction; returns the new value.
+_BUMP_MENU = (
+    update(CanteenConfig)
+    .where(CanteenConfig.id == CONFIG_ID)
+    .values(menu_version=CanteenConfig.menu_version + 1)
+    .returning(CanteenConfig.menu_version)
+)
+_BUMP_MENU_AND_CATALOGUE = _BUMP_MENU.values(catalogue_version=CanteenConfig.catalogue_version + 1)
 
-    Readers in every process compare it before serving cached menu bytes, so the bump
-    must commit together with the change it announces (never before it).
+
+async def bump_menu_version(session: AsyncSession) -> int:
+    """A staff edit of the menu: increment `menu_version` and `catalogue_version` in the
+    caller's transaction; returns the new menu version.
+
+    Readers in every process compare them before serving cached menu bytes or using
+    their cached catalogue, so the bump must commit together with the change it
+    announces (never before it).
     """
-    stmt = (
-        update(CanteenConfig)
-        .where(CanteenConfig.id == CONFIG_ID)
-        .values(menu_version=CanteenConfig.menu_version + 1)
-        .returning(CanteenConfig.menu_version)
-    )
+    return await _bump(session, _BUMP_MENU_AND_CATALOGUE)
+
+
+async def mark_menu_changed(session: AsyncSession) -> None:
+    """Call in the same transaction as an order taking or giving back `stock_remaining`:
+    the menu ETags then move on commit (the order catalogue, which holds no stock, stays)."""
+    await _bump(session, _BUMP_MENU)
+
+
+async def _bump(session: AsyncSession, stmt: Any) -> int:
     version = await session.scalar(stmt)
     if version is None:
         await get_config(session)
@@ -65,12 +80,6 @@ async def bump_menu_version(session: AsyncSession) -> int:
     assert version is not None
     flag_session(session)  # on commit: invalidate the menu caches (canteen.menu.invalidation)
     return int(version)
-
-
-async def mark_menu_changed(session: AsyncSession) -> None:
-    """Call in the same transaction as any change to what the menu endpoints show
-    (e.g. an order taking `stock_remaining`): the menu ETags then move on commit."""
-    await bump_menu_version(session)
 
 
 async def update_config(

@@ -131,4 +131,7 @@ class CanteenConfig(Base):
     delivery_fee: Mapped[int] = mapped_column(Integer, default=2000)  # paise
     currency: Mapped[str] = mapped_column(String(3), default="INR")
     menu_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Bumped with menu_version by staff edits only (not by orders taking stock): what
+    # order placement's per-process catalogue is checked against (canteen.menu.catalogue).
+    catalogue_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -49,12 +49,15 @@ async def create_order(
     order, created = await place_order(c, db, user, body, idempotency_key)
     if not created:
         response.status_code = 200
-    if order.payment_method == "upi" and order.status == "received":
-        # The order is committed before the gateway is called: no lock is held over the
-        # network, and a gateway outage leaves a placed order the app can pay for later.
-        await db.commit()
-        await payments.ensure_checkout(c, db, order)
-    return Envelope(data=await payments.order_view(c, db, order))
+        return Envelope(data=await payments.order_view(c, db, order))
+    # Commit first: the placement holds the event-log lock until commit, so nothing else
+    # (the gateway call, building the answer) may run inside it.
+    await db.commit()
+    if order.payment_method == "upi":
+        # A gateway outage leaves a placed order the app can pay for later.
+        payment = await payments.ensure_checkout(c, db, order)
+        return Envelope(data=payments.new_order_view(c, order, payment))
+    return Envelope(data=payments.new_order_view(c, order, None))
 
 
 @router.get("/orders", response_model=ListEnvelope[OrderOut])

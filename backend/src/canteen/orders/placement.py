@@ -10,17 +10,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Date, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from canteen.core.container import Container
 from canteen.core.db import after_commit
 from canteen.core.errors import Conflict, ValidationFailed
+from canteen.events.service import lock_event_log
 from canteen.menu import service as menu
-from canteen.menu.models import Category, MenuItem, TimeSlot
+from canteen.menu.catalogue import Catalogue, SlotInfo
+from canteen.menu.models import MenuItem
 from canteen.orders.events import record_order_event
 from canteen.orders.idempotency import (
     IdempotencyKeyReused,
@@ -30,7 +29,6 @@ from canteen.orders.idempotency import (
 )
 from canteen.orders.models import (
     Order,
-    OrderDayCounter,
     OrderItem,
     OrderStatus,
     OrderType,
@@ -42,6 +40,18 @@ from canteen.users.models import User
 
 # Tickets the kitchen works on at once; the queue part of the ETA is divided by it.
 KITCHEN_STATIONS = 3
+
+# Statements every placement runs, built once: building a statement per call (and its
+# cache key) costs more CPU than running it.
+_BY_IDEMPOTENCY_KEY = select(Order).where(
+    Order.customer_id == bindparam("customer_id"), Order.idempotency_key == bindparam("key")
+)
+_QUEUED_PREP_MINUTES = select(func.coalesce(func.sum(Order.prep_minutes), 0)).where(
+    Order.status.in_([OrderStatus.confirmed, OrderStatus.preparing])
+)
+_STOCK_LEFT = select(MenuItem.id, MenuItem.stock_remaining).where(
+    MenuItem.id.in_(bindparam("ids", expanding=True))
+)
 
 
 class ItemUnavailable(Conflict):
@@ -64,9 +74,7 @@ async def place_order(
             return existing, False
     try:
         # The store may have forgotten (embedded restart): the order row remembers.
-        existing = await session.scalar(
-            select(Order).where(Order.customer_id == user.id, Order.idempotency_key == key)
-        )
+        existing = await session.scalar(_BY_IDEMPOTENCY_KEY, {"customer_id": user.id, "key": key})
         if existing is not None:
             if existing.request_hash != request_hash:
                 raise IdempotencyKeyReused()
@@ -125,32 +133,30 @@ async def _create(
 
     tz = ZoneInfo(c.settings.timezone)
     now = c.clock.now()
-    slot = await _resolve_slot(session, body.time_slot, now, tz)
+    catalogue = await c.catalogue.get(session, config.catalogue_version)
+    slot = _resolve_slot(catalogue, body.time_slot, now, tz)
 
     wanted = Counter[uuid.UUID]()
     for line in body.items:
         wanted[line.menu_item_id] += line.quantity
-    rows = await session.scalars(
-        select(MenuItem).options(selectinload(MenuItem.slots)).where(MenuItem.id.in_(list(wanted)))
-    )
-    items = {item.id: item for item in rows}
-    category_ids = {item.category_id for item in items.values()}
-    active_categories = set(
-        await session.scalars(
-            select(Category.id).where(Category.id.in_(category_ids), Category.is_active.is_(True))
-        )
-    )
+    items = {item_id: catalogue.items.get(item_id) for item_id in wanted}
+    counted = [item_id for item_id, item in items.items() if item is not None and item.tracks_stock]
+    stock: dict[uuid.UUID, int | None] = {}
+    if counted:
+        rows = await session.execute(_STOCK_LEFT, {"ids": counted})
+        stock = {item_id: left for item_id, left in rows.tuples()}
 
     problems: list[dict[str, Any]] = []
     for item_id, quantity in wanted.items():
-        item = items.get(item_id)
+        item = items[item_id]
+        left = stock.get(item_id)
         if item is None:
             problems.append({"menu_item_id": str(item_id), "reason": "not_found"})
-        elif not item.is_available or item.category_id not in active_categories:
+        elif not item.orderable:
             problems.append(
                 {"menu_item_id": str(item_id), "reason": "unavailable", "name": item.name}
             )
-        elif slot.id not in {s.id for s in item.slots}:
+        elif slot.id not in item.slot_ids:
             problems.append(
                 {
                     "menu_item_id": str(item_id),
@@ -159,24 +165,25 @@ async def _create(
                     "time_slot": slot.code,
                 }
             )
-        elif item.stock_remaining is not None and item.stock_remaining < quantity:
+        elif left is not None and left < quantity:
             problems.append(
                 {
                     "menu_item_id": str(item_id),
                     "reason": "out_of_stock",
                     "name": item.name,
-                    "available": max(0, item.stock_remaining),
+                    "available": max(0, left),
                 }
             )
     if problems:
         raise ItemUnavailable(details=problems)
+    known = {item_id: item for item_id, item in items.items() if item is not None}
 
     # Stock is taken with a conditional UPDATE: of many racing orders, only those that
     # still fit succeed; a failure rolls back whatever this order already took.
     # Rows are locked in id order so two orders for the same items cannot deadlock.
     stock_changed = False
     for item_id, quantity in sorted(wanted.items()):
-        if items[item_id].stock_remaining is None:
+        if stock.get(item_id) is None:
             continue
         result = await session.execute(
             update(MenuItem)
@@ -193,18 +200,16 @@ async def _create(
                     {
                         "menu_item_id": str(item_id),
                         "reason": "out_of_stock",
-                        "name": items[item_id].name,
+                        "name": known[item_id].name,
                         "available": max(0, current or 0),
                     }
                 ]
             )
         stock_changed = True
-    if stock_changed:
-        await menu.mark_menu_changed(session)
 
     lines: list[OrderItem] = []
     for position, line in enumerate(body.items):
-        item = items[line.menu_item_id]
+        item = known[line.menu_item_id]
         lines.append(
             OrderItem(
                 position=position,
@@ -222,6 +227,13 @@ async def _create(
     prep = max(line.prep_minutes for line in lines)
     cash = body.payment_method == PaymentMethod.cash
     business_date = now.astimezone(tz).date()
+    estimated_ready_at = await _estimate_ready(session, now, prep, slot, tz)
+    # The shared locks last, just before the inserts and the commit: the settings row (the
+    # menu version moves when stock does), the event-log lock (every placement and status
+    # change takes it) and, inside it, the day's counter row. Always in this order.
+    if stock_changed:
+        await menu.mark_menu_changed(session)
+    await lock_event_log(session)
     seq = await _next_seq(session, business_date)
 
     order = Order(
@@ -245,7 +257,7 @@ async def _create(
         currency=config.currency,
         pickup_code=f"{secrets.randbelow(10_000):04d}",
         prep_minutes=prep,
-        estimated_ready_at=await _estimate_ready(session, now, prep, slot, tz),
+        estimated_ready_at=estimated_ready_at,
         idempotency_key=key,
         request_hash=request_hash,
         confirmed_at=now if cash else None,
@@ -273,11 +285,9 @@ async def _create(
     return order
 
 
-async def _resolve_slot(
-    session: AsyncSession, code: str | None, now: datetime, tz: ZoneInfo
-) -> TimeSlot:
+def _resolve_slot(catalogue: Catalogue, code: str | None, now: datetime, tz: ZoneInfo) -> SlotInfo:
     if code is not None:
-        slot = await menu.slot_by_code(session, code)
+        slot = catalogue.slot(code)
         if slot is None or not slot.is_active:
             raise ValidationFailed(
                 details=[
@@ -289,8 +299,7 @@ async def _resolve_slot(
                 ]
             )
         return slot
-    slots = list(await session.scalars(select(TimeSlot).where(TimeSlot.is_active.is_(True))))
-    current = menu.current_slot(slots, now, tz)
+    current = menu.current_slot(catalogue.slots, now, tz)
     if current is None:
         raise ValidationFailed(
             details=[
@@ -304,32 +313,26 @@ async def _resolve_slot(
     return current
 
 
+# One atomic upsert, the same SQL on PostgreSQL and SQLite: parallel placements never
+# collide. Plain SQL because this runs on every placement and the statement never varies.
+_NEXT_SEQ = text(
+    "INSERT INTO order_day_counters (business_date, last_seq) VALUES (:day, 1) "
+    "ON CONFLICT (business_date) DO UPDATE SET last_seq = order_day_counters.last_seq + 1 "
+    "RETURNING last_seq"
+).bindparams(bindparam("day", type_=Date()))
+
+
 async def _next_seq(session: AsyncSession, business_date: date) -> int:
-    """Per-day order number: one atomic upsert, so parallel placements never collide."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (
-        insert(OrderDayCounter)
-        .values(business_date=business_date, last_seq=1)
-        .on_conflict_do_update(
-            index_elements=[OrderDayCounter.business_date],
-            set_={"last_seq": OrderDayCounter.last_seq + 1},
-        )
-        .returning(OrderDayCounter.last_seq)
-    )
-    return int((await session.execute(stmt)).scalar_one())
+    """The day's next order number."""
+    return int((await session.execute(_NEXT_SEQ, {"day": business_date})).scalar_one())
 
 
 async def _estimate_ready(
-    session: AsyncSession, now: datetime, prep: int, slot: TimeSlot, tz: ZoneInfo
+    session: AsyncSession, now: datetime, prep: int, slot: SlotInfo, tz: ZoneInfo
 ) -> datetime:
     """Own prep time plus the kitchen's queue shared across its stations; never before the
     chosen slot opens (a lunch pre-order placed at breakfast is ready at lunch)."""
-    queued = await session.scalar(
-        select(func.coalesce(func.sum(Order.prep_minutes), 0)).where(
-            Order.status.in_([OrderStatus.confirmed, OrderStatus.preparing])
-        )
-    )
+    queued = await session.scalar(_QUEUED_PREP_MINUTES)
     minutes = prep + math.ceil(int(queued or 0) / KITCHEN_STATIONS)
     eta = now + timedelta(minutes=minutes)
     local_now = now.astimezone(tz)

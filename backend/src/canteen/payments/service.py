@@ -499,3 +499,11 @@ async def order_views(c: Container, session: AsyncSession, rows: list[Order]) ->
 
 async def order_view(c: Container, session: AsyncSession, order: Order) -> OrderOut:
     return (await order_views(c, session, [order]))[0]
+
+
+def new_order_view(c: Container, order: Order, payment: Payment | None) -> OrderOut:
+    """A just-placed order: no refund can exist yet and its payment is at hand."""
+    view = order_out(order)
+    if order.payment_method == PaymentMethod.upi and order.status == OrderStatus.received:
+        view.payment = payment_info(c, payment)
+    return view
