@@ -49,6 +49,7 @@ async def verify_payment(
         body.razorpay_payment_id,
         body.razorpay_signature,
     )
+    await db.commit()  # release the order's locks before reading for the answer
     return Envelope(data=await service.order_view(c, db, order))
 
 
@@ -59,6 +60,7 @@ async def retry_payment(
     await orders.get_own_order(db, user, order_id)
     order = await orders.lock_order(db, order_id)
     await service.retry(c, db, order)
+    await db.commit()  # release the order's locks before reading for the answer
     return Envelope(data=await service.order_view(c, db, order))
 
 
@@ -69,6 +71,7 @@ async def switch_to_cash(
     await orders.get_own_order(db, user, order_id)
     order = await orders.lock_order(db, order_id)
     await service.switch_to_cash(c, db, order)
+    await db.commit()  # release the order's locks before reading for the answer
     return Envelope(data=await service.order_view(c, db, order))
 
 
