@@ -330,6 +330,34 @@ async def test_timeout_sweep_confirms_an_order_paid_after_all(
     assert final["status"] == "confirmed" and final["payment_status"] == "captured"
 
 
+async def test_timeout_sweep_cancels_nothing_while_the_gateway_cannot_answer(
+    client, container, clock, settings, razorpay_sandbox
+):
+    """Unreachable gateway: whether the money arrived is unknown, so no order is cancelled;
+    once it answers, the sweep settles each order (one paid after all, one not)."""
+    from canteen.payments.factory import build_gateway
+
+    m = await seed_menu(container)
+    me, paid_late = await _upi_order(client, container, m=m)
+    _, unpaid = await _upi_order(client, container, me=me, m=m)
+    sandbox_pay(razorpay_sandbox, paid_late["payment"]["gateway_order_id"], "success")
+    clock.advance(301)
+    reachable = container.gateway
+    container._gateway = build_gateway(
+        settings.model_copy(update={"razorpay_base_url": "http://127.0.0.1:9"})
+    )
+    events_before = await count_rows(container, Event)
+    await expire_unpaid(container)
+    for order in (paid_late, unpaid):
+        assert (await _order(client, me, order["id"]))["status"] == "received"
+    assert await count_rows(container, Event) == events_before  # nothing written
+
+    container._gateway = reachable
+    await expire_unpaid(container)
+    assert (await _order(client, me, paid_late["id"]))["status"] == "confirmed"
+    assert (await _order(client, me, unpaid["id"]))["status"] == "cancelled"
+
+
 async def test_late_payment_after_the_timeout_is_refunded(
     app, client, container, clock, razorpay_sandbox, webhooks_to
 ):

@@ -390,61 +390,65 @@ async def _refund_state(session: AsyncSession, refund: Refund, status: str) -> N
     )
 
 
-async def expire_unpaid(c: Container, session: AsyncSession, *, limit: int = 100) -> list[str]:
-    """Cancel UPI orders left unpaid past their deadline, after asking the gateway whether
-    the money arrived after all (then the order is confirmed instead)."""
+async def unpaid_past_deadline(
+    c: Container, session: AsyncSession, *, limit: int = 100
+) -> list[tuple[uuid.UUID, str | None]]:
+    """UPI orders left unpaid past their deadline: (order id, gateway order id or None)."""
     now = c.clock.now()
     deadline = now - timedelta(seconds=c.settings.payment_timeout_seconds)
-    candidates = list(
-        await session.execute(
-            select(Order.id, Payment.gateway_order_id, Payment.expires_at)
-            .outerjoin(Payment, Payment.order_id == Order.id)
-            .where(
-                Order.status == OrderStatus.received,
-                Order.payment_method == PaymentMethod.upi,
-                or_(
-                    Payment.expires_at <= now,
-                    (Payment.id.is_(None)) & (Order.created_at <= deadline),
-                ),
-            )
-            .limit(limit)
+    rows = await session.execute(
+        select(Order.id, Payment.gateway_order_id)
+        .outerjoin(Payment, Payment.order_id == Order.id)
+        .where(
+            Order.status == OrderStatus.received,
+            Order.payment_method == PaymentMethod.upi,
+            or_(
+                Payment.expires_at <= now,
+                (Payment.id.is_(None)) & (Order.created_at <= deadline),
+            ),
         )
+        .limit(limit)
     )
-    outcomes: list[str] = []
-    for order_id, gateway_order_id, _ in candidates:
-        captured_id: str | None = None
-        if gateway_order_id:
-            try:
-                for p in await c.gateway.order_payments(gateway_order_id):
-                    if p.status in ("captured", "refunded") or p.captured:
-                        captured_id = p.id
-                        break
-            except GatewayError as exc:
-                log.warning("could not reconcile %s: %s", gateway_order_id, exc)
-                continue  # never cancel an order whose payment we could not check
-        if captured_id and gateway_order_id:
-            outcomes.append(
-                await capture_by_gateway_order(c, session, gateway_order_id, captured_id)
-            )
-            continue
-        order = await orders.lock_order(session, order_id)
-        if order.status != OrderStatus.received or order.payment_status == PaymentStatus.captured:
-            continue  # paid while we were asking
-        payment = await payment_for(session, order.id)
-        if payment is not None and payment.status == "created":
-            payment.status = "failed"
-            payment.error_code = "TIMEOUT"
-        await orders.transition(
-            session,
-            order,
-            OrderStatus.cancelled,
-            actor=Actor.system,
-            actor_id=None,
-            now=now,
-            reason="payment_timeout",
-        )
-        outcomes.append(f"{order.number} cancelled: payment_timeout")
-    return outcomes
+    return [(order_id, gateway_order_id) for order_id, gateway_order_id in rows.tuples()]
+
+
+async def captured_at_gateway(c: Container, gateway_order_id: str) -> str | None:
+    """The id of a payment the gateway captured for this order, if the money arrived after
+    all. Raises GatewayError when the gateway cannot say (then nothing may be cancelled)."""
+    for p in await c.gateway.order_payments(gateway_order_id):
+        if p.status in ("captured", "refunded") or p.captured:
+            return p.id
+    return None
+
+
+async def expire_unpaid_order(
+    c: Container,
+    session: AsyncSession,
+    order_id: uuid.UUID,
+    gateway_order_id: str | None,
+    captured_payment_id: str | None,
+) -> str | None:
+    """Settle one order found unpaid past its deadline, after the gateway was asked:
+    confirm it if the money arrived, else cancel it. None if it was settled meanwhile."""
+    if captured_payment_id and gateway_order_id:
+        return await capture_by_gateway_order(c, session, gateway_order_id, captured_payment_id)
+    order = await orders.lock_order(session, order_id)
+    if order.status != OrderStatus.received or order.payment_status == PaymentStatus.captured:
+        return None  # paid while we were asking
+    payment = await payment_for(session, order.id)
+    if payment is not None and payment.status == "created":
+        payment.status = "failed"
+        payment.error_code = "TIMEOUT"
+    await orders.transition(
+        session,
+        order,
+        OrderStatus.cancelled,
+        actor=Actor.system,
+        actor_id=None,
+        now=c.clock.now(),
+        reason="payment_timeout",
+    )
+    return f"{order.number} cancelled: payment_timeout"
 
 
 def summarise(payload: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:

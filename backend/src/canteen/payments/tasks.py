@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,8 @@ from canteen.payments.models import WebhookEvent
 
 if TYPE_CHECKING:
     from canteen.core.container import Container
+
+log = logging.getLogger("canteen.payments")
 
 
 @job("payments.process_webhook", max_retries=8)
@@ -63,5 +66,20 @@ async def refund_order(c: Container, *, order_id: str, reason: str) -> None:
 
 @job("payments.expire_unpaid", max_retries=0)
 async def expire_unpaid(c: Container) -> None:
+    """Cancel UPI orders left unpaid past their deadline, after asking the gateway whether
+    the money arrived after all (then the order is confirmed instead).
+
+    The gateway is asked outside any transaction and each order is settled in its own:
+    a sweep of many orders never holds a lock (nor the event log) over a network call."""
     async with unit_of_work(c.sessionmaker) as session:
-        await service.expire_unpaid(c, session)
+        candidates = await service.unpaid_past_deadline(c, session)
+    for order_id, gateway_order_id in candidates:
+        captured: str | None = None
+        if gateway_order_id:
+            try:
+                captured = await service.captured_at_gateway(c, gateway_order_id)
+            except GatewayError as exc:
+                log.warning("could not reconcile %s: %s", gateway_order_id, exc)
+                continue  # never cancel an order whose payment we could not check
+        async with unit_of_work(c.sessionmaker) as session:
+            await service.expire_unpaid_order(c, session, order_id, gateway_order_id, captured)
