@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from canteen.events.models import Event
 from canteen.events.service import record_event
-from conftest import API, assert_error, bearer, login_customer, login_staff
+from conftest import API, BACKEND, assert_error, bearer, login_customer, login_staff
 
 
 async def _recv(ws: Any, timeout: float = 5.0) -> dict[str, Any]:
@@ -252,6 +252,28 @@ async def test_events_committed_but_never_delivered_are_delivered_by_the_next_pr
     async with container.sessionmaker() as s:
         event = (await s.scalars(select(Event).where(Event.order_id == order_id))).one()
         assert event.dispatched_at is not None
+
+
+@pytest.mark.skipif(
+    BACKEND != "postgres", reason="SQLite runs one writer at a time: no transactions to interleave"
+)
+async def test_event_seq_is_commit_order_not_insert_order(container):
+    """SSE replay resumes after a seq: an event recorded first but committed last must get
+    the higher seq, or a reader that already saw the other one would skip it for good."""
+    first, second = uuid.uuid4(), uuid.uuid4()
+    async with container.sessionmaker() as slow, container.sessionmaker() as fast:
+        await slow.begin()
+        await record_event(slow, "order.status_changed", order_id=first, status="preparing")
+        await slow.flush()
+        async with fast.begin():
+            await record_event(fast, "order.status_changed", order_id=second, status="ready")
+        await slow.commit()  # committed while the other one was not waiting for it
+    async with container.sessionmaker() as s:
+        seqs = {
+            e.order_id: e.seq
+            for e in await s.scalars(select(Event).where(Event.order_id.in_([first, second])))
+        }
+    assert seqs[second] < seqs[first]
 
 
 async def test_duplicate_deliveries_are_dropped_by_event_id(container):

@@ -5,13 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.db import after_commit, utcnow
 from canteen.events.models import Event
 
-EVENT_LOG_LOCK = 7_200_001  # arbitrary, project-wide advisory lock id for the event log
+# On PostgreSQL an event's final `seq` is given while its transaction commits, under this
+# advisory lock (migration 0007's trigger), so `seq` order is commit order: a reader that
+# has seen seq N has seen every event below N (SSE replay relies on it). The lock lasts
+# only the commit. SQLite's writers are serialised already.
+EVENT_LOG_LOCK = 7_200_001
 
 EVENT_TYPES = frozenset(
     {
@@ -23,24 +26,6 @@ EVENT_TYPES = frozenset(
         "config.updated",
     }
 )
-
-
-async def lock_event_log(session: AsyncSession) -> None:
-    """Serialise event writers until commit, so `seq` order is commit order: a reader that
-    has seen seq N has seen every event below N (SSE replay relies on this).
-
-    Every transaction that records an event holds this lock until it commits, so take it
-    as late as possible: work done after it (and before commit) is work no other writer
-    can do meanwhile. Taken once per transaction. SQLite needs nothing: its writers are
-    serialised already.
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    transaction = session.sync_session.get_transaction()
-    if transaction is None or session.info.get("event_log_locked_by") is transaction:
-        return
-    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_LOG_LOCK})
-    session.info["event_log_locked_by"] = transaction
 
 
 async def record_event(
@@ -56,7 +41,6 @@ async def record_event(
 ) -> Event:
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
-    await lock_event_log(session)
     event = Event(
         id=uuid.uuid4(),
         type=type,
@@ -69,7 +53,7 @@ async def record_event(
         created_at=utcnow(),
     )
     session.add(event)
-    await session.flush()  # assigns seq
+    await session.flush()  # a provisional seq; the final one is given at commit
     kick = session.info.get("on_event")
     if kick is not None and not session.info.get("kick_scheduled"):
         session.info["kick_scheduled"] = True

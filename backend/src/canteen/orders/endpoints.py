@@ -50,8 +50,8 @@ async def create_order(
     if not created:
         response.status_code = 200
         return Envelope(data=await payments.order_view(c, db, order))
-    # Commit first: the placement holds the event-log lock until commit, so nothing else
-    # (the gateway call, building the answer) may run inside it.
+    # Commit first: the placement holds the day's counter row until commit, so nothing
+    # else (the gateway call, building the answer) may run inside it.
     await db.commit()
     if order.payment_method == "upi":
         # A gateway outage leaves a placed order the app can pay for later.
@@ -198,8 +198,8 @@ async def assign_delivery(
 async def _detail(
     db: AsyncSession, order_id: uuid.UUID, staff: User, now: datetime
 ) -> KitchenOrderDetail:
-    # Commit a change before reading for the answer: its order row and the event-log lock
-    # are then not held while the customer and the history are read.
+    # Commit a change before reading for the answer: its order row is then not held while
+    # the customer and the history are read.
     await db.commit()
     order = await db.get(Order, order_id)
     if order is None:

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from canteen.core.container import Container
 from canteen.core.db import after_commit
 from canteen.core.errors import Conflict, ValidationFailed
-from canteen.events.service import lock_event_log
 from canteen.menu import service as menu
 from canteen.menu.catalogue import Catalogue, SlotInfo
 from canteen.menu.models import MenuItem
@@ -228,12 +227,10 @@ async def _create(
     cash = body.payment_method == PaymentMethod.cash
     business_date = now.astimezone(tz).date()
     estimated_ready_at = await _estimate_ready(session, now, prep, slot, tz)
-    # The shared locks last, just before the inserts and the commit: the settings row (the
-    # menu version moves when stock does), the event-log lock (every placement and status
-    # change takes it) and, inside it, the day's counter row. Always in this order.
+    # The shared rows last, just before the inserts and the commit: the settings row (the
+    # menu version moves when stock does), then the day's counter row. Always in this order.
     if stock_changed:
         await menu.mark_menu_changed(session)
-    await lock_event_log(session)
     seq = await _next_seq(session, business_date)
 
     order = Order(
