@@ -209,6 +209,22 @@ def total_cpu(pids: Iterable[int]) -> float:
     return sum(cpu_seconds(p) for p in pids)
 
 
+def cpu_busy_ticks(cpus: Iterable[int]) -> tuple[int, int]:
+    """(busy, total) jiffies of these CPUs from /proc/stat: how loaded the cores are,
+    whatever runs on them (the API, the jobs, the sandbox, PostgreSQL)."""
+    busy = total = 0
+    wanted = {f"cpu{c}" for c in cpus}
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/stat").read_text().splitlines():
+            name, *fields = line.split()
+            if name in wanted:
+                values = [int(v) for v in fields[:8]]
+                idle = values[3] + values[4]  # idle + iowait
+                total += sum(values)
+                busy += sum(values) - idle
+    return busy, total
+
+
 def total_rss_kb(pids: Iterable[int]) -> int:
     return sum(rss_kb(p) for p in pids)
 

@@ -233,7 +233,7 @@ class Holders:
 
     def __init__(self, ws_base: str, token: str, orders_file: Path, log: Path) -> None:
         self.log = log.open("ab")
-        self.proc = asyncio.subprocess.Process  # set in start()
+        self.proc: asyncio.subprocess.Process  # set in start()
         self.args = [
             sys.executable,
             "-m",

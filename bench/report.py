@@ -285,8 +285,15 @@ def rush(rs: dict[str, Any], r: dict[str, Any]) -> list[str]:
                 if run["kind"] == "rush"
                 else ""
             )
-            + f". Wall time {run['wall_s']} s. Server CPU during arrivals "
-            f"{run['server_cpu_pct']}%, load generator CPU {run['generator_cpu_pct']}%, "
+            + f". Wall time {run['wall_s']} s. API CPU during arrivals "
+            f"{run['server_cpu_pct']}%"
+            + (
+                f", Celery worker + sandbox {run['jobs_and_sandbox_cpu_pct']}% (same core; "
+                f"that core {run['server_core_busy_pct']}% busy in all)"
+                if "server_core_busy_pct" in run
+                else ""
+            )
+            + f", load generator CPU {run['generator_cpu_pct']}%, "
             f"arrival lag p99 {ms(run['arrival_lag_p99_ms'])}. PostgreSQL backends of the "
             f"database during the arrivals (average count by state): "
             + (", ".join(f"{k} {v}" for k, v in run.get("pg_backends", {}).items()) or "none busy")

@@ -44,7 +44,7 @@ import httpx
 from bench import actors, infra
 from bench.loadgen import pct
 from bench.profile import pg_waits
-from bench.stack import Stack
+from bench.stack import SERVER_CPUS, Stack
 from canteen_client import CanteenClient
 from canteen_client.errors import CanteenError, ConflictFailure
 from canteen_client.tracking import OrderTracker
@@ -113,7 +113,7 @@ def arrivals(peak_per_min: float, seconds: float, kind: str, seed: int) -> list[
     """Non-homogeneous Poisson arrival times (thinning), seeded."""
     rng = random.Random(seed)
     peak = peak_per_min / 60.0
-    t, out = 0.0, []
+    t, out = 0.0, list[float]()
     while True:
         t += rng.expovariate(peak)
         if t >= seconds:
@@ -561,6 +561,9 @@ async def one_run(
     sampler = asyncio.create_task(
         pg_waits(s.database_url.rsplit("/", 1)[1], stop_sampling, interval=0.05)
     )
+    side_pids = [s.celery.pid, *infra.children(s.celery.pid), s.sandbox.pid]
+    side0 = infra.total_cpu(side_pids)
+    core0 = infra.cpu_busy_ticks(SERVER_CPUS)
     cpu0, me0, wall0 = infra.total_cpu(pids), _self_cpu(), time.monotonic()
     loop = asyncio.get_running_loop()
     start = loop.time() + 0.2
@@ -573,6 +576,9 @@ async def one_run(
     arrivals_done = time.monotonic()
     server_cpu = 100 * (infra.total_cpu(pids) - cpu0) / (arrivals_done - wall0)
     gen_cpu = 100 * (_self_cpu() - me0) / (arrivals_done - wall0)
+    side_cpu = 100 * (infra.total_cpu(side_pids) - side0) / (arrivals_done - wall0)
+    core1 = infra.cpu_busy_ticks(SERVER_CPUS)
+    core_busy = 100 * (core1[0] - core0[0]) / max(1, core1[1] - core0[1])
     stop_sampling.set()
     waits = await sampler
     samples = max(1, waits.pop("_samples", 1))
@@ -632,6 +638,9 @@ async def one_run(
         "arrival_lag_p99_ms": round(pct(lag, 0.99) * 1000, 1),
         "server_cpu_pct": round(server_cpu, 1),
         "generator_cpu_pct": round(gen_cpu, 1),
+        # The Celery worker and the sandbox share the API's core; how busy that core was.
+        "jobs_and_sandbox_cpu_pct": round(side_cpu, 1),
+        "server_core_busy_pct": round(core_busy, 1),
         "worst_goal_p99_ms": worst,
         # PostgreSQL during the arrivals: average backends of our database in each state
         "pg_backends": {k: round(v / samples, 2) for k, v in waits.most_common(8)},

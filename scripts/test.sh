@@ -26,7 +26,7 @@ echo "==> ruff"
 .venv/bin/ruff check backend client app bench
 .venv/bin/ruff format --check backend client app bench
 echo "==> mypy"
-.venv/bin/mypy backend/src client/src app/src
+.venv/bin/mypy backend/src client/src app/src bench
 
 echo "==> tests on the embedded default (SQLite, in-process)"
 CANTEEN_TEST_BACKEND=embedded .venv/bin/pytest -p no:cacheprovider backend/tests client/tests "$@"
