@@ -198,9 +198,6 @@ async def assign_delivery(
 async def _detail(
     db: AsyncSession, order_id: uuid.UUID, staff: User, now: datetime
 ) -> KitchenOrderDetail:
-    # Commit a change before reading for the answer: its order row is then not held while
-    # the customer and the history are read.
-    await db.commit()
     order = await db.get(Order, order_id)
     if order is None:
         raise NotFound("No such order")
@@ -249,7 +246,6 @@ async def delivery_status(
     await service.transition(
         db, order, OrderStatus(body.status), actor=Actor.delivery, actor_id=staff.id, now=now
     )
-    await db.commit()  # release the locks before reading for the answer
     customer = await db.get(User, order.customer_id)
     assert customer is not None
     return Envelope(data=views.kitchen_order_out(order, customer, Actor.delivery, now))

@@ -49,7 +49,6 @@ async def verify_payment(
         body.razorpay_payment_id,
         body.razorpay_signature,
     )
-    await db.commit()  # release the order's locks before reading for the answer
     return Envelope(data=await service.order_view(c, db, order))
 
 
@@ -60,7 +59,6 @@ async def retry_payment(
     await orders.get_own_order(db, user, order_id)
     order = await orders.lock_order(db, order_id)
     await service.retry(c, db, order)
-    await db.commit()  # release the order's locks before reading for the answer
     return Envelope(data=await service.order_view(c, db, order))
 
 
@@ -71,7 +69,6 @@ async def switch_to_cash(
     await orders.get_own_order(db, user, order_id)
     order = await orders.lock_order(db, order_id)
     await service.switch_to_cash(c, db, order)
-    await db.commit()  # release the order's locks before reading for the answer
     return Envelope(data=await service.order_view(c, db, order))
 
 
