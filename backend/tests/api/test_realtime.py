@@ -105,18 +105,26 @@ async def _wait_for(predicate, timeout: float = 5.0) -> None:
         await asyncio.sleep(0.02)
 
 
+async def _my_new_order(client, container) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A customer's session and a fresh cash order of theirs."""
+    m = await seed_menu(container)
+    me = await login_customer(client, container)
+    return me, (await place(client, me, order_body((m.dosa, 1)))).json()["data"]
+
+
+def _tracking_url(host: str, order: dict[str, Any], me: dict[str, Any]) -> str:
+    return f"ws://{host}{API}/ws/orders/{order['id']}?token={me['access_token']}"
+
+
 async def test_idle_socket_gets_pings_and_is_released_when_the_client_leaves(
     app, client, container, monkeypatch
 ):
     from canteen.realtime import endpoints
 
     monkeypatch.setattr(endpoints, "WS_HEARTBEAT_SECONDS", 0.2)
-    m = await seed_menu(container)
-    me = await login_customer(client, container)
-    order = (await place(client, me, order_body((m.dosa, 1)))).json()["data"]
+    me, order = await _my_new_order(client, container)
     async with serve(app) as host:
-        url = f"ws://{host}{API}/ws/orders/{order['id']}?token={me['access_token']}"
-        async with websockets.connect(url) as ws:
+        async with websockets.connect(_tracking_url(host, order, me)) as ws:
             assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "order.snapshot"
             assert json.loads(await asyncio.wait_for(ws.recv(), 5)) == {"type": "ping"}
             await ws.send("anything")  # client frames are read and ignored
@@ -128,12 +136,9 @@ async def test_idle_socket_gets_pings_and_is_released_when_the_client_leaves(
 async def test_a_client_too_far_behind_is_closed_not_buffered(app, client, container):
     from canteen.realtime.endpoints import WS_MAX_PENDING
 
-    m = await seed_menu(container)
-    me = await login_customer(client, container)
-    order = (await place(client, me, order_body((m.dosa, 1)))).json()["data"]
+    me, order = await _my_new_order(client, container)
     async with serve(app) as host:
-        url = f"ws://{host}{API}/ws/orders/{order['id']}?token={me['access_token']}"
-        async with websockets.connect(url) as ws:
+        async with websockets.connect(_tracking_url(host, order, me)) as ws:
             snapshot = json.loads(await asyncio.wait_for(ws.recv(), 5))
             # More events than a socket may hold, all before its sender gets to run.
             for n in range(WS_MAX_PENDING + 1):

@@ -108,6 +108,9 @@ class ItemView:
 
 @dataclass(frozen=True, slots=True)
 class SlotView:
+    """A time slot as the menu cache and order placement's catalogue keep it."""
+
+    id: uuid.UUID
     code: str
     start_time: time
     end_time: time
@@ -175,7 +178,8 @@ def _snapshot(
         items=views,
         items_by_id={v.id: v for v in views},
         slots=[
-            SlotView(s.code, s.start_time, s.end_time, s.is_active, s.sort_order) for s in slots
+            SlotView(s.id, s.code, s.start_time, s.end_time, s.is_active, s.sort_order)
+            for s in slots
         ],
         slot_codes=frozenset(s.code for s in slots),
     )

@@ -14,23 +14,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import time
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from canteen.menu.cache import SlotView
 from canteen.menu.models import Category, MenuItem, TimeSlot
-
-
-@dataclass(frozen=True, slots=True)
-class SlotInfo:
-    id: uuid.UUID
-    code: str
-    start_time: time
-    end_time: time
-    is_active: bool
-    sort_order: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,15 +38,15 @@ class ItemInfo:
 class Catalogue:
     version: int
     items: dict[uuid.UUID, ItemInfo]
-    slots: tuple[SlotInfo, ...]
+    slots: tuple[SlotView, ...]
 
-    def slot(self, code: str) -> SlotInfo | None:
+    def slot(self, code: str) -> SlotView | None:
         return next((s for s in self.slots if s.code == code), None)
 
 
 async def load_catalogue(session: AsyncSession, version: int) -> Catalogue:
     slots = tuple(
-        SlotInfo(s.id, s.code, s.start_time, s.end_time, s.is_active, s.sort_order)
+        SlotView(s.id, s.code, s.start_time, s.end_time, s.is_active, s.sort_order)
         for s in await session.scalars(select(TimeSlot))
     )
     rows = await session.execute(

@@ -17,7 +17,8 @@ from canteen.core.container import Container
 from canteen.core.db import after_commit
 from canteen.core.errors import Conflict, ValidationFailed
 from canteen.menu import service as menu
-from canteen.menu.catalogue import Catalogue, SlotInfo
+from canteen.menu.cache import SlotView
+from canteen.menu.catalogue import Catalogue
 from canteen.menu.models import MenuItem
 from canteen.orders.events import record_order_event
 from canteen.orders.idempotency import (
@@ -282,7 +283,7 @@ async def _create(
     return order
 
 
-def _resolve_slot(catalogue: Catalogue, code: str | None, now: datetime, tz: ZoneInfo) -> SlotInfo:
+def _resolve_slot(catalogue: Catalogue, code: str | None, now: datetime, tz: ZoneInfo) -> SlotView:
     if code is not None:
         slot = catalogue.slot(code)
         if slot is None or not slot.is_active:
@@ -325,7 +326,7 @@ async def _next_seq(session: AsyncSession, business_date: date) -> int:
 
 
 async def _estimate_ready(
-    session: AsyncSession, now: datetime, prep: int, slot: SlotInfo, tz: ZoneInfo
+    session: AsyncSession, now: datetime, prep: int, slot: SlotView, tz: ZoneInfo
 ) -> datetime:
     """Own prep time plus the kitchen's queue shared across its stations; never before the
     chosen slot opens (a lunch pre-order placed at breakfast is ready at lunch)."""

@@ -487,18 +487,7 @@ async def order_views(c: Container, session: AsyncSession, rows: list[Order]) ->
         if ids
         else {}
     )
-    views: list[OrderOut] = []
-    for order in rows:
-        view = order_out(order)
-        if order.payment_method == PaymentMethod.upi and order.status == OrderStatus.received:
-            view.payment = payment_info(c, payments.get(order.id))
-        refund = refunds.get(order.id)
-        if refund is not None:
-            view.refund = RefundOut(
-                status=refund.status, amount=refund.amount, reason=refund.reason
-            )
-        views.append(view)
-    return views
+    return [_view(c, order, payments.get(order.id), refunds.get(order.id)) for order in rows]
 
 
 async def order_view(c: Container, session: AsyncSession, order: Order) -> OrderOut:
@@ -507,7 +496,13 @@ async def order_view(c: Container, session: AsyncSession, order: Order) -> Order
 
 def new_order_view(c: Container, order: Order, payment: Payment | None) -> OrderOut:
     """A just-placed order: no refund can exist yet and its payment is at hand."""
+    return _view(c, order, payment, None)
+
+
+def _view(c: Container, order: Order, payment: Payment | None, refund: Refund | None) -> OrderOut:
     view = order_out(order)
     if order.payment_method == PaymentMethod.upi and order.status == OrderStatus.received:
         view.payment = payment_info(c, payment)
+    if refund is not None:
+        view.refund = RefundOut(status=refund.status, amount=refund.amount, reason=refund.reason)
     return view
