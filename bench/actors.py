@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -96,3 +98,16 @@ async def place_cash_order(
     )
     r.raise_for_status()
     return dict(r.json()["data"])
+
+
+async def sse_events(lines: AsyncIterator[str]) -> AsyncIterator[tuple[dict[str, str], float]]:
+    """Each server-sent event as its fields (`id`, `event`, `data`, ...) and the time it
+    was received; heartbeat comments come through as events without fields."""
+    block: dict[str, str] = {}
+    async for line in lines:
+        if line:
+            key, _, value = line.partition(":")
+            block[key] = value.strip()
+            continue
+        yield block, time.time()
+        block = {}

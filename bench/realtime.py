@@ -64,13 +64,7 @@ class SseClient:
                 timeout=httpx.Timeout(10.0, read=60.0),
             ) as r:
                 r.raise_for_status()
-                block: dict[str, str] = {}
-                async for line in r.aiter_lines():
-                    if line:
-                        key, _, value = line.partition(":")
-                        block[key] = value.strip()
-                        continue
-                    received = time.time()
+                async for block, received in actors.sse_events(r.aiter_lines()):
                     if block.get("event") == "hello":
                         self.hello = int(block["id"])
                         self.ready.set()
@@ -86,7 +80,6 @@ class SseClient:
                                 "received": received,
                             }
                         )
-                    block = {}
         except asyncio.CancelledError:
             raise
         except Exception as exc:
