@@ -119,3 +119,8 @@ class Dispatcher:
                 order_number=event.order_number or "",
                 status=event.status,
             )
+        if event.type == "order.status_changed" and event.status == "ready" and event.order_id:
+            # The job itself checks the canteen's "text when ready" switch.
+            await self.c.jobs.enqueue(
+                "sms.order_ready", event_id=str(event.id), order_id=str(event.order_id)
+            )

@@ -25,6 +25,9 @@ DEFAULTS: dict[str, Any] = {
     "ordering_paused": False,
     "delivery_fee": 2000,
     "currency": "INR",
+    "max_items_per_order": 20,
+    "max_order_total": 200000,
+    "ready_sms_enabled": False,
     "menu_version": 1,
 }
 
@@ -136,6 +139,9 @@ async def public_config(
         ordering_paused=config.ordering_paused,
         delivery_fee=config.delivery_fee,
         currency=config.currency,
+        max_items_per_order=config.max_items_per_order,
+        max_order_total=config.max_order_total,
+        ready_sms_enabled=config.ready_sms_enabled,
         accepting_orders=config.restaurant_open and not config.ordering_paused,
         razorpay_key_id=razorpay_key_id,
         timezone=timezone,

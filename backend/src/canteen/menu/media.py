@@ -29,6 +29,10 @@ class ImmutableFiles(StaticFiles):
         response = super().file_response(full_path, stat_result, scope, status_code)
         response.headers["Cache-Control"] = CACHE_CONTROL
         response.headers["X-Content-Type-Options"] = "nosniff"
+        # Menu photos are public. The student app in a browser (Flutter web) fetches them
+        # with XHR from its own origin, which needs CORS; without it every tile stays blank.
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
         return response
 
 

@@ -134,4 +134,10 @@ class CanteenConfig(Base):
     # Bumped with menu_version by staff edits only (not by orders taking stock): what
     # order placement's per-process catalogue is checked against (canteen.menu.catalogue).
     catalogue_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The most one order may hold: a canteen's guard against a mistaken or malicious
+    # 200-plate order that the kitchen cannot make and nobody collects.
+    max_items_per_order: Mapped[int] = mapped_column(Integer, default=20, server_default="20")
+    max_order_total: Mapped[int] = mapped_column(Integer, default=200000, server_default="200000")
+    # Text the student when the order is ready (push and the open app always tell them).
+    ready_sms_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, time
 from typing import Annotated, Any, ClassVar
@@ -12,10 +13,16 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     StringConstraints,
     ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WithJsonSchema,
+    WrapValidator,
     field_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 from canteen.menu.models import Allergen, Diet, MenuItem
 
@@ -37,23 +44,85 @@ def _code(value: object) -> object:
     return value.strip().lower() if isinstance(value, str) else value
 
 
+# Codes are trimmed and lower-cased before the check, so the schema admits what that accepts.
+_SLOT_CODE = r"[A-Za-z][A-Za-z0-9_]{1,31}"
 SlotCode = Annotated[
-    str, BeforeValidator(_code), StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,31}$")
+    str,
+    BeforeValidator(_code),
+    StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,31}$"),
+    WithJsonSchema({"type": "string", "pattern": rf"^\s*{_SLOT_CODE}\s*$"}),
+]
+
+
+def _some_slot(codes: list[str]) -> list[str]:
+    if not codes:
+        # The issue name the menu service used before the schema said it (clients use it).
+        raise PydanticCustomError("required", "An item must be sold in at least one time slot")
+    return codes
+
+
+SlotCodes = Annotated[
+    list[SlotCode],
+    Field(max_length=32, json_schema_extra={"minItems": 1}),
+    AfterValidator(_some_slot),
 ]
 Price = Annotated[int, Field(gt=0, le=MAX_PRICE, description="Integer paise; ₹45 is 4500")]
 SortOrder = Annotated[int, Field(ge=-MAX_SORT, le=MAX_SORT)]
 PrepMinutes = Annotated[int, Field(ge=0, le=MAX_PREP_MINUTES)]
 DailyStock = Annotated[int, Field(ge=0, le=MAX_DAILY_STOCK)]
 Fee = Annotated[int, Field(ge=0, le=MAX_DELIVERY_FEE, description="Integer paise")]
+ItemsPerOrder = Annotated[int, Field(ge=1, le=500, description="Total quantity")]
+OrderTotalCap = Annotated[int, Field(ge=100, le=10_000_000, description="Integer paise")]
 
 
-def _local_time(value: time) -> time:
-    if value.tzinfo is not None:
+# Slot times are the canteen's wall-clock times without a zone, sent as "07:30:00".
+# JSON Schema's `format: time` requires a zone, so the schema says what is really sent
+# and accepted, by pattern; the validator accepts exactly that pattern.
+_CLOCK = r"([01][0-9]|2[0-3]):[0-5][0-9]"
+CLOCK_TIME_OUT = re.compile(rf"^{_CLOCK}:[0-5][0-9]$")
+CLOCK_TIME_IN = re.compile(rf"^{_CLOCK}(:[0-5][0-9](\.[0-9]{{1,6}})?)?$")
+
+
+def _local_time(value: Any, handler: ValidatorFunctionWrapHandler) -> time:
+    if isinstance(value, time):
+        parsed = value
+    elif isinstance(value, str):
+        parsed = handler(value)
+    else:
+        raise PydanticCustomError("time_type", 'Give the time as text, e.g. "12:30"')
+    if parsed.tzinfo is not None:
         raise ValueError("give the canteen's local time without a time zone, e.g. 12:30")
-    return value.replace(microsecond=0)
+    if isinstance(value, str) and not CLOCK_TIME_IN.match(value):
+        raise PydanticCustomError(
+            "time_parsing", 'Give the time as HH:MM or HH:MM:SS, e.g. "12:30"'
+        )
+    return parsed.replace(microsecond=0)
 
 
-LocalTime = Annotated[time, AfterValidator(_local_time)]
+LocalTime = Annotated[
+    time,
+    WrapValidator(_local_time),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": CLOCK_TIME_IN.pattern,
+            "description": "Canteen-local time without a zone (HH:MM or HH:MM:SS)",
+            "examples": ["12:30"],
+        }
+    ),
+]
+# What the API sends: always HH:MM:SS, canteen-local.
+ClockTime = Annotated[
+    time,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": CLOCK_TIME_OUT.pattern,
+            "description": "Canteen-local time (settings.timezone), HH:MM:SS",
+            "examples": ["07:30:00"],
+        }
+    ),
+]
 
 
 def _not_reserved(code: str) -> str:
@@ -62,7 +131,21 @@ def _not_reserved(code: str) -> str:
     return code
 
 
-NewSlotCode = Annotated[SlotCode, AfterValidator(_not_reserved)]
+_RESERVED_RE = "|".join(
+    "".join(f"[{ch.upper()}{ch}]" for ch in code) for code in sorted(RESERVED_SLOT_CODES)
+)
+NewSlotCode = Annotated[
+    SlotCode,
+    AfterValidator(_not_reserved),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": rf"^\s*(?!(?:{_RESERVED_RE})\s*$){_SLOT_CODE}\s*$",
+            "description": "Letters, digits and _ (lower-cased); not "
+            + ", ".join(sorted(RESERVED_SLOT_CODES)),
+        }
+    ),
+]
 
 
 class _Patch(BaseModel):
@@ -70,6 +153,27 @@ class _Patch(BaseModel):
     is required (`not_null`), so a PATCH can never blank out a mandatory column."""
 
     not_null: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        # The fields are `X | None` only so that absence can be told apart; a null is
+        # refused for the `not_null` ones, so their schema must not offer it.
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        for name in cls.not_null:
+            prop = schema.get("properties", {}).get(name)
+            if prop is None or "anyOf" not in prop:
+                continue
+            options = [o for o in prop["anyOf"] if o != {"type": "null"}]
+            if len(options) == 1:
+                del prop["anyOf"]
+                prop.update(options[0])
+            else:
+                prop["anyOf"] = options
+            if prop.get("default", 0) is None:
+                del prop["default"]
+        return schema
 
     @field_validator("*", mode="after")
     @classmethod
@@ -114,8 +218,8 @@ class TimeSlotOut(BaseModel):
     id: uuid.UUID
     code: str
     label: str
-    start_time: time = Field(description="Canteen-local time (settings.timezone)")
-    end_time: time = Field(description="Canteen-local time, after start_time")
+    start_time: ClockTime = Field(description="Canteen-local time (settings.timezone)")
+    end_time: ClockTime = Field(description="Canteen-local time, after start_time")
     is_active: bool
     sort_order: int
 
@@ -193,9 +297,7 @@ class MenuItemCreate(BaseModel):
     price: Price
     diet: Diet
     allergens: list[Allergen] = Field(default_factory=list, max_length=len(Allergen))
-    time_slots: list[SlotCode] = Field(
-        max_length=32, description="Codes of the slots the item is sold in (at least one)"
-    )
+    time_slots: SlotCodes = Field(description="Codes of the slots the item is sold in")
     is_available: bool = True
     prep_minutes: PrepMinutes = 10
     daily_stock: DailyStock | None = Field(
@@ -225,7 +327,7 @@ class MenuItemUpdate(_Patch):
     price: Price | None = None
     diet: Diet | None = None
     allergens: list[Allergen] | None = Field(default=None, max_length=len(Allergen))
-    time_slots: list[SlotCode] | None = Field(default=None, max_length=32)
+    time_slots: SlotCodes | None = None
     is_available: bool | None = None
     prep_minutes: PrepMinutes | None = None
     daily_stock: DailyStock | None = None
@@ -253,6 +355,9 @@ class _ConfigFields(BaseModel):
     ordering_paused: bool = Field(description="The kitchen's 'pause new orders' switch")
     delivery_fee: int = Field(description="Integer paise")
     currency: str
+    max_items_per_order: int = Field(description="Most dishes (total quantity) one order may hold")
+    max_order_total: int = Field(description="Largest total one order may have, integer paise")
+    ready_sms_enabled: bool = Field(description="Text the student when the order is ready")
 
 
 class ConfigOut(_ConfigFields):
@@ -266,8 +371,8 @@ class PublicTimeSlot(BaseModel):
 
     code: str
     label: str
-    start_time: time
-    end_time: time
+    start_time: ClockTime
+    end_time: ClockTime
 
 
 class PublicConfig(_ConfigFields):
@@ -290,6 +395,9 @@ class ConfigUpdate(_Patch):
             "restaurant_open",
             "ordering_paused",
             "delivery_fee",
+            "max_items_per_order",
+            "max_order_total",
+            "ready_sms_enabled",
         }
     )
 
@@ -299,3 +407,6 @@ class ConfigUpdate(_Patch):
     restaurant_open: bool | None = None
     ordering_paused: bool | None = None
     delivery_fee: Fee | None = None
+    max_items_per_order: ItemsPerOrder | None = None
+    max_order_total: OrderTotalCap | None = None
+    ready_sms_enabled: bool | None = None

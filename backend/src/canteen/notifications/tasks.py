@@ -115,3 +115,50 @@ async def _forget_invalid_tokens(c: Container, results: list[PushResult]) -> Non
         len(tokens),
         ", ".join(token_fingerprint(t) for t in tokens),
     )
+
+
+def ready_sms_text(order: Order) -> str:
+    if order.order_type == "delivery":
+        return f"Canteen: your order {order.number} is ready and will be on its way shortly."
+    return (
+        f"Canteen: your order {order.number} is ready. "
+        f"Show pickup code {order.pickup_code} at the counter."
+    )
+
+
+@job("sms.order_ready", max_retries=5)
+async def sms_order_ready(c: Container, *, event_id: str, order_id: str) -> None:
+    """Text the student that the order is ready, when the canteen has switched it on.
+
+    Claimed per event like a push: a second run of the job (at-least-once delivery)
+    never texts twice; a failed send gives the claim back for the retry.
+    """
+    from canteen.menu.config import get_config
+    from canteen.sms.base import SmsError, SmsMessage
+    from canteen.users.models import User
+
+    try:
+        order_uuid = uuid.UUID(order_id)
+    except ValueError:
+        log.error("sms.order_ready: bad order id %r (event %s)", order_id, event_id)
+        return
+    async with c.sessionmaker() as session:
+        if not (await get_config(session)).ready_sms_enabled:
+            return
+        order = await session.get(Order, order_uuid)
+        if order is None:
+            return
+        customer = await session.get(User, order.customer_id)
+        if customer is None:
+            return
+        to, body = customer.phone, ready_sms_text(order)
+    claim = f"sms-ready:{event_id}"
+    if not await c.kv.set(claim, "1", ttl=CLAIM_TTL_SECONDS, nx=True):
+        return
+    try:
+        await c.sms.send(SmsMessage(to=to, body=body))
+    except BaseException as exc:
+        await c.kv.delete(claim)
+        if isinstance(exc, SmsError) and exc.retryable:
+            raise RetryableJobError(str(exc)) from exc
+        raise

@@ -18,8 +18,8 @@ from canteen.core.db import after_commit
 from canteen.core.errors import Conflict, ValidationFailed
 from canteen.menu import service as menu
 from canteen.menu.cache import SlotView
-from canteen.menu.catalogue import Catalogue
-from canteen.menu.models import MenuItem
+from canteen.menu.catalogue import Catalogue, ItemInfo
+from canteen.menu.models import CanteenConfig, MenuItem
 from canteen.orders.events import record_order_event
 from canteen.orders.idempotency import (
     IdempotencyKeyReused,
@@ -35,7 +35,7 @@ from canteen.orders.models import (
     PaymentMethod,
     PaymentStatus,
 )
-from canteen.orders.schemas import OrderCreate
+from canteen.orders.schemas import MAX_PER_DISH, OrderCreate
 from canteen.users.models import User
 
 # Tickets the kitchen works on at once; the queue part of the ETA is divided by it.
@@ -57,6 +57,16 @@ _STOCK_LEFT = select(MenuItem.id, MenuItem.stock_remaining).where(
 class ItemUnavailable(Conflict):
     code = "ITEM_UNAVAILABLE"
     message = "One or more items are no longer available"
+
+
+class PriceChanged(Conflict):
+    code = "PRICE_CHANGED"
+    message = "Prices have changed since you looked"
+
+
+class OrderTooLarge(Conflict):
+    code = "ORDER_TOO_LARGE"
+    message = "This order is larger than the canteen takes"
 
 
 async def place_order(
@@ -139,6 +149,7 @@ async def _create(
     wanted = Counter[uuid.UUID]()
     for line in body.items:
         wanted[line.menu_item_id] += line.quantity
+    _check_per_dish(wanted)
     items = {item_id: catalogue.items.get(item_id) for item_id in wanted}
     counted = [item_id for item_id, item in items.items() if item is not None and item.tracks_stock]
     stock: dict[uuid.UUID, int | None] = {}
@@ -177,6 +188,9 @@ async def _create(
     if problems:
         raise ItemUnavailable(details=problems)
     known = {item_id: item for item_id, item in items.items() if item is not None}
+    delivery_fee = config.delivery_fee if body.order_type == OrderType.delivery else 0
+    _check_size(config, wanted, known, delivery_fee)
+    _check_prices(body, known, delivery_fee)
 
     # Stock is taken with a conditional UPDATE: of many racing orders, only those that
     # still fit succeed; a failure rolls back whatever this order already took.
@@ -223,7 +237,6 @@ async def _create(
             )
         )
     subtotal = sum(line.line_total for line in lines)
-    delivery_fee = config.delivery_fee if body.order_type == OrderType.delivery else 0
     prep = max(line.prep_minutes for line in lines)
     cash = body.payment_method == PaymentMethod.cash
     business_date = now.astimezone(tz).date()
@@ -281,6 +294,94 @@ async def _create(
         },
     )
     return order
+
+
+def _check_per_dish(wanted: Counter[uuid.UUID]) -> None:
+    """The per-line cap also holds for one dish spread over several lines."""
+    over = [item_id for item_id, quantity in wanted.items() if quantity > MAX_PER_DISH]
+    if over:
+        raise ValidationFailed(
+            details=[
+                {
+                    "field": "items",
+                    "issue": "too_many_of_one_dish",
+                    "menu_item_id": str(item_id),
+                    "message": f"At most {MAX_PER_DISH} of one dish per order",
+                }
+                for item_id in over
+            ]
+        )
+
+
+def _check_size(
+    config: CanteenConfig,
+    wanted: Counter[uuid.UUID],
+    known: dict[uuid.UUID, ItemInfo],
+    delivery_fee: int,
+) -> None:
+    """The canteen's limits on one order (settings), every breach reported at once."""
+    quantity = sum(wanted.values())
+    total = sum(known[i].price * q for i, q in wanted.items()) + delivery_fee
+    problems: list[dict[str, Any]] = []
+    if quantity > config.max_items_per_order:
+        problems.append(
+            {
+                "field": "items",
+                "issue": "too_many_items",
+                "limit": config.max_items_per_order,
+                "requested": quantity,
+                "message": f"One order may hold at most {config.max_items_per_order} items",
+            }
+        )
+    if total > config.max_order_total:
+        problems.append(
+            {
+                "field": "total",
+                "issue": "total_too_large",
+                "limit": config.max_order_total,
+                "requested": total,
+                "message": f"One order may come to at most {_rupees(config.max_order_total)}",
+            }
+        )
+    if problems:
+        raise OrderTooLarge(problems[0]["message"], details=problems)
+
+
+def _check_prices(body: OrderCreate, known: dict[uuid.UUID, ItemInfo], delivery_fee: int) -> None:
+    """The customer agreed to the prices they saw: if ours differ, ask before placing."""
+    changed: list[dict[str, Any]] = []
+    for line in body.items:
+        item = known[line.menu_item_id]
+        if line.unit_price is not None and line.unit_price != item.price:
+            changed.append(
+                {
+                    "menu_item_id": str(item.id),
+                    "name": item.name,
+                    "reason": "price_changed",
+                    "old_price": line.unit_price,
+                    "new_price": item.price,
+                }
+            )
+    total = sum(known[line.menu_item_id].price * line.quantity for line in body.items)
+    total += delivery_fee
+    if body.expected_total is not None and body.expected_total != total:
+        changed.append(
+            {
+                "field": "expected_total",
+                "reason": "total_changed",
+                "old_total": body.expected_total,
+                "new_total": total,
+            }
+        )
+    if changed:
+        raise PriceChanged(
+            f"Prices have changed since you looked; the total is now {_rupees(total)}",
+            details=changed,
+        )
+
+
+def _rupees(paise: int) -> str:
+    return f"₹{paise // 100}" if paise % 100 == 0 else f"₹{paise / 100:.2f}"
 
 
 def _resolve_slot(catalogue: Catalogue, code: str | None, now: datetime, tz: ZoneInfo) -> SlotView:

@@ -4,15 +4,34 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 MAX_LINES = 30
+# Most of one dish in one order; also checked across lines of the same dish.
+MAX_PER_DISH = 20
 
 
 class OrderLineIn(BaseModel):
     menu_item_id: uuid.UUID
-    quantity: int = Field(ge=1, le=20)
+    # The cap is a rule with a reason, so its message says it (not "less than or equal").
+    quantity: int = Field(ge=1, json_schema_extra={"maximum": MAX_PER_DISH})
     notes: str | None = Field(default=None, max_length=200)
+    unit_price: int | None = Field(
+        default=None,
+        ge=0,
+        description="The price the customer saw, integer paise. If the server's price "
+        "differs, the answer is 409 PRICE_CHANGED and nothing is placed.",
+    )
+
+    @field_validator("quantity")
+    @classmethod
+    def _at_most_per_dish(cls, value: int) -> int:
+        if value > MAX_PER_DISH:
+            raise PydanticCustomError(
+                "too_many_of_one_dish", f"At most {MAX_PER_DISH} of one dish per order"
+            )
+        return value
 
 
 class OrderCreate(BaseModel):
@@ -24,6 +43,13 @@ class OrderCreate(BaseModel):
     delivery_address: str | None = Field(default=None, max_length=500)
     time_slot: str | None = Field(default=None, min_length=1, max_length=32)
     instructions: str | None = Field(default=None, max_length=500)
+    expected_total: int | None = Field(
+        default=None,
+        ge=0,
+        description="The total the customer saw at checkout, integer paise. If the server's "
+        "total differs, the answer is 409 PRICE_CHANGED and nothing is placed; without it "
+        "the server's prices apply (older clients).",
+    )
 
 
 class OrderLineOut(BaseModel):
