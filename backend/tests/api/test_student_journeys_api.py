@@ -302,3 +302,30 @@ async def test_no_ready_sms_by_default(client, container):
     assert [m for m in messages if "is ready" in m["body"]] == []
     assert len(messages) == 1  # the sign-in code only
     assert await wait_for_otp(client, container, phone)
+
+
+# ---- 14.9 a cancelled order says who cancelled it and why ------------------------------
+
+
+async def test_a_cancelled_order_says_who_cancelled_it_and_why(client, container):
+    m = await seed_menu(container)
+    me = await login_customer(client, container)
+    kitchen = await login_staff(client, container, "kitchen", "+919000000201")
+    mine = (await place(client, me, order_body((m.dosa, 1)))).json()["data"]
+    assert mine["cancelled_by"] is None
+    r = await client.post(f"{API}/orders/{mine['id']}/cancel", headers=bearer(me))
+    assert r.json()["data"]["cancelled_by"] == "customer"
+
+    theirs = (await place(client, me, order_body((m.chai, 1)))).json()["data"]
+    r = await client.patch(
+        f"{API}/admin/orders/{theirs['id']}/status",
+        json={"status": "cancelled", "reason": "milk ran out"},
+        headers=bearer(kitchen),
+    )
+    assert r.status_code == 200, r.text
+    seen = (await client.get(f"{API}/orders/{theirs['id']}", headers=bearer(me))).json()["data"]
+    assert (seen["status"], seen["cancelled_by"], seen["cancel_reason"]) == (
+        "cancelled",
+        "kitchen",
+        "milk ran out",
+    )

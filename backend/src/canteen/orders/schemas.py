@@ -102,6 +102,9 @@ class OrderOut(BaseModel):
     pickup_code: str
     estimated_ready_at: datetime | None
     cancel_reason: str | None
+    cancelled_by: Literal["customer", "kitchen", "admin", "delivery", "system"] | None = Field(
+        default=None, description="Who cancelled the order (system: payment timeout)"
+    )
     delivery_staff_id: uuid.UUID | None
     feedback: FeedbackOut | None
     payment: PaymentInfo | None = None

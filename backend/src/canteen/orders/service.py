@@ -151,6 +151,7 @@ async def transition(
             order.payment_status = PaymentStatus.paid  # cash changes hands at handover
     elif target == OrderStatus.cancelled:
         order.cancelled_at = now
+        order.cancelled_by = actor.value
         order.cancel_reason = reason or (
             "cancelled by customer" if actor == Actor.customer else None
         )

@@ -84,6 +84,7 @@ def _fields(order: Order) -> dict[str, object]:
         "pickup_code": order.pickup_code,
         "estimated_ready_at": order.estimated_ready_at,
         "cancel_reason": order.cancel_reason,
+        "cancelled_by": order.cancelled_by,
         "delivery_staff_id": order.delivery_staff_id,
         "feedback": feedback,
         "created_at": order.created_at,

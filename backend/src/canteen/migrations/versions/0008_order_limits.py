@@ -1,4 +1,5 @@
-"""order limits and the "order ready" SMS switch on the canteen settings row
+"""order limits and the "order ready" SMS switch on the canteen settings row; who
+cancelled an order
 
 Revision ID: 0008
 Revises: 0007
@@ -27,9 +28,13 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("ready_sms_enabled", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("cancelled_by", sa.String(16), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_column("cancelled_by")
     with op.batch_alter_table("canteen_config", schema=None) as batch_op:
         batch_op.drop_column("ready_sms_enabled")
         batch_op.drop_column("max_order_total")
