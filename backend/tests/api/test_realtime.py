@@ -69,7 +69,7 @@ async def test_websocket_refusals_carry_close_codes(app, client, container):
         cases = [
             (f"/ws/orders/{order['id']}?token=not-a-token", 4401),
             (f"/ws/orders/{order['id']}", 4401),
-            (f"/ws/orders/{order['id']}?token={other['access_token']}", 4403),
+            (f"/ws/orders/{order['id']}?token={other['access_token']}", 4404),
             (f"/ws/orders/{uuid.uuid4()}?token={me['access_token']}", 4404),
             (f"/ws/orders/not-a-uuid?token={me['access_token']}", 4404),
         ]
@@ -78,6 +78,25 @@ async def test_websocket_refusals_carry_close_codes(app, client, container):
                 with pytest.raises(websockets.ConnectionClosed):
                     await asyncio.wait_for(ws.recv(), 5)
                 assert ws.close_code == code, path
+
+
+async def test_order_socket_answers_not_yours_like_does_not_exist(app, client, container):
+    """Issue 13, point 5: order ids cannot be probed through the socket's close code."""
+    m = await seed_menu(container)
+    me = await login_customer(client, container, "+919876500001")
+    other = await login_customer(client, container, "+919876500002")
+    order = (await place(client, me, order_body((m.dosa, 1)))).json()["data"]
+    token = other["access_token"]
+    closes = []
+    async with serve(app) as host:
+        for order_id in (order["id"], str(uuid.uuid4())):
+            async with websockets.connect(
+                f"ws://{host}{API}/ws/orders/{order_id}?token={token}"
+            ) as ws:
+                with pytest.raises(websockets.ConnectionClosed):
+                    await asyncio.wait_for(ws.recv(), 5)
+                closes.append((ws.close_code, ws.close_reason))
+    assert closes[0] == closes[1] == (4404, "no such order")
 
 
 async def test_websocket_for_a_finished_order_sends_state_and_closes(app, client, container):
@@ -299,7 +318,14 @@ async def test_duplicate_deliveries_are_dropped_by_event_id(container):
 
 async def test_malformed_last_event_id_is_refused(client, container):
     kitchen = await login_staff(client, container, "kitchen", "+919000000201")
-    for headers, params in (({"Last-Event-ID": "abc"}, {}), ({}, {"last_event_id": "1e9x"})):
+    # Issue 13, point 11: 1e23 written out (beyond 64 bits) ended the stream after 200;
+    # anything int() takes that is not a plain seq is refused too.
+    too_big = ["100000000000000000000000", "9223372036854775808"]
+    odd = ["1e23", "-5", "+5", "1_000", "", "12.0"]
+    cases = [({"Last-Event-ID": "abc"}, {}), ({}, {"last_event_id": "1e9x"})]
+    cases += [({"Last-Event-ID": v}, {}) for v in too_big + odd]
+    cases += [({}, {"last_event_id": v}) for v in [*too_big, " 7", "\u0661\u0662"]]
+    for headers, params in cases:
         r = await client.get(
             f"{API}/admin/orders/stream",
             params={"token": kitchen["access_token"], **params},

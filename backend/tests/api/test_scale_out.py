@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 import websockets
-from live import free_port
+from live import api_processes
 from orders_helpers import order_body, seed_menu
 
 from conftest import API, BACKEND, bearer, login_staff
@@ -26,46 +22,8 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 def two_servers(base_env, settings, celery_worker) -> Iterator[tuple[str, str]]:
-    procs, hosts = [], []
-    env = {**os.environ, **base_env, "CANTEEN_AUTO_MIGRATE": "false", "CANTEEN_SEED_DEMO": "false"}
-    logs = []
-    for i in range(2):
-        port = free_port()
-        logs.append(open(settings.data_dir / f"api-{i}.log", "wb"))  # noqa: SIM115
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "canteen.cli", "serve", "--port", str(port)],
-                env=env,
-                stdout=logs[-1],
-                stderr=subprocess.STDOUT,
-            )
-        )
-        hosts.append(f"127.0.0.1:{port}")
-    try:
-        for host, proc in zip(hosts, procs, strict=True):
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"http://{host}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert proc.poll() is None, "API process exited"
-                assert time.monotonic() < deadline, "API process did not become ready"
-                time.sleep(0.2)
-        yield hosts[0], hosts[1]
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                raise
-            finally:
-                for log in logs:
-                    log.close()
+    with api_processes(base_env, settings.data_dir) as (a, b):
+        yield a.host, b.host
 
 
 async def _otp_login(http: httpx.AsyncClient, phone: str) -> dict:

@@ -164,7 +164,8 @@ def build_container(
         register_publisher(database_key(engine), redis)
     else:
         kv = MemoryStore()
-    hub = Hub()
+    sessionmaker = make_sessionmaker(engine)
+    hub = Hub(sessionmaker)  # reads the event log to catch up after a lost subscription
     bus: EventBus = InProcessBus(hub)
     if settings.redis_url:
         # The subscription idles for as long as nothing happens: no read timeout on it.
@@ -178,7 +179,7 @@ def build_container(
         bus=bus,
         clock=clock,
         engine=engine,
-        sessionmaker=make_sessionmaker(engine),
+        sessionmaker=sessionmaker,
         kv=kv,
         redis=redis,
         tokens=TokenCodec(settings.secret_key, settings.jwt_issuer, settings.jwt_audience),

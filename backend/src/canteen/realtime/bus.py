@@ -5,16 +5,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime
 from typing import Any, Protocol
 
 import orjson
 from redis.asyncio import Redis
 
+from canteen.core.db import utcnow
 from canteen.realtime.hub import Hub
 
 log = logging.getLogger("canteen.bus")
 
 CHANNEL = "canteen:events"
+# Re-subscribing is a cheap attempt; a long back-off only delays the catch-up.
+RECONNECT_FIRST = 0.5
+RECONNECT_MAX = 5.0
 
 
 class EventBus(Protocol):
@@ -38,7 +43,8 @@ class InProcessBus:
 
 
 class RedisBus:
-    """One subscription per process; reconnects with back-off if Redis goes away."""
+    """One subscription per process; reconnects with back-off if Redis goes away, then
+    catches up from the event log before going live (issue 13, point 10)."""
 
     def __init__(self, redis: Redis, hub: Hub, channel: str = CHANNEL) -> None:
         self.redis = redis
@@ -48,10 +54,11 @@ class RedisBus:
         self._ready = asyncio.Event()
 
     async def publish(self, message: dict[str, Any]) -> None:
-        await self.redis.publish(self.channel, orjson.dumps(message))
-        # Deliver locally at once too: this process's clients need not wait for the
-        # round trip, and the hub drops the copy that comes back through Redis.
+        # Deliver locally first: this process's clients need not wait for the round trip,
+        # nor for Redis to come back when it is down (the dispatcher retries the publish);
+        # the hub drops the copies that come again.
         self.hub.deliver(message)
+        await self.redis.publish(self.channel, orjson.dumps(message))
 
     async def start(self) -> None:
         if self._task is None:
@@ -69,13 +76,22 @@ class RedisBus:
             await self.redis.aclose()
 
     async def _listen(self) -> None:
-        delay = 0.5
+        delay = RECONNECT_FIRST
+        lost_at: datetime | None = None  # when the subscription was lost, until it is back
         while True:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(self.channel)
+                # Subscribed: whatever is published from now on reaches this process. What
+                # was published while it was not subscribed (Redis restarted, or another
+                # process published before this one came back) is in the event log:
+                # deliver it before the live messages, which wait in the connection.
+                caught_up = await self.hub.catch_up(lost_at)
+                if lost_at is not None:
+                    log.info("event bus subscription back; %d missed events delivered", caught_up)
+                lost_at = None
                 self._ready.set()
-                delay = 0.5
+                delay = RECONNECT_FIRST
                 async for raw in pubsub.listen():
                     if raw.get("type") != "message":
                         continue
@@ -86,9 +102,11 @@ class RedisBus:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                if lost_at is None:
+                    lost_at = utcnow()
                 log.warning("event bus subscription lost; reconnecting in %.1fs", delay)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 10)
+                delay = min(delay * 2, RECONNECT_MAX)
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator
@@ -22,6 +23,7 @@ from canteen.events.models import Event
 from canteen.orders.models import Order
 from canteen.orders.state import TERMINAL
 from canteen.orders.views import order_out
+from canteen.realtime.accounts import DEACTIVATED
 from canteen.realtime.hub import KITCHEN_TYPES
 from canteen.users.models import Role
 
@@ -33,9 +35,14 @@ SSE_HEARTBEAT_SECONDS = 15.0
 SSE_LIFETIME_SECONDS = 30 * 60.0
 SSE_RETRY_MS = 2000
 CLOSE_INVALID_TOKEN = 4401
-CLOSE_NOT_ALLOWED = 4403
+# "Not yours" and "does not exist" close alike, so order ids cannot be probed.
 CLOSE_NO_ORDER = 4404
+CLOSE_ROLE_CHANGED = 4409  # the account's role changed: reconnect to be authorised anew
 WS_MAX_PENDING = 100  # messages queued for one socket before it is dropped as too slow
+# Event seqs are 64-bit, written in ASCII digits (int() also takes "+1", " 1", "1_0"
+# and other scripts' digits).
+_SEQ_RE = re.compile(r"[0-9]{1,19}")
+_MAX_SEQ = 2**63 - 1
 
 
 async def _refuse(websocket: WebSocket, code: int, reason: str) -> None:
@@ -43,6 +50,16 @@ async def _refuse(websocket: WebSocket, code: int, reason: str) -> None:
     # subscribed or sent before this point.
     await websocket.accept()
     await websocket.close(code=code, reason=reason)
+
+
+class _Close:
+    """A close queued behind the messages already sent (not a message itself)."""
+
+    __slots__ = ("code", "reason")
+
+    def __init__(self, code: int, reason: str) -> None:
+        self.code = code
+        self.reason = reason
 
 
 class _Follower:
@@ -59,7 +76,7 @@ class _Follower:
     def __init__(self, websocket: WebSocket, last_seq: int) -> None:
         self.websocket = websocket
         self.last_seq = last_seq
-        self.pending: deque[dict[str, Any]] = deque()
+        self.pending: deque[dict[str, Any] | _Close] = deque()
         self.sender: asyncio.Task[None] | None = None
         self.paused = True  # until the snapshot has gone out
         self.finished = False
@@ -75,6 +92,16 @@ class _Follower:
             self.pending.append(message)
         self._wake()
 
+    def revoke(self, reason: str) -> None:
+        """The account changed (realtime.accounts): close now, sending nothing more."""
+        if reason == DEACTIVATED:
+            close = _Close(CLOSE_INVALID_TOKEN, InvalidToken.code)
+        else:
+            close = _Close(CLOSE_ROLE_CHANGED, "ROLE_CHANGED")
+        self.pending.clear()
+        self.pending.append(close)
+        self._wake()
+
     def resume(self, last_seq: int) -> None:
         self.last_seq = max(self.last_seq, last_seq)
         self.paused = False
@@ -88,9 +115,9 @@ class _Follower:
         try:
             while self.pending and not self.finished:
                 message = self.pending.popleft()
-                if message is _TOO_SLOW:
+                if isinstance(message, _Close):
                     self.finished = True
-                    await self.websocket.close(code=1013, reason="too slow")
+                    await self.websocket.close(code=message.code, reason=message.reason)
                 elif message is _PING:
                     await self.websocket.send_text('{"type":"ping"}')
                 elif int(message.get("seq", 0)) > self.last_seq:  # else already in the snapshot
@@ -116,7 +143,7 @@ class _Follower:
 
 
 _PING: dict[str, Any] = {"type": "ping"}
-_TOO_SLOW: dict[str, Any] = {"type": "too_slow"}
+_TOO_SLOW = _Close(1013, "too slow")
 
 
 @router.websocket("/ws/orders/{order_id}")
@@ -138,12 +165,12 @@ async def track_order(websocket: WebSocket, order_id: str, token: str = "") -> N
                 await _refuse(websocket, CLOSE_INVALID_TOKEN, exc.code)
                 return
             order = await session.get(Order, oid)
-            if order is None:
+            if order is None or (
+                order.customer_id != user.id and user.role not in (Role.kitchen, Role.admin)
+            ):
                 await _refuse(websocket, CLOSE_NO_ORDER, "no such order")
                 return
-            if order.customer_id != user.id and user.role not in (Role.kitchen, Role.admin):
-                await _refuse(websocket, CLOSE_NOT_ALLOWED, "not your order")
-                return
+            account = (user.id, str(user.role))
             last_seq = int(
                 await session.scalar(
                     select(func.coalesce(func.max(Event.seq), 0)).where(Event.order_id == oid)
@@ -170,17 +197,18 @@ async def track_order(websocket: WebSocket, order_id: str, token: str = "") -> N
             follower.resume(last_seq)
             # The handler only waits for the client: frames are ignored, a disconnect
             # ends it at once (and never holds up a server shutdown).
-            while not follower.finished:
-                try:
-                    async with asyncio.timeout(WS_HEARTBEAT_SECONDS):
-                        message = await websocket.receive()
-                except TimeoutError:
-                    follower.offer(_PING)
-                    continue
-                if message["type"] == "websocket.disconnect":
-                    return
-            # The follower closed the socket (order finished, or too slow): let its last
-            # send complete, then wait briefly for the client's close.
+            with c.hub.accounts.watch(*account, follower.revoke):
+                while not follower.finished:
+                    try:
+                        async with asyncio.timeout(WS_HEARTBEAT_SECONDS):
+                            message = await websocket.receive()
+                    except TimeoutError:
+                        follower.offer(_PING)
+                        continue
+                    if message["type"] == "websocket.disconnect":
+                        return
+            # The follower closed the socket (order finished, too slow, account changed):
+            # let its last send complete, then wait briefly for the client's close.
             if follower.sender is not None:
                 await asyncio.wait({follower.sender}, timeout=WS_HEARTBEAT_SECONDS)
         except (WebSocketDisconnect, RuntimeError):
@@ -212,23 +240,28 @@ async def kitchen_stream(
             raise InsufficientRole(
                 details=[{"required_roles": ["admin", "kitchen"], "role": user.role}]
             )
-        resume = last_event_id or last_event_id_query
+        resume = last_event_id if last_event_id is not None else last_event_id_query
         if resume is not None:
-            try:
-                after = int(resume)
-            except ValueError as exc:
-                raise AppError(
-                    "Last-Event-ID must be an event sequence number",
-                    code="VALIDATION_ERROR",
-                    details=[{"field": "Last-Event-ID", "issue": "invalid"}],
-                ) from exc
+            after = _parse_seq(resume)
         else:
             after = int(await session.scalar(select(func.coalesce(func.max(Event.seq), 0))) or 0)
+        account = (user.id, str(user.role))
     return StreamingResponse(
-        _sse(c, request, after, replay=resume is not None),
+        _sse(c, request, after, account, replay=resume is not None),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+def _parse_seq(raw: str) -> int:
+    """A resume position, refused (400) unless it is a seq an event could have."""
+    if _SEQ_RE.fullmatch(raw) is None or int(raw) > _MAX_SEQ:
+        raise AppError(
+            "Last-Event-ID must be an event sequence number",
+            code="VALIDATION_ERROR",
+            details=[{"field": "Last-Event-ID", "issue": "invalid"}],
+        )
+    return int(raw)
 
 
 def _frame(event: Event) -> bytes:
@@ -236,11 +269,20 @@ def _frame(event: Event) -> bytes:
     return b"id: %d\nevent: %s\ndata: %s\n\n" % (event.seq, event.type.encode(), data)
 
 
-async def _sse(c: Container, request: Request, after: int, *, replay: bool) -> AsyncIterator[bytes]:
+async def _sse(
+    c: Container,
+    request: Request,
+    after: int,
+    account: tuple[uuid.UUID, str],
+    *,
+    replay: bool,
+) -> AsyncIterator[bytes]:
     """Read the event log after `after`, in order, each time the hub says something happened.
 
     The log is the source, not the bus message: a reconnecting portal resumes from its
-    Last-Event-ID and nothing is missed or repeated.
+    Last-Event-ID and nothing is missed or repeated. The stream ends, sending nothing
+    more, when its account is deactivated or changes role (realtime.accounts); the
+    portal's reconnect is then refused or authorised under the new role.
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + SSE_LIFETIME_SECONDS
@@ -248,7 +290,7 @@ async def _sse(c: Container, request: Request, after: int, *, replay: bool) -> A
     # dropped tablet keeps its stream (and the server's shutdown) waiting.
     disconnected = asyncio.create_task(_wait_disconnect(request))
     try:
-        with c.hub.kitchen_subscription() as sub:
+        with c.hub.kitchen_subscription() as sub, c.hub.accounts.watch(*account, sub.end):
             yield b"retry: %d\nid: %d\nevent: hello\ndata: %s\n\n" % (
                 SSE_RETRY_MS,
                 after,
@@ -256,6 +298,9 @@ async def _sse(c: Container, request: Request, after: int, *, replay: bool) -> A
             )
             last = after
             while loop.time() < deadline and not disconnected.done():
+                if sub.ended is not None:
+                    yield b": account changed (%s), stream closed\n\n" % sub.ended.encode()
+                    return
                 sub.wakeup.clear()
                 async with c.sessionmaker() as session:
                     events = list(
@@ -267,6 +312,8 @@ async def _sse(c: Container, request: Request, after: int, *, replay: bool) -> A
                         )
                     )
                 for event in events:
+                    if sub.ended is not None:
+                        break
                     last = event.seq
                     yield _frame(event)
                 if len(events) == 500:

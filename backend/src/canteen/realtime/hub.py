@@ -12,9 +12,21 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from canteen.events.models import Event
+from canteen.realtime.accounts import AccountWatch
+
 log = logging.getLogger("canteen.realtime")
+
+# Events handed to the bus shortly before this process noticed it had lost its
+# subscription may not have reached it either; clocks of two hosts may differ a little.
+CATCH_UP_MARGIN = timedelta(seconds=60)
+CATCH_UP_BATCH = 500
 
 KITCHEN_TYPES = frozenset(
     {
@@ -36,15 +48,27 @@ class KitchenSubscriber:
 
     def __init__(self) -> None:
         self.wakeup = asyncio.Event()
+        self.ended: str | None = None  # why the stream must end (its account changed)
+
+    def end(self, reason: str) -> None:
+        self.ended = reason
+        self.wakeup.set()
 
 
 class Hub:
-    def __init__(self, seen_capacity: int = 10_000) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], seen_capacity: int = 10_000
+    ) -> None:
+        self._sessionmaker = sessionmaker
         self._orders: dict[str, set[OrderListener]] = {}
         self._kitchen: set[KitchenSubscriber] = set()
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._seen_capacity = seen_capacity
         self.delivered = 0
+        # The highest event seq this hub has delivered (None until it knows where the log
+        # stands): after a lost bus subscription it resumes from the log after it.
+        self.position: int | None = None
+        self.accounts = AccountWatch(sessionmaker)
 
     def deliver(self, message: dict[str, Any]) -> None:
         """Called for every event from the bus; duplicates (same id) are dropped."""
@@ -55,6 +79,9 @@ class Hub:
         if len(self._seen) > self._seen_capacity:
             self._seen.popitem(last=False)
         self.delivered += 1
+        seq = message.get("seq")
+        if isinstance(seq, int) and (self.position is None or seq > self.position):
+            self.position = seq
         order_id = message.get("order_id")
         if order_id:
             for listener in self._orders.get(str(order_id), ()):
@@ -62,6 +89,46 @@ class Hub:
         if message.get("type") in KITCHEN_TYPES:
             for kitchen in self._kitchen:
                 kitchen.wakeup.set()
+
+    async def catch_up(self, lost_at: datetime | None) -> int:
+        """Deliver, from the event log, what the bus may not have brought; returns how many.
+
+        Called by the bus each time its subscription is (re)made, after subscribing and
+        before reading live messages, so nothing falls between the two; what comes both
+        ways is dropped by event id. `lost_at` is when the subscription was lost (None on
+        a process's first subscription: there is nothing to catch up on, only the
+        position to learn). Read: everything after the position, everything not handed
+        to the bus yet, and everything handed to it since shortly before the loss (a
+        lower seq can be published after a higher one by another process).
+        """
+        async with self._sessionmaker() as session:
+            if lost_at is None and self.position is None:
+                self.position = int(
+                    await session.scalar(select(func.coalesce(func.max(Event.seq), 0))) or 0
+                )
+                return 0
+            missed: list[ColumnElement[bool]] = [Event.dispatched_at.is_(None)]
+            if self.position is not None:
+                missed.append(Event.seq > self.position)
+            if lost_at is not None:
+                missed.append(Event.dispatched_at >= lost_at - CATCH_UP_MARGIN)
+            delivered, cursor = 0, -1
+            while True:
+                events = list(
+                    await session.scalars(
+                        select(Event)
+                        .where(Event.seq > cursor, or_(*missed))
+                        .order_by(Event.seq)
+                        .limit(CATCH_UP_BATCH)
+                    )
+                )
+                for event in events:
+                    before = self.delivered
+                    self.deliver(event.to_message())
+                    delivered += self.delivered - before
+                    cursor = event.seq
+                if len(events) < CATCH_UP_BATCH:
+                    return delivered
 
     @contextmanager
     def order_subscription(self, order_id: str, listener: OrderListener) -> Iterator[None]:
