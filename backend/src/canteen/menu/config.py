@@ -69,10 +69,11 @@ async def bump_menu_version(session: AsyncSession) -> int:
     return await _bump(session, _BUMP_MENU_AND_CATALOGUE)
 
 
-async def mark_menu_changed(session: AsyncSession) -> None:
+async def mark_menu_changed(session: AsyncSession) -> int:
     """Call in the same transaction as an order taking or giving back `stock_remaining`:
-    the menu ETags then move on commit (the order catalogue, which holds no stock, stays)."""
-    await _bump(session, _BUMP_MENU)
+    the menu ETags then move on commit (the order catalogue, which holds no stock, stays).
+    Returns the new menu version."""
+    return await _bump(session, _BUMP_MENU)
 
 
 async def _bump(session: AsyncSession, stmt: Any) -> int:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from canteen.core.container import Container
 from canteen.core.db import after_commit
 from canteen.core.errors import Conflict, ValidationFailed
+from canteen.events.service import record_event
 from canteen.menu import service as menu
 from canteen.menu.cache import SlotView
 from canteen.menu.catalogue import Catalogue, ItemInfo
@@ -196,16 +197,20 @@ async def _create(
     # still fit succeed; a failure rolls back whatever this order already took.
     # Rows are locked in id order so two orders for the same items cannot deadlock.
     stock_changed = False
+    sold_out: list[ItemInfo] = []
     for item_id, quantity in sorted(wanted.items()):
         if stock.get(item_id) is None:
             continue
-        result = await session.execute(
+        left = await session.scalar(
             update(MenuItem)
             .where(MenuItem.id == item_id, MenuItem.stock_remaining >= quantity)
             .values(stock_remaining=MenuItem.stock_remaining - quantity)
+            .returning(MenuItem.stock_remaining)
             .execution_options(synchronize_session=False)
         )
-        if getattr(result, "rowcount", 0) != 1:
+        if left == 0:
+            sold_out.append(known[item_id])
+        if left is None:
             current = await session.scalar(
                 select(MenuItem.stock_remaining).where(MenuItem.id == item_id)
             )
@@ -244,7 +249,21 @@ async def _create(
     # The shared rows last, just before the inserts and the commit: the settings row (the
     # menu version moves when stock does), then the day's counter row. Always in this order.
     if stock_changed:
-        await menu.mark_menu_changed(session)
+        version = await menu.mark_menu_changed(session)
+        for item in sold_out:
+            # Students with the dish in an open cart hear it at once (realtime.menu_stream).
+            await record_event(
+                session,
+                "menu.updated",
+                data={
+                    "entity": "item",
+                    "action": "sold_out",
+                    "id": str(item.id),
+                    "name": item.name,
+                    "changes": ["stock_remaining"],
+                    "menu_version": version,
+                },
+            )
     seq = await _next_seq(session, business_date)
 
     order = Order(

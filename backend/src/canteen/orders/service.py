@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from canteen.core.errors import Conflict, NotFound, ValidationFailed
 from canteen.core.pagination import PageParams
 from canteen.events.models import Event
+from canteen.events.service import record_event
 from canteen.menu import service as menu
 from canteen.menu.models import MenuItem
 from canteen.orders.events import record_order_event
@@ -176,16 +177,36 @@ async def _give_back_stock(session: AsyncSession, order: Order) -> None:
     for line in order.items:
         quantities[line.menu_item_id] += line.quantity
     changed = False
+    back_in_stock: list[tuple[uuid.UUID, str]] = []
     for item_id, quantity in sorted(quantities.items()):  # id order: no deadlocks
-        result = await session.execute(
-            update(MenuItem)
-            .where(MenuItem.id == item_id, MenuItem.stock_remaining.is_not(None))
-            .values(stock_remaining=MenuItem.stock_remaining + quantity)
-            .execution_options(synchronize_session=False)
-        )
-        changed = changed or bool(getattr(result, "rowcount", 0))
+        row = (
+            await session.execute(
+                update(MenuItem)
+                .where(MenuItem.id == item_id, MenuItem.stock_remaining.is_not(None))
+                .values(stock_remaining=MenuItem.stock_remaining + quantity)
+                .returning(MenuItem.stock_remaining, MenuItem.name)
+                .execution_options(synchronize_session=False)
+            )
+        ).first()
+        if row is not None:
+            changed = True
+            if row[0] == quantity:  # it was sold out until now
+                back_in_stock.append((item_id, row[1]))
     if changed:
-        await menu.mark_menu_changed(session)
+        version = await menu.mark_menu_changed(session)
+        for item_id, name in back_in_stock:
+            await record_event(
+                session,
+                "menu.updated",
+                data={
+                    "entity": "item",
+                    "action": "back_in_stock",
+                    "id": str(item_id),
+                    "name": name,
+                    "changes": ["stock_remaining"],
+                    "menu_version": version,
+                },
+            )
 
 
 async def assign_delivery(
