@@ -43,6 +43,11 @@ KITCHEN_TYPES = frozenset(
 OrderListener = Callable[[dict[str, Any]], None]
 
 
+# What students' open menus, carts and checkouts must hear about (realtime.menu_stream).
+MENU_TYPES = frozenset({"menu.updated", "config.updated"})
+MenuListener = Callable[[dict[str, Any]], None]
+
+
 class KitchenSubscriber:
     """Kitchen streams read the event log themselves; the hub only wakes them up."""
 
@@ -62,6 +67,7 @@ class Hub:
         self._sessionmaker = sessionmaker
         self._orders: dict[str, set[OrderListener]] = {}
         self._kitchen: set[KitchenSubscriber] = set()
+        self._menu: set[MenuListener] = set()
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._seen_capacity = seen_capacity
         self.delivered = 0
@@ -89,6 +95,9 @@ class Hub:
         if message.get("type") in KITCHEN_TYPES:
             for kitchen in self._kitchen:
                 kitchen.wakeup.set()
+        if message.get("type") in MENU_TYPES:
+            for menu_listener in tuple(self._menu):
+                menu_listener(message)
 
     async def catch_up(self, lost_at: datetime | None) -> int:
         """Deliver, from the event log, what the bus may not have brought; returns how many.
@@ -146,6 +155,16 @@ class Hub:
                 listeners.discard(listener)
                 if not listeners:
                     del self._orders[order_id]
+
+    @contextmanager
+    def menu_subscription(self, listener: MenuListener) -> Iterator[None]:
+        """Call `listener` (synchronously, must not block) with each menu or settings
+        change: the students' live menu channel (realtime.menu_stream)."""
+        self._menu.add(listener)
+        try:
+            yield
+        finally:
+            self._menu.discard(listener)
 
     @contextmanager
     def kitchen_subscription(self) -> Iterator[KitchenSubscriber]:
