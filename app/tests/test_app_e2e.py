@@ -10,111 +10,17 @@ reorder from the history. With CANTEEN_APP_SCREENSHOTS=<dir> the screens are sav
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import expect
 
-from app_harness import Api, AppProcess, Backend, DemoMenu
-from app_support import new_phone
+from app_harness import Api, AppProcess
+from e2e_support import button, open_app, see, snap, type_into
 
 pytestmark = pytest.mark.timeout(180)
-
-CHROMIUM = os.environ.get("CANTEEN_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-TIMEOUT = 20_000  # ms, per step
-
-
-@pytest.fixture(scope="module")
-def app(
-    backend: Backend, menu: DemoMenu, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[AppProcess]:
-    server = AppProcess.start(
-        tmp_path_factory.mktemp("canteen-app-web"), backend.api, renderer="canvaskit"
-    )
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def ctx(browser: Browser) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 420, "height": 900})
-    context.set_default_timeout(TIMEOUT)
-    yield context
-    context.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = os.environ.get("CANTEEN_APP_SCREENSHOTS")
-    return Path(target) if target else tmp_path_factory.mktemp("screens")
-
-
-@pytest.fixture(scope="module")
-def customer() -> dict[str, str]:
-    return {"phone": new_phone()}
-
-
-def open_app(page: Page, url: str) -> None:
-    """Load the Flutter app and switch on its accessibility tree."""
-    page.goto(url)
-    page.wait_for_selector("flt-semantics-placeholder", state="attached", timeout=60_000)
-    page.locator("flt-semantics-placeholder").dispatch_event("click")
-
-
-def type_into(page: Page, label: str, text: str) -> None:
-    """Type as a person would (Flutter reads key events, not DOM value changes)."""
-    box = page.get_by_role("textbox", name=label)
-    for _ in range(3):
-        box.click()
-        page.wait_for_timeout(200)
-        page.keyboard.type(text)
-        try:
-            expect(box).to_have_value(text, timeout=2000)
-            page.wait_for_timeout(300)  # the last keystrokes reach the app's server
-            return
-        except AssertionError:
-            box.click()
-            page.keyboard.press("Control+A")
-            page.keyboard.press("Delete")
-    expect(box).to_have_value(text)
-
-
-def button(page: Page, name: str | re.Pattern[str]) -> Any:
-    return page.get_by_role("button", name=name).first
-
-
-def see(page: Page, text: str | re.Pattern[str]) -> None:
-    expect(page.get_by_text(text).first).to_be_visible()
-
-
-def snap(page: Page, shots: Path, name: str) -> None:
-    page.wait_for_timeout(700)  # let the last frame paint
-    shots.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(shots / f"app-{name}.png"))
 
 
 def test_login_with_the_otp_from_the_outbox(
@@ -223,12 +129,3 @@ def test_reorder_from_the_history(app: AppProcess, api: Api, ctx: Any, shots: Pa
     see(page, "Masala Dosa")
     see(page, "Samosa (2 pcs)")
     page.close()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _keep_docs_screens(shots: Path) -> Iterator[None]:
-    yield
-    docs = Path(__file__).resolve().parents[2] / "docs"
-    if os.environ.get("CANTEEN_APP_SCREENSHOTS") and shots.resolve() != docs.resolve():
-        for png in shots.glob("app-*.png"):
-            shutil.copy(png, docs / png.name)

@@ -35,6 +35,18 @@ def default_data_dir() -> Path:
     return Path.home() / ".canteen-app"
 
 
+def storage_kind(requested: str, *, web: bool, mobile: bool) -> str:
+    """Where one session keeps its session, tokens and cart.
+
+    A web session is one visitor's browser: its data lives in that browser (Flet client
+    storage is the browser's localStorage), never in a file of this server, which every
+    visitor would share (one student for all). Phones keep it in the platform's
+    preferences; only the desktop app, one person on one computer, uses the data dir."""
+    if web or mobile:
+        return "client"
+    return "file" if requested == "auto" else requested
+
+
 def make_main(
     api_url: str,
     data_dir: Path,
@@ -47,7 +59,7 @@ def make_main(
     async def main(page: ft.Page) -> None:
         mobile = not page.web and page.platform is not None and page.platform.is_mobile()
         platform = page.platform.value if mobile and page.platform is not None else "web"
-        kind = storage if storage != "auto" else ("client" if mobile else "file")
+        kind = storage_kind(storage, web=page.web, mobile=mobile)
         store: KeyValueStore = (
             ClientStorage(ft.SharedPreferences()) if kind == "client" else FileStore(data_dir)
         )
@@ -85,7 +97,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--storage",
         choices=("auto", "file", "client"),
         default=os.environ.get("CANTEEN_APP_STORAGE", "auto"),
-        help="file: the data dir; client: Flet client storage; auto: client on phones",
+        help="desktop app: file (the data dir, default) or client (Flet client storage); "
+        "web mode and phones always keep it in the browser or on the phone",
     )
     parser.add_argument("--open", action="store_true", help="web mode: open a browser tab")
     return parser.parse_args(argv)

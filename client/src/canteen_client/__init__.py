@@ -37,6 +37,7 @@ from canteen_client.models import (
     Page,
     PaymentInfo,
     PublicConfig,
+    RefundInfo,
     TimeSlot,
     User,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "PaymentsAPI",
     "PublicConfig",
     "RateLimitFailure",
+    "RefundInfo",
     "SandboxOutcome",
     "ServerFailure",
     "Session",

@@ -71,12 +71,15 @@ class ValidationFailure(ApiFailure):
 
     @property
     def field_errors(self) -> dict[str, str]:
-        """`{field: message}` for the details that name a field (first message per field)."""
+        """`{field: message}` for the details that name a field (first message per field).
+
+        A detail without its own message gets the failure's message: its `issue` is a
+        token for programs ("mismatch", "expired"), never words to show a person."""
         errors: dict[str, str] = {}
         for detail in self.details:
             field = detail.get("field")
             if isinstance(field, str):
-                errors.setdefault(field, str(detail.get("message") or detail.get("issue") or ""))
+                errors.setdefault(field, str(detail.get("message") or self.message))
         return errors
 
 

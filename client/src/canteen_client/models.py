@@ -276,6 +276,10 @@ class PaymentInfo:
     amount: int
     currency: str
     checkout_url: str | None
+    # The gateway payment's own state and why it failed, when the server says (newer
+    # servers do; older ones only set the order's `payment_status`).
+    status: str | None = None
+    failure_reason: str | None = None
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> PaymentInfo:
@@ -286,6 +290,28 @@ class PaymentInfo:
             amount=int(d["amount"]),
             currency=str(d.get("currency", "INR")),
             checkout_url=_opt_str(d.get("checkout_url")),
+            status=_opt_str(d.get("status")),
+            failure_reason=_opt_str(
+                d.get("failure_reason") or d.get("error_description") or d.get("error")
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RefundInfo:
+    """The refund of a cancelled, paid UPI order: `status` is requested | pending |
+    processed | failed (the gateway's words), `amount` in paise."""
+
+    status: str
+    amount: int
+    reason: str | None
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> RefundInfo:
+        return cls(
+            status=str(d.get("status", "")),
+            amount=int(d.get("amount", 0)),
+            reason=_opt_str(d.get("reason")),
         )
 
 
@@ -314,6 +340,9 @@ class Order:
     created_at: datetime
     updated_at: datetime
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    refund: RefundInfo | None = None
+    # Who cancelled it (customer | kitchen | admin | system), where the server says.
+    cancelled_by: str | None = None
 
     @property
     def is_terminal(self) -> bool:
@@ -323,6 +352,7 @@ class Order:
     def from_json(cls, d: Mapping[str, Any]) -> Order:
         feedback = d.get("feedback")
         payment = d.get("payment")
+        refund = d.get("refund")
         return cls(
             id=str(d["id"]),
             number=str(d["number"]),
@@ -347,6 +377,8 @@ class Order:
             created_at=_req_dt(d["created_at"]),
             updated_at=_req_dt(d["updated_at"]),
             raw=dict(d),
+            refund=RefundInfo.from_json(refund) if isinstance(refund, Mapping) else None,
+            cancelled_by=_opt_str(d.get("cancelled_by")),
         )
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from canteen_app import __version__
+from canteen_app.state.alerts import ReadyWatcher
 from canteen_app.state.cart import Cart
 from canteen_app.state.checkout import CheckoutState, PaymentState, fit_to_config
 from canteen_app.state.menu import MenuState, choose_slot
@@ -88,6 +89,7 @@ class AppState:
         self.payments = PaymentState(self.api)
         self.orders = OrdersState(self.api)
         self.push = PushState(self.api, push or NoopPushRegistrar())
+        self.ready = ReadyWatcher(self.api, poll_interval=settings.tracking_poll_interval)
         self.config: PublicConfig | None = None
         self.signed_out_reason: str | None = None
         self._listeners: list[Callable[[], None]] = []
@@ -148,6 +150,7 @@ class AppState:
             await self.refresh_config()
         if self.auth.signed_in:
             self.spawn(self._register_push())
+            self.spawn(self.ready.watch_open_orders())
 
     def spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
         async def run() -> None:
@@ -170,6 +173,7 @@ class AppState:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self.ready.stop()
         await self.api.aclose()
 
     async def _watch_config(self) -> None:
@@ -236,10 +240,16 @@ class AppState:
         self.signed_out_reason = None
         self.changed()
         self.spawn(self._register_push())
+        self.spawn(self.ready.watch_open_orders())
 
     async def logout(self) -> None:
+        """Sign out on this device only: its tokens, cart and history go (a shared
+        computer's next student starts empty); other browsers and phones keep theirs."""
+        await self.ready.stop()
         await self.push.unregister()
         await self.auth.logout()
+        await self.cart.clear()
+        self.checkout.attempt = None
         self.orders.orders = []
         self.orders.loaded = False
         self.changed()

@@ -29,6 +29,13 @@ def normalise_phone(raw: str, default_country: str = "91") -> str | None:
     return text if PHONE.match(text) else None
 
 
+def tries_left_text(remaining: int) -> str:
+    """ "1 try left", "2 tries left"; none left means a new code is needed."""
+    if remaining <= 0:
+        return "No tries left: ask for a new code."
+    return f"{remaining} {'try' if remaining == 1 else 'tries'} left."
+
+
 class AuthState:
     def __init__(self, api: CanteenClient, clock: Callable[[], float] = time.monotonic) -> None:
         self.api = api

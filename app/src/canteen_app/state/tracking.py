@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,25 +47,51 @@ PAYMENT_TEXT = {
     "paid": "Paid in cash",
 }
 CANCELLABLE = frozenset({"received", "confirmed"})
+REFUND_TEXT = {
+    "requested": "Refund of {amount} requested",
+    "pending": "Refund of {amount} on its way to your UPI account",
+    "processed": "Refunded {amount} to your UPI account",
+    "failed": "The refund of {amount} failed; the canteen will pay it back at the counter",
+}
+# Reasons the server writes itself (tokens), in words; a reason staff typed is shown as is.
+CANCEL_REASONS = {
+    "payment_timeout": "The UPI payment did not arrive in time.",
+    "payment arrived after the order was closed": "The payment came after the order closed.",
+}
+# What a customer's own cancel records: the server's default, and what older versions of
+# this app sent.
+CUSTOMER_CANCEL_REASONS = frozenset({"cancelled by customer", "changed my mind"})
+CANCELLED_BY_TEXT = {
+    "customer": "You cancelled this order",
+    "kitchen": "The canteen cancelled this order",
+    "admin": "The canteen cancelled this order",
+    "system": "Cancelled automatically",
+}
 
 
 @dataclass(frozen=True)
 class Step:
     status: str
     label: str
-    state: str  # done | current | todo
+    state: str  # done | current | todo | cancelled
 
 
 def steps_for(order_type: str) -> list[tuple[str, str]]:
     return DELIVERY_STEPS if order_type == "delivery" else PICKUP_STEPS
 
 
-def stepper(order_type: str, status: str) -> list[Step]:
-    """The stepper for `status`; a cancelled order shows how far it got as done."""
+def stepper(order_type: str, status: str, seen: Sequence[str] = ()) -> list[Step]:
+    """The stepper for `status`. A cancelled order has no steps "to come": it shows the
+    steps it reached (`seen`: statuses seen live; at least "Placed") and then the
+    cancellation."""
     steps = steps_for(order_type)
     keys = [k for k, _ in steps]
     if status == "completed":
         return [Step(k, label, "done") for k, label in steps]
+    if status == "cancelled":
+        reached = max((keys.index(s) for s in seen if s in keys), default=0)
+        done = [Step(k, label, "done") for k, label in steps[: reached + 1]]
+        return [*done, Step("cancelled", "Cancelled", "cancelled")]
     index = keys.index(status) if status in keys else -1
     return [
         Step(k, label, "done" if i < index else "current" if i == index else "todo")
@@ -78,6 +104,82 @@ def current_step_label(order_type: str, status: str) -> str:
         if key == status:
             return label
     return STATUS_TEXT.get(status, status)
+
+
+def code_texts(order: Order) -> tuple[str, str]:
+    """(the code's heading, what to do with it): a delivery order's code goes to the
+    delivery person, not the counter."""
+    if order.order_type == "delivery":
+        return "Delivery code", "Give this code to the delivery person"
+    return "Pickup code", "Show this code at the counter"
+
+
+def payment_text(order: Order, payment_status: str | None = None) -> str | None:
+    """The payment line of an order in words; None when there is nothing to say (a
+    cancelled order owes nothing, and its refund has its own line)."""
+    status = payment_status or order.payment_status
+    if order.status == "cancelled":
+        if status in ("captured", "refunded") or order.refund is not None:
+            return None
+        return "Nothing to pay" if order.payment_method == "cash" else "You were not charged"
+    if status == "cash_due" and order.order_type == "delivery":
+        return "Pay cash on delivery"
+    return PAYMENT_TEXT.get(status, "")
+
+
+def cash_instructions(order: Order) -> str:
+    if order.order_type == "delivery":
+        return "Pay cash on delivery"
+    return "Pay in cash at the counter"
+
+
+def cancelled_by(order: Order, live_actor: str | None = None) -> str | None:
+    """Who cancelled: the API's `cancelled_by` when it says, else the actor of the live
+    cancellation event, else what the reason tells (a customer's cancel records a fixed
+    reason, the payment timeout its own; staff must type a reason)."""
+    actor = order.cancelled_by or live_actor
+    if actor:
+        return actor
+    reason = (order.cancel_reason or "").strip().lower()
+    if reason in CUSTOMER_CANCEL_REASONS:
+        return "customer"
+    if reason in CANCEL_REASONS:
+        return "system"
+    return "kitchen" if reason else None
+
+
+def cancellation_lines(order: Order, live_actor: str | None = None) -> list[str]:
+    """What a cancelled order says: by whom, why, and the refund if it was paid."""
+    if order.status != "cancelled":
+        return []
+    who = cancelled_by(order, live_actor)
+    lines = [CANCELLED_BY_TEXT.get(who or "", "This order was cancelled")]
+    reason = (order.cancel_reason or "").strip()
+    if reason and reason.lower() not in CUSTOMER_CANCEL_REASONS:
+        lines.append(CANCEL_REASONS.get(reason) or f"Reason: {reason}")
+    refund = order.refund
+    if refund is not None:
+        template = REFUND_TEXT.get(refund.status, "Refund of {amount}: " + refund.status)
+        lines.append(template.format(amount=_money(refund.amount)))
+    elif order.payment_status == "refunded":
+        lines.append(REFUND_TEXT["processed"].format(amount=_money(order.total)))
+    elif order.payment_status == "captured":
+        lines.append(REFUND_TEXT["requested"].format(amount=_money(order.total)))
+    return lines
+
+
+def refund_settled(order: Order) -> bool:
+    """No refund still to hear about (none due, or the gateway's final word is in)."""
+    if order.status != "cancelled":
+        return True
+    if order.refund is not None:
+        return order.refund.status in ("processed", "failed")
+    return order.payment_status != "captured"
+
+
+def _money(paise: int) -> str:
+    rupees, rest = divmod(paise, 100)
+    return f"₹{rupees:,}" if rest == 0 else f"₹{rupees:,}.{rest:02d}"
 
 
 def eta_text(ready_at: datetime | None, local_now: datetime, status: str) -> str | None:
@@ -96,7 +198,13 @@ def can_cancel(order: Order) -> bool:
 
 
 class TrackingState:
-    """Follows one order; `on_change` is called after each change it applies."""
+    """Follows one order; `on_change` is called after each change it applies.
+
+    The order shown is always one that carries its payment: the WebSocket's snapshot
+    and events may not (older servers send `payment: null` and events without an
+    order), so on any change they do not fully describe, the order is read again with
+    `GET /orders/{id}`, which does. `on_ready` is called once when the order becomes
+    ready for the student (ready for pickup, or out for delivery) while being watched."""
 
     def __init__(
         self,
@@ -105,11 +213,13 @@ class TrackingState:
         on_change: Callable[[], None] = lambda: None,
         *,
         poll_interval: float = 5.0,
+        refund_polls: int = 60,
     ) -> None:
         self.api = api
         self.order_id = order_id
         self.on_change = on_change
         self.poll_interval = poll_interval
+        self.refund_polls = refund_polls
         self.order: Order | None = None
         self.status: str | None = None
         self.payment_status: str | None = None
@@ -117,31 +227,74 @@ class TrackingState:
         self.error: CanteenError | None = None
         self.mode = "websocket"
         self.tracker: OrderTracker | None = None
+        # From live events, where the order payload does not say (yet).
+        self.payment_error: str | None = None
+        self.cancel_actor: str | None = None
         self._task: asyncio.Task[None] | None = None
 
     def apply_order(self, order: Order) -> None:
         self.order = order
         self._see(order.status, order.payment_status)
+        if order.payment is not None and order.payment.failure_reason:
+            self.payment_error = order.payment.failure_reason
 
     def _see(self, status: str, payment_status: str | None) -> None:
         if not self.history or self.history[-1] != status:
             self.history.append(status)
         self.status = status
         if payment_status is not None:
+            if payment_status != "failed":
+                self.payment_error = None
             self.payment_status = payment_status
 
+    def _complete(self, order: Order, state: OrderState) -> bool:
+        """Does `order` (from a socket message) say everything the screen shows?"""
+        if (order.status, order.payment_status) != (state.status, state.payment_status):
+            return False
+        waiting_for_upi = order.payment_method == "upi" and order.status == "received"
+        return order.payment is not None or not waiting_for_upi
+
     async def apply(self, state: OrderState) -> None:
-        if state.order is not None:
-            self.order = state.order
-        elif self.order is None or self.order.status != state.status:
-            # Status events carry no order: fetch it for the new ETA, totals, refund.
-            with contextlib.suppress(CanteenError):
-                self.order = await self.api.orders.order(self.order_id)
+        if state.event == "order.payment_updated":
+            error = state.data.get("error") or state.data.get("failure_reason")
+            if isinstance(error, str) and error:
+                self.payment_error = error
+        if state.status == "cancelled":
+            actor = state.data.get("actor")
+            if isinstance(actor, str) and actor:
+                self.cancel_actor = actor
+        order = state.order
+        if order is not None and self._complete(order, state):
+            self.order = order
+        else:
+            known = self.order
+            if known is None or (known.status, known.payment_status) != (
+                state.status,
+                state.payment_status,
+            ):
+                # The message leaves out the order or its payment: read it (ETA, totals,
+                # the payment page, the refund).
+                with contextlib.suppress(CanteenError):
+                    self.order = await self.api.orders.order(self.order_id)
         self._see(state.status, state.payment_status)
+        if self.order is not None and self.order.payment is not None:
+            reason = self.order.payment.failure_reason
+            if reason and self.payment_status == "failed":
+                self.payment_error = reason
 
     @property
     def finished(self) -> bool:
         return self.status in ("completed", "cancelled")
+
+    @property
+    def payment_failed(self) -> bool:
+        """A UPI payment was declined and the order still waits for one."""
+        return (
+            self.status == "received"
+            and self.payment_status == "failed"
+            and self.order is not None
+            and self.order.payment_method == "upi"
+        )
 
     async def load(self) -> Order:
         order = await self.api.orders.order(self.order_id)
@@ -150,7 +303,8 @@ class TrackingState:
         return order
 
     async def run(self) -> None:
-        """Consume the tracker until the order is completed or cancelled."""
+        """Consume the tracker until the order is completed or cancelled; then, for a
+        cancelled paid order, check the refund until the gateway settles it."""
         self.tracker = self.api.track(self.order_id, poll_interval=self.poll_interval)
         try:
             async with self.tracker as tracker:
@@ -162,6 +316,24 @@ class TrackingState:
             log.info("tracking %s stopped: %s", self.order_id, exc)
             self.error = exc
             self.on_change()
+            return
+        await self.follow_refund()
+
+    async def follow_refund(self) -> None:
+        """The socket closes with the cancellation; the refund settles later."""
+        for _ in range(self.refund_polls):
+            order = self.order
+            if order is None or refund_settled(order):
+                return
+            await asyncio.sleep(self.poll_interval)
+            try:
+                fresh = await self.api.orders.order(self.order_id)
+            except CanteenError as exc:
+                log.info("refund check for %s failed: %s", self.order_id, exc)
+                continue
+            if fresh.raw != order.raw:
+                self.apply_order(fresh)
+                self.on_change()
 
     def start(self) -> asyncio.Task[None]:
         if self._task is None or self._task.done():
@@ -184,7 +356,22 @@ class TrackingState:
             self.start()
 
     async def cancel(self, reason: str | None = None) -> Order:
+        """The customer cancels. No reason is sent unless the customer gave one, so the
+        server records its own "cancelled by customer"."""
         order = await self.api.orders.cancel(self.order_id, reason)
+        self.cancel_actor = "customer"
+        self.apply_order(order)
+        self.on_change()
+        return order
+
+    async def retry_payment(self) -> Order:
+        order = await self.api.payments.retry(self.order_id)
+        self.apply_order(order)
+        self.on_change()
+        return order
+
+    async def switch_to_cash(self) -> Order:
+        order = await self.api.payments.switch_to_cash(self.order_id)
         self.apply_order(order)
         self.on_change()
         return order

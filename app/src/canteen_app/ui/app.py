@@ -12,7 +12,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import flet as ft
+from flet_audio import Audio
 
+from canteen_app.state.alerts import ReadyAlert
 from canteen_app.state.app_state import AppState
 from canteen_app.state.errors import ActionKind, UiAction, action_for
 from canteen_app.state.push import route_for_notification
@@ -23,6 +25,7 @@ from canteen_client import CanteenError, ConflictFailure, Order
 
 log = logging.getLogger("canteen_app.ui")
 T = TypeVar("T")
+READY_SOUND = "sounds/ready.wav"  # in canteen_app/assets
 
 
 def screen_for(app: CanteenApp, route: Route) -> Screen:
@@ -52,6 +55,11 @@ class CanteenApp:
         page.on_view_pop = self._view_popped
         page.on_close = self._closed  # the session ended (a reconnect keeps it)
         self.launcher = ft.UrlLauncher()
+        # Played in the browser (or on the phone) when an order is ready: browsers let a
+        # page play sound once the student has interacted with it, which placing an order is.
+        self.chime = Audio(src=READY_SOUND, volume=1.0)
+        self.ready_banner: ft.Banner | None = None
+        self.state.ready.on_ready(self._order_ready)
         self.state.on_change(self.refresh)
         self.state.on_signed_out(self._signed_out)
         self.state.push.registrar.on_notification_tap(self.open_notification)
@@ -150,6 +158,40 @@ class CanteenApp:
             top = self.top
             if top is not None and top.tick():
                 self.update()
+
+    def _order_ready(self, alert: ReadyAlert) -> None:
+        self.page.run_task(self.announce_ready, alert)
+
+    async def announce_ready(self, alert: ReadyAlert) -> None:
+        """A banner over whatever screen is open, and the chime."""
+        await self.dismiss_ready_banner()
+
+        async def track() -> None:
+            await self.dismiss_ready_banner()
+            await self.go(f"/orders/{alert.order_id}")
+
+        banner = ft.Banner(
+            leading=ft.Icon(ft.Icons.NOTIFICATIONS_ACTIVE, color=ft.Colors.GREEN_800),
+            content=ft.Text(alert.text, weight=ft.FontWeight.W_600),
+            bgcolor=ft.Colors.GREEN_50,
+            actions=[
+                ft.TextButton("Track order", on_click=track),
+                ft.TextButton("OK", on_click=self.dismiss_ready_banner),
+            ],
+        )
+        self.ready_banner = banner
+        self.page.show_dialog(banner)
+        try:
+            await self.chime.play()
+        except Exception:  # no sound (blocked by the browser, no audio device): the banner stays
+            log.info("could not play the ready sound", exc_info=True)
+
+    async def dismiss_ready_banner(self) -> None:
+        banner, self.ready_banner = self.ready_banner, None
+        if banner is not None and banner.open:
+            banner.open = False
+            with contextlib.suppress(Exception):
+                banner.update()
 
     def toast(self, text: str) -> None:
         self.page.show_dialog(ft.SnackBar(ft.Text(text), duration=ft.Duration(seconds=4)))

@@ -21,10 +21,12 @@ class Screen:
         self.app = app
         self.route = route
         self.banners = ft.Column(spacing=6)
+        controls: list[ft.BaseControl] = [self.banners, *self.build()]
         self.view = ft.View(
             route=route.path,
             appbar=self.appbar(),
-            controls=[self.banners, *self.build()],
+            controls=controls,
+            bottom_appbar=self.bottom_bar(),
             scroll=ft.ScrollMode.AUTO,
             padding=ft.Padding.symmetric(horizontal=14, vertical=10),
         )
@@ -43,6 +45,10 @@ class Screen:
 
     def build(self) -> list[ft.Control]:
         return []
+
+    def bottom_bar(self) -> ft.BottomAppBar | None:
+        """A bar pinned below the scrolling content (called after `build`)."""
+        return None
 
     def refresh(self) -> None:
         """Redraw from the state (called after every state change)."""

@@ -266,6 +266,7 @@ class CheckoutScreen(Screen):
 
     async def placed(self, order: Order) -> None:
         self.state.orders.loaded = False
+        self.state.ready.watch(order)
         await self.app.go(f"/orders/{order.id}")
         if order.payment_method == "upi" and order.payment and order.payment.checkout_url:
             await self.app.open_payment(order)

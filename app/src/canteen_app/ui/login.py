@@ -5,6 +5,7 @@ from __future__ import annotations
 import flet as ft
 
 from canteen_app.state.errors import UiAction
+from canteen_app.state.session import tries_left_text
 from canteen_app.ui.base import Screen
 
 
@@ -56,7 +57,7 @@ class LoginScreen(Screen):
         if sent:
             self.sent_text.value = f"We sent a code to {auth.phone}."
             if auth.attempts_remaining is not None:
-                self.sent_text.value += f" {auth.attempts_remaining} tries left."
+                self.sent_text.value += " " + tries_left_text(auth.attempts_remaining)
         self.tick()
 
     def tick(self) -> bool:

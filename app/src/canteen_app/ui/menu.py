@@ -14,6 +14,7 @@ from canteen_app.ui.widgets import (
     diet_mark,
     empty_state,
     icon_action,
+    items_text,
     money,
     on,
     qty_stepper,
@@ -33,20 +34,24 @@ class MenuScreen(Screen):
             title=ft.Text(self.title),
             automatically_imply_leading=False,
             actions=[
-                ft.IconButton(ft.Icons.REFRESH, tooltip="Refresh menu", on_click=self.reload),
-                ft.IconButton(
-                    ft.Icons.RECEIPT_LONG, tooltip="My orders", on_click=on(self.app.go, "/orders")
-                ),
+                icon_action(ft.Icons.REFRESH, "Refresh menu", self.reload),
+                icon_action(ft.Icons.RECEIPT_LONG, "My orders", on(self.app.go, "/orders")),
                 self.cart_button,
-                ft.PopupMenuButton(
-                    items=[ft.PopupMenuItem(content="Sign out", on_click=self.sign_out)],
-                    tooltip="More",
+                ft.Semantics(
+                    label="More options",
+                    button=True,
+                    container=True,
+                    content=ft.PopupMenuButton(
+                        items=[ft.PopupMenuItem(content="Sign out", on_click=self.sign_out)],
+                        tooltip="More options",
+                    ),
                 ),
             ],
         )
 
     def build(self) -> list[ft.Control]:
         self.slot = ft.Dropdown(label="Ordering for", on_select=self.slot_changed, width=260)
+        self.slot_picker = ft.Semantics(label="Time slot", container=True, content=self.slot)
         self.search = ft.TextField(
             label="Search the menu",
             prefix_icon=ft.Icons.SEARCH,
@@ -64,18 +69,30 @@ class MenuScreen(Screen):
         self.status = ft.Text(size=13, color=ft.Colors.ON_SURFACE_VARIANT)
         self.items = ft.Column(spacing=8)
         self.checkout_bar = ft.FilledButton(
-            "View cart", icon=ft.Icons.SHOPPING_CART, on_click=on(self.app.go, "/cart")
+            "View cart",
+            icon=ft.Icons.SHOPPING_CART,
+            on_click=on(self.app.go, "/cart"),
+            expand=True,
         )
         return [
-            self.slot,
+            self.slot_picker,
             self.search,
             self.categories,
             self.diets,
             self.allergen_panel,
             self.status,
             self.items,
-            ft.Container(self.checkout_bar, padding=ft.Padding.only(top=8)),
         ]
+
+    def bottom_bar(self) -> ft.BottomAppBar:
+        # Pinned below the scrolling menu, so it shows without scrolling to the end.
+        self.cart_bar = ft.BottomAppBar(
+            content=ft.Row([self.checkout_bar]),
+            padding=ft.Padding.symmetric(horizontal=14, vertical=8),
+            height=72,
+            visible=False,
+        )
+        return self.cart_bar
 
     async def shown(self) -> None:
         if not self.state.menu.loaded:
@@ -131,8 +148,10 @@ class MenuScreen(Screen):
         state, menu = self.state, self.state.menu
         count = state.cart.count
         self.cart_button.content = f"Cart ({count})" if count else "Cart"
-        self.checkout_bar.content = f"View cart · {count} items · {money(state.cart.subtotal)}"
-        self.checkout_bar.visible = count > 0
+        self.checkout_bar.content = (
+            f"View cart · {items_text(count)} · {money(state.cart.subtotal)}"
+        )
+        self.cart_bar.visible = count > 0
         config = state.config
         if config is not None:
             current = config.current_time_slot

@@ -8,15 +8,19 @@ from canteen_app.state.checkout import awaiting_payment
 from canteen_app.state.menu import local_now
 from canteen_app.state.orders import needs_feedback
 from canteen_app.state.tracking import (
-    PAYMENT_TEXT,
     TrackingState,
     can_cancel,
+    cancellation_lines,
+    cash_instructions,
+    code_texts,
     current_step_label,
     eta_text,
+    payment_text,
+    refund_settled,
     stepper,
 )
 from canteen_app.ui.base import Screen
-from canteen_app.ui.widgets import empty_state, icon_action, money, on
+from canteen_app.ui.widgets import empty_state, money, on
 from canteen_client import CanteenError, Order
 
 STATUS_COLOURS = {
@@ -54,6 +58,7 @@ class OrdersScreen(Screen):
 
     async def shown(self) -> None:
         await self.app.attempt(self.state.orders.load, retry=self.shown)
+        self.state.ready.watch_all(self.state.orders.orders)
         self.redraw()
 
     async def load_more(self) -> None:
@@ -166,8 +171,9 @@ class TrackingScreen(Screen):
 
     async def shown(self) -> None:
         order = await self.app.attempt(self.tracking.load, retry=self.shown)
-        if order is not None and not order.is_terminal:
-            self.tracking.start()
+        if order is not None and (not order.is_terminal or not refund_settled(order)):
+            self.tracking.start()  # live updates; a cancelled order's refund until settled
+            self.state.ready.watch(order)
 
     async def hidden(self) -> None:
         await self.tracking.stop()
@@ -200,28 +206,25 @@ class TrackingScreen(Screen):
         )
         self.headline.color = STATUS_COLOURS.get(status)
         self.eta.value = self._eta(order)
+        heading, hint = code_texts(order)
         self.code.controls = (
             [
-                ft.Text("Pickup code", size=13),
+                ft.Text(heading, size=13),
                 ft.Semantics(
-                    label=f"Pickup code {order.pickup_code}",
+                    label=f"{heading} {order.pickup_code}",
                     container=True,
                     content=ft.Text(order.pickup_code, size=40, weight=ft.FontWeight.BOLD),
                 ),
-                ft.Text("Show this code at the counter", size=12, color=ft.Colors.OUTLINE),
+                ft.Text(hint, size=12, color=ft.Colors.OUTLINE),
             ]
             if status not in ("cancelled", "completed") and order.pickup_code
             else []
         )
         self.steps.controls = [
-            self._step(s.label, s.state) for s in stepper(order.order_type, status)
+            self._step(s.label, s.state) for s in stepper(order.order_type, status, t.history)
         ]
-        if status == "cancelled":
-            reason = order.cancel_reason or "cancelled"
-            self.steps.controls.append(
-                ft.Text(f"Cancelled ({reason.replace('_', ' ')})", color=ft.Colors.ERROR)
-            )
         self.payment.controls = self._payment(order, status)
+        paying = payment_text(order, t.payment_status)
         self.details.controls = [
             *[
                 ft.Row(
@@ -240,7 +243,7 @@ class TrackingScreen(Screen):
                     ft.Text(money(order.total), weight=ft.FontWeight.BOLD),
                 ]
             ),
-            ft.Text(PAYMENT_TEXT.get(order.payment_status, order.payment_status), size=13),
+            *([ft.Text(paying, size=13)] if paying else []),
             *(
                 [ft.Text(f"Deliver to: {order.delivery_address}", size=13)]
                 if order.delivery_address
@@ -276,9 +279,10 @@ class TrackingScreen(Screen):
             "done": (ft.Icons.CHECK_CIRCLE, ft.Colors.GREEN_700),
             "current": (ft.Icons.RADIO_BUTTON_CHECKED, ft.Colors.DEEP_ORANGE),
             "todo": (ft.Icons.RADIO_BUTTON_UNCHECKED, ft.Colors.OUTLINE),
+            "cancelled": (ft.Icons.CANCEL, ft.Colors.RED_700),
         }[state]
-        weight = ft.FontWeight.BOLD if state == "current" else ft.FontWeight.NORMAL
-        word = {"done": "done", "current": "now", "todo": "to come"}[state]
+        weight = ft.FontWeight.BOLD if state in ("current", "cancelled") else ft.FontWeight.NORMAL
+        word = {"done": "done", "current": "now", "todo": "to come", "cancelled": "now"}[state]
         return ft.Semantics(
             label=f"{label}: {word}",
             content=ft.Row(
@@ -288,19 +292,45 @@ class TrackingScreen(Screen):
         )
 
     def _payment(self, order: Order, status: str) -> list[ft.Control]:
-        if not awaiting_payment(order) or status != "received":
+        """The box above the stepper: the cancellation, or a UPI payment still due."""
+        if status == "cancelled":
+            lines = cancellation_lines(order, self.tracking.cancel_actor)
+            return [
+                ft.Container(
+                    ft.Column(
+                        [
+                            ft.Text(lines[0], weight=ft.FontWeight.W_600, color=ft.Colors.RED_900),
+                            *[ft.Text(line, size=13) for line in lines[1:]],
+                        ],
+                        spacing=4,
+                    ),
+                    bgcolor=ft.Colors.RED_50,
+                    padding=10,
+                    border_radius=8,
+                )
+            ]
+        failed = self.tracking.payment_failed
+        if not (failed or awaiting_payment(order)) or status != "received":
             return []
-        failed = order.payment_status == "failed"
+        why = self.tracking.payment_error
         controls: list[ft.Control] = [
             ft.Text(
-                "The UPI payment did not go through." if failed else "Waiting for your payment",
+                "Your UPI payment did not go through" if failed else "Waiting for your payment",
                 weight=ft.FontWeight.W_600,
                 color=ft.Colors.ERROR if failed else None,
             ),
-            ft.Text(
-                "Unpaid orders are cancelled after 5 minutes.", size=12, color=ft.Colors.OUTLINE
-            ),
         ]
+        if failed and why:
+            controls.append(ft.Text(why, size=13))
+        controls.append(
+            ft.Text(
+                "You can try UPI again or pay in cash. Unpaid orders are cancelled after 5 minutes."
+                if failed
+                else "Unpaid orders are cancelled after 5 minutes.",
+                size=12,
+                color=ft.Colors.OUTLINE,
+            )
+        )
         buttons: list[ft.Control] = []
         if failed:
             buttons.append(ft.FilledButton("Try UPI again", on_click=self.retry_payment))
@@ -309,12 +339,12 @@ class TrackingScreen(Screen):
             buttons.append(ft.OutlinedButton("I have paid", on_click=self.check_payment))
         config = self.state.config
         if config is None or config.cash_payment_enabled:
-            buttons.append(ft.TextButton("Pay cash at the counter", on_click=self.switch_to_cash))
+            buttons.append(ft.OutlinedButton("Pay cash instead", on_click=self.switch_to_cash))
         controls.append(ft.Row(buttons, wrap=True))
         return [
             ft.Container(
                 ft.Column(controls, spacing=6),
-                bgcolor=ft.Colors.AMBER_50,
+                bgcolor=ft.Colors.RED_50 if failed else ft.Colors.AMBER_50,
                 padding=10,
                 border_radius=8,
             )
@@ -324,8 +354,13 @@ class TrackingScreen(Screen):
 
     async def pay(self) -> None:
         order = self.tracking.order
-        if order is not None:
-            await self.app.open_payment(order)
+        if order is None:
+            return
+        if self.state.payments.checkout_url(order) is None:
+            # The order on screen lacks its payment page: the server's current one has it.
+            fresh = await self.app.attempt(self.tracking.load)
+            order = fresh or order
+        await self.app.open_payment(order)
 
     async def check_payment(self) -> None:
         order = await self.app.attempt(lambda: self.state.payments.check(self.route.id))
@@ -337,23 +372,21 @@ class TrackingScreen(Screen):
         self.redraw()
 
     async def retry_payment(self) -> None:
-        order = await self.app.attempt(lambda: self.state.payments.retry(self.route.id))
+        order = await self.app.attempt(self.tracking.retry_payment)
         if order is not None:
-            self.tracking.apply_order(order)
             self.redraw()
             await self.app.open_payment(order)
 
     async def switch_to_cash(self) -> None:
-        order = await self.app.attempt(lambda: self.state.payments.switch_to_cash(self.route.id))
+        order = await self.app.attempt(self.tracking.switch_to_cash)
         if order is not None:
-            self.tracking.apply_order(order)
-            self.app.toast("Pay in cash at the counter")
+            self.app.toast(cash_instructions(order))
             self.redraw()
 
     async def confirm_cancel(self) -> None:
         async def cancel() -> None:
             self.app.close_dialog()
-            order = await self.app.attempt(lambda: self.tracking.cancel("changed my mind"))
+            order = await self.app.attempt(lambda: self.tracking.cancel())
             if order is not None:
                 self.app.toast("Order cancelled")
 
@@ -373,51 +406,85 @@ class TrackingScreen(Screen):
         self.ask_feedback()
 
     def ask_feedback(self) -> None:
-        rating = {"value": 0}
-        stars = ft.Row(spacing=0)
-        comment = ft.TextField(label="Anything to tell the canteen? (optional)", max_length=500)
-        send = ft.FilledButton("Send", disabled=True)
+        FeedbackDialog(self).open()
 
-        def draw() -> None:
-            stars.controls = [
-                icon_action(
-                    ft.Icons.STAR if i <= rating["value"] else ft.Icons.STAR_BORDER,
-                    f"{i} star" + ("s" if i > 1 else ""),
-                    on(choose, i),
-                    color=ft.Colors.AMBER_700,
-                )
-                for i in range(1, 6)
-            ]
-            send.disabled = rating["value"] == 0
 
-        async def choose(value: int) -> None:
-            rating["value"] = value
-            draw()
+class FeedbackDialog:
+    """1-5 stars and a comment.
 
-        async def submit() -> None:
-            order_id = self.route.id
-            value = rating["value"]
-            try:
-                order = await self.state.orders.feedback(order_id, value, comment.value)
-            except CanteenError as exc:
-                self.app.close_dialog()
-                self.app.toast(f"Could not send your rating: {exc.message}")
-                return
-            self.app.close_dialog()
-            self.tracking.apply_order(order)
-            self.app.toast("Thanks for your feedback!")
-            self.redraw()
+    Nothing typed may be lost: a star tap changes only the five star buttons' icons in
+    place (the same controls, never new ones, and nothing in the comment field), so
+    Flutter never rebuilds or re-sets the text field while the student is typing; the
+    comment is read from the field's own change events as they arrive."""
 
-        send.on_click = submit
-        draw()
-        self.page.show_dialog(
-            ft.AlertDialog(
-                title=ft.Text("How was your order?"),
-                content=ft.Column([stars, comment], tight=True),
-                actions=[ft.TextButton("Later", on_click=self.app.close_dialog), send],
-                modal=True,
+    def __init__(self, screen: TrackingScreen) -> None:
+        self.screen = screen
+        self.rating = 0
+        self.text = ""
+        self.names = [f"{i} star" + ("s" if i > 1 else "") for i in range(1, 6)]
+        self.buttons = [
+            ft.IconButton(
+                ft.Icons.STAR_BORDER,
+                icon_color=ft.Colors.AMBER_700,
+                tooltip=name,
+                on_click=on(self.choose, i),
             )
+            for i, name in enumerate(self.names, start=1)
+        ]
+        self.comment = ft.TextField(
+            label="Anything to tell the canteen? (optional)",
+            max_length=500,
+            multiline=True,
+            on_change=self.typed,
         )
+        self.send = ft.FilledButton("Send", disabled=True, on_click=self.submit)
+        self.dialog = ft.AlertDialog(
+            title=ft.Text("How was your order?"),
+            content=ft.Column(
+                [
+                    ft.Row(
+                        [
+                            # The name a screen reader reads (and the tests find).
+                            ft.Semantics(label=name, button=True, container=True, content=b)
+                            for name, b in zip(self.names, self.buttons, strict=True)
+                        ],
+                        spacing=0,
+                    ),
+                    self.comment,
+                ],
+                tight=True,
+            ),
+            actions=[ft.TextButton("Later", on_click=self.screen.app.close_dialog), self.send],
+            modal=True,
+        )
+
+    def open(self) -> None:
+        self.screen.page.show_dialog(self.dialog)
+
+    async def typed(self, e: ft.Event[ft.TextField]) -> None:
+        self.text = e.data if isinstance(e.data, str) else (self.comment.value or "")
+
+    async def choose(self, value: int) -> None:
+        self.rating = value
+        for i, button in enumerate(self.buttons, start=1):
+            button.icon = ft.Icons.STAR if i <= value else ft.Icons.STAR_BORDER
+            button.update()
+        self.send.disabled = False
+        self.send.update()
+
+    async def submit(self) -> None:
+        screen = self.screen
+        comment = self.comment.value or self.text
+        try:
+            order = await screen.state.orders.feedback(screen.route.id, self.rating, comment)
+        except CanteenError as exc:
+            screen.app.close_dialog()
+            screen.app.toast(f"Could not send your rating: {exc.message}")
+            return
+        screen.app.close_dialog()
+        screen.tracking.apply_order(order)
+        screen.app.toast("Thanks for your feedback!")
+        screen.redraw()
 
 
 class ClosedScreen(Screen):

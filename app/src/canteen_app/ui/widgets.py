@@ -33,6 +33,11 @@ def on(fn: Callable[..., Awaitable[Any]], *args: Any) -> Handler:
     return handler
 
 
+def items_text(count: int) -> str:
+    """ "1 item", "2 items"."""
+    return f"{count} item" if count == 1 else f"{count} items"
+
+
 def money(paise: int) -> str:
     rupees, rest = divmod(paise, 100)
     return f"₹{rupees:,}" if rest == 0 else f"₹{rupees:,}.{rest:02d}"
