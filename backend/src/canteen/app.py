@@ -14,14 +14,21 @@ from canteen.core.clock import Clock
 from canteen.core.container import Container, build_container
 from canteen.core.errors import error_response, install_error_handlers
 from canteen.core.logging import configure_logging
-from canteen.core.middleware import RequestContextMiddleware
+from canteen.core.middleware import (
+    ApiCorsMiddleware,
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
 from canteen.core.responses import ORJSONResponse
 from canteen.dev.endpoints import router as dev_router
 from canteen.menu.admin_endpoints import router as menu_admin_router
 from canteen.menu.endpoints import config_router
 from canteen.menu.endpoints import router as menu_router
 from canteen.menu.fastpath import MenuFastPath
+from canteen.menu.images import MAX_BYTES as MAX_IMAGE_BYTES
 from canteen.menu.media import mount_local_media
+from canteen.menu.uploads import ENVELOPE_BYTES
 from canteen.orders.endpoints import admin_router as kitchen_orders_router
 from canteen.orders.endpoints import delivery_router
 from canteen.orders.endpoints import router as orders_router
@@ -32,6 +39,13 @@ from canteen.settings import Settings, check_production, get_settings
 from canteen.users.endpoints import router as users_router
 
 API_PREFIX = "/api/v1"
+# Request body limits by route (canteen.core.middleware.BodySizeLimitMiddleware); every
+# other route gets CANTEEN_MAX_BODY_BYTES. The image upload's own reader refuses a file
+# over 5 MB after authentication with a field-level 400 the portal shows by the field;
+# the edge refuses anything over twice that (413) before a byte of it is read.
+UPLOAD_BODY_LIMIT = 2 * (MAX_IMAGE_BYTES + ENVELOPE_BYTES)
+# Razorpay's events are a few kilobytes; this leaves room for large notes fields.
+WEBHOOK_BODY_LIMIT = 256 * 1024
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -64,16 +78,31 @@ def create_app(
         default_response_class=ORJSONResponse,
         generate_unique_id_function=_operation_id,
         lifespan=lifespan,
-        docs_url="/docs",
-        openapi_url="/openapi.json",
+        # Off in production by default (CANTEEN_API_DOCS): the schema is a map for attackers.
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url="/redoc" if settings.docs_enabled else None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
     app.state.container = container
     app.state.settings = settings
     install_error_handlers(app)
+    # Each add_middleware wraps the ones added before it: the body limit runs inside the
+    # request context (so a 413 is logged with its request id), the headers outermost.
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        default=settings.max_body_bytes,
+        limits=[
+            (rf"^{API_PREFIX}/admin/menu/items/[^/]+/image$", UPLOAD_BODY_LIMIT),
+            (rf"^{API_PREFIX}/payments/webhooks/", WEBHOOK_BODY_LIMIT),
+        ],
+    )
     app.add_middleware(RequestContextMiddleware)
     if settings.menu_fast_path:
         # Outermost: cached menu reads skip the per-request log line (canteen.menu.fastpath).
         app.add_middleware(MenuFastPath, cache=lambda: container.menu_cache, prefix=API_PREFIX)
+    if settings.cors_origins:
+        app.add_middleware(ApiCorsMiddleware, prefix=API_PREFIX, origins=settings.cors_origins)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth_router)

@@ -6,14 +6,31 @@ providers and a real secret, and refuses to start otherwise (see `check_producti
 
 from __future__ import annotations
 
+import json
+import math
+from collections import Counter
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789abcdef"
+# The local Razorpay sandbox's public credentials (the same defaults as
+# canteen.payments.sandbox). They are filled in only for development and tests: anyone
+# can sign a webhook with them, so production never sees them (see `check_production`).
+SANDBOX_RAZORPAY_KEY_ID = "rzp_test_canteensandbox"
+SANDBOX_RAZORPAY_KEY_SECRET = "sandbox_key_secret_change_me"
+SANDBOX_RAZORPAY_WEBHOOK_SECRET = "sandbox_webhook_secret_change_me"
+_SANDBOX_VALUES = {
+    SANDBOX_RAZORPAY_KEY_ID,
+    SANDBOX_RAZORPAY_KEY_SECRET,
+    SANDBOX_RAZORPAY_WEBHOOK_SECRET,
+}
+# Words that mark a value as a placeholder copied from an example, not a real secret.
+_PLACEHOLDER_MARKS = ("change-me", "change_me", "changeme", "placeholder", "insecure")
 
 
 class Env(StrEnum):
@@ -43,7 +60,15 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Kolkata"
     phone_region: str = "IN"
     public_base_url: str = "http://127.0.0.1:8000"
-    cors_origins: list[str] = Field(default_factory=list)
+    # Browser origins allowed to call /api/v1 cross-origin: comma-separated or a JSON list,
+    # each `scheme://host[:port]` (e.g. the student app's web build on its own host).
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    # HTTP edge (canteen.core.middleware): request bodies larger than this are refused
+    # with 413 before they are read; image uploads and webhooks have their own limits.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # /docs, /redoc and /openapi.json: default on in development and tests, off in production.
+    api_docs: bool | None = None
 
     # JWT
     jwt_issuer: str = "canteen"
@@ -71,9 +96,10 @@ class Settings(BaseSettings):
     msg91_base_url: str = "https://control.msg91.com"
 
     # Payments (Razorpay or the local sandbox, which uses the same three values)
-    razorpay_key_id: str = "rzp_test_canteensandbox"
-    razorpay_key_secret: str = "sandbox_key_secret_change_me"
-    razorpay_webhook_secret: str = "sandbox_webhook_secret_change_me"
+    # Empty by default; development and tests get the sandbox's public values (below).
+    razorpay_key_id: str = ""
+    razorpay_key_secret: str = ""
+    razorpay_webhook_secret: str = ""
     razorpay_base_url: str | None = None  # the sandbox: default {public_base_url}/sandbox/razorpay
     payment_timeout_seconds: int = 300  # unpaid UPI orders are cancelled after this
 
@@ -104,6 +130,48 @@ class Settings(BaseSettings):
     # Embedded default niceties
     auto_migrate: bool | None = None  # default: on for the embedded SQLite database
     seed_demo: bool | None = None
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, origins: list[str]) -> list[str]:
+        origins = [o.rstrip("/") for o in origins]
+        for origin in origins:
+            scheme, sep, rest = origin.partition("://")
+            # An origin is scheme://host[:port], nothing after: a path or "*" never matches
+            # what a browser sends, so say so now rather than fail quietly in the browser.
+            if origin != "*" and (
+                scheme not in ("http", "https") or not sep or not rest or "/" in rest
+            ):
+                raise ValueError(
+                    f"CANTEEN_CORS_ORIGINS: {origin!r} is not an origin like https://app.example.edu"
+                )
+        return origins
+
+    @model_validator(mode="after")
+    def _sandbox_credentials_outside_production(self) -> Settings:
+        # The sandbox's public credentials are a convenience for development and tests
+        # only; production keeps whatever was configured (empty means "not set").
+        if not self.is_production:
+            self.razorpay_key_id = self.razorpay_key_id or SANDBOX_RAZORPAY_KEY_ID
+            self.razorpay_key_secret = self.razorpay_key_secret or SANDBOX_RAZORPAY_KEY_SECRET
+            self.razorpay_webhook_secret = (
+                self.razorpay_webhook_secret or SANDBOX_RAZORPAY_WEBHOOK_SECRET
+            )
+        return self
+
+    @property
+    def docs_enabled(self) -> bool:
+        return self.api_docs if self.api_docs is not None else not self.is_production
 
     @property
     def resolved_database_url(self) -> str:
@@ -148,15 +216,54 @@ class ConfigurationError(RuntimeError):
     """Raised at start-up when the settings are unsafe for the chosen environment."""
 
 
+def secret_weakness(value: str, *, min_length: int) -> str | None:
+    """Why `value` is not fit to be a secret, or None.
+
+    Length alone lets 36 x "a" through. Besides a minimum length this asks for variety
+    (distinct characters, no short repeated pattern) and an entropy estimate from the
+    character frequencies, while passing `openssl rand -hex 32`,
+    `secrets.token_urlsafe(32)` or a long random passphrase. Provider-issued credentials
+    (min_length 1) only have to be set, real-looking and not a known public value.
+    """
+    if not value:
+        return "is not set"
+    lowered = value.lower()
+    if value in _SANDBOX_VALUES or value == DEV_SECRET_KEY:
+        return "is a public development value"
+    if any(mark in lowered for mark in _PLACEHOLDER_MARKS):
+        return "is a placeholder"
+    if len(value) < min_length:
+        return f"is shorter than {min_length} characters"
+    if len(set(value)) < 10:
+        return "has too little variety (fewer than 10 distinct characters)"
+    if any(value == (value[:n] * (len(value) // n + 1))[: len(value)] for n in range(1, 17)):
+        return "repeats a short pattern"
+    counts = Counter(value)
+    bits_per_char = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+    if bits_per_char * len(value) < 3 * min_length:
+        return "is too predictable (low estimated entropy)"
+    return None
+
+
 def check_production(settings: Settings) -> None:
-    """Production must not run on development secrets or development providers."""
+    """Production must not run on development secrets or development providers.
+
+    Every problem is named by its setting, so one failed start lists everything to fix.
+    """
     if not settings.is_production:
         return
     problems: list[str] = []
-    if settings.secret_key == DEV_SECRET_KEY or len(settings.secret_key) < 32:
-        problems.append(
-            "CANTEEN_SECRET_KEY is the development secret or shorter than 32 characters"
-        )
+
+    def secret(name: str, value: str | None, min_length: int = 1) -> None:
+        weakness = secret_weakness(value or "", min_length=min_length)
+        if weakness is not None:
+            problems.append(f"{name} {weakness}")
+
+    def required(name: str, value: object) -> None:
+        if not value:
+            problems.append(f"{name} is not set")
+
+    secret("CANTEEN_SECRET_KEY", settings.secret_key, min_length=32)
     dev_choices = {
         "CANTEEN_SMS_PROVIDER": (settings.sms_provider, "console"),
         "CANTEEN_PAYMENT_GATEWAY": (settings.payment_gateway, "sandbox"),
@@ -169,8 +276,39 @@ def check_production(settings: Settings) -> None:
         problems.append("CANTEEN_DATABASE_URL must point at PostgreSQL in production")
     if not settings.redis_url:
         problems.append("CANTEEN_REDIS_URL must be set in production")
-    if settings.razorpay_key_secret.startswith("sandbox_"):
-        problems.append("CANTEEN_RAZORPAY_KEY_SECRET is the sandbox secret")
+
+    # Razorpay: the webhook secret is what makes a "payment.captured" believable, so the
+    # sandbox's public one would let anyone confirm unpaid orders.
+    secret("CANTEEN_RAZORPAY_KEY_ID", settings.razorpay_key_id)
+    secret("CANTEEN_RAZORPAY_KEY_SECRET", settings.razorpay_key_secret)
+    secret("CANTEEN_RAZORPAY_WEBHOOK_SECRET", settings.razorpay_webhook_secret, min_length=16)
+
+    # The chosen providers' credentials, checked now rather than at the first SMS or push.
+    if settings.sms_provider == "twilio":
+        required("CANTEEN_TWILIO_ACCOUNT_SID", settings.twilio_account_sid)
+        secret("CANTEEN_TWILIO_AUTH_TOKEN", settings.twilio_auth_token)
+        required(
+            "CANTEEN_TWILIO_FROM_NUMBER or CANTEEN_TWILIO_MESSAGING_SERVICE_SID",
+            settings.twilio_from_number or settings.twilio_messaging_service_sid,
+        )
+    elif settings.sms_provider == "msg91":
+        secret("CANTEEN_MSG91_AUTH_KEY", settings.msg91_auth_key)
+        required("CANTEEN_MSG91_TEMPLATE_ID", settings.msg91_template_id)
+    if settings.push_provider == "fcm":
+        if not settings.fcm_credentials_file:
+            problems.append("CANTEEN_FCM_CREDENTIALS_FILE is not set")
+        elif not Path(settings.fcm_credentials_file).is_file():
+            problems.append("CANTEEN_FCM_CREDENTIALS_FILE does not name a readable file")
+    if settings.storage == "s3":
+        required("CANTEEN_S3_BUCKET", settings.s3_bucket)
+        required("CANTEEN_S3_REGION", settings.s3_region)
+        # Neither key means the AWS default credential chain (an instance role); one
+        # without the other, or a placeholder, is a mistake.
+        if settings.s3_access_key_id or settings.s3_secret_access_key:
+            required("CANTEEN_S3_ACCESS_KEY_ID", settings.s3_access_key_id)
+            secret("CANTEEN_S3_SECRET_ACCESS_KEY", settings.s3_secret_access_key)
+    if "*" in settings.cors_origins:
+        problems.append("CANTEEN_CORS_ORIGINS must list origins, not *, in production")
     if problems:
         raise ConfigurationError("Refusing to start in production: " + "; ".join(problems))
 

@@ -18,13 +18,20 @@ from conftest import API, assert_error
 
 GOOD_PROD = {
     "env": "production",
-    "secret_key": "p" * 48,
+    "secret_key": "kP9w2Zq7Lm4xR8vT1nB6cY3hJ5sD0fGa",
     "database_url": "postgresql://canteen@db/canteen",
     "redis_url": "redis://cache:6379/0",
     "sms_provider": "twilio",
+    "twilio_account_sid": "AC5f1e3d9c7b2a4e6f8d0c1b3a5e7f9d2c",
+    "twilio_auth_token": "9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d",
+    "twilio_from_number": "+15005550006",
     "payment_gateway": "razorpay",
+    "razorpay_key_id": "rzp_live_Q1w2E3r4T5y6U7",
+    "razorpay_key_secret": "Zx8Cv7Bn6Mm5Ll4Kk3Jj2Hh",
+    "razorpay_webhook_secret": "whsec-4f9Tq2Lz8Rk1Vn6Yp3",
     "push_provider": "fcm",
-    "razorpay_key_secret": "live-secret",
+    # Production only checks that the file is there; FCM reads it at the first push.
+    "fcm_credentials_file": __file__,
 }
 
 

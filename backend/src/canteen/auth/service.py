@@ -24,6 +24,21 @@ class AccountDisabled(AppError):
     message = "This account has been deactivated; contact the canteen manager"
 
 
+class StaffUsePassword(AppError):
+    """The customer OTP flow never yields a staff role (product.md, Roles).
+
+    Phones are unique per account, so a staff phone cannot also hold a customer
+    identity: the flow refuses, and says where staff sign in.
+    """
+
+    status_code = 403
+    code = "STAFF_USE_PASSWORD"
+    message = (
+        "This number belongs to a staff account. Staff sign in on the kitchen portal with "
+        "their password; to order food, sign in with a different phone number."
+    )
+
+
 async def request_otp(
     c: Container, session: AsyncSession, raw_phone: str, conn: HTTPConnection
 ) -> OtpRequested:
@@ -51,6 +66,10 @@ async def verify_otp(
     if user is None:
         user = User(phone=phone, role=Role.customer, is_active=True)
         session.add(user)
+    # Only after the code is proven, so the answer tells nobody but the phone's holder
+    # that the number is a staff account (request-otp answers the same for every number).
+    if user.role != Role.customer:
+        raise StaffUsePassword(details=[{"field": "phone", "issue": "staff_account"}])
     if not user.is_active:
         raise AccountDisabled()
     user.last_login_at = c.clock.now()
@@ -84,6 +103,13 @@ async def refresh(c: Container, session: AsyncSession, refresh_token: str) -> To
     user = await session.get(User, record.user_id)
     if user is None or not user.is_active:
         raise InvalidToken("This account can no longer sign in")
+    # A session keeps the role it signed in with. Records from before roles were stored
+    # pass only for customers, so no staff session outlives that change unseen.
+    if (record.role or Role.customer) != user.role:
+        raise InvalidToken(
+            "This account's role has changed; sign in again",
+            details=[{"reason": "role_changed"}],
+        )
     return await _pair_for(c, user, record.family_id)
 
 
@@ -103,7 +129,7 @@ async def _throttle_attempts(c: Container, conn: HTTPConnection) -> None:
 async def _pair_for(c: Container, user: User, family_id: str | None = None) -> TokenPair:
     s = c.settings
     access = c.tokens.encode_access(user.id, user.role, c.clock.now(), s.access_token_ttl_seconds)
-    refresh_token = await tokens.mint_refresh(c, user.id, family_id)
+    refresh_token = await tokens.mint_refresh(c, user.id, user.role, family_id)
     return TokenPair(
         access_token=access,
         refresh_token=refresh_token,

@@ -1,7 +1,7 @@
 """Refresh tokens: opaque, stored hashed, rotated on every use, reuse revokes the family.
 
 RFC 9700 §4.14.2. Keys (key-value store):
-  rt:{sha256(token)}     {"u": user_id, "f": family_id, "exp": epoch}
+  rt:{sha256(token)}     {"u": user_id, "f": family_id, "r": role, "exp": epoch}
   rt:used:{sha256}       set (nx) by the one refresh that consumes the token
   rtf:{family_id}        "revoked" once the family is revoked (logout or theft detected)
 """
@@ -22,18 +22,24 @@ from canteen.core.errors import InvalidToken
 class RefreshRecord:
     user_id: uuid.UUID
     family_id: str
+    # The role the session was signed in as: a refresh never carries a session into a
+    # role it did not sign in with (a customer's OTP session into staff, say).
+    role: str | None
 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def mint_refresh(c: Container, user_id: uuid.UUID, family_id: str | None = None) -> str:
+async def mint_refresh(
+    c: Container, user_id: uuid.UUID, role: str, family_id: str | None = None
+) -> str:
     token = secrets.token_urlsafe(32)
     ttl = c.settings.refresh_token_ttl_seconds
     record = {
         "u": str(user_id),
         "f": family_id or uuid.uuid4().hex,
+        "r": role,
         "exp": int(c.clock.timestamp()) + ttl,
     }
     await c.kv.set(f"rt:{_hash(token)}", json.dumps(record), ttl)
@@ -59,7 +65,7 @@ async def rotate_refresh(c: Container, token: str) -> RefreshRecord:
             "This refresh token was already used; the session has been signed out",
             details=[{"reason": "refresh_token_reused"}],
         )
-    return RefreshRecord(uuid.UUID(record["u"]), family)
+    return RefreshRecord(uuid.UUID(record["u"]), family, record.get("r"))
 
 
 async def revoke_refresh(c: Container, token: str) -> bool:
