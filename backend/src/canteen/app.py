@@ -20,6 +20,7 @@ from canteen.core.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from canteen.core.openapi import install_contract
 from canteen.core.responses import ORJSONResponse
 from canteen.dev.endpoints import router as dev_router
 from canteen.menu.admin_endpoints import router as menu_admin_router
@@ -35,6 +36,7 @@ from canteen.orders.endpoints import router as orders_router
 from canteen.payments.endpoints import router as payments_router
 from canteen.portal import mount_portal
 from canteen.realtime.endpoints import router as realtime_router
+from canteen.realtime.menu_stream import router as menu_stream_router
 from canteen.settings import Settings, check_production, get_settings
 from canteen.users.endpoints import router as users_router
 
@@ -86,6 +88,7 @@ def create_app(
     app.state.container = container
     app.state.settings = settings
     install_error_handlers(app)
+    install_contract(app)  # before the routers: it gives every route the NUL check
     # Each add_middleware wraps the ones added before it: the body limit runs inside the
     # request context (so a 413 is logged with its request id), the headers outermost.
     app.add_middleware(
@@ -112,6 +115,7 @@ def create_app(
     api.include_router(menu_admin_router)
     # Before the kitchen orders router: /admin/orders/stream must not match /{order_id}.
     api.include_router(realtime_router)
+    api.include_router(menu_stream_router)
     api.include_router(orders_router)
     api.include_router(payments_router)
     api.include_router(kitchen_orders_router)

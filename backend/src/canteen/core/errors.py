@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from canteen.core.responses import ORJSONResponse
 
@@ -165,11 +166,26 @@ async def _validation_error(_: Request, exc: Exception) -> ORJSONResponse:
     return error_response(400, "VALIDATION_ERROR", "The request is not valid", details)
 
 
-async def _http_error(_: Request, exc: Exception) -> ORJSONResponse:
+def _allowed_methods(request: Request) -> list[str]:
+    # Starlette's 405 names only the first route on the path; the path may have several
+    # (GET and PATCH /admin/config are two routes), and Allow must list them all.
+    probe = {**request.scope, "method": ""}
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(probe)
+        if match != Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
+async def _http_error(request: Request, exc: Exception) -> ORJSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code, message = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "The request failed"))
     if exc.status_code == 405:
         headers = dict(exc.headers or {})
+        allowed = _allowed_methods(request)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
         return error_response(405, code, message, headers=headers)
     return error_response(exc.status_code, code, message, headers=dict(exc.headers or {}))
 

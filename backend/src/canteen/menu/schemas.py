@@ -24,6 +24,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
+from canteen.core.strict import Bool, JsonInt
 from canteen.menu.models import Allergen, Diet, MenuItem
 
 MAX_PRICE = 10_000_00  # ₹10,000 in paise: anything above is a typo, not a dish
@@ -66,11 +67,11 @@ SlotCodes = Annotated[
     Field(max_length=32, json_schema_extra={"minItems": 1}),
     AfterValidator(_some_slot),
 ]
-Price = Annotated[int, Field(gt=0, le=MAX_PRICE, description="Integer paise; ₹45 is 4500")]
-SortOrder = Annotated[int, Field(ge=-MAX_SORT, le=MAX_SORT)]
-PrepMinutes = Annotated[int, Field(ge=0, le=MAX_PREP_MINUTES)]
-DailyStock = Annotated[int, Field(ge=0, le=MAX_DAILY_STOCK)]
-Fee = Annotated[int, Field(ge=0, le=MAX_DELIVERY_FEE, description="Integer paise")]
+Price = Annotated[int, JsonInt, Field(gt=0, le=MAX_PRICE, description="Integer paise; ₹45 is 4500")]
+SortOrder = Annotated[int, JsonInt, Field(ge=-MAX_SORT, le=MAX_SORT)]
+PrepMinutes = Annotated[int, JsonInt, Field(ge=0, le=MAX_PREP_MINUTES)]
+DailyStock = Annotated[int, JsonInt, Field(ge=0, le=MAX_DAILY_STOCK)]
+Fee = Annotated[int, JsonInt, Field(ge=0, le=MAX_DELIVERY_FEE, description="Integer paise")]
 ItemsPerOrder = Annotated[int, Field(ge=1, le=500, description="Total quantity")]
 OrderTotalCap = Annotated[int, Field(ge=100, le=10_000_000, description="Integer paise")]
 
@@ -198,7 +199,7 @@ class CategoryOut(BaseModel):
 class CategoryCreate(BaseModel):
     name: CategoryName
     sort_order: SortOrder = 0
-    is_active: bool = True
+    is_active: Bool = True
 
 
 class CategoryUpdate(_Patch):
@@ -206,7 +207,7 @@ class CategoryUpdate(_Patch):
 
     name: CategoryName | None = None
     sort_order: SortOrder | None = None
-    is_active: bool | None = None
+    is_active: Bool | None = None
 
 
 # ---- time slots ----------------------------------------------------------------------
@@ -229,7 +230,7 @@ class TimeSlotCreate(BaseModel):
     label: Label
     start_time: LocalTime
     end_time: LocalTime
-    is_active: bool = True
+    is_active: Bool = True
     sort_order: SortOrder = 0
 
 
@@ -242,7 +243,7 @@ class TimeSlotUpdate(_Patch):
     label: Label | None = None
     start_time: LocalTime | None = None
     end_time: LocalTime | None = None
-    is_active: bool | None = None
+    is_active: Bool | None = None
     sort_order: SortOrder | None = None
 
 
@@ -298,7 +299,7 @@ class MenuItemCreate(BaseModel):
     diet: Diet
     allergens: list[Allergen] = Field(default_factory=list, max_length=len(Allergen))
     time_slots: SlotCodes = Field(description="Codes of the slots the item is sold in")
-    is_available: bool = True
+    is_available: Bool = True
     prep_minutes: PrepMinutes = 10
     daily_stock: DailyStock | None = Field(
         default=None, description="Portions per day; null = unlimited. Setting it refills today."
@@ -328,14 +329,14 @@ class MenuItemUpdate(_Patch):
     diet: Diet | None = None
     allergens: list[Allergen] | None = Field(default=None, max_length=len(Allergen))
     time_slots: SlotCodes | None = None
-    is_available: bool | None = None
+    is_available: Bool | None = None
     prep_minutes: PrepMinutes | None = None
     daily_stock: DailyStock | None = None
     sort_order: SortOrder | None = None
 
 
 class AvailabilityUpdate(BaseModel):
-    is_available: bool
+    is_available: Bool
 
 
 class StockReset(BaseModel):
@@ -401,11 +402,11 @@ class ConfigUpdate(_Patch):
         }
     )
 
-    delivery_enabled: bool | None = None
-    cash_payment_enabled: bool | None = None
-    upi_payment_enabled: bool | None = None
-    restaurant_open: bool | None = None
-    ordering_paused: bool | None = None
+    delivery_enabled: Bool | None = None
+    cash_payment_enabled: Bool | None = None
+    upi_payment_enabled: Bool | None = None
+    restaurant_open: Bool | None = None
+    ordering_paused: Bool | None = None
     delivery_fee: Fee | None = None
     max_items_per_order: ItemsPerOrder | None = None
     max_order_total: OrderTotalCap | None = None

@@ -121,7 +121,7 @@ async def kitchen_orders(
     c: ContainerDep,
     page: Page,
     status: Annotated[list[OrderStatus] | None, Query()] = None,
-    date_: Annotated[date | None, Query(alias="date")] = None,
+    date_: Annotated[date | None, IsoDate, Query(alias="date")] = None,
     order_type: Literal["pickup", "delivery"] | None = None,
     q: Annotated[str | None, Query(max_length=64)] = None,
 ) -> ListEnvelope[KitchenOrderOut]:

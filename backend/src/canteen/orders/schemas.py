@@ -7,6 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from canteen.core.strict import Int
+
 MAX_LINES = 30
 # Most of one dish in one order; also checked across lines of the same dish.
 MAX_PER_DISH = 20
@@ -76,6 +78,13 @@ class PaymentInfo(BaseModel):
     amount: int
     currency: str
     checkout_url: str | None = None
+    status: Literal["created", "captured", "failed", "refunded"] = Field(
+        default="created",
+        description="created: waiting for the customer; failed: declined (retry or cash)",
+    )
+    failure_reason: str | None = Field(
+        default=None, description="The gateway's words for a declined payment"
+    )
 
 
 class RefundOut(BaseModel):
@@ -145,7 +154,7 @@ class CancelRequest(BaseModel):
 
 
 class FeedbackIn(BaseModel):
-    rating: int = Field(ge=1, le=5)
+    rating: Int = Field(ge=1, le=5)
     comment: str | None = Field(default=None, max_length=1000)
 
 

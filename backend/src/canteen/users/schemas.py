@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from canteen.core.strict import Bool
 from canteen.users.models import Role
 
 
@@ -56,5 +57,5 @@ class StaffCreate(BaseModel):
 class StaffUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     role: StaffRole | None = None
-    is_active: bool | None = None
+    is_active: Bool | None = None
     password: str | None = Field(default=None, min_length=8, max_length=256)

@@ -1,0 +1,43 @@
+"""Request fields take JSON's own types (issue 13: the schema must say what is accepted).
+
+Pydantic's lax mode turns `0`/`1` into booleans, and `false` or `"5"` into integers, so the
+API accepted bodies its own schema refuses. Request models use these instead of bare
+`bool`/`int`. Whole floats (`5.0`) stay accepted as integers: JSON Schema counts them as
+integers and clients in languages without integers send them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, StrictBool
+from pydantic_core import PydanticCustomError
+
+
+def _json_integer(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "Input should be a valid integer, not a boolean")
+    if isinstance(value, str):
+        # The issue name pydantic gives text that is not a number, which clients know.
+        raise PydanticCustomError("int_parsing", "Input should be a valid integer, not text")
+    return value
+
+
+JsonInt = BeforeValidator(_json_integer)
+"""Annotate an `int` request field with this: `Annotated[int, JsonInt, Field(...)]`."""
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        # Lax parsing would read "0" as 1970-01-01 (a Unix timestamp).
+        raise PydanticCustomError("date_parsing", "Give the date as YYYY-MM-DD")
+    return value
+
+
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+IsoDate = BeforeValidator(_iso_date)
+"""Annotate a `date` parameter with this: only `YYYY-MM-DD`, as `format: date` says."""
+
+Bool = StrictBool
+Int = Annotated[int, JsonInt]
