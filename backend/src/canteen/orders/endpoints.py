@@ -11,6 +11,7 @@ from canteen.core.deps import ContainerDep, CurrentUser, KitchenStaff, Session, 
 from canteen.core.errors import NotFound
 from canteen.core.pagination import Page
 from canteen.core.responses import Envelope, ListEnvelope, PageMeta
+from canteen.core.strict import IsoDate
 from canteen.orders import service, views
 from canteen.orders.models import Order, OrderStatus
 from canteen.orders.placement import place_order
