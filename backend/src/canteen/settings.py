@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     razorpay_base_url: str | None = None  # the sandbox: default {public_base_url}/sandbox/razorpay
     payment_timeout_seconds: int = 300  # unpaid UPI orders are cancelled after this
 
+    # Jobs (Celery on Redis): a job taken by a worker that died is handed to another after
+    # this many seconds; keep it above the longest job run (gateway/SMS/FCM calls time out
+    # at 10 s) and the longest retry countdown (30 s).
+    job_visibility_timeout_seconds: int = Field(default=60, ge=1, le=3600)
+
     # Push
     fcm_credentials_file: str | None = None
     fcm_project_id: str | None = None

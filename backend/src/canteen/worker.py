@@ -9,7 +9,7 @@ import asyncio
 import logging
 from typing import Any
 
-from celery import Celery, Task
+from celery import Celery, Task, bootsteps
 
 from canteen.core.jobs import PERIODIC, REGISTRY, RetryableJobError, backoff_seconds, load_jobs
 
@@ -31,23 +31,74 @@ def _worker_runtime() -> tuple[asyncio.AbstractEventLoop, Any]:
     return _loop, _container
 
 
-def make_celery(broker_url: str) -> Celery:
+def make_celery(broker_url: str, *, visibility_timeout: int = 60) -> Celery:
+    """Jobs are acknowledged after they ran (`task_acks_late`), so a job taken by a worker
+    that is killed stays in Redis's unacked set and goes to another worker once
+    `visibility_timeout` seconds have passed (Celery's Redis default is an hour). Each
+    worker takes one job at a time (prefetch 1), so a dead worker holds back only that
+    one. Every job is safe to run twice, which this redelivery requires."""
     app = Celery("canteen", broker=broker_url)
     app.conf.update(
         task_ignore_result=True,
-        task_acks_late=True,  # a crashed worker's task is redelivered, so tasks are idempotent
+        task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        broker_transport_options={"visibility_timeout": visibility_timeout},
+        # An API process with Redis down must answer quickly (503), not hang in
+        # send_task's default retries.
+        broker_connection_timeout=2,
+        task_publish_retry_policy={
+            "max_retries": 2,
+            "interval_start": 0,
+            "interval_step": 0.2,
+            "interval_max": 0.5,
+        },
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         beat_schedule={name: {"task": name, "schedule": every} for name, every in PERIODIC.items()},
     )
+    app.conf.canteen_restore_every = max(1.0, visibility_timeout / 4)
+    app.steps["consumer"].add(RestoreUnacked)
     load_jobs()
     for spec in REGISTRY.values():
         _register(app, spec.name, spec.max_retries)
     return app
+
+
+class RestoreUnacked(bootsteps.StartStopStep):  # type: ignore[misc]
+    """Hand back jobs of dead workers soon after their visibility timeout.
+
+    kombu's Redis transport looks for overdue unacked jobs when a worker starts and then
+    only every 100 s (every 10th of its 10-second ticks), so with a short visibility
+    timeout a killed worker's job could still wait minutes. This step runs the same
+    restore (the transport's own, under its mutex) every quarter of the timeout."""
+
+    requires = {"celery.worker.consumer.tasks:Tasks"}
+
+    def __init__(self, parent: Any, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
+        self.timer_ref: Any = None
+
+    def start(self, parent: Any) -> None:
+        qos = getattr(parent.task_consumer.channel, "qos", None)
+        if qos is None or not hasattr(qos, "restore_visible"):
+            return  # not the Redis transport
+
+        def restore() -> None:
+            try:
+                qos.restore_visible(num=100, interval=1)
+            except Exception:
+                log.warning("could not restore unacknowledged jobs", exc_info=True)
+
+        every = float(parent.app.conf.canteen_restore_every)
+        self.timer_ref = parent.timer.call_repeatedly(every, restore)
+
+    def stop(self, parent: Any) -> None:
+        if self.timer_ref is not None:
+            self.timer_ref.cancel()
+            self.timer_ref = None
 
 
 def _register(app: Celery, name: str, max_retries: int) -> None:
@@ -69,7 +120,7 @@ def _default_app() -> Celery:
     broker = settings.resolved_broker_url
     if not broker:
         raise SystemExit("The Celery worker needs CANTEEN_REDIS_URL")
-    return make_celery(broker)
+    return make_celery(broker, visibility_timeout=settings.job_visibility_timeout_seconds)
 
 
 def __getattr__(name: str) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -10,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+import websockets
 from live import serve
 from orders_helpers import order_body, place, seed_menu, set_config
 
@@ -449,3 +451,65 @@ async def test_a_capture_racing_another_never_refunds_the_order(
         ("order.created", "received"),
         ("order.status_changed", "confirmed"),
     ]
+
+
+# ---- issue 14, point 2: a declined payment never strands the student --------------------
+
+
+async def _ws_recv(ws: Any, timeout: float = 10.0) -> dict[str, Any]:
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+
+
+async def test_a_declined_payment_reaches_the_socket_with_what_to_do_next(
+    app, client, container, razorpay_sandbox, webhooks_to
+):
+    me, order = await _upi_order(client, container)
+    gw = order["payment"]["gateway_order_id"]
+    assert order["payment"]["status"] == "created"
+    assert order["payment"]["failure_reason"] is None
+    async with serve(app) as host:
+        webhooks_to(host)
+        url = f"ws://{host}{API}/ws/orders/{order['id']}?token={me['access_token']}"
+        async with websockets.connect(url) as ws:
+            snapshot = await _ws_recv(ws)
+            assert snapshot["type"] == "order.snapshot"
+            payment = snapshot["order"]["payment"]
+            assert payment is not None, snapshot  # it used to be null
+            assert payment["status"] == "created" and payment["checkout_url"]
+
+            sandbox_pay(razorpay_sandbox, gw, "failure")
+            update = await _ws_recv(ws)
+            assert update["type"] == "order.payment_updated"
+            assert update["payment_status"] == "failed"
+            assert update["data"]["payment"]["status"] == "failed"
+            assert update["data"]["payment"]["failure_reason"]
+
+        # Reload: the snapshot says failed, with the reason and the page to try again.
+        async with websockets.connect(url) as ws:
+            snapshot = await _ws_recv(ws)
+        assert snapshot["payment_status"] == "failed"
+        payment = snapshot["order"]["payment"]
+        assert payment["status"] == "failed" and payment["failure_reason"]
+        assert payment["checkout_url"]
+
+        # GET says the same.
+        seen = (await client.get(f"{API}/orders/{order['id']}", headers=bearer(me))).json()
+        assert seen["data"]["payment"]["status"] == "failed"
+
+        # Pay cash instead: confirmed, cash due, no UPI page any more.
+        r = await client.post(
+            f"{API}/orders/{order['id']}/payment/switch-to-cash", headers=bearer(me)
+        )
+        assert r.status_code == 200, r.text
+        data = r.json()["data"]
+        assert (data["status"], data["payment_status"], data["payment"]) == (
+            "confirmed",
+            "cash_due",
+            None,
+        )
+
+        async def settled() -> bool:
+            got = await client.get(f"{API}/orders/{order['id']}", headers=bearer(me))
+            return got.json()["data"]["payment_method"] == "cash"
+
+        await eventually(settled)

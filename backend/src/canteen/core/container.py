@@ -156,7 +156,9 @@ def build_container(
     redis: Redis | None = None
     kv: KeyValueStore
     if settings.redis_url:
-        redis = Redis.from_url(settings.redis_url, socket_connect_timeout=5, socket_timeout=10)
+        # Short timeouts: every Redis call is a small key-value operation, and a request
+        # must answer 503 quickly while Redis is unreachable rather than hang (issue 13).
+        redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
         kv = RedisStore(redis)
         from canteen.menu.invalidation import database_key, register_publisher
 
@@ -170,7 +172,7 @@ def build_container(
     if settings.redis_url:
         # The subscription idles for as long as nothing happens: no read timeout on it.
         subscriber = Redis.from_url(
-            settings.redis_url, socket_connect_timeout=5, health_check_interval=30
+            settings.redis_url, socket_connect_timeout=2, health_check_interval=30
         )
         bus = RedisBus(subscriber, hub)
     container = Container(
@@ -191,6 +193,8 @@ def build_container(
     else:
         broker = settings.resolved_broker_url
         assert broker, "the Celery job runner needs CANTEEN_REDIS_URL"
-        container.jobs = CeleryRunner(broker)
+        container.jobs = CeleryRunner(
+            broker, visibility_timeout=settings.job_visibility_timeout_seconds
+        )
     container.dispatcher = Dispatcher(container)
     return container

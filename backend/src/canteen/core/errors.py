@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import kombu.exceptions
+import redis.exceptions
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -106,6 +108,15 @@ class ServiceUnavailable(AppError):
     code = "SERVICE_UNAVAILABLE"
     message = "A service the request needs is unavailable"
 
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        retry_after: int = 5,
+        details: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(message, details=details, headers={"Retry-After": str(retry_after)})
+
 
 def error_body(
     code: str, message: str, details: list[dict[str, Any]] | None = None
@@ -166,6 +177,25 @@ async def _validation_error(_: Request, exc: Exception) -> ORJSONResponse:
     return error_response(400, "VALIDATION_ERROR", "The request is not valid", details)
 
 
+# Redis (key-value store, rate limits, idempotency keys) and the job queue on it: while
+# they are unreachable the request could not be done, and trying again shortly may work.
+# kombu's OperationalError is what Celery's send_task raises for a broker it cannot reach.
+_UNAVAILABLE: tuple[type[Exception], ...] = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    kombu.exceptions.OperationalError,
+)
+
+
+async def _unavailable(_: Request, exc: Exception) -> ORJSONResponse:
+    log.warning("redis unreachable: %s: %s", type(exc).__name__, exc)
+    err = ServiceUnavailable(
+        "A service this request needs is unreachable; try again in a few seconds",
+        details=[{"service": "redis", "issue": "unreachable"}],
+    )
+    return await _app_error(_, err)
+
+
 def _allowed_methods(request: Request) -> list[str]:
     # Starlette's 405 names only the first route on the path; the path may have several
     # (GET and PATCH /admin/config are two routes), and Allow must list them all.
@@ -194,5 +224,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for exc_type in _UNAVAILABLE:
+        app.add_exception_handler(exc_type, _unavailable)
     # Unhandled exceptions are answered by RequestContextMiddleware, inside the request
     # id context, so a 500 still carries X-Request-ID.

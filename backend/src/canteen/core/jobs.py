@@ -2,7 +2,10 @@
 
 On the embedded default jobs run in this process (asyncio tasks with retries); with
 Redis they go to Celery (`canteen.worker`), which runs the very same functions.
-Jobs must be idempotent: both runners retry on failure.
+Jobs must be safe to run twice: both runners retry on failure, and Celery hands a killed
+worker's job to another worker (tests/api/test_faults_jobs.py runs each job twice).
+Jobs that move money are re-driven from the database by the sweeps below, so a job
+that Redis lost is done anyway (docs/payments.md).
 """
 
 from __future__ import annotations
@@ -35,7 +38,12 @@ class JobSpec:
 REGISTRY: dict[str, JobSpec] = {}
 
 # Periodic sweeps: job name -> seconds between runs (Celery beat, or the in-process loop).
-PERIODIC: dict[str, float] = {"payments.expire_unpaid": 30.0, "menu.daily_stock_reset": 300.0}
+PERIODIC: dict[str, float] = {
+    "payments.expire_unpaid": 30.0,
+    "payments.apply_stored_webhooks": 30.0,
+    "payments.redrive_refunds": 60.0,
+    "menu.daily_stock_reset": 300.0,
+}
 
 
 def job(name: str, *, max_retries: int = 5) -> Callable[[JobFunc], JobFunc]:
@@ -62,7 +70,9 @@ class JobRunner(Protocol):
 
 
 def backoff_seconds(attempt: int) -> float:
-    return float(min(60, 2**attempt))
+    # Capped below the broker's visibility timeout: Celery holds a retry unacked until
+    # its countdown ends, and one held longer would be handed out twice.
+    return float(min(30, 2**attempt))
 
 
 class InProcessRunner:
@@ -98,10 +108,10 @@ class InProcessRunner:
 
 
 class CeleryRunner:
-    def __init__(self, broker_url: str) -> None:
+    def __init__(self, broker_url: str, *, visibility_timeout: int = 60) -> None:
         from canteen.worker import make_celery
 
-        self.celery = make_celery(broker_url)
+        self.celery = make_celery(broker_url, visibility_timeout=visibility_timeout)
 
     async def enqueue(self, name: str, **kwargs: Any) -> None:
         # send_task is blocking network I/O: keep it off the event loop.

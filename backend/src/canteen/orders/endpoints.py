@@ -13,6 +13,7 @@ from canteen.core.pagination import Page
 from canteen.core.responses import Envelope, ListEnvelope, PageMeta
 from canteen.core.strict import IsoDate
 from canteen.orders import service, views
+from canteen.orders.idempotency import IdempotencyStore
 from canteen.orders.models import Order, OrderStatus
 from canteen.orders.placement import place_order
 from canteen.orders.schemas import (
@@ -51,14 +52,21 @@ async def create_order(
     if not created:
         response.status_code = 200
         return Envelope(data=await payments.order_view(c, db, order))
-    # Commit first: the placement holds the day's counter row until commit, so nothing
-    # else (the gateway call, building the answer) may run inside it.
-    await db.commit()
-    if order.payment_method == "upi":
-        # A gateway outage leaves a placed order the app can pay for later.
-        payment = await payments.ensure_checkout(c, db, order)
-        return Envelope(data=payments.new_order_view(c, order, payment))
-    return Envelope(data=payments.new_order_view(c, order, None))
+    payment = None
+    customer_id = user.id  # read now: a failed flush expires every loaded row
+    try:
+        # Commit first: the placement holds the day's counter row until commit, so nothing
+        # else (the gateway call, building the answer) may run inside it.
+        await db.commit()
+        if order.payment_method == "upi":
+            # A gateway outage leaves a placed order the app can pay for later.
+            payment = await payments.ensure_checkout(c, db, order)
+            await db.commit()
+    except BaseException:
+        # A database error here must not leave the key "in progress" (issue 13).
+        await IdempotencyStore(c.kv).release_after_failure(customer_id, idempotency_key)
+        raise
+    return Envelope(data=payments.new_order_view(c, order, payment))
 
 
 @router.get("/orders", response_model=ListEnvelope[OrderOut])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import uuid
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from typing import Any
 
 from canteen.core.errors import AppError, Conflict, ValidationFailed
 from canteen.core.kv import KeyValueStore
+
+log = logging.getLogger("canteen.orders")
 
 KEY_TTL = 24 * 3600
 IN_PROGRESS_TTL = 60
@@ -115,3 +118,13 @@ class IdempotencyStore:
     async def release(self, user_id: uuid.UUID, key: str) -> None:
         """A failed attempt keeps nothing: the client may retry the same key."""
         await self.kv.delete(self._key(user_id, key))
+
+    async def release_after_failure(self, user_id: uuid.UUID, raw_key: str | None) -> None:
+        """Free the key of a request that failed after placement returned (its commit, or
+        the checkout after it), so the client's retry is not told IDEMPOTENCY_IN_PROGRESS
+        for a minute. Safe even if the order did commit: the retry then finds it by its key
+        on the order row and answers it once. Never raises over the original error."""
+        try:
+            await self.release(user_id, parse_key(raw_key))
+        except Exception:
+            log.warning("could not release idempotency key of user %s", user_id, exc_info=True)

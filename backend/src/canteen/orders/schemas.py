@@ -78,6 +78,13 @@ class PaymentInfo(BaseModel):
     amount: int
     currency: str
     checkout_url: str | None = None
+    status: Literal["created", "captured", "failed", "refunded"] = Field(
+        default="created",
+        description="created: waiting for the customer; failed: declined (retry or cash)",
+    )
+    failure_reason: str | None = Field(
+        default=None, description="The gateway's words for a declined payment"
+    )
 
 
 class RefundOut(BaseModel):

@@ -18,7 +18,7 @@ from canteen.core.errors import ValidationFailed
 from canteen.core.responses import Envelope
 from canteen.orders import service as orders
 from canteen.orders.schemas import OrderOut
-from canteen.payments import service
+from canteen.payments import service, tasks
 from canteen.payments.models import WebhookEvent
 
 router = APIRouter(tags=["payments"])
@@ -80,7 +80,11 @@ async def razorpay_webhook(
     signature: Annotated[str | None, Header(alias="X-Razorpay-Signature")] = None,
     event_id: Annotated[str | None, Header(alias="x-razorpay-event-id")] = None,
 ) -> Envelope[WebhookAck]:
-    """Verify over the raw bytes, store once by event id, answer at once; a job applies it."""
+    """Verify over the raw bytes, store once by event id, answer at once; a job applies it.
+
+    A redelivery of an event that is stored but not applied yet (its job was lost or could
+    not be queued) queues it again; the `payments.apply_stored_webhooks` sweep applies any
+    that are still left a minute later."""
     raw = await request.body()
     if not signature or not c.gateway.verify_webhook_signature(raw, signature):
         raise service.PaymentSignatureInvalid(
@@ -100,10 +104,11 @@ async def razorpay_webhook(
         .on_conflict_do_nothing(index_elements=[WebhookEvent.id])
     )
     fresh = bool(getattr(result, "rowcount", 0))
-    if fresh:
+    pending = fresh or await service.webhook_pending(db, key)
+    if pending:
 
         async def process() -> None:
-            await c.jobs.enqueue("payments.process_webhook", event_id=key)
+            await tasks.queue_webhook(c, key)
 
         after_commit(db, process)
     return Envelope(data=WebhookAck(received=True, duplicate=not fresh))

@@ -26,7 +26,7 @@ from canteen.orders.schemas import OrderOut, PaymentInfo, RefundOut
 from canteen.orders.state import Actor
 from canteen.orders.views import order_out
 from canteen.payments.gateway import GatewayError
-from canteen.payments.models import Payment, Refund
+from canteen.payments.models import Payment, Refund, WebhookEvent
 
 log = logging.getLogger("canteen.payments")
 
@@ -59,6 +59,10 @@ def payment_info(c: Container, payment: Payment | None) -> PaymentInfo | None:
         checkout_url=c.gateway.checkout_url(
             payment.gateway_order_id, callback_url(c, payment.order_id)
         ),
+        status=payment.status,
+        failure_reason=payment.error_description or payment.error_code
+        if payment.status == "failed"
+        else None,
     )
 
 
@@ -220,7 +224,15 @@ async def fail_by_gateway_order(
             session,
             "order.payment_updated",
             order,
-            data={"error_code": error_code, "error": error_description},
+            data={
+                "error_code": error_code,
+                "error": error_description,
+                # What the tracking screen needs to offer "Try UPI again" / "Pay cash".
+                "payment": {
+                    "status": "failed",
+                    "failure_reason": payment.error_description or error_code,
+                },
+            },
         )
     return "payment failed"
 
@@ -251,7 +263,7 @@ async def retry(c: Container, session: AsyncSession, order: Order) -> Payment:
             session,
             "order.payment_updated",
             order,
-            data={"retry": payment.attempts},
+            data={"retry": payment.attempts, "payment": {"status": "created"}},
         )
     return payment
 
@@ -439,6 +451,10 @@ async def expire_unpaid_order(
     if payment is not None and payment.status == "created":
         payment.status = "failed"
         payment.error_code = "TIMEOUT"
+    # The money never came: the order shows payment `failed` (with the order's reason
+    # `payment_timeout`), not `pending` for good. A payment that still arrives later is
+    # captured and refunded like any payment for a closed order.
+    order.payment_status = PaymentStatus.failed
     await orders.transition(
         session,
         order,
@@ -449,6 +465,64 @@ async def expire_unpaid_order(
         reason="payment_timeout",
     )
     return f"{order.number} cancelled: payment_timeout"
+
+
+async def webhook_pending(session: AsyncSession, event_id: str) -> bool:
+    """True if this stored webhook has not been applied yet."""
+    row = await session.get(WebhookEvent, event_id)
+    return row is not None and row.processed_at is None
+
+
+async def unapplied_webhooks(
+    c: Container, session: AsyncSession, *, older_than: float, limit: int = 100
+) -> list[str]:
+    """Ids of stored webhooks not applied `older_than` seconds after they arrived."""
+    cutoff = c.clock.now() - timedelta(seconds=older_than)
+    ids = await session.scalars(
+        select(WebhookEvent.id)
+        .where(WebhookEvent.processed_at.is_(None), WebhookEvent.received_at <= cutoff)
+        .order_by(WebhookEvent.received_at)
+        .limit(limit)
+    )
+    return list(ids)
+
+
+async def refunds_to_redrive(
+    c: Container, session: AsyncSession, *, older_than: float, limit: int = 100
+) -> list[tuple[uuid.UUID, str]]:
+    """(order id, reason) of refunds owed but not under way after `older_than` seconds:
+    a captured payment on a cancelled (or switched-to-cash) order with no refund row,
+    or a refund recorded but never sent to the gateway."""
+    cutoff = c.clock.now() - timedelta(seconds=older_than)
+    owed = await session.execute(
+        select(Order.id, Order.status, Order.cancel_reason)
+        .join(Payment, Payment.order_id == Order.id)
+        .outerjoin(Refund, Refund.payment_id == Payment.id)
+        .where(
+            Payment.status == "captured",
+            Refund.id.is_(None),
+            or_(Order.status == OrderStatus.cancelled, Order.payment_method != PaymentMethod.upi),
+            Order.updated_at <= cutoff,
+            Payment.updated_at <= cutoff,
+        )
+        .limit(limit)
+    )
+    unsent = await session.execute(
+        select(Refund.order_id, Refund.reason)
+        .where(Refund.status == "requested", Refund.updated_at <= cutoff)
+        .limit(limit)
+    )
+    rows = [(oid, _refund_reason(status, reason)) for oid, status, reason in owed.tuples()] + [
+        (oid, reason) for oid, reason in unsent.tuples()
+    ]
+    return rows
+
+
+def _refund_reason(status: str, cancel_reason: str | None) -> str:
+    # As the dispatcher words it when the event that asks for the refund is delivered.
+    if status == OrderStatus.cancelled and cancel_reason != "payment_timeout":
+        return cancel_reason or "order cancelled"
+    return "payment arrived after the order was closed"
 
 
 def summarise(payload: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:

@@ -16,12 +16,22 @@ if TYPE_CHECKING:
 log = logging.getLogger("canteen.payments")
 
 
+# A stored webhook still unapplied this long after it arrived is applied by the sweep.
+WEBHOOK_GRACE_SECONDS = 60.0
+# A refund owed (or recorded but not sent) this long is asked for again by the sweep.
+REFUND_GRACE_SECONDS = 60.0
+
+
 @job("payments.process_webhook", max_retries=8)
 async def process_webhook(c: Container, *, event_id: str) -> None:
-    """Apply one stored webhook. Safe to run twice: processed events are skipped and each
-    effect is itself idempotent (captured wins, refunds move forward only)."""
+    """Apply one stored webhook, exactly once however many runs race: the event row is
+    locked and its `processed_at` is set in the transaction that applies the effect, so a
+    second run (a redelivered job, the sweep, a gateway retry) finds it applied. Each
+    effect is itself idempotent too (captured wins, refunds move forward only)."""
     async with unit_of_work(c.sessionmaker) as session:
-        row = await session.get(WebhookEvent, event_id, with_for_update=True)
+        row = await session.get(
+            WebhookEvent, event_id, with_for_update=True, populate_existing=True
+        )
         if row is None or row.processed_at is not None:
             return
         gateway_order_id, payment = service.summarise(row.payload)
@@ -83,3 +93,48 @@ async def expire_unpaid(c: Container) -> None:
                 continue  # never cancel an order whose payment we could not check
         async with unit_of_work(c.sessionmaker) as session:
             await service.expire_unpaid_order(c, session, order_id, gateway_order_id, captured)
+
+
+async def queue_webhook(c: Container, event_id: str) -> None:
+    """Queue a stored webhook's job; if the queue is unreachable (Redis down), apply it
+    here instead. Should that fail too, the event stays stored and unapplied, and the
+    gateway's retry or the sweep applies it: the webhook is answered 200 either way,
+    because it is safely stored."""
+    try:
+        await c.jobs.enqueue("payments.process_webhook", event_id=event_id)
+        return
+    except Exception as exc:
+        log.warning("could not queue webhook %s (%s); applying it now", event_id, exc)
+    try:
+        await process_webhook(c, event_id=event_id)
+    except Exception:
+        log.exception("webhook %s stays stored for the sweep", event_id)
+
+
+@job("payments.apply_stored_webhooks", max_retries=0)
+async def apply_stored_webhooks(c: Container) -> None:
+    """Sweep: apply stored webhooks whose job was lost (queue down, Redis restarted
+    without persistence, a crash between commit and queueing). Each is applied by
+    process_webhook, which locks the event row, so racing sweeps apply it once."""
+    async with unit_of_work(c.sessionmaker) as session:
+        ids = await service.unapplied_webhooks(c, session, older_than=WEBHOOK_GRACE_SECONDS)
+    for event_id in ids:
+        try:
+            await process_webhook(c, event_id=event_id)
+        except Exception:
+            log.exception("stored webhook %s could not be applied; next sweep", event_id)
+
+
+@job("payments.redrive_refunds", max_retries=0)
+async def redrive_refunds(c: Container) -> None:
+    """Sweep: refunds owed whose `payments.refund_order` job never ran to the gateway
+    (lost with Redis, or the event that asks for it was dispatched into a queue that then
+    lost it). refund_order is idempotent (one refund row per payment, and the gateway
+    de-duplicates by X-Refund-Idempotency), so a re-drive never refunds twice."""
+    async with unit_of_work(c.sessionmaker) as session:
+        owed = await service.refunds_to_redrive(c, session, older_than=REFUND_GRACE_SECONDS)
+    for order_id, reason in owed:
+        try:
+            await refund_order(c, order_id=str(order_id), reason=reason)
+        except Exception:
+            log.exception("refund of order %s not sent; next sweep", order_id)

@@ -22,7 +22,7 @@ from canteen.core.errors import AppError, InsufficientRole, InvalidToken, TokenE
 from canteen.events.models import Event
 from canteen.orders.models import Order
 from canteen.orders.state import TERMINAL
-from canteen.orders.views import order_out
+from canteen.payments.service import order_view
 from canteen.realtime.accounts import DEACTIVATED
 from canteen.realtime.hub import KITCHEN_TYPES
 from canteen.users.models import Role
@@ -184,7 +184,10 @@ async def track_order(websocket: WebSocket, order_id: str, token: str = "") -> N
                     "seq": last_seq,
                     "status": order.status,
                     "payment_status": order.payment_status,
-                    "order": order_out(order).model_dump(mode="json"),
+                    # As GET /orders/{id} shows it: with the payment (status, checkout
+                    # URL, why it failed) and any refund, so a failed UPI payment is
+                    # never shown as "waiting" (issue 14, point 2).
+                    "order": (await order_view(c, session, order)).model_dump(mode="json"),
                 }
             ).decode()
             finished = order.status in TERMINAL
