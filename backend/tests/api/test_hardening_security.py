@@ -145,9 +145,12 @@ async def test_production_app_refuses_a_webhook_signed_with_the_sandbox_secret(
 
     prod = make_settings(
         base_env,
-        **production_values(tmp_path, razorpay_base_url=razorpay_sandbox.base_url),
-        database_url=base_env["CANTEEN_DATABASE_URL"],
-        redis_url=base_env["CANTEEN_REDIS_URL"],
+        **production_values(
+            tmp_path,
+            razorpay_base_url=razorpay_sandbox.base_url,
+            database_url=base_env["CANTEEN_DATABASE_URL"],
+            redis_url=base_env["CANTEEN_REDIS_URL"],
+        ),
     )
     prod_container = build_container(prod)
     try:
