@@ -113,6 +113,9 @@ EXTRA: dict[str, dict[int, str]] = {
     "kitchen-handover": {409: "`INVALID_TRANSITION`, `PAYMENT_PENDING` or `PICKUP_CODE_MISMATCH`"},
     "kitchen-assign_delivery": {409: "`NOT_A_DELIVERY_ORDER` or `INVALID_TRANSITION`"},
     "delivery-delivery_status": {409: "`INVALID_TRANSITION`"},
+    "realtime-menu_stream": {
+        401: "`INVALID_TOKEN` or `TOKEN_EXPIRED` (token in `?token=` or `Authorization`)",
+    },
     "realtime-kitchen_stream": {
         401: "`INVALID_TOKEN` or `TOKEN_EXPIRED` (token in `?token=` or `Authorization`)",
         403: "`INSUFFICIENT_ROLE`: kitchen staff and admins only",
@@ -148,7 +151,7 @@ PARAMETERS: dict[str, dict[str, dict[str, Any]]] = {
     },
 }
 _SEQ = {"type": "string", "pattern": "^[0-9]{1,18}$"}
-PARAMETERS["realtime-kitchen_stream"] = {
+PARAMETERS["realtime-menu_stream"] = PARAMETERS["realtime-kitchen_stream"] = {
     "last_event_id": {
         "name": "last_event_id",
         "in": "query",

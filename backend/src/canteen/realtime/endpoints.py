@@ -244,6 +244,8 @@ async def kitchen_stream(
                 details=[{"required_roles": ["admin", "kitchen"], "role": user.role}]
             )
         resume = last_event_id if last_event_id is not None else last_event_id_query
+        if last_event_id_query is not None:
+            _parse_seq(last_event_id_query)  # refused even when the header wins (contract)
         if resume is not None:
             after = _parse_seq(resume)
         else:

@@ -59,14 +59,16 @@ async def menu_stream(
     raw = token or (authorization or "").removeprefix("Bearer ").strip()
     if not raw:
         raise InvalidToken("Authentication is required")
-    resume = last_event_id or last_event_id_query
+    resume = last_event_id if last_event_id is not None else last_event_id_query
     after: int | None = None
-    if resume is not None:
-        if not resume.isdigit() or len(resume) > 18:
+    # Both are checked when sent (the header wins): OpenAPI gives each the same pattern.
+    for value in (last_event_id, last_event_id_query):
+        if value is not None and not (value.isascii() and value.isdigit() and len(value) <= 18):
             raise ValidationFailed(
                 "Last-Event-ID must be an event sequence number",
                 details=[{"field": "Last-Event-ID", "issue": "invalid"}],
             )
+    if resume is not None:
         after = int(resume)
     async with c.sessionmaker() as session:
         await authenticate(c, session, raw)
