@@ -64,16 +64,27 @@ async def test_wrong_code_counts_down_then_locks_the_code(client, container):
     await client.post(f"{API}/auth/request-otp", json={"phone": PHONE})
     code = await wait_for_otp(client, container, PHONE)
     wrong = "000000" if code != "000000" else "111111"
-    for remaining in (4, 3, 2, 1):
+    counts = ((4, "4 tries left"), (3, "3 tries left"), (2, "2 tries left"), (1, "1 try left"))
+    for remaining, words in counts:
         r = await client.post(f"{API}/auth/verify-otp", json={"phone": PHONE, "otp": wrong})
         err = assert_error(r, 400, "INVALID_OTP")
         assert err["details"][0]["attempts_remaining"] == remaining
+        assert err["message"] == f"That code is not right; {words}"
+    # The fifth wrong try ends the code and says so (issue 14, point 6), not "expired".
     r = await client.post(f"{API}/auth/verify-otp", json={"phone": PHONE, "otp": wrong})
-    assert_error(r, 400, "INVALID_OTP")
-    # Five wrong tries end the code: even the right one no longer works.
+    err = assert_error(r, 400, "OTP_ATTEMPTS_EXCEEDED")
+    assert err["message"] == "Too many wrong codes. Ask for a new one."
+    # Even the right one no longer works, and it says why.
     r = await client.post(f"{API}/auth/verify-otp", json={"phone": PHONE, "otp": code})
-    assert_error(r, 400, "OTP_EXPIRED")
+    assert_error(r, 400, "OTP_ATTEMPTS_EXCEEDED")
     assert await count_rows(container, User) == 0
+    # A new code brings a fresh set of tries.
+    await container.kv.delete(f"otp:cooldown:{PHONE}")
+    r = await client.post(f"{API}/auth/request-otp", json={"phone": PHONE})
+    assert r.status_code == 200, r.text
+    fresh = await wait_for_otp(client, container, PHONE, after=1)
+    r = await client.post(f"{API}/auth/verify-otp", json={"phone": PHONE, "otp": fresh})
+    assert r.status_code == 200, r.text
 
 
 async def test_code_is_single_use(client, container):

@@ -75,27 +75,31 @@ async def consume_otp(c: Container, phone: str, code: str) -> None:
     key = f"otp:{phone}"
     raw = await c.kv.get(key)
     record = json.loads(raw) if raw else None
+    tries_key = f"otp:tries:{phone}"
     if record is None or record["exp"] <= c.clock.timestamp():
         await c.kv.delete(key)
-        raise OtpError(
-            "The code has expired or was never sent; ask for a new one",
-            code="OTP_EXPIRED",
-            details=[{"field": "otp", "issue": "expired"}],
+        # A code spent by wrong tries says so on every later try, not "expired".
+        spent = int(await c.kv.get(tries_key) or 0) >= s.otp_max_attempts
+        raise (
+            _too_many_tries()
+            if spent
+            else OtpError(
+                "The code has expired or was never sent; ask for a new one",
+                code="OTP_EXPIRED",
+                details=[{"field": "otp", "issue": "expired"}],
+            )
         )
-    tries = await c.kv.incr(f"otp:tries:{phone}", s.otp_ttl_seconds)
+    tries = await c.kv.incr(tries_key, s.otp_ttl_seconds)
     if tries > s.otp_max_attempts:
         await c.kv.delete(key)
-        raise OtpError(
-            "Too many wrong codes; ask for a new one",
-            code="OTP_ATTEMPTS_EXCEEDED",
-            details=[{"field": "otp", "issue": "attempts_exceeded"}],
-        )
+        raise _too_many_tries()
     if not hmac.compare_digest(record["h"], _digest(s.secret_key, phone, code)):
         remaining = s.otp_max_attempts - tries
         if remaining <= 0:
             await c.kv.delete(key)
+            raise _too_many_tries()
         raise OtpError(
-            "The code is not correct",
+            f"That code is not right; {remaining} {'try' if remaining == 1 else 'tries'} left",
             code="INVALID_OTP",
             details=[{"field": "otp", "issue": "mismatch", "attempts_remaining": remaining}],
         )
@@ -107,3 +111,11 @@ async def consume_otp(c: Container, phone: str, code: str) -> None:
             details=[{"field": "otp", "issue": "used"}],
         )
     await c.kv.delete(f"otp:tries:{phone}")
+
+
+def _too_many_tries() -> OtpError:
+    return OtpError(
+        "Too many wrong codes. Ask for a new one.",
+        code="OTP_ATTEMPTS_EXCEEDED",
+        details=[{"field": "otp", "issue": "attempts_exceeded"}],
+    )
