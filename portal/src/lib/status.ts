@@ -42,7 +42,11 @@ export function statusLabel(status: string): string {
   return STATUS_LABEL[status] ?? status.replace(/_/g, " ");
 }
 
-export function paymentLabel(status: string): string {
+/** The payment column's words. A cancelled order owes nothing: no "Cash due" there. */
+export function paymentLabel(status: string, orderStatus?: string): string {
+  if (orderStatus === "cancelled" && (status === "cash_due" || status === "pending" || status === "failed")) {
+    return "Not paid (cancelled)";
+  }
   return PAYMENT_LABEL[status] ?? status.replace(/_/g, " ");
 }
 

@@ -73,7 +73,7 @@ export function OrderDetailPage() {
             ) : null}
             <dt>Payment</dt>
             <dd>
-              {o.payment_method === "upi" ? "UPI" : "Cash"} · {paymentLabel(o.payment_status)}
+              {o.payment_method === "upi" ? "UPI" : "Cash"} · {paymentLabel(o.payment_status, o.status)}
             </dd>
             {o.estimated_ready_at ? (
               <>

@@ -132,7 +132,7 @@ export function OrdersPage() {
                     <td>
                       <span className={`status status-${order.status}`}>{statusLabel(order.status)}</span>
                     </td>
-                    <td>{paymentLabel(order.payment_status)}</td>
+                    <td>{paymentLabel(order.payment_status, order.status)}</td>
                     <td className="num">{formatPaise(order.total)}</td>
                   </tr>
                 ))}
