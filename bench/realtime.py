@@ -331,3 +331,91 @@ async def fanout(s: Stack, work: Path, *, counts: list[int], probe_orders: int) 
             await holders.stop()
             await sse.stop()
     return out
+
+
+class MenuListener:
+    """One student's open menu: the live menu channel, every change with its receive time."""
+
+    def __init__(self, http: httpx.AsyncClient, token: str) -> None:
+        self.http = http
+        self.token = token
+        self.received: dict[int, float] = {}  # seq -> receive time
+        self.at: dict[int, float] = {}
+        self.ready = asyncio.Event()
+        self.failure: str | None = None
+        self.task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        try:
+            async with self.http.stream(
+                "GET",
+                f"{API}/menu/stream",
+                params={"token": self.token},
+                timeout=httpx.Timeout(30.0, read=120.0),
+            ) as r:
+                r.raise_for_status()
+                async for block, received in actors.sse_events(r.aiter_lines()):
+                    if block.get("event") == "hello":
+                        self.ready.set()
+                    elif block.get("event") == "menu.updated" and "data" in block:
+                        data = json.loads(block["data"])
+                        self.received[int(block["id"])] = received
+                        self.at[int(block["id"])] = parse_at(data["at"])
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.failure = repr(exc)
+            self.ready.set()
+
+    async def stop(self) -> None:
+        self.task.cancel()
+        with contextlib.suppress(BaseException):
+            await self.task
+
+
+async def menu_fanout(s: Stack, *, students: int, changes: int) -> dict[str, Any]:
+    """How long a menu change takes to reach `students` open menus (issue 14): the manager
+    switches a dish off and on `changes` times at 5 changes/s; latency = receive time -
+    the event's `at`, over every (student, change), on the students' live menu channel."""
+    limits = httpx.Limits(max_connections=students + 50, max_keepalive_connections=students + 50)
+    async with httpx.AsyncClient(base_url=s.base_url, timeout=60, limits=limits) as http:
+        admin = await actors.staff_token(http, actors.ADMIN_PHONE, actors.ADMIN_PASSWORD)
+        token = await actors.customer_token(http, "+919760000002")
+        item_id = (await actors.lunch_items(http))[0]["id"]
+        t0 = time.monotonic()
+        listeners = []
+        for _ in range(students):  # opened in batches so the server is not a thundering herd
+            listeners.append(MenuListener(http, token))
+            if len(listeners) % 100 == 0:
+                await asyncio.gather(*(x.ready.wait() for x in listeners[-100:]))
+        await asyncio.wait_for(asyncio.gather(*(x.ready.wait() for x in listeners)), 120)
+        open_s = round(time.monotonic() - t0, 1)
+        failed = [x.failure for x in listeners if x.failure]
+        errors = 0
+        try:
+            for i in range(changes):
+                r = await http.patch(
+                    f"{API}/admin/menu/items/{item_id}/availability",
+                    json={"is_available": i % 2 == 1},
+                    headers={"Authorization": f"Bearer {admin}"},
+                )
+                errors += r.status_code != 200
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(3.0)
+        finally:
+            for x in listeners:
+                await x.stop()
+        expected = {seq for x in listeners for seq in x.received}
+        latencies = [x.received[q] - x.at[q] for x in listeners for q in x.received]
+        missing = sum(len(expected - set(x.received)) for x in listeners if not x.failure)
+        return {
+            "students": students,
+            "changes": changes,
+            "open_seconds": open_s,
+            "open_failures": len(failed),
+            "change_errors": errors,
+            "changes_seen": len(expected),
+            "delivered": len(latencies),
+            "missing": missing,
+            **_lat(latencies),
+        }

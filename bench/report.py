@@ -258,6 +258,17 @@ def realtime(rt: dict[str, Any]) -> list[str]:
                 f"({c.get('open_errors')}), {c.get('closed_by_server')} closed by the server "
                 "|||||||||"
             )
+    mc = rt.get("menu_channel")
+    if mc:
+        out += [
+            "",
+            f"Students' live menu channel (`/menu/stream`): {mc['students']:,} open menus "
+            f"(opened in {mc['open_seconds']} s, {mc['open_failures']} failed), the manager "
+            f"switches a dish off and on {mc['changes']} times at 5/s: "
+            f"{mc['delivered']:,} deliveries of {mc['changes_seen']} changes, "
+            f"{mc['missing']} missing, p50 {ms(mc['p50_ms'])}, **p99 {ms(mc['p99_ms'])}**, "
+            f"max {ms(mc['max_ms'])} (receive time - the event's `at`).",
+        ]
     return out
 
 

@@ -112,6 +112,7 @@ def params(quick: bool) -> dict[str, Any]:
             "orders": {"duration": 1.0, "rounds": 1, "connections": 16, "customers": 4},
             "ws_counts": [200, 500],
             "probe_orders": 5,
+            "menu_students": 200,
             "profile_s": 1.5,
             "rush": {"peak_per_min": 300, "seconds": 20},
             "search": [],
@@ -122,6 +123,7 @@ def params(quick: bool) -> dict[str, Any]:
         "orders": {"duration": 3.0, "rounds": 2, "connections": 32, "customers": 20},
         "ws_counts": [1000, 10000],
         "probe_orders": 30,
+        "menu_students": 1000,
         "profile_s": 5.0,
         "rush": {"peak_per_min": 300, "seconds": 180},
         "search": [600, 900, 1200, 1800, 2400],
@@ -149,7 +151,9 @@ async def run_profile(s: Any, work: Path, p: dict[str, Any]) -> dict[str, Any]:
 async def run_realtime(s: Any, work: Path, p: dict[str, Any]) -> dict[str, Any]:
     from bench import realtime
 
-    return await realtime.fanout(s, work, counts=p["ws_counts"], probe_orders=p["probe_orders"])
+    out = await realtime.fanout(s, work, counts=p["ws_counts"], probe_orders=p["probe_orders"])
+    out["menu_channel"] = await realtime.menu_fanout(s, students=p["menu_students"], changes=20)
+    return out
 
 
 async def run_rush(s: Any, work: Path, p: dict[str, Any], budget: Budget) -> dict[str, Any]:
