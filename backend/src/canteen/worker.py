@@ -44,15 +44,6 @@ def make_celery(broker_url: str, *, visibility_timeout: int = 60) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_transport_options={"visibility_timeout": visibility_timeout},
-        # An API process with Redis down must answer quickly (503), not hang in
-        # send_task's default retries.
-        broker_connection_timeout=2,
-        task_publish_retry_policy={
-            "max_retries": 2,
-            "interval_start": 0,
-            "interval_step": 0.2,
-            "interval_max": 0.5,
-        },
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,

@@ -317,15 +317,21 @@ async def _webhook_rows(container: Container) -> list[WebhookEvent]:
         return list(await s.scalars(select(WebhookEvent)))
 
 
+@pytest.mark.parametrize("fault", ["stopped", "frozen"])
 async def test_webhooks_are_applied_while_the_job_queue_is_down(
-    app, client, container, razorpay_sandbox, webhooks_to, private_redis
+    app, client, container, razorpay_sandbox, webhooks_to, private_redis, fault
 ):
-    """Redis (the job queue) is down when the gateway delivers: the webhook is stored and
-    applied, not answered 500 and then `duplicate` for every retry."""
+    """Redis (the job queue) is down or hung when the gateway delivers: the webhook is
+    stored and applied within the gateway's 5 s, not answered 500 and then `duplicate`
+    for every retry."""
     me, order = await _upi_order(client, container)
     healthy = container.jobs
-    private_redis.stop()
     container.jobs = CeleryRunner(private_redis.url(1))
+    await container.jobs.enqueue("payments.apply_stored_webhooks")  # a live connection
+    if fault == "stopped":
+        private_redis.stop()
+    else:
+        private_redis.freeze()
     try:
         async with serve(app) as host:
             webhooks_to(host)
@@ -338,6 +344,7 @@ async def test_webhooks_are_applied_while_the_job_queue_is_down(
             await eventually(all_applied)
     finally:
         container.jobs = healthy
+        private_redis.thaw()
     final = await _order(client, me, order["id"])
     assert final["status"] == "confirmed" and final["payment_status"] == "captured"
     assert await _events(container, order["id"]) == [

@@ -112,6 +112,17 @@ class CeleryRunner:
         from canteen.worker import make_celery
 
         self.celery = make_celery(broker_url, visibility_timeout=visibility_timeout)
+        # The API's side only publishes. A broker that is down or hung must fail a publish
+        # within a couple of seconds (503, or a webhook applied in the request): Redis
+        # connections have no timeout by default, and a frozen Redis hung send_task forever.
+        conf = self.celery.conf
+        conf.broker_transport_options = {
+            **conf.broker_transport_options,
+            "socket_timeout": 1.0,
+            "socket_connect_timeout": 1.0,
+        }
+        conf.broker_connection_timeout = 1.0
+        conf.task_publish_retry_policy = {"max_retries": 1, "interval_start": 0}
 
     async def enqueue(self, name: str, **kwargs: Any) -> None:
         # send_task is blocking network I/O: keep it off the event loop.
