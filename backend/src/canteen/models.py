@@ -1,6 +1,7 @@
 """Every model, imported in one place for Alembic and the test database helpers."""
 
 from canteen.core.db import Base
+from canteen.core.once import JobMark
 from canteen.dev.models import DevOutboxMessage
 from canteen.events.models import Event
 from canteen.menu.models import CanteenConfig, Category, MenuItem, TimeSlot, menu_item_slots
@@ -15,6 +16,7 @@ __all__ = [
     "DevOutboxMessage",
     "DeviceToken",
     "Event",
+    "JobMark",
     "MenuItem",
     "Order",
     "OrderDayCounter",

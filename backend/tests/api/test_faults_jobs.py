@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -742,6 +743,12 @@ def _start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes
     return proc
 
 
+def _received(log_path: Path, job: str) -> list[str]:
+    """Ids of `job` tasks the workers logged as received, in order."""
+    found = re.findall(rf"Task {re.escape(job)}\[([0-9a-f-]+)\] received", log_path.read_text())
+    return [str(task_id) for task_id in found]
+
+
 def _wait_ready(proc: subprocess.Popen[bytes], log_path: Path, seen: int) -> None:
     deadline = time.monotonic() + 120
     while log_path.read_bytes().count(b"ready.") <= seen:
@@ -795,6 +802,8 @@ async def test_a_killed_workers_refund_runs_on_another_worker_within_the_timeout
         await eventually(lambda: _refund_sent(container), timeout=visibility + 15)
         took = time.monotonic() - ready_at
         assert took < visibility + 10, f"redelivered {took:.1f} s after the worker started"
+        received = _received(log_path, "payments.refund_order")
+        assert received.count(received[0]) == 2, received  # the dead worker's job, again
     finally:
         container.jobs = healthy
         for proc in (first, second):
@@ -838,3 +847,83 @@ async def test_timed_out_upi_order_shows_payment_failed(client, container, clock
         ("order.created", "received", "pending"),
         ("order.status_changed", "cancelled", "failed"),
     ]
+
+
+async def test_a_refill_killed_mid_way_is_done_by_the_next_run(
+    container, base_env, private_redis, tmp_path
+):
+    """kill -9 a worker in the middle of the daily stock refill: the day is not marked
+    done (the mark commits with the refill), so the next run refills, once. (A claim
+    taken in Redis before the refill stayed behind the dead worker: no refill that day.)"""
+    m = await seed_menu(container, samosa_stock=10)
+
+    async def set_left(n: int) -> None:
+        async with container.sessionmaker() as s, s.begin():
+            item = await s.get(MenuItem, m.samosa)
+            assert item is not None
+            item.stock_remaining = n
+
+    async def left() -> int:
+        async with container.sessionmaker() as s:
+            item = await s.get(MenuItem, m.samosa)
+            assert item is not None and item.stock_remaining is not None
+            return item.stock_remaining
+
+    await set_left(3)  # seven sold yesterday
+    env = {
+        **os.environ,
+        **base_env,
+        "CANTEEN_REDIS_URL": private_redis.url(0),
+        "CANTEEN_CELERY_BROKER_URL": private_redis.url(1),
+        "CANTEEN_JOB_VISIBILITY_TIMEOUT_SECONDS": "3",
+    }
+    log_path = tmp_path / "worker.log"
+    log_path.write_bytes(b"")
+    runner = CeleryRunner(private_redis.url(1), visibility_timeout=3)
+    first = _start_worker(env, log_path)
+    second: subprocess.Popen[bytes] | None = None
+    # Our transaction holds what the refill needs (the item's row; SQLite's write lock),
+    # so the worker is caught inside the job when it is killed.
+    holder = await container.engine.connect()
+    try:
+        await asyncio.to_thread(_wait_ready, first, log_path, 0)
+        await holder.begin()
+        await holder.execute(select(MenuItem.id).where(MenuItem.id == m.samosa).with_for_update())
+        await runner.enqueue("menu.daily_stock_reset")
+        deadline = time.monotonic() + 60
+        while b"menu.daily_stock_reset" not in log_path.read_bytes():
+            assert time.monotonic() < deadline, log_path.read_text()[-3000:]
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)  # inside the job, waiting for our lock
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        await holder.rollback()
+        assert await left() == 3
+
+        second = _start_worker(env, log_path)
+        await asyncio.to_thread(_wait_ready, second, log_path, 1)
+        await runner.enqueue("menu.daily_stock_reset")  # the next sweep
+
+        async def refilled() -> bool:
+            return await left() == 10
+
+        await eventually(refilled, timeout=30)
+        await set_left(6)  # sold today; later runs (and the redelivered one) leave it
+        await runner.enqueue("menu.daily_stock_reset")
+        deadline = time.monotonic() + 30
+        # The dead worker's job is handed to the second worker too, and runs as a no-op.
+        while len(received := _received(log_path, "menu.daily_stock_reset")) < 4:
+            assert time.monotonic() < deadline, log_path.read_text()[-3000:]
+            await asyncio.sleep(0.2)
+        assert received.count(received[0]) == 2, received
+        await asyncio.sleep(1.0)
+        assert await left() == 6
+    finally:
+        await holder.close()
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from canteen.core.db import unit_of_work
 from canteen.core.jobs import job
+from canteen.core.once import mark_once
 from canteen.menu.service import reset_daily_stock
 
 if TYPE_CHECKING:
@@ -14,14 +15,10 @@ if TYPE_CHECKING:
 @job("menu.daily_stock_reset", max_retries=3)
 async def daily_stock_reset(c: Container) -> None:
     """Refill daily stock once per canteen day. The sweep runs every few minutes; the
-    first run of a new local date claims that date, so a refill happens exactly once
-    however many processes run the sweep."""
+    first run of a new local date marks that date in the refill's own transaction, so a
+    refill happens exactly once however many processes run the sweep, and a worker
+    killed mid-refill leaves no mark behind (the next sweep refills)."""
     today = c.clock.now().astimezone(ZoneInfo(c.settings.timezone)).date()
-    if not await c.kv.set(f"stock-reset:{today.isoformat()}", "1", 3 * 24 * 3600, nx=True):
-        return
-    try:
-        async with unit_of_work(c.sessionmaker) as session:
+    async with unit_of_work(c.sessionmaker) as session:
+        if await mark_once(session, f"menu.daily_stock_reset:{today.isoformat()}"):
             await reset_daily_stock(session)
-    except BaseException:
-        await c.kv.delete(f"stock-reset:{today.isoformat()}")  # let the next sweep retry
-        raise

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from canteen.core.db import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
@@ -54,6 +54,15 @@ class WebhookEvent(Base):
     """Every verified gateway webhook, stored once by its event id before it is processed."""
 
     __tablename__ = "webhook_events"
+    # The sweep reads only unapplied events (migration 0009).
+    __table_args__ = (
+        Index(
+            "ix_webhook_events_unapplied",
+            "received_at",
+            postgresql_where=text("processed_at IS NULL"),
+            sqlite_where=text("processed_at IS NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
     gateway: Mapped[str] = mapped_column(String(16))
