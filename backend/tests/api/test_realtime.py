@@ -335,6 +335,26 @@ async def test_malformed_last_event_id_is_refused(client, container):
         assert err["details"][0]["field"] == "Last-Event-ID"
 
 
+async def test_the_largest_seq_is_a_valid_last_event_id(app, client, container):
+    """The refusal above stops at malformed ids: the largest 64-bit seq streams normally."""
+    kitchen = await login_staff(client, container, "kitchen", "+919000000201")
+    largest = str(2**63 - 1)
+    async with (
+        serve(app) as host,
+        httpx.AsyncClient(base_url=f"http://{host}") as http,
+        http.stream(
+            "GET",
+            f"{API}/admin/orders/stream",
+            params={"token": kitchen["access_token"]},
+            headers={"Last-Event-ID": largest},
+        ) as resp,
+    ):
+        assert resp.status_code == 200
+        (hello,) = await _sse_events(resp, 1)
+    assert hello["event"] == "hello" and hello["id"] == largest
+    assert json.loads(hello["data"]) == {"last_event_id": 2**63 - 1, "replay": True}
+
+
 async def test_kitchen_status_change_reaches_the_customer_by_push(client, container):
     """Design §13.3, last item: the same change goes out by WebSocket (above) and by push."""
     m = await seed_menu(container)
