@@ -172,15 +172,12 @@ class BodySizeLimitMiddleware:
 
         try:
             await self.app(scope, counting_receive, guarded_send)
-        except _BodyTooLarge:
-            if not started:
-                await _send_too_large(send, limit)
         except Exception:
+            # _BodyTooLarge itself, or whatever the cut-off read broke further in.
             if not exceeded:
                 raise
-            # Anything the cut-off read broke further in is the same refusal.
-            if not started:
-                await _send_too_large(send, limit)
+        if exceeded and not started:
+            await _send_too_large(send, limit)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
