@@ -16,7 +16,13 @@ fi
 
 echo "==> installing Python packages into .venv (uv.lock)"
 # Never download an interpreter: use the machine's Python 3.11.
-UV_PYTHON_DOWNLOADS=never .tools/bin/uv sync --frozen --python "$PYTHON" --quiet
+# Bytecode compiled now, not at each start: with PYTHONDONTWRITEBYTECODE set (these
+# machines, most container images) no process ever writes it, so every API, worker and
+# test process compiled fastapi, sqlalchemy, pydantic, alembic and celery from source
+# (~7 of a cold start's 9 s on a busy 2-core machine; docs/architecture.md, "Cold start").
+UV_PYTHON_DOWNLOADS=never .tools/bin/uv sync --frozen --python "$PYTHON" --quiet --compile-bytecode
+# Our own packages are installed editable, outside site-packages: compile them too.
+.venv/bin/python -m compileall -q -j 0 backend/src client/src app/src >/dev/null
 
 echo "==> kitchen portal (npm packages, Chromium for its browser tests, build)"
 portal/scripts/setup.sh

@@ -175,3 +175,29 @@ async def test_menu_stream_messages_match_the_schema(app, client, container):
         frames = await reading
     assert [f["event"] for f in frames] == ["hello", "menu.updated", "config.updated"]
     _check("menu_stream", [f["data"] for f in frames])
+
+
+async def test_streams_dropped_mid_read_leave_no_connection_behind(app, client, container, caplog):
+    """Found by schemathesis: a client leaving while the stream read the event log left
+    that read's connection unclosed; on SQLite it kept the database lock and every write
+    then failed after 30 s. Drop both streams many times, then write."""
+    import logging
+
+    caplog.set_level(logging.ERROR, logger="sqlalchemy.pool")
+    await seed_menu(container)
+    me = await login_customer(client, container)
+    admin = await login_staff(client, container)
+    async with serve(app) as host, httpx.AsyncClient(base_url=f"http://{host}") as http:
+        for path, token in [("/admin/orders/stream", admin), ("/menu/stream", me)] * 15:
+            async with http.stream(
+                "GET", f"{API}{path}", params={"token": token["access_token"]}
+            ) as resp:
+                async for _ in resp.aiter_bytes():
+                    break
+        r = await client.patch(
+            f"{API}/admin/config", json={"delivery_fee": 1500}, headers=bearer(admin), timeout=10
+        )
+        assert r.status_code == 200, r.text
+    await asyncio.sleep(0.2)
+    leaks = [r for r in caplog.records if "terminating connection" in r.getMessage()]
+    assert not leaks, [r.getMessage() for r in leaks]

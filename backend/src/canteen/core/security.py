@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -77,7 +78,13 @@ class TokenCodec:
 
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-_DUMMY_HASH = _hasher.hash("canteen-dummy-password-for-timing")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # Made on first use, not at import: an argon2 hash costs every process (API, worker,
+    # beat, CLI) CPU and 64 MiB at start, and most never verify a password.
+    return _hasher.hash("canteen-dummy-password-for-timing")
 
 
 def hash_password(password: str) -> str:
@@ -87,7 +94,9 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Constant-ish time whether or not the account exists: always run one argon2 verify."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return (
+            _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
+        )
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

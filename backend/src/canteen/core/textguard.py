@@ -22,7 +22,7 @@ _ISSUE = "nul_character"
 _MESSAGE = "Text may not contain the NUL character (U+0000)"
 
 
-def _refuse(field: str) -> ValidationFailed:
+def nul_refusal(field: str) -> ValidationFailed:
     return ValidationFailed(details=[{"field": field, "issue": _ISSUE, "message": _MESSAGE}])
 
 
@@ -53,7 +53,7 @@ async def reject_nul_characters(conn: HTTPConnection) -> None:
     if b"%00" in raw_query or b"\x00" in raw_query:
         for name, value in conn.query_params.multi_items():
             if NUL in name or NUL in value:
-                raise _refuse(name.replace(NUL, "\\u0000") or "query")
+                raise nul_refusal(name.replace(NUL, "\\u0000") or "query")
     if not isinstance(conn, Request):
         return
     # FastAPI reads a body without a content type as JSON too.
@@ -70,4 +70,4 @@ async def reject_nul_characters(conn: HTTPConnection) -> None:
         return  # not JSON: the route's own validation answers that
     field = find_nul(data)
     if field is not None:
-        raise _refuse(field)
+        raise nul_refusal(field)

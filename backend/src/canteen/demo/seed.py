@@ -5,6 +5,7 @@ Idempotent: running it twice changes nothing. Later domains add their demo rows 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -39,18 +40,20 @@ async def is_empty(session: AsyncSession) -> bool:
 
 
 async def seed_demo(session: AsyncSession) -> None:
-    for account in DEMO_ACCOUNTS:
-        if await session.scalar(select(User).where(User.phone == account.phone)):
-            continue
+    missing = [
+        a
+        for a in DEMO_ACCOUNTS
+        if not await session.scalar(select(User).where(User.phone == a.phone))
+    ]
+
+    async def password_hash(account: DemoAccount) -> str | None:
+        return await hash_password_async(account.password) if account.password else None
+
+    # argon2 releases the GIL: hashing the accounts side by side shortens a first start.
+    hashes = await asyncio.gather(*(password_hash(a) for a in missing))
+    for account, hashed in zip(missing, hashes, strict=True):
         session.add(
-            User(
-                phone=account.phone,
-                name=account.name,
-                role=account.role,
-                password_hash=await hash_password_async(account.password)
-                if account.password
-                else None,
-            )
+            User(phone=account.phone, name=account.name, role=account.role, password_hash=hashed)
         )
     await session.flush()
     await seed_menu(session)

@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from canteen.core.errors import ValidationFailed
+from canteen.core.textguard import NUL, nul_refusal
 from canteen.menu.models import Allergen, Diet
 
 MAX_PER_PAGE = 500
@@ -64,6 +65,8 @@ def parse_params(model: type[PageParams], raw: bytes) -> PageParams:
     count as absent), validated by `model`; errors in the API's error contract."""
     values: dict[str, Any] = {}
     for key, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
+        if NUL in key or NUL in value:  # as on every other route (canteen.core.textguard)
+            raise nul_refusal(key.replace(NUL, "\\u0000") or "query")
         if value == "":
             continue
         if key in _LIST_FIELDS:
@@ -121,6 +124,8 @@ def openapi_parameters(
             "name": name,
             "in": "query",
             "required": False,
+            # parse_params reads `?category_id=` (a blank value) as absent.
+            "allowEmptyValue": True,
             "schema": prop,
             "description": description,
         }

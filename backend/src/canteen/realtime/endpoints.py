@@ -307,15 +307,10 @@ async def _sse(
                     yield b": account changed (%s), stream closed\n\n" % sub.ended.encode()
                     return
                 sub.wakeup.clear()
-                async with c.sessionmaker() as session:
-                    events = list(
-                        await session.scalars(
-                            select(Event)
-                            .where(Event.seq > last, Event.type.in_(KITCHEN_TYPES))
-                            .order_by(Event.seq)
-                            .limit(500)
-                        )
-                    )
+                # Shielded: a client leaving cancels this generator, and a read cancelled
+                # half-way left its connection unclosed - on SQLite holding the database
+                # lock, so every write then failed (found by schemathesis, issue 13).
+                events = await asyncio.shield(asyncio.ensure_future(_kitchen_events(c, last)))
                 for event in events:
                     if sub.ended is not None:
                         break
@@ -337,6 +332,18 @@ async def _sse(
         disconnected.cancel()
     # Lifetime cap: ask the client to come back (it resumes from its last id).
     yield b"retry: %d\n: lifetime reached, reconnect\n\n" % SSE_RETRY_MS
+
+
+async def _kitchen_events(c: Container, after: int) -> list[Event]:
+    async with c.sessionmaker() as session:
+        return list(
+            await session.scalars(
+                select(Event)
+                .where(Event.seq > after, Event.type.in_(KITCHEN_TYPES))
+                .order_by(Event.seq)
+                .limit(500)
+            )
+        )
 
 
 async def _wait_disconnect(request: Request) -> None:

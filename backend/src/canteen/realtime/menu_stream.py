@@ -114,20 +114,9 @@ async def _stream(c: Container, request: Request, after: int | None) -> AsyncIte
     # Subscribe before reading the log: a change in between is held, not lost.
     with c.hub.menu_subscription(offer):
         try:
-            async with c.sessionmaker() as session:
-                latest = int(
-                    await session.scalar(select(func.coalesce(func.max(Event.seq), 0))) or 0
-                )
-                missed: list[Event] = []
-                if after is not None and after < latest:
-                    missed = list(
-                        await session.scalars(
-                            select(Event)
-                            .where(Event.seq > after, Event.type.in_(MENU_TYPES))
-                            .order_by(Event.seq)
-                            .limit(REPLAY_LIMIT + 1)
-                        )
-                    )
+            # Shielded: a client leaving mid-read must not leave the read's connection
+            # unclosed (on SQLite, holding the database lock; see the kitchen stream).
+            latest, missed = await asyncio.shield(asyncio.ensure_future(_position(c, after)))
             start = latest if after is None else min(after, latest)
             yield b"retry: %d\nid: %d\nevent: hello\ndata: %s\n\n" % (
                 RETRY_MS,
@@ -170,6 +159,23 @@ async def _stream(c: Container, request: Request, after: int | None) -> AsyncIte
         finally:
             disconnected.cancel()
     yield b"retry: %d\n: lifetime reached, reconnect\n\n" % RETRY_MS
+
+
+async def _position(c: Container, after: int | None) -> tuple[int, list[Event]]:
+    """The log's latest seq, and what a resuming client missed (one more than replayed)."""
+    async with c.sessionmaker() as session:
+        latest = int(await session.scalar(select(func.coalesce(func.max(Event.seq), 0))) or 0)
+        missed: list[Event] = []
+        if after is not None and after < latest:
+            missed = list(
+                await session.scalars(
+                    select(Event)
+                    .where(Event.seq > after, Event.type.in_(MENU_TYPES))
+                    .order_by(Event.seq)
+                    .limit(REPLAY_LIMIT + 1)
+                )
+            )
+    return latest, missed
 
 
 async def _wait_disconnect(request: Request) -> None:
