@@ -53,20 +53,22 @@ needs_two_processes = pytest.mark.skipif(
 
 
 class SseReader:
-    """Reads a kitchen stream in the background: its events, and whether the server ended it."""
+    """Reads an SSE stream in the background: its events, and whether the server ended it."""
 
-    def __init__(self, http: httpx.AsyncClient, token: str) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, token: str, path: str = "/admin/orders/stream"
+    ) -> None:
         self.events: list[dict[str, Any]] = []
         self.comments: list[str] = []
         self.status: int | None = None
         self.ended_by_server = False
-        self._task = asyncio.create_task(self._read(http, token))
+        self._task = asyncio.create_task(self._read(http, token, path))
 
-    async def _read(self, http: httpx.AsyncClient, token: str) -> None:
+    async def _read(self, http: httpx.AsyncClient, token: str, path: str) -> None:
         # A read timeout well above the 15 s heartbeat: only the server ends this stream.
         async with http.stream(
             "GET",
-            f"{API}/admin/orders/stream",
+            f"{API}{path}",
             params={"token": token},
             timeout=httpx.Timeout(10, read=60),
         ) as resp:
@@ -192,6 +194,22 @@ async def test_kitchen_stream_ends_when_its_role_changes(app, client, container)
         assert len(stream.events) == seen
         r = await http.get(f"{API}/admin/orders/stream", params={"token": kitchen["access_token"]})
         assert_error(r, 403, "INSUFFICIENT_ROLE")
+
+
+async def test_menu_stream_ends_when_its_account_is_deactivated(app, client, container):
+    """The students' menu channel is signed in too: it ends with its account."""
+    me = await login_customer(client, container, "+919876500001")
+    async with serve(app) as host, httpx.AsyncClient(base_url=f"http://{host}") as http:
+        stream = SseReader(http, me["access_token"], path="/menu/stream")
+        try:
+            await stream.wait_for(lambda events: events and events[0]["event"] == "hello")
+            await _set_account(container, "+919876500001", is_active=False)
+            await stream.ended(ENDS_WITHIN)
+        finally:
+            await stream.close()
+        assert any("deactivated" in c for c in stream.comments), stream.comments
+        r = await http.get(f"{API}/menu/stream", params={"token": me["access_token"]})
+        assert_error(r, 401, "INVALID_TOKEN")
 
 
 async def test_order_socket_closes_when_the_customer_is_deactivated(app, client, container):

@@ -15,6 +15,7 @@ in memory: 1,000 students cost no database reads per change); a reconnect with
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import deque
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -71,9 +72,10 @@ async def menu_stream(
     if resume is not None:
         after = int(resume)
     async with c.sessionmaker() as session:
-        await authenticate(c, session, raw)
+        user = await authenticate(c, session, raw)
+        account = (user.id, str(user.role))
     return StreamingResponse(
-        _stream(c, request, after),
+        _stream(c, request, after, account),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
@@ -95,7 +97,9 @@ def _resync(seq: int) -> bytes:
     )
 
 
-async def _stream(c: Container, request: Request, after: int | None) -> AsyncIterator[bytes]:
+async def _stream(
+    c: Container, request: Request, after: int | None, account: tuple[uuid.UUID, str]
+) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + LIFETIME_SECONDS
     pending: deque[dict[str, Any]] = deque()
@@ -110,9 +114,15 @@ async def _stream(c: Container, request: Request, after: int | None) -> AsyncIte
         pending.append(message)
         wakeup.set()
 
+    ended: list[str] = []
+
+    def end(reason: str) -> None:  # the account changed (realtime.accounts)
+        ended.append(reason)
+        wakeup.set()
+
     disconnected = asyncio.create_task(_wait_disconnect(request))
     # Subscribe before reading the log: a change in between is held, not lost.
-    with c.hub.menu_subscription(offer):
+    with c.hub.menu_subscription(offer), c.hub.accounts.watch(*account, end):
         try:
             # Shielded: a client leaving mid-read must not leave the read's connection
             # unclosed (on SQLite, holding the database lock; see the kitchen stream).
@@ -134,6 +144,9 @@ async def _stream(c: Container, request: Request, after: int | None) -> AsyncIte
                 last = max(last, latest) if after is None else last
             sent_up_to = last  # live copies of what the replay already sent are dropped
             while loop.time() < deadline and not disconnected.done():
+                if ended:
+                    yield b": account changed (%s), stream closed\n\n" % ended[0].encode()
+                    return
                 wakeup.clear()
                 if overflow:
                     overflow = False
