@@ -59,6 +59,7 @@ from conftest import (
     bearer,
     count_rows,
     login_customer,
+    login_staff,
     make_settings,
 )
 
@@ -483,6 +484,7 @@ TWICE = {
     "payments.apply_stored_webhooks": "test_the_sweep_applies_stored_webhooks_once_under_concurrency",
     "payments.redrive_refunds": "test_a_refund_whose_job_redis_lost_is_redriven_once",
     "sms.order_ready": "test_ready_sms_twice_texts_once",
+    "push.redrive": "test_a_push_whose_job_redis_lost_is_redriven_once",
 }
 
 
@@ -560,6 +562,64 @@ async def test_push_twice_notifies_once(client, container):
         )
     ready = [p for p in pushes if (p.payload or {}).get("data", {}).get("status") == "ready"]
     assert len(ready) == 1, [p.payload for p in pushes]
+
+
+async def test_a_push_whose_job_redis_lost_is_redriven_once(
+    client, container, clock, private_redis
+):
+    """The push job for "preparing" sat in a Redis that restarted empty: the student is
+    still notified, by the re-drive sweep, once."""
+    from canteen.events.models import Event
+    from canteen.notifications.tasks import redrive_pushes
+
+    m = await seed_menu(container)
+    me = await login_customer(client, container)
+    kitchen = await login_staff(client, container, "kitchen", "+919000000201")
+    token = "device-" + uuid.uuid4().hex
+    r = await client.post(
+        f"{API}/users/device-token",
+        json={"token": token, "platform": "android"},
+        headers=bearer(me),
+    )
+    assert r.status_code == 200, r.text
+    order = (await place(client, me, order_body((m.dosa, 1)))).json()["data"]
+
+    async def pushes(status: str) -> int:
+        async with container.sessionmaker() as s:
+            rows = await s.scalars(
+                select(DevOutboxMessage).where(
+                    DevOutboxMessage.channel == "push", DevOutboxMessage.to == token
+                )
+            )
+            return sum(1 for p in rows if (p.payload or {}).get("data", {}).get("status") == status)
+
+    healthy = container.jobs
+    container.jobs = CeleryRunner(private_redis.url(1))  # a queue no worker reads
+    try:
+        r = await client.patch(
+            f"{API}/admin/orders/{order['id']}/status",
+            json={"status": "preparing"},
+            headers=bearer(kitchen),
+        )
+        assert r.status_code == 200, r.text
+
+        async def dispatched() -> bool:
+            async with container.sessionmaker() as s:
+                pending = await s.scalar(
+                    select(func.count()).select_from(Event).where(Event.dispatched_at.is_(None))
+                )
+            return pending == 0
+
+        await eventually(dispatched)
+        private_redis.restart_empty()  # the queued push is lost
+    finally:
+        container.jobs = healthy
+    await redrive_pushes(container)  # too fresh: its job may still be on the way
+    assert await pushes("preparing") == 0
+    clock.advance(61)
+    await asyncio.gather(redrive_pushes(container), redrive_pushes(container))
+    await redrive_pushes(container)
+    assert await pushes("preparing") == 1
 
 
 async def test_daily_stock_reset_twice_refills_once(client, container):

@@ -42,6 +42,7 @@ PERIODIC: dict[str, float] = {
     "payments.expire_unpaid": 30.0,
     "payments.apply_stored_webhooks": 30.0,
     "payments.redrive_refunds": 60.0,
+    "push.redrive": 60.0,
     "menu.daily_stock_reset": 300.0,
 }
 

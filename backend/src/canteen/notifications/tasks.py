@@ -3,7 +3,8 @@
 Delivery is at least once upstream (the dispatcher and both job runners may run a job
 again), so each (event, device) pair is claimed in the key-value store before sending:
 a re-run only sends to devices that were not reached, and a retry after a transient
-failure only re-sends to the devices that failed.
+failure only re-sends to the devices that failed. A finished job is marked done in the
+database, and `push.redrive` re-sends, for ten minutes, any whose job Redis lost.
 """
 
 from __future__ import annotations
@@ -11,11 +12,16 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 
+from canteen.core.db import unit_of_work
 from canteen.core.jobs import RetryableJobError, job
+from canteen.core.once import JobMark, mark_once
+from canteen.events.dispatcher import PUSH_STATUSES
+from canteen.events.models import Event
 from canteen.notifications.push import PushMessage, PushResult, order_status_message
 from canteen.orders.models import Order
 from canteen.users.models import DeviceToken
@@ -37,8 +43,78 @@ def claim_key(event_id: str, token: str) -> str:
     return f"push:{event_id}:{token_fingerprint(token)}"
 
 
+# Pushes whose job was lost are re-sent for this long after their event; later than that
+# a status notification is noise (the app shows the live status anyway).
+REDRIVE_WINDOW_SECONDS = 600.0
+REDRIVE_GRACE_SECONDS = 60.0
+
+
+def done_key(event_id: str) -> str:
+    return f"push:{event_id}"
+
+
 @job("push.order_status", max_retries=5)
 async def push_order_status(
+    c: Container, *, event_id: str, order_id: str, order_number: str, status: str
+) -> None:
+    """Notify the customer's devices of one status event. Marked done in the database
+    once every device was handled, so `push.redrive` re-sends it if Redis lost the job."""
+    await _push_order_status(
+        c, event_id=event_id, order_id=order_id, order_number=order_number, status=status
+    )
+    async with unit_of_work(c.sessionmaker) as session:
+        await mark_once(session, done_key(event_id))
+
+
+@job("push.redrive", max_retries=0)
+async def redrive_pushes(c: Container) -> None:
+    """Sweep: status events dispatched in the last ten minutes (and over a minute ago)
+    whose push job never finished, because Redis lost it or its worker died, are pushed
+    now. Safe to overlap with the job itself: devices are claimed per event."""
+    now = c.clock.now()
+    async with c.sessionmaker() as session:
+        events = list(
+            (
+                await session.execute(
+                    select(Event.id, Event.order_id, Event.order_number, Event.status)
+                    .where(
+                        Event.type == "order.status_changed",
+                        Event.status.in_(PUSH_STATUSES),
+                        Event.order_id.is_not(None),
+                        Event.dispatched_at.is_not(None),
+                        Event.created_at >= now - timedelta(seconds=REDRIVE_WINDOW_SECONDS),
+                        Event.created_at <= now - timedelta(seconds=REDRIVE_GRACE_SECONDS),
+                    )
+                    .order_by(Event.seq)
+                    .limit(500)
+                )
+            ).tuples()
+        )
+        keys = [done_key(str(event_id)) for event_id, *_ in events]
+        done = set(await session.scalars(select(JobMark.key).where(JobMark.key.in_(keys))))
+    for event_id, order_id, number, status in events:
+        if done_key(str(event_id)) in done:
+            continue
+        try:
+            await push_order_status(
+                c,
+                event_id=str(event_id),
+                order_id=str(order_id),
+                order_number=number or "",
+                status=str(status),
+            )
+        except Exception:
+            log.warning("push for event %s not sent; next sweep", event_id, exc_info=True)
+    async with unit_of_work(c.sessionmaker) as session:
+        # Marks outlive the window by a day, then go.
+        await session.execute(
+            delete(JobMark).where(
+                JobMark.key.like("push:%"), JobMark.created_at < now - timedelta(days=1)
+            )
+        )
+
+
+async def _push_order_status(
     c: Container, *, event_id: str, order_id: str, order_number: str, status: str
 ) -> None:
     try:
