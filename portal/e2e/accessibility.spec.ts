@@ -17,7 +17,10 @@ const PAGES = [
 async function cancelAll(ids: string[]) {
   const { access_token } = await staffSession("kitchen");
   for (const id of ids) {
-    await call("PATCH", `/admin/orders/${id}/status`, { token: access_token, body: { status: "cancelled", reason: "test over" } });
+    await call("PATCH", `/admin/orders/${id}/status`, {
+      token: access_token,
+      body: { status: "cancelled", reason: "test over" },
+    });
   }
 }
 

@@ -93,7 +93,9 @@ test.describe("signing in", () => {
       expect(stored.accessToken).not.toBe(stale);
       expect(stored.refreshToken).not.toBe(session.refresh_token);
       // The old refresh token was rotated: using it again is refused.
-      await expect(call("POST", "/auth/refresh", { body: { refresh_token: session.refresh_token } })).rejects.toThrow(/401/);
+      await expect(call("POST", "/auth/refresh", { body: { refresh_token: session.refresh_token } })).rejects.toThrow(
+        /401/,
+      );
     });
 
     test("when the refresh is refused the portal goes back to the sign-in page", async ({ page }) => {

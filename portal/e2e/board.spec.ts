@@ -83,10 +83,14 @@ test.describe("the live board", () => {
     await page.goto("/portal/board");
     await expect(page.getByRole("status").filter({ hasText: "Live" })).toBeVisible();
     const customer = await customerSession();
-    const order = await placeOrder(customer.access_token, [{ item: await menuItem("Veg Hakka Noodles"), quantity: 1 }], {
-      order_type: "delivery",
-      delivery_address: "Hostel 4, room 212",
-    });
+    const order = await placeOrder(
+      customer.access_token,
+      [{ item: await menuItem("Veg Hakka Noodles"), quantity: 1 }],
+      {
+        order_type: "delivery",
+        delivery_address: "Hostel 4, room 212",
+      },
+    );
     const socket = await openCustomerSocket(browser, order.id, customer.access_token);
     try {
       const card = ticket(page, order.number);
@@ -131,9 +135,12 @@ test.describe("the live board", () => {
     await expect(column(page, "Awaiting payment").locator(card)).toBeVisible({ timeout: 1000 });
     await expect(card).toContainText("Awaiting UPI payment");
     await expect(card.getByRole("button", { name: "Start preparing" })).toHaveCount(0);
-    await expect(page.getByRole("region", { name: /All day/ }).getByRole("listitem").filter({ hasText: "Egg Puff" })).toContainText(
-      "+3 unpaid",
-    );
+    await expect(
+      page
+        .getByRole("region", { name: /All day/ })
+        .getByRole("listitem")
+        .filter({ hasText: "Egg Puff" }),
+    ).toContainText("+3 unpaid");
 
     const socket = await openCustomerSocket(browser, order.id, customer.access_token);
     try {

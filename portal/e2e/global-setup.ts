@@ -23,7 +23,6 @@ export interface E2EHandles {
 }
 
 declare global {
-  // eslint-disable-next-line no-var
   var __canteenE2E: E2EHandles | undefined;
 }
 
@@ -43,7 +42,8 @@ async function waitFor(url: string, ok: (r: Response) => boolean, server: ChildP
   const deadline = Date.now() + seconds * 1000;
   let last = "";
   while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`the backend exited with code ${server.exitCode}; see test-results/backend.log`);
+    if (server.exitCode !== null)
+      throw new Error(`the backend exited with code ${server.exitCode}; see test-results/backend.log`);
     try {
       const response = await fetch(url);
       if (ok(response)) return response;
@@ -58,7 +58,8 @@ async function waitFor(url: string, ok: (r: Response) => boolean, server: ChildP
 
 export default async function globalSetup(): Promise<void> {
   const dist = join(portal, "dist", "index.html");
-  if (!existsSync(dist)) throw new Error("portal/dist is missing: run `npm run build` first (portal/scripts/setup.sh does)");
+  if (!existsSync(dist))
+    throw new Error("portal/dist is missing: run `npm run build` first (portal/scripts/setup.sh does)");
 
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "canteen-e2e-"));

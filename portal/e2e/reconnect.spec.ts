@@ -57,7 +57,9 @@ test.describe("the live feed across a network drop", () => {
       // And the stream is live again: the next order arrives at once.
       const after = await placeOrder(customer.access_token, [{ item: vada, quantity: 1 }]);
       await expect(ticket(page, after.number)).toBeVisible({ timeout: 1000 });
-      const numbers = await page.locator("li.ticket").evaluateAll((els) => els.map((el) => el.getAttribute("data-order-number")));
+      const numbers = await page
+        .locator("li.ticket")
+        .evaluateAll((els) => els.map((el) => el.getAttribute("data-order-number")));
       expect(new Set(numbers).size).toBe(numbers.length);
     } finally {
       await relay("restore");

@@ -97,7 +97,8 @@ async function backdate(page: Page, minutesByNumber: Map<string, number>): Promi
       const ms = minutes * 60_000;
       o.created_at = new Date(Date.parse(String(o.created_at)) - ms).toISOString();
       o.age_seconds = Number(o.age_seconds) + minutes * 60;
-      if (o.estimated_ready_at) o.estimated_ready_at = new Date(Date.parse(String(o.estimated_ready_at)) - ms).toISOString();
+      if (o.estimated_ready_at)
+        o.estimated_ready_at = new Date(Date.parse(String(o.estimated_ready_at)) - ms).toISOString();
     };
     if (Array.isArray(body.data)) body.data.forEach((o) => shift(o as Record<string, unknown>));
     else if (body.data) shift(body.data as Record<string, unknown>);
@@ -113,7 +114,15 @@ test("documentation screenshots", async ({ page, signIn }) => {
     await uploadPhoto(admin.access_token, await menuItem(name), await drawPhoto(page, colours));
   }
 
-  const names = ["Aditi Sharma", "Rahul Verma", "Sneha Iyer", "Karthik Nair", "Fatima Khan", "Vikram Singh", "Ananya Rao"];
+  const names = [
+    "Aditi Sharma",
+    "Rahul Verma",
+    "Sneha Iyer",
+    "Karthik Nair",
+    "Fatima Khan",
+    "Vikram Singh",
+    "Ananya Rao",
+  ];
   const customers = [];
   for (const name of names) {
     const c = await customerSession();
@@ -131,21 +140,96 @@ test("documentation screenshots", async ({ page, signIn }) => {
 
   // A rush in the slot being served now (lunch when none is), oldest first.
   const slot = (await call<{ current_time_slot: string | null }>("GET", "/config/public")).current_time_slot ?? "lunch";
-  const o1 = at(await placeOrder(customers[0]!.access_token, [{ item: await item("Veg Thali"), quantity: 2 }, { item: await item("Masala Chai"), quantity: 2 }], { order_type: "delivery", delivery_address: "Library, 2nd floor reading room", prefer_slot: slot }), 16);
-  const o2 = at(await placeOrder(customers[1]!.access_token, [{ item: await item("Chicken Biryani"), quantity: 1 }], { prefer_slot: slot }), 13);
-  const o3 = at(await placeOrder(customers[2]!.access_token, [{ item: await item("Masala Dosa"), quantity: 2, notes: "extra chutney" }, { item: await item("Masala Chai"), quantity: 1 }], { prefer_slot: slot }), 11);
-  const o4 = at(await placeOrder(customers[3]!.access_token, [{ item: await item("Paneer Butter Masala with 2 Rotis"), quantity: 1 }, { item: await item("Veg Biryani"), quantity: 1 }], { prefer_slot: slot }), 9);
-  const o5 = at(await placeOrder(customers[4]!.access_token, [{ item: await item("Veg Thali"), quantity: 1 }], { instructions: "No onion, please", prefer_slot: slot }), 7);
-  const o6 = at(await placeOrder(customers[5]!.access_token, [{ item: await item("Masala Dosa"), quantity: 1 }, { item: await item("Curd Rice"), quantity: 1 }], { prefer_slot: slot }), 5);
-  const o7 = at(await placeOrder(customers[6]!.access_token, [{ item: await item("Egg Biryani"), quantity: 2 }], { payment_method: "upi", prefer_slot: slot }), 2);
-  const o8 = at(await placeOrder(customers[0]!.access_token, [{ item: await item("Veg Hakka Noodles"), quantity: 1 }, { item: await item("Gobi Manchurian"), quantity: 1 }], { prefer_slot: slot }), 1);
+  const o1 = at(
+    await placeOrder(
+      customers[0]!.access_token,
+      [
+        { item: await item("Veg Thali"), quantity: 2 },
+        { item: await item("Masala Chai"), quantity: 2 },
+      ],
+      { order_type: "delivery", delivery_address: "Library, 2nd floor reading room", prefer_slot: slot },
+    ),
+    16,
+  );
+  const o2 = at(
+    await placeOrder(customers[1]!.access_token, [{ item: await item("Chicken Biryani"), quantity: 1 }], {
+      prefer_slot: slot,
+    }),
+    13,
+  );
+  const o3 = at(
+    await placeOrder(
+      customers[2]!.access_token,
+      [
+        { item: await item("Masala Dosa"), quantity: 2, notes: "extra chutney" },
+        { item: await item("Masala Chai"), quantity: 1 },
+      ],
+      { prefer_slot: slot },
+    ),
+    11,
+  );
+  const o4 = at(
+    await placeOrder(
+      customers[3]!.access_token,
+      [
+        { item: await item("Paneer Butter Masala with 2 Rotis"), quantity: 1 },
+        { item: await item("Veg Biryani"), quantity: 1 },
+      ],
+      { prefer_slot: slot },
+    ),
+    9,
+  );
+  const o5 = at(
+    await placeOrder(customers[4]!.access_token, [{ item: await item("Veg Thali"), quantity: 1 }], {
+      instructions: "No onion, please",
+      prefer_slot: slot,
+    }),
+    7,
+  );
+  const o6 = at(
+    await placeOrder(
+      customers[5]!.access_token,
+      [
+        { item: await item("Masala Dosa"), quantity: 1 },
+        { item: await item("Curd Rice"), quantity: 1 },
+      ],
+      { prefer_slot: slot },
+    ),
+    5,
+  );
+  const o7 = at(
+    await placeOrder(customers[6]!.access_token, [{ item: await item("Egg Biryani"), quantity: 2 }], {
+      payment_method: "upi",
+      prefer_slot: slot,
+    }),
+    2,
+  );
+  const o8 = at(
+    await placeOrder(
+      customers[0]!.access_token,
+      [
+        { item: await item("Veg Hakka Noodles"), quantity: 1 },
+        { item: await item("Gobi Manchurian"), quantity: 1 },
+      ],
+      { prefer_slot: slot },
+    ),
+    1,
+  );
 
-  const staff = await call<{ id: string; role: string }[]>("GET", "/admin/staff?per_page=100", { token: admin.access_token });
+  const staff = await call<{ id: string; role: string }[]>("GET", "/admin/staff?per_page=100", {
+    token: admin.access_token,
+  });
   const rider = staff.find((s) => s.role === "delivery")!;
   await move(o1.id, "preparing");
   await move(o1.id, "ready");
-  await call("POST", `/admin/orders/${o1.id}/assign-delivery`, { token: kitchen.access_token, body: { staff_id: rider.id } });
-  await call("PATCH", `/delivery/orders/${o1.id}/status`, { token: delivery.access_token, body: { status: "out_for_delivery" } });
+  await call("POST", `/admin/orders/${o1.id}/assign-delivery`, {
+    token: kitchen.access_token,
+    body: { staff_id: rider.id },
+  });
+  await call("PATCH", `/delivery/orders/${o1.id}/status`, {
+    token: delivery.access_token,
+    body: { status: "out_for_delivery" },
+  });
   await move(o2.id, "preparing");
   await move(o2.id, "ready");
   await move(o3.id, "preparing");
@@ -158,7 +242,14 @@ test("documentation screenshots", async ({ page, signIn }) => {
   await expect(ticket(page, o8.number)).toBeVisible();
   await expect(page.getByRole("status").filter({ hasText: "Live" })).toBeVisible();
   // One more comes in while the kitchen watches: the alert and the highlighted ticket.
-  const fresh = await placeOrder(customers[3]!.access_token, [{ item: await item("Masala Dosa"), quantity: 1 }, { item: await item("Masala Chai"), quantity: 2 }], { prefer_slot: slot });
+  const fresh = await placeOrder(
+    customers[3]!.access_token,
+    [
+      { item: await item("Masala Dosa"), quantity: 1 },
+      { item: await item("Masala Chai"), quantity: 2 },
+    ],
+    { prefer_slot: slot },
+  );
   await expect(ticket(page, fresh.number)).toBeVisible();
   await expect(page.locator(".new-order-banner")).toBeVisible();
   await page.mouse.move(0, 799);
@@ -169,7 +260,10 @@ test("documentation screenshots", async ({ page, signIn }) => {
   await page.goto("/portal/menu");
   await expect(page.getByRole("rowheader", { name: /Masala Dosa/ })).toBeVisible();
   await page.getByRole("switch", { name: "Medu Vada (2 pcs) available" }).click();
-  await expect(page.getByRole("switch", { name: "Medu Vada (2 pcs) available" })).toHaveAttribute("aria-checked", "false");
+  await expect(page.getByRole("switch", { name: "Medu Vada (2 pcs) available" })).toHaveAttribute(
+    "aria-checked",
+    "false",
+  );
   await page.getByRole("switch", { name: "Medu Vada (2 pcs) available" }).blur();
   await page.waitForTimeout(300);
   await page.screenshot({ path: join(docs, "portal-menu.png") });

@@ -12,7 +12,12 @@ test.describe("the portal as the backend serves it", () => {
     expect(bare.status()).toBe(308);
     expect(bare.headers()["location"]).toBe("/portal/");
 
-    for (const path of ["/portal/", "/portal/board", "/portal/orders/3f1c2d9e-0000-4000-8000-000000000000", "/portal/menu/items/new"]) {
+    for (const path of [
+      "/portal/",
+      "/portal/board",
+      "/portal/orders/3f1c2d9e-0000-4000-8000-000000000000",
+      "/portal/menu/items/new",
+    ]) {
       const page = await request.get(`${apiURL}${path}`);
       expect(page.status(), path).toBe(200);
       expect(page.headers()["content-type"]).toContain("text/html");

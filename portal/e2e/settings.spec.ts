@@ -23,9 +23,9 @@ test.describe("settings", () => {
     expect(config).toMatchObject({ ordering_paused: true, delivery_fee: 2500 });
 
     const customer = await customerSession();
-    const failure = await placeOrder(customer.access_token, [{ item: await menuItem("Masala Chai"), quantity: 1 }]).catch(
-      (e: unknown) => e,
-    );
+    const failure = await placeOrder(customer.access_token, [
+      { item: await menuItem("Masala Chai"), quantity: 1 },
+    ]).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ApiFailure);
     expect((failure as ApiFailure).body).toMatchObject({ error: { code: "ORDERING_PAUSED" } });
 
@@ -33,7 +33,9 @@ test.describe("settings", () => {
     await page.getByLabel("Delivery fee (₹)").fill("20.00");
     await page.getByRole("button", { name: "Save settings" }).click();
     await expect(page.getByText("New orders are paused.")).toHaveCount(0);
-    await expect.poll(async () => (await call<Config>("GET", "/admin/config", { token: admin.access_token })).ordering_paused).toBe(false);
+    await expect
+      .poll(async () => (await call<Config>("GET", "/admin/config", { token: admin.access_token })).ordering_paused)
+      .toBe(false);
   });
 
   test.describe("server-side refusals", () => {
@@ -52,7 +54,9 @@ test.describe("settings", () => {
       await form.getByRole("button", { name: "Add slot" }).click();
       await expect(form.getByText(/reserved/)).toBeVisible();
       await expect(form.getByRole("alert")).toContainText("The slot was not added.");
-      expect(await call<unknown[]>("GET", "/admin/time-slots", { token: admin.access_token })).toHaveLength(before.length);
+      expect(await call<unknown[]>("GET", "/admin/time-slots", { token: admin.access_token })).toHaveLength(
+        before.length,
+      );
 
       await form.getByLabel("Code").fill("late_night");
       await form.getByRole("button", { name: "Add slot" }).click();

@@ -3,7 +3,10 @@ import { expect, test } from "./support/fixtures";
 test.describe("staff accounts", () => {
   test.use({ allowedConsoleErrors: [/Failed to load resource.*409/] });
 
-  test("an admin creates a delivery account, is refused a taken phone, and deactivates it", async ({ page, signIn }) => {
+  test("an admin creates a delivery account, is refused a taken phone, and deactivates it", async ({
+    page,
+    signIn,
+  }) => {
     await signIn("admin");
     await page.goto("/portal/staff");
     const form = page.getByRole("form", { name: "Add a staff account" });

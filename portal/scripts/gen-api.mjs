@@ -26,9 +26,7 @@ if (!existsSync(python)) {
 
 // A clean, deterministic environment: development settings, a throwaway data dir (the app
 // factory creates its media folder), none of the caller's CANTEEN_* overrides.
-const env = Object.fromEntries(
-  Object.entries(process.env).filter(([key]) => !key.startsWith("CANTEEN_")),
-);
+const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("CANTEEN_")));
 const dataDir = mkdtempSync(join(tmpdir(), "canteen-openapi-"));
 env.CANTEEN_ENV = "development";
 env.CANTEEN_DATA_DIR = dataDir;

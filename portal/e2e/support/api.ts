@@ -109,16 +109,18 @@ export async function placeOrder(
   } = {},
 ): Promise<PlacedOrder> {
   // A slot every ordered item is sold in, so the tests pass at any time of day.
-  const slot = lines
-    .map((l) => new Set(l.item.time_slots))
-    .reduce((a, b) => new Set([...a].filter((s) => b.has(s))));
+  const slot = lines.map((l) => new Set(l.item.time_slots)).reduce((a, b) => new Set([...a].filter((s) => b.has(s))));
   const time_slot = options.prefer_slot && slot.has(options.prefer_slot) ? options.prefer_slot : [...slot][0];
   if (!time_slot) throw new Error("the items share no time slot");
   return call<PlacedOrder>("POST", "/orders", {
     token,
     headers: { "X-Idempotency-Key": randomUUID() },
     body: {
-      items: lines.map((l) => ({ menu_item_id: l.item.id, quantity: l.quantity, ...(l.notes ? { notes: l.notes } : {}) })),
+      items: lines.map((l) => ({
+        menu_item_id: l.item.id,
+        quantity: l.quantity,
+        ...(l.notes ? { notes: l.notes } : {}),
+      })),
       order_type: options.order_type ?? "pickup",
       payment_method: options.payment_method ?? "cash",
       time_slot,

@@ -37,17 +37,20 @@ export const test = base.extend<Fixtures>({
   signIn: async ({ page }, use) => {
     await use(async (role) => {
       const session = await staffSession(role);
-      await page.addInitScript((stored) => {
-        if (!window.sessionStorage.getItem("e2e-session-set")) {
-          window.localStorage.setItem("canteen.portal.session", stored);
-          window.sessionStorage.setItem("e2e-session-set", "1");
-        }
-      }, JSON.stringify({
-        accessToken: session.access_token,
-        refreshToken: session.refresh_token,
-        accessExpiresAt: Date.now() + session.expires_in * 1000,
-        user: session.user,
-      }));
+      await page.addInitScript(
+        (stored) => {
+          if (!window.sessionStorage.getItem("e2e-session-set")) {
+            window.localStorage.setItem("canteen.portal.session", stored);
+            window.sessionStorage.setItem("e2e-session-set", "1");
+          }
+        },
+        JSON.stringify({
+          accessToken: session.access_token,
+          refreshToken: session.refresh_token,
+          accessExpiresAt: Date.now() + session.expires_in * 1000,
+          user: session.user,
+        }),
+      );
       return session;
     });
   },

@@ -49,7 +49,9 @@ export async function startRelay(targetPort: number): Promise<Relay> {
       holding = false;
       res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ restored: true }));
     } else if (req.url === "/status") {
-      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ holding, open: sockets.size, cuts }));
+      res
+        .writeHead(200, { "Content-Type": "application/json" })
+        .end(JSON.stringify({ holding, open: sockets.size, cuts }));
     } else {
       res.writeHead(404).end();
     }

@@ -32,7 +32,9 @@ export async function openCustomerSocket(browser: Browser, orderId: string, toke
     url,
   );
   const messages = () =>
-    page.evaluate(() => (window as unknown as { __messages: { type: string; status?: string; seq?: number }[] }).__messages);
+    page.evaluate(
+      () => (window as unknown as { __messages: { type: string; status?: string; seq?: number }[] }).__messages,
+    );
   return {
     messages,
     statuses: async () => (await messages()).map((m) => m.status ?? "").filter(Boolean),

@@ -22,7 +22,10 @@ function signIn(access = "old-access", refresh = "old-refresh-token") {
 }
 
 const expired = () =>
-  HttpResponse.json({ error: { code: "TOKEN_EXPIRED", message: "The access token has expired", details: [] } }, { status: 401 });
+  HttpResponse.json(
+    { error: { code: "TOKEN_EXPIRED", message: "The access token has expired", details: [] } },
+    { status: 401 },
+  );
 
 describe("the API client", () => {
   it("sends the bearer token and a fresh X-Request-ID on every request", async () => {
@@ -57,7 +60,13 @@ describe("the API client", () => {
         expect(await request.json()).toEqual({ refresh_token: "old-refresh-token" });
         await new Promise((r) => setTimeout(r, 20));
         return HttpResponse.json({
-          data: { access_token: "new-access", refresh_token: "new-refresh-token", token_type: "bearer", expires_in: 3600, refresh_expires_in: 1 },
+          data: {
+            access_token: "new-access",
+            refresh_token: "new-refresh-token",
+            token_type: "bearer",
+            expires_in: 3600,
+            refresh_expires_in: 1,
+          },
         });
       }),
     );
@@ -79,7 +88,13 @@ describe("the API client", () => {
       }),
       http.post(REFRESH, () =>
         HttpResponse.json({
-          data: { access_token: "new-access", refresh_token: "new-refresh-token", token_type: "bearer", expires_in: 3600, refresh_expires_in: 1 },
+          data: {
+            access_token: "new-access",
+            refresh_token: "new-refresh-token",
+            token_type: "bearer",
+            expires_in: 3600,
+            refresh_expires_in: 1,
+          },
         }),
       ),
     );
@@ -108,7 +123,9 @@ describe("the API client", () => {
     signIn();
     let refreshed = false;
     server.use(
-      http.get(ME, () => HttpResponse.json({ error: { code: "INVALID_TOKEN", message: "no", details: [] } }, { status: 401 })),
+      http.get(ME, () =>
+        HttpResponse.json({ error: { code: "INVALID_TOKEN", message: "no", details: [] } }, { status: 401 }),
+      ),
       http.post(REFRESH, () => {
         refreshed = true;
         return HttpResponse.json({});
@@ -159,7 +176,9 @@ describe("the API client", () => {
         ),
       ),
     );
-    const error = (await unwrap(api.PATCH("/api/v1/users/me", { body: { email: "x" } })).catch((e: unknown) => e)) as ApiError;
+    const error = (await unwrap(api.PATCH("/api/v1/users/me", { body: { email: "x" } })).catch(
+      (e: unknown) => e,
+    )) as ApiError;
     expect(error).toBeInstanceOf(ApiError);
     expect(error.code).toBe("VALIDATION_ERROR");
     expect(error.requestId).toBe("req-42");

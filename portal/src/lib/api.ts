@@ -87,8 +87,7 @@ export function detailMessage(detail: ErrorDetail): string {
   return text;
 }
 
-export const NETWORK_ERROR_MESSAGE =
-  "Cannot reach the canteen server. Check the connection; nothing was changed.";
+export const NETWORK_ERROR_MESSAGE = "Cannot reach the canteen server. Check the connection; nothing was changed.";
 
 export async function toApiError(response: Response): Promise<ApiError> {
   let body: unknown = null;
@@ -103,8 +102,7 @@ export async function toApiError(response: Response): Promise<ApiError> {
 /** An ApiError from a response and its already-parsed body. */
 export function apiErrorFrom(response: Response, body: unknown): ApiError {
   const requestId = response.headers.get("X-Request-ID");
-  const error = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)
-    ?.error;
+  const error = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
   if (error && typeof error.code === "string") {
     return new ApiError(
       response.status,
@@ -258,9 +256,7 @@ export async function unwrap<T>(pending: Promise<FetchResult<T>>): Promise<T> {
 }
 
 /** Like unwrap, for `{data: X}` envelopes: returns X. */
-export async function data<T extends { data: unknown }>(
-  pending: Promise<FetchResult<T>>,
-): Promise<T["data"]> {
+export async function data<T extends { data: unknown }>(pending: Promise<FetchResult<T>>): Promise<T["data"]> {
   return (await unwrap(pending)).data;
 }
 

@@ -4,7 +4,8 @@ import { KitchenStream, SseParser, type KitchenEvent } from "./sse";
 describe("SseParser", () => {
   it("parses whole messages from chunks split anywhere", () => {
     const parser = new SseParser();
-    const text = "retry: 2000\nid: 7\nevent: hello\ndata: {\"last_event_id\": 7}\n\n: heartbeat\n\nid: 8\r\nevent: order.created\r\ndata: {\"seq\":8,\r\ndata: \"x\":1}\r\n\r\n";
+    const text =
+      'retry: 2000\nid: 7\nevent: hello\ndata: {"last_event_id": 7}\n\n: heartbeat\n\nid: 8\r\nevent: order.created\r\ndata: {"seq":8,\r\ndata: "x":1}\r\n\r\n';
     const messages = [];
     for (let i = 0; i < text.length; i += 3) messages.push(...parser.push(text.slice(i, i + 3)));
     expect(messages).toEqual([

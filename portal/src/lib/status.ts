@@ -19,13 +19,7 @@ export const ALL_STATUSES = [
   "cancelled",
 ] as const;
 
-export const ACTIVE_STATUSES = [
-  "received",
-  "confirmed",
-  "preparing",
-  "ready",
-  "out_for_delivery",
-] as const;
+export const ACTIVE_STATUSES = ["received", "confirmed", "preparing", "ready", "out_for_delivery"] as const;
 
 export const TERMINAL_STATUSES = new Set(["completed", "cancelled"]);
 

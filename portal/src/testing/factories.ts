@@ -23,7 +23,12 @@ export function user(overrides: Partial<UserOut> = {}): UserOut {
 
 export function signInAs(role: UserOut["role"] = "kitchen", overrides: Partial<UserOut> = {}): UserOut {
   const u = user({ role, name: role === "admin" ? "Meera (manager)" : "Ravi (kitchen)", ...overrides });
-  session.set({ accessToken: `access-${role}`, refreshToken: `refresh-${role}-0123456789`, accessExpiresAt: Date.now() + 3_600_000, user: u });
+  session.set({
+    accessToken: `access-${role}`,
+    refreshToken: `refresh-${role}-0123456789`,
+    accessExpiresAt: Date.now() + 3_600_000,
+    user: u,
+  });
   return u;
 }
 

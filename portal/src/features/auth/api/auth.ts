@@ -14,9 +14,7 @@ export class NotStaffError extends Error {
 /** Keep the session if it belongs to kitchen or admin staff; otherwise revoke it. */
 async function start(result: Session): Promise<Session> {
   if (!STAFF_ROLES.has(result.user.role)) {
-    await api
-      .POST("/api/v1/auth/logout", { body: { refresh_token: result.refresh_token } })
-      .catch(() => undefined);
+    await api.POST("/api/v1/auth/logout", { body: { refresh_token: result.refresh_token } }).catch(() => undefined);
     throw new NotStaffError();
   }
   session.set({

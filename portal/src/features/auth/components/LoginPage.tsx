@@ -135,7 +135,13 @@ export function LoginPage() {
               <ErrorSummary error={error} shownFields={["phone", "password", "otp"]} />
             </div>
           ) : null}
-          <Button type="submit" variant="primary" size="lg" busy={login.isPending || sendOtp.isPending} className="login-submit">
+          <Button
+            type="submit"
+            variant="primary"
+            size="lg"
+            busy={login.isPending || sendOtp.isPending}
+            className="login-submit"
+          >
             {mode === "password" ? "Sign in" : otpSentTo ? "Verify and sign in" : "Send code"}
           </Button>
           {mode === "otp" && otpSentTo ? (

@@ -16,9 +16,7 @@ export function AllDayPanel({ lines }: { lines: AllDayLine[] }) {
             <li key={line.menuItemId} className={line.toMake === 0 ? "all-day-unpaid-only" : undefined}>
               <span className="all-day-qty">{line.toMake}</span>
               <span className="all-day-name">{line.name}</span>
-              {line.awaitingPayment ? (
-                <span className="all-day-unpaid">+{line.awaitingPayment} unpaid</span>
-              ) : null}
+              {line.awaitingPayment ? <span className="all-day-unpaid">+{line.awaitingPayment} unpaid</span> : null}
             </li>
           ))}
         </ul>

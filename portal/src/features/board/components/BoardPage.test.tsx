@@ -53,19 +53,33 @@ describe("the board", () => {
         payment_status: "pending",
         allowed_next: ["cancelled"],
       }),
-      order({ id: "c", number: "ORD-20261101-003", status: "ready", order_type: "delivery", allowed_next: ["cancelled"] }),
+      order({
+        id: "c",
+        number: "ORD-20261101-003",
+        status: "ready",
+        order_type: "delivery",
+        allowed_next: ["cancelled"],
+      }),
     ]);
     renderPage(<BoardPage />);
     const fresh = await screen.findByRole("heading", { name: /ORD-20261101-001/ });
     const newTicket = fresh.closest("li")!;
     expect(within(columnOf(/^New/)).getByRole("heading", { name: /ORD-20261101-001/ })).toBeInTheDocument();
-    expect(within(newTicket).getAllByRole("button").map((b) => b.textContent)).toEqual(["Start preparing", "Cancel…"]);
+    expect(
+      within(newTicket)
+        .getAllByRole("button")
+        .map((b) => b.textContent),
+    ).toEqual(["Start preparing", "Cancel…"]);
 
-    const unpaid = within(columnOf(/^Awaiting payment/)).getByRole("heading", { name: /ORD-20261101-002/ }).closest("li")!;
+    const unpaid = within(columnOf(/^Awaiting payment/))
+      .getByRole("heading", { name: /ORD-20261101-002/ })
+      .closest("li")!;
     expect(within(unpaid).getByText(/Awaiting UPI payment/)).toBeInTheDocument();
     expect(within(unpaid).queryByRole("button", { name: "Start preparing" })).toBeNull();
 
-    const delivery = within(columnOf(/^Ready/)).getByRole("heading", { name: /ORD-20261101-003/ }).closest("li")!;
+    const delivery = within(columnOf(/^Ready/))
+      .getByRole("heading", { name: /ORD-20261101-003/ })
+      .closest("li")!;
     // Not assigned: no "Send out" (the API does not allow it), but an assign button.
     expect(within(delivery).queryByRole("button", { name: "Send out" })).toBeNull();
     expect(within(delivery).getByRole("button", { name: "Assign delivery…" })).toBeInTheDocument();
@@ -78,7 +92,9 @@ describe("the board", () => {
     renderPage(<BoardPage />);
     await screen.findByRole("heading", { name: /ORD-20261101-001/ });
     await userEvent.click(screen.getByRole("button", { name: "Start preparing" }));
-    expect(await within(columnOf(/^Preparing/)).findByRole("heading", { name: /ORD-20261101-001/ })).toBeInTheDocument();
+    expect(
+      await within(columnOf(/^Preparing/)).findByRole("heading", { name: /ORD-20261101-001/ }),
+    ).toBeInTheDocument();
     expect(calls).toEqual([expect.objectContaining({ method: "PATCH", body: { status: "preparing" } })]);
     expect(screen.getByRole("button", { name: "Mark ready" })).toBeInTheDocument();
   });
@@ -98,7 +114,12 @@ describe("the board", () => {
   });
 
   it("hands a pickup order over against its code and explains a mismatch", async () => {
-    const ready = order({ id: "r", number: "ORD-20261101-009", status: "ready", allowed_next: ["completed", "cancelled"] });
+    const ready = order({
+      id: "r",
+      number: "ORD-20261101-009",
+      status: "ready",
+      allowed_next: ["completed", "cancelled"],
+    });
     serve([ready]);
     const codes: string[] = [];
     server.use(
@@ -106,9 +127,13 @@ describe("the board", () => {
         const { pickup_code } = (await request.json()) as { pickup_code: string };
         codes.push(pickup_code);
         if (pickup_code !== "4821") {
-          return HttpResponse.json(apiError("PICKUP_CODE_MISMATCH", "The pickup code does not match this order"), { status: 409 });
+          return HttpResponse.json(apiError("PICKUP_CODE_MISMATCH", "The pickup code does not match this order"), {
+            status: 409,
+          });
         }
-        return HttpResponse.json({ data: detail({ ...ready, status: "completed", updated_at: new Date(Date.now() + 5000).toISOString() }) });
+        return HttpResponse.json({
+          data: detail({ ...ready, status: "completed", updated_at: new Date(Date.now() + 5000).toISOString() }),
+        });
       }),
     );
     renderPage(<BoardPage />);
@@ -133,7 +158,9 @@ describe("the board", () => {
     let reads = 0;
     server.use(
       http.patch(`${BASE}/a/status`, () =>
-        HttpResponse.json(apiError("INVALID_TRANSITION", "An order that is cancelled cannot become preparing"), { status: 409 }),
+        HttpResponse.json(apiError("INVALID_TRANSITION", "An order that is cancelled cannot become preparing"), {
+          status: 409,
+        }),
       ),
       http.get(`${BASE}/a`, () => {
         reads += 1;
@@ -157,23 +184,40 @@ describe("the board", () => {
 describe("assigning delivery", () => {
   it("lets an admin pick a delivery staff member", async () => {
     signInAs("admin");
-    const o = order({ id: "d", number: "ORD-20261101-004", order_type: "delivery", status: "preparing", allowed_next: ["ready", "cancelled"] });
+    const o = order({
+      id: "d",
+      number: "ORD-20261101-004",
+      order_type: "delivery",
+      status: "preparing",
+      allowed_next: ["ready", "cancelled"],
+    });
     serve([o]);
     let assigned: unknown;
     server.use(
       http.get("http://localhost:3000/api/v1/admin/staff", () =>
-        HttpResponse.json(list([user({ id: "rider", name: "Arjun", role: "delivery" }), user({ name: "Old rider", role: "delivery", is_active: false })])),
+        HttpResponse.json(
+          list([
+            user({ id: "rider", name: "Arjun", role: "delivery" }),
+            user({ name: "Old rider", role: "delivery", is_active: false }),
+          ]),
+        ),
       ),
       http.post(`${BASE}/d/assign-delivery`, async ({ request }) => {
         assigned = await request.json();
-        return HttpResponse.json({ data: detail({ ...o, delivery_staff_id: "rider", updated_at: new Date(Date.now() + 1000).toISOString() }) });
+        return HttpResponse.json({
+          data: detail({ ...o, delivery_staff_id: "rider", updated_at: new Date(Date.now() + 1000).toISOString() }),
+        });
       }),
     );
     renderPage(<BoardPage />);
     await userEvent.click(await screen.findByRole("button", { name: "Assign delivery…" }));
     const dialog = screen.getByRole("dialog", { name: "Assign ORD-20261101-004 for delivery" });
     const select = await within(dialog).findByLabelText("Delivery staff member");
-    expect(within(select).getAllByRole("option").map((opt) => opt.textContent)).toEqual(["Choose…", "Arjun"]);
+    expect(
+      within(select)
+        .getAllByRole("option")
+        .map((opt) => opt.textContent),
+    ).toEqual(["Choose…", "Arjun"]);
     await userEvent.selectOptions(select, "rider");
     await userEvent.click(within(dialog).getByRole("button", { name: "Assign" }));
     expect(await screen.findByText("Delivery staff assigned.")).toBeInTheDocument();
@@ -182,7 +226,15 @@ describe("assigning delivery", () => {
 
   it("tells the kitchen that only an admin can see the delivery staff (the API's list is admin-only)", async () => {
     signInAs("kitchen");
-    serve([order({ id: "d", number: "ORD-20261101-005", order_type: "delivery", status: "preparing", allowed_next: ["ready", "cancelled"] })]);
+    serve([
+      order({
+        id: "d",
+        number: "ORD-20261101-005",
+        order_type: "delivery",
+        status: "preparing",
+        allowed_next: ["ready", "cancelled"],
+      }),
+    ]);
     renderPage(<BoardPage />);
     await userEvent.click(await screen.findByRole("button", { name: "Assign delivery…" }));
     expect(screen.getByText(/Only an admin can see the delivery staff list/)).toBeInTheDocument();

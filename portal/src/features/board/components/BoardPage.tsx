@@ -35,10 +35,7 @@ export function BoardPage() {
   const now = useNow(1000);
   const [showAllDay, setShowAllDay] = useState(() => localStorage.getItem(ALL_DAY_KEY) !== "off");
   const lines = useMemo(() => allDay(board), [board]);
-  const columns = useMemo(
-    () => COLUMNS.map((c) => ({ ...c, orders: column(board, c.statuses) })),
-    [board],
-  );
+  const columns = useMemo(() => COLUMNS.map((c) => ({ ...c, orders: column(board, c.statuses) })), [board]);
   const total = columns.reduce((sum, c) => sum + c.orders.length, 0);
 
   useEffect(() => {
@@ -63,7 +60,10 @@ export function BoardPage() {
     <div className={`board-page ${showAllDay ? "with-all-day" : ""}`}>
       <div className="page-head board-head">
         <h1>
-          Live board <span className="count" aria-label={`${total} active orders`}>{total}</span>
+          Live board{" "}
+          <span className="count" aria-label={`${total} active orders`}>
+            {total}
+          </span>
         </h1>
         <div className="board-tools">
           <Button
@@ -86,7 +86,9 @@ export function BoardPage() {
           </Button>
         </div>
       </div>
-      {snapshot.isError && total === 0 ? <LoadError error={snapshot.error} retry={() => void snapshot.refetch()} /> : null}
+      {snapshot.isError && total === 0 ? (
+        <LoadError error={snapshot.error} retry={() => void snapshot.refetch()} />
+      ) : null}
       {snapshot.isPending && total === 0 ? <Loading label="Loading the board…" /> : null}
       <div className="board-body">
         {showAllDay ? <AllDayPanel lines={lines} /> : null}

@@ -44,8 +44,7 @@ function TicketView({ order, age, level, fresh }: TicketProps) {
   const [open, setOpen] = useState<Open>(null);
   const unpaid = awaitingPayment(order) && order.status === "received";
   const headingId = `ticket-${order.id}`;
-  const canAssign =
-    order.order_type === "delivery" && ["confirmed", "preparing", "ready"].includes(order.status);
+  const canAssign = order.order_type === "delivery" && ["confirmed", "preparing", "ready"].includes(order.status);
 
   const show = (which: Open) => {
     action.reset();
@@ -62,12 +61,7 @@ function TicketView({ order, age, level, fresh }: TicketProps) {
       },
     });
 
-  const className = [
-    "ticket",
-    `ticket-${level}`,
-    fresh ? "ticket-fresh" : "",
-    unpaid ? "ticket-unpaid" : "",
-  ]
+  const className = ["ticket", `ticket-${level}`, fresh ? "ticket-fresh" : "", unpaid ? "ticket-unpaid" : ""]
     .filter(Boolean)
     .join(" ");
 

@@ -53,13 +53,7 @@ export function CancelDialog({
           label="Reason"
           errors={[...(missing ? ["Give a reason for the customer."] : []), ...fieldErrors(error, "reason")]}
         >
-          <textarea
-            rows={3}
-            maxLength={500}
-            value={reason}
-            onChange={(e) => setReason(e.target.value)}
-            autoFocus
-          />
+          <textarea rows={3} maxLength={500} value={reason} onChange={(e) => setReason(e.target.value)} autoFocus />
         </Field>
         <ErrorSummary error={error} shownFields={["reason"]} />
         <div className="dialog-footer">
@@ -93,12 +87,14 @@ export function HandoverDialog({
         }}
         noValidate
       >
-        <p>
-          Ask {order.customer.name ?? "the customer"} for the 4-digit pickup code on their phone.
-        </p>
+        <p>Ask {order.customer.name ?? "the customer"} for the 4-digit pickup code on their phone.</p>
         <Field
           label="Pickup code"
-          errors={mismatch ? ["That code does not match this order. Check the order number."] : fieldErrors(error, "pickup_code")}
+          errors={
+            mismatch
+              ? ["That code does not match this order. Check the order number."]
+              : fieldErrors(error, "pickup_code")
+          }
         >
           <input
             className="code-input"

@@ -75,7 +75,10 @@ describe("board state", () => {
       notes: null,
     });
     let board = emptyBoard();
-    board = applyOrder(board, order({ id: "1", status: "confirmed", items: [line("dosa", "Masala Dosa", 2), line("chai", "Chai", 1)] }));
+    board = applyOrder(
+      board,
+      order({ id: "1", status: "confirmed", items: [line("dosa", "Masala Dosa", 2), line("chai", "Chai", 1)] }),
+    );
     board = applyOrder(board, order({ id: "2", status: "preparing", items: [line("dosa", "Masala Dosa", 1)] }));
     board = applyOrder(board, order({ id: "3", status: "received", items: [line("chai", "Chai", 4)] }));
     board = applyOrder(board, order({ id: "4", status: "ready", items: [line("dosa", "Masala Dosa", 5)] }));

@@ -55,10 +55,7 @@ export function noteNewOrder(event: KitchenEvent): void {
   if (state.seen[orderId] || board.closed[orderId]) return;
   const at = Date.now();
   alertStore.set((s) => ({
-    alerts: [
-      ...s.alerts.slice(-4),
-      { orderId, number: event.order_number ?? "New order", items: summary(event), at },
-    ],
+    alerts: [...s.alerts.slice(-4), { orderId, number: event.order_number ?? "New order", items: summary(event), at }],
     fresh: { ...s.fresh, [orderId]: at },
     seen: { ...s.seen, [orderId]: true },
   }));

@@ -73,7 +73,10 @@ export function ImageUploader({ item }: { item: MenuItem }) {
       <h2 id="photo-title">Photo</h2>
       <div className="image-frame">
         {shown ? (
-          <img src={shown} alt={preview ? `Preview of the new photo for ${item.name}` : `Current photo of ${item.name}`} />
+          <img
+            src={shown}
+            alt={preview ? `Preview of the new photo for ${item.name}` : `Current photo of ${item.name}`}
+          />
         ) : (
           <p className="muted">No photo yet.</p>
         )}

@@ -10,13 +10,31 @@ import { ItemEditorPage } from "./ItemEditorPage";
 
 const API = "http://localhost:3000/api/v1/admin";
 const slots = [
-  { id: "s1", code: "breakfast", label: "Breakfast", start_time: "07:30:00", end_time: "10:30:00", is_active: true, sort_order: 0 },
-  { id: "s2", code: "lunch", label: "Lunch", start_time: "12:00:00", end_time: "15:00:00", is_active: true, sort_order: 1 },
+  {
+    id: "s1",
+    code: "breakfast",
+    label: "Breakfast",
+    start_time: "07:30:00",
+    end_time: "10:30:00",
+    is_active: true,
+    sort_order: 0,
+  },
+  {
+    id: "s2",
+    code: "lunch",
+    label: "Lunch",
+    start_time: "12:00:00",
+    end_time: "15:00:00",
+    is_active: true,
+    sort_order: 1,
+  },
 ];
 
 function serveBasics() {
   server.use(
-    http.get(`${API}/menu/categories`, () => HttpResponse.json({ data: [{ id: "cat-1", name: "South Indian", sort_order: 0, is_active: true }] })),
+    http.get(`${API}/menu/categories`, () =>
+      HttpResponse.json({ data: [{ id: "cat-1", name: "South Indian", sort_order: 0, is_active: true }] }),
+    ),
     http.get(`${API}/time-slots`, () => HttpResponse.json({ data: slots })),
     http.get(`${API}/menu/items`, () => HttpResponse.json(list([]))),
   );
@@ -76,7 +94,9 @@ describe("the item editor", () => {
       http.get(`${API}/menu/items/dosa`, () => HttpResponse.json({ data: item })),
       http.post(`${API}/menu/items/dosa/image`, async ({ request }) => {
         uploaded = (await request.formData()).get("file") as File;
-        return HttpResponse.json({ data: { ...item, image_url: "/media/menu/dosa/x-display.webp", thumbnail_url: "/media/t.webp" } });
+        return HttpResponse.json({
+          data: { ...item, image_url: "/media/menu/dosa/x-display.webp", thumbnail_url: "/media/t.webp" },
+        });
       }),
     );
     const createObjectURL = vi.fn(() => "blob:preview");

@@ -113,7 +113,8 @@ function ItemEditor({ item }: { item: MenuItem | null }) {
             {localCount ? (
               <div className="error-summary" role="alert">
                 <p className="error-summary-title">
-                  {localCount === 1 ? "One field needs attention" : `${localCount} fields need attention`}; nothing was saved.
+                  {localCount === 1 ? "One field needs attention" : `${localCount} fields need attention`}; nothing was
+                  saved.
                 </p>
               </div>
             ) : null}
@@ -146,7 +147,12 @@ function ItemEditor({ item }: { item: MenuItem | null }) {
             </Field>
           </div>
           <Field label="Description" errors={errorsFor("description")}>
-            <textarea rows={2} maxLength={1000} value={form.description} onChange={(e) => set("description", e.target.value)} />
+            <textarea
+              rows={2}
+              maxLength={1000}
+              value={form.description}
+              onChange={(e) => set("description", e.target.value)}
+            />
           </Field>
           <fieldset className="fieldset" aria-describedby={errorsFor("diet").length ? "diet-error" : undefined}>
             <legend>Diet mark</legend>
@@ -198,7 +204,10 @@ function ItemEditor({ item }: { item: MenuItem | null }) {
                     checked={form.time_slots.includes(s.code)}
                     onChange={() => toggle("time_slots", s.code)}
                   />
-                  {s.label} <span className="muted">({s.start_time.slice(0, 5)}–{s.end_time.slice(0, 5)})</span>
+                  {s.label}{" "}
+                  <span className="muted">
+                    ({s.start_time.slice(0, 5)}–{s.end_time.slice(0, 5)})
+                  </span>
                 </label>
               ))}
             </div>
@@ -210,7 +219,13 @@ function ItemEditor({ item }: { item: MenuItem | null }) {
           </fieldset>
           <div className="form-row">
             <Field label="Prep time (minutes)" errors={errorsFor("prep_minutes")}>
-              <input type="number" min={0} max={240} value={form.prep_minutes} onChange={(e) => set("prep_minutes", e.target.value)} />
+              <input
+                type="number"
+                min={0}
+                max={240}
+                value={form.prep_minutes}
+                onChange={(e) => set("prep_minutes", e.target.value)}
+              />
             </Field>
             <Field
               label="Portions per day"
@@ -221,7 +236,12 @@ function ItemEditor({ item }: { item: MenuItem | null }) {
                   : "Empty = no limit."
               }
             >
-              <input type="number" min={0} value={form.daily_stock} onChange={(e) => set("daily_stock", e.target.value)} />
+              <input
+                type="number"
+                min={0}
+                value={form.daily_stock}
+                onChange={(e) => set("daily_stock", e.target.value)}
+              />
             </Field>
             <Field label="Sort order" errors={errorsFor("sort_order")} hint="Lower comes first">
               <input type="number" value={form.sort_order} onChange={(e) => set("sort_order", e.target.value)} />
@@ -245,7 +265,8 @@ function ItemEditor({ item }: { item: MenuItem | null }) {
                 className="push-right"
                 busy={remove.isPending}
                 onClick={() => {
-                  if (window.confirm(`Delete “${item.name}” from the menu? Past orders keep their lines.`)) remove.mutate();
+                  if (window.confirm(`Delete “${item.name}” from the menu? Past orders keep their lines.`))
+                    remove.mutate();
                 }}
               >
                 Delete item

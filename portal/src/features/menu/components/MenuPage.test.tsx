@@ -14,7 +14,13 @@ const categories = [{ id: "cat-1", name: "South Indian", sort_order: 0, is_activ
 describe("the menu page", () => {
   it("lets the kitchen switch an item off in one tap (public menu, no editing)", async () => {
     signInAs("kitchen");
-    const dosa = menuItem({ id: "dosa", name: "Masala Dosa", allergens: ["dairy"], daily_stock: 30, stock_remaining: 12 });
+    const dosa = menuItem({
+      id: "dosa",
+      name: "Masala Dosa",
+      allergens: ["dairy"],
+      daily_stock: 30,
+      stock_remaining: 12,
+    });
     const bodies: unknown[] = [];
     server.use(
       http.get(`${API}/menu/categories`, () => HttpResponse.json(list(categories))),

@@ -125,7 +125,13 @@ export function MenuPage() {
                     {item.sold_out && item.is_available ? <span className="tag tag-warn">sold out today</span> : null}
                   </th>
                   <td className="num">{formatPaise(item.price)}</td>
-                  <td>{item.allergens.length ? item.allergens.map(allergenLabel).join(", ") : <span className="muted">None</span>}</td>
+                  <td>
+                    {item.allergens.length ? (
+                      item.allergens.map(allergenLabel).join(", ")
+                    ) : (
+                      <span className="muted">None</span>
+                    )}
+                  </td>
                   <td>{item.time_slots.join(", ")}</td>
                   <td className="num">{item.prep_minutes} min</td>
                   <td>{stockText(item)}</td>

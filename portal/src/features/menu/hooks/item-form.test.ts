@@ -4,7 +4,13 @@ import { diff, emptyForm, formFromItem, validate } from "./item-form";
 
 describe("the item form", () => {
   it("turns a filled form into the API body, prices in paise", () => {
-    const form = { ...emptyForm("cat-1"), name: "  Paneer Roll ", price: "85.50", time_slots: ["snacks"], daily_stock: "40" };
+    const form = {
+      ...emptyForm("cat-1"),
+      name: "  Paneer Roll ",
+      price: "85.50",
+      time_slots: ["snacks"],
+      daily_stock: "40",
+    };
     const { body, errors } = validate(form);
     expect(errors).toEqual({});
     expect(body).toMatchObject({
@@ -32,7 +38,9 @@ describe("the item form", () => {
       ["category_id", "daily_stock", "name", "prep_minutes", "price", "sort_order", "time_slots"].sort(),
     );
     expect(validate({ ...emptyForm("c"), name: "x", time_slots: ["a"], price: "0" }).errors.price).toMatch(/more than/);
-    expect(validate({ ...emptyForm("c"), name: "x", time_slots: ["a"], price: "10001" }).errors.price).toMatch(/at most/);
+    expect(validate({ ...emptyForm("c"), name: "x", time_slots: ["a"], price: "10001" }).errors.price).toMatch(
+      /at most/,
+    );
   });
 
   it("sends only what changed", () => {

@@ -35,8 +35,7 @@ export function useAvailability() {
   const scope = useMenuScope();
   const key = menuKeys.items(scope);
   return useMutation({
-    mutationFn: ({ item, available }: { item: MenuItem; available: boolean }) =>
-      setAvailability(item.id, available),
+    mutationFn: ({ item, available }: { item: MenuItem; available: boolean }) => setAvailability(item.id, available),
     onMutate: async ({ item, available }) => {
       await queryClient.cancelQueries({ queryKey: key });
       const previous = queryClient.getQueryData<MenuItem[]>(key);

@@ -19,7 +19,15 @@ const config = {
   currency: "INR",
   updated_at: "2026-11-01T04:00:00Z",
 };
-const lunch = { id: "s2", code: "lunch", label: "Lunch", start_time: "12:00:00", end_time: "15:00:00", is_active: true, sort_order: 1 };
+const lunch = {
+  id: "s2",
+  code: "lunch",
+  label: "Lunch",
+  start_time: "12:00:00",
+  end_time: "15:00:00",
+  is_active: true,
+  sort_order: 1,
+};
 
 describe("the settings page", () => {
   beforeEach(() => {
@@ -57,7 +65,11 @@ describe("the settings page", () => {
       http.patch(`${API}/config`, () =>
         HttpResponse.json(
           apiError("VALIDATION_ERROR", "The request is not valid", [
-            { field: "delivery_fee", issue: "less_than_equal", message: "Input should be less than or equal to 100000" },
+            {
+              field: "delivery_fee",
+              issue: "less_than_equal",
+              message: "Input should be less than or equal to 100000",
+            },
           ]),
           { status: 400 },
         ),

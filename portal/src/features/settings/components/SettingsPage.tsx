@@ -14,7 +14,8 @@ import { formatDateTime } from "@/lib/time";
 import { fetchConfig, updateConfig } from "../api/settings";
 import { TimeSlotsPanel } from "./TimeSlotsPanel";
 
-type Toggle = "restaurant_open" | "ordering_paused" | "delivery_enabled" | "cash_payment_enabled" | "upi_payment_enabled";
+type Toggle =
+  "restaurant_open" | "ordering_paused" | "delivery_enabled" | "cash_payment_enabled" | "upi_payment_enabled";
 
 const TOGGLES: { key: Toggle; label: string; help: string }[] = [
   { key: "restaurant_open", label: "Canteen open", help: "Closed: the app shows “closed” and takes no orders." },

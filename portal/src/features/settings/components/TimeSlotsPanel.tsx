@@ -52,10 +52,20 @@ function SlotRow({ slot }: { slot: TimeSlot }) {
         <code>{slot.code}</code>
       </th>
       <td>
-        <input aria-label={`${slot.code} label`} value={label} maxLength={60} onChange={(e) => setLabel(e.target.value)} />
+        <input
+          aria-label={`${slot.code} label`}
+          value={label}
+          maxLength={60}
+          onChange={(e) => setLabel(e.target.value)}
+        />
       </td>
       <td>
-        <input aria-label={`${slot.code} starts`} type="time" value={start} onChange={(e) => setStart(e.target.value)} />
+        <input
+          aria-label={`${slot.code} starts`}
+          type="time"
+          value={start}
+          onChange={(e) => setStart(e.target.value)}
+        />
       </td>
       <td>
         <input aria-label={`${slot.code} ends`} type="time" value={end} onChange={(e) => setEnd(e.target.value)} />
@@ -131,26 +141,50 @@ function NewSlot() {
       <div className="form-row">
         <label className="field">
           <span>Code</span>
-          <input value={code} onChange={(e) => setCode(e.target.value)} placeholder="late_night" aria-invalid={errs("code").length > 0 || undefined} />
+          <input
+            value={code}
+            onChange={(e) => setCode(e.target.value)}
+            placeholder="late_night"
+            aria-invalid={errs("code").length > 0 || undefined}
+          />
           {errs("code").length ? <span className="field-error">{errs("code").join(" ")}</span> : null}
         </label>
         <label className="field">
           <span>Label</span>
-          <input value={label} onChange={(e) => setLabel(e.target.value)} placeholder="Late night" aria-invalid={errs("label").length > 0 || undefined} />
+          <input
+            value={label}
+            onChange={(e) => setLabel(e.target.value)}
+            placeholder="Late night"
+            aria-invalid={errs("label").length > 0 || undefined}
+          />
           {errs("label").length ? <span className="field-error">{errs("label").join(" ")}</span> : null}
         </label>
         <label className="field">
           <span>Starts</span>
-          <input type="time" value={start} onChange={(e) => setStart(e.target.value)} aria-invalid={errs("start_time").length > 0 || undefined} />
+          <input
+            type="time"
+            value={start}
+            onChange={(e) => setStart(e.target.value)}
+            aria-invalid={errs("start_time").length > 0 || undefined}
+          />
           {errs("start_time").length ? <span className="field-error">{errs("start_time").join(" ")}</span> : null}
         </label>
         <label className="field">
           <span>Ends</span>
-          <input type="time" value={end} onChange={(e) => setEnd(e.target.value)} aria-invalid={errs("end_time").length > 0 || undefined} />
+          <input
+            type="time"
+            value={end}
+            onChange={(e) => setEnd(e.target.value)}
+            aria-invalid={errs("end_time").length > 0 || undefined}
+          />
           {errs("end_time").length ? <span className="field-error">{errs("end_time").join(" ")}</span> : null}
         </label>
       </div>
-      <ErrorSummary error={create.error} shownFields={["code", "label", "start_time", "end_time"]} title={create.error ? "The slot was not added." : undefined} />
+      <ErrorSummary
+        error={create.error}
+        shownFields={["code", "label", "start_time", "end_time"]}
+        title={create.error ? "The slot was not added." : undefined}
+      />
       <Button type="submit" variant="primary" busy={create.isPending}>
         Add slot
       </Button>
@@ -163,7 +197,9 @@ export function TimeSlotsPanel() {
   return (
     <section className="card slots-card" aria-labelledby="slots-title">
       <h2 id="slots-title">Time slots</h2>
-      <p className="muted">Serving windows in the canteen's local time. Items are sold in the slots chosen on each item.</p>
+      <p className="muted">
+        Serving windows in the canteen's local time. Items are sold in the slots chosen on each item.
+      </p>
       {slots.isPending ? <Loading /> : null}
       {slots.isError ? <LoadError error={slots.error} retry={() => void slots.refetch()} /> : null}
       {slots.data ? (

@@ -22,7 +22,9 @@ describe("the staff page", () => {
         posted.push(body);
         if (body.phone === "9000000003") {
           return HttpResponse.json(
-            apiError("PHONE_TAKEN", "An account with this phone number already exists", [{ field: "phone", issue: "taken" }]),
+            apiError("PHONE_TAKEN", "An account with this phone number already exists", [
+              { field: "phone", issue: "taken" },
+            ]),
             { status: 409 },
           );
         }
@@ -42,7 +44,9 @@ describe("the staff page", () => {
     await userEvent.type(within(form).getByLabelText("Phone"), "9000000003");
     await userEvent.type(within(form).getByLabelText("Password"), "long-enough");
     await userEvent.click(within(form).getByRole("button", { name: "Create account" }));
-    expect(await within(form).findByRole("alert")).toHaveTextContent("An account with this phone number already exists");
+    expect(await within(form).findByRole("alert")).toHaveTextContent(
+      "An account with this phone number already exists",
+    );
     expect(within(form).getByText("This is already taken.")).toBeInTheDocument();
 
     const phone = within(form).getByLabelText("Phone");

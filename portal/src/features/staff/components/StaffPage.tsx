@@ -41,10 +41,20 @@ function NewStaffForm() {
     <form className="card staff-form" onSubmit={submit} noValidate aria-labelledby="new-staff-title">
       <h2 id="new-staff-title">Add a staff account</h2>
       <Field label="Name" errors={errs("name")}>
-        <input value={form.name} maxLength={100} onChange={(e) => setForm({ ...form, name: e.target.value })} autoComplete="off" />
+        <input
+          value={form.name}
+          maxLength={100}
+          onChange={(e) => setForm({ ...form, name: e.target.value })}
+          autoComplete="off"
+        />
       </Field>
       <Field label="Phone" errors={errs("phone")} hint="They sign in with this number.">
-        <input type="tel" value={form.phone} onChange={(e) => setForm({ ...form, phone: e.target.value })} autoComplete="off" />
+        <input
+          type="tel"
+          value={form.phone}
+          onChange={(e) => setForm({ ...form, phone: e.target.value })}
+          autoComplete="off"
+        />
       </Field>
       <Field label="Role" errors={errs("role")}>
         <select value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as StaffCreate["role"] })}>
@@ -54,9 +64,18 @@ function NewStaffForm() {
         </select>
       </Field>
       <Field label="Password" errors={errs("password")} hint="At least 8 characters; tell them in person.">
-        <input type="password" value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} autoComplete="new-password" />
+        <input
+          type="password"
+          value={form.password}
+          onChange={(e) => setForm({ ...form, password: e.target.value })}
+          autoComplete="new-password"
+        />
       </Field>
-      <ErrorSummary error={create.error} shownFields={["name", "phone", "role", "password"]} title={create.error ? "The account was not created." : undefined} />
+      <ErrorSummary
+        error={create.error}
+        shownFields={["name", "phone", "role", "password"]}
+        title={create.error ? "The account was not created." : undefined}
+      />
       <Button type="submit" variant="primary" busy={create.isPending}>
         Create account
       </Button>
@@ -91,7 +110,10 @@ function StaffRow({ user, self }: { user: UserOut; self: boolean }) {
           title={self ? "You cannot deactivate your own account" : undefined}
           busy={toggle.isPending}
           onClick={() => {
-            if (!user.is_active || window.confirm(`Deactivate ${user.name ?? user.phone}? They are signed out at once.`)) {
+            if (
+              !user.is_active ||
+              window.confirm(`Deactivate ${user.name ?? user.phone}? They are signed out at once.`)
+            ) {
               toggle.mutate();
             }
           }}
