@@ -105,6 +105,11 @@ class RedisBus:
                 if lost_at is None:
                     lost_at = utcnow()
                 log.warning("event bus subscription lost; reconnecting in %.1fs", delay)
+                # Until it is back, follow the event log at each attempt instead.
+                try:
+                    await self.hub.catch_up(lost_at, live=False)
+                except Exception:
+                    log.warning("could not read the event log either", exc_info=True)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RECONNECT_MAX)
             finally:

@@ -74,6 +74,7 @@ class Hub:
         # The highest event seq this hub has delivered (None until it knows where the log
         # stands): after a lost bus subscription it resumes from the log after it.
         self.position: int | None = None
+        self._read_to: int | None = None  # while the bus is down: the log is read up to here
         self.accounts = AccountWatch(sessionmaker)
 
     def deliver(self, message: dict[str, Any]) -> None:
@@ -99,28 +100,36 @@ class Hub:
             for menu_listener in tuple(self._menu):
                 menu_listener(message)
 
-    async def catch_up(self, lost_at: datetime | None) -> int:
+    async def catch_up(self, lost_at: datetime | None, *, live: bool = True) -> int:
         """Deliver, from the event log, what the bus may not have brought; returns how many.
 
-        Called by the bus each time its subscription is (re)made, after subscribing and
-        before reading live messages, so nothing falls between the two; what comes both
-        ways is dropped by event id. `lost_at` is when the subscription was lost (None on
-        a process's first subscription: there is nothing to catch up on, only the
-        position to learn). Read: everything after the position, everything not handed
-        to the bus yet, and everything handed to it since shortly before the loss (a
-        lower seq can be published after a higher one by another process).
+        The bus calls it each time its subscription is (re)made (`live`), after
+        subscribing and before reading live messages, so nothing falls between the two;
+        and after each failed attempt while Redis is away (not `live`), so clients keep
+        getting changes, a few seconds late. What comes twice is dropped by event id.
+        `lost_at` is when the subscription was lost (None on a process's first
+        subscription: there is nothing to catch up on, only the position to learn).
+
+        The first read after a loss takes everything after the position, everything not
+        handed to the bus yet, and everything handed to it since shortly before the loss
+        (the bus can bring a higher seq before a lower one). Later reads in the same
+        outage take only what is above the log's top at the previous read: seq is commit
+        order, so the log never gains an event below a seq it has shown.
         """
         async with self._sessionmaker() as session:
+            top = int(await session.scalar(select(func.coalesce(func.max(Event.seq), 0))) or 0)
             if lost_at is None and self.position is None:
-                self.position = int(
-                    await session.scalar(select(func.coalesce(func.max(Event.seq), 0))) or 0
-                )
+                self.position = top
                 return 0
-            missed: list[ColumnElement[bool]] = [Event.dispatched_at.is_(None)]
-            if self.position is not None:
-                missed.append(Event.seq > self.position)
-            if lost_at is not None:
-                missed.append(Event.dispatched_at >= lost_at - CATCH_UP_MARGIN)
+            missed: list[ColumnElement[bool]]
+            if self._read_to is not None:
+                missed = [Event.seq > self._read_to]
+            else:
+                missed = [Event.dispatched_at.is_(None)]
+                if self.position is not None:
+                    missed.append(Event.seq > self.position)
+                if lost_at is not None:
+                    missed.append(Event.dispatched_at >= lost_at - CATCH_UP_MARGIN)
             delivered, cursor = 0, -1
             while True:
                 events = list(
@@ -137,7 +146,10 @@ class Hub:
                     delivered += self.delivered - before
                     cursor = event.seq
                 if len(events) < CATCH_UP_BATCH:
-                    return delivered
+                    break
+        # Live again: the bus brings what follows, and a later loss starts afresh.
+        self._read_to = None if live else max(top, cursor)
+        return delivered
 
     @contextmanager
     def order_subscription(self, order_id: str, listener: OrderListener) -> Iterator[None]:
