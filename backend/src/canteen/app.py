@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy import text
 
+from canteen import __version__
 from canteen.auth.endpoints import router as auth_router
 from canteen.core.clock import Clock
 from canteen.core.container import Container, build_container
@@ -64,7 +65,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     check_production(settings)
-    configure_logging()
+    configure_logging(fmt=settings.resolved_log_format)
     container = container or build_container(settings, clock=clock)
 
     @asynccontextmanager
@@ -75,7 +76,7 @@ def create_app(
 
     app = FastAPI(
         title="Canteen API",
-        version="1.0.0",
+        version=__version__,
         description="Campus food ordering: menu, orders, payments, live tracking.",
         default_response_class=ORJSONResponse,
         generate_unique_id_function=_operation_id,
@@ -148,7 +149,7 @@ def create_app(
 
     @app.get("/healthz", tags=["health"], include_in_schema=False)
     async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+        return {"status": "ok", "version": __version__}
 
     @app.get("/readyz", tags=["health"], include_in_schema=False)
     async def readyz() -> ORJSONResponse:

@@ -8,11 +8,13 @@ import getpass
 import os
 import sys
 
+from canteen import __version__
 from canteen.settings import ConfigurationError, Settings, check_production, get_settings
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="canteen", description="Canteen backend")
+    parser.add_argument("--version", action="version", version=f"canteen {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the API (and, when embedded, everything else)")
@@ -112,7 +114,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         get_settings.cache_clear()
         settings = get_settings()
 
-    configure_logging()
+    configure_logging(fmt=settings.resolved_log_format)
     auto_migrate = (
         settings.auto_migrate if settings.auto_migrate is not None else settings.is_sqlite
     )

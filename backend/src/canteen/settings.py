@@ -12,7 +12,7 @@ from collections import Counter
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -132,6 +132,10 @@ class Settings(BaseSettings):
     # The kitchen portal's build, served at /portal/
     portal_dist: Path = Path(__file__).resolve().parents[3] / "portal" / "dist"
 
+    # Log lines: `console` (short, coloured on a terminal) or `json` (one object a line).
+    # Default: console in development, json in production and tests.
+    log_format: Literal["console", "json"] | None = None
+
     # Embedded default niceties
     auto_migrate: bool | None = None  # default: on for the embedded SQLite database
     seed_demo: bool | None = None
@@ -173,6 +177,12 @@ class Settings(BaseSettings):
                 self.razorpay_webhook_secret or SANDBOX_RAZORPAY_WEBHOOK_SECRET
             )
         return self
+
+    @property
+    def resolved_log_format(self) -> str:
+        if self.log_format:
+            return self.log_format
+        return "console" if self.env == Env.development else "json"
 
     @property
     def docs_enabled(self) -> bool:
