@@ -24,5 +24,25 @@ UV_PYTHON_DOWNLOADS=never .tools/bin/uv sync --frozen --python "$PYTHON" --quiet
 # Our own packages are installed editable, outside site-packages: compile them too.
 .venv/bin/python -m compileall -q -j 0 backend/src client/src app/src >/dev/null
 
+# nginx (the load balancer of scripts/prod-like.sh and its test) and openssl (its
+# certificate), from Debian, only when missing.
+missing=""
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "==> installing Debian's$missing"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    echo "==> installing Debian's$missing (sudo)"
+    sudo apt-get update -qq
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+  else
+    echo "warning:$missing missing and this user cannot install it; scripts/prod-like.sh" \
+      "and its test need it (apt-get install$missing)" >&2
+  fi
+fi
+
 echo "==> kitchen portal (npm packages, Chromium for its browser tests, build)"
 portal/scripts/setup.sh

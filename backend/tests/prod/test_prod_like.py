@@ -1,0 +1,368 @@
+"""The production topology, end to end, through nginx over HTTPS and WSS (issue 19).
+
+`scripts/prod-like.sh` starts nginx (TLS, self-signed) in front of two `canteen serve`
+processes in CANTEEN_ENV=production, two Celery workers, one beat, a fresh PostgreSQL
+database and a private Redis, with Razorpay as the sandbox and Twilio/FCM as their HTTP
+stand-ins. A manager sets up the menu, a student signs in by SMS OTP, orders (UPI) and
+pays in the sandbox (its webhook comes back through nginx); the kitchen moves the order.
+The student's socket and two kitchen streams must see every step. Then one API process is
+killed with SIGKILL mid-order: the journey goes on through the other process, the kitchen
+streams resume from Last-Event-ID with no gap and no repeat, the student's socket
+reconnects to a snapshot, and no request through nginx fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import ssl
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+import websockets
+
+from conftest import BACKEND
+
+ROOT = Path(__file__).resolve().parents[3]
+SCRIPT = ROOT / "scripts" / "prod-like.sh"
+API = "/api/v1"
+STUDENT = "+919812345678"
+
+pytestmark = [
+    # One run is enough: the stack is always PostgreSQL + Redis + Celery, whatever the
+    # suite's backend; it runs in the PostgreSQL pass of `make test`.
+    pytest.mark.skipif(BACKEND != "postgres", reason="runs once, in the PostgreSQL pass"),
+    pytest.mark.timeout(420),
+]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    work = tmp_path_factory.mktemp("prod-like")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CANTEEN_")}
+    env["CANTEEN_PROD_DB"] = f"canteen_prod_test_{os.getpid()}"
+    try:
+        subprocess.run([str(SCRIPT), "start", str(work)], env=env, check=True, timeout=300)
+        values = dict(
+            line.split("=", 1) for line in (work / "stack.env").read_text().splitlines() if line
+        )
+        values["WORK"] = str(work)
+        yield values
+    finally:
+        subprocess.run([str(SCRIPT), "stop", str(work)], env=env, timeout=60, check=False)
+
+
+@dataclass
+class KitchenStream:
+    """A kitchen SSE client that reconnects with Last-Event-ID, as the portal does."""
+
+    http: httpx.AsyncClient
+    token: str
+    events: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+    connects: int = 0
+    drops: int = 0
+    hello: asyncio.Event = field(default_factory=asyncio.Event)
+    last_id: str | None = None
+    start: int | None = None  # the log position when the stream first opened
+
+    async def run(self) -> None:
+        while True:
+            headers = {"Last-Event-ID": self.last_id} if self.last_id else {}
+            try:
+                async with self.http.stream(
+                    "GET",
+                    f"{API}/admin/orders/stream",
+                    params={"token": self.token},
+                    headers=headers,
+                    timeout=httpx.Timeout(10, read=60),
+                ) as resp:
+                    assert resp.status_code == 200, await resp.aread()
+                    self.connects += 1
+                    await self._read(resp)
+            except (httpx.TransportError, httpx.RemoteProtocolError):
+                pass
+            self.drops += 1
+            self.hello.clear()
+            await asyncio.sleep(0.2)
+
+    async def _read(self, resp: httpx.Response) -> None:
+        event_id = event = data = None
+        async for line in resp.aiter_lines():
+            if line.startswith("id:"):
+                event_id = line[3:].strip()
+            elif line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:"):
+                data = line[5:].strip()
+            elif line == "" and event is not None:
+                if event == "hello":
+                    if self.start is None and event_id is not None:
+                        self.start = int(event_id)
+                    self.hello.set()
+                elif event_id is not None and data is not None:
+                    self.events.append((int(event_id), event, json.loads(data)))
+                if event_id is not None:
+                    self.last_id = event_id
+                event_id = event = data = None
+
+    def order_seqs(self, order_id: str) -> list[int]:
+        return [seq for seq, _, d in self.events if d.get("order_id") == order_id]
+
+    def expected(self, truth: list[tuple[int, str]]) -> list[int]:
+        assert self.start is not None
+        return [seq for seq, _ in truth if seq > self.start]
+
+
+@dataclass
+class StudentSocket:
+    """The student's tracking socket; reconnects after a drop, as the app does."""
+
+    url: str
+    ssl_context: ssl.SSLContext
+    seen: list[tuple[str, str | None]] = field(default_factory=list)  # (type, status)
+    connects: int = 0
+    drops: int = 0
+    snapshot: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                async with websockets.connect(self.url, ssl=self.ssl_context) as ws:
+                    self.connects += 1
+                    async for raw in ws:
+                        msg = json.loads(raw)
+                        if msg["type"] == "ping":
+                            continue
+                        self.seen.append((msg["type"], msg.get("status")))
+                        if msg["type"] == "order.snapshot":
+                            self.snapshot.set()
+                    return  # closed normally (1000 after completed)
+            except (websockets.ConnectionClosedError, OSError):
+                pass
+            self.drops += 1
+            self.snapshot.clear()
+            await asyncio.sleep(0.2)
+
+    def statuses(self) -> list[str]:
+        out: list[str] = []
+        for _, status in self.seen:
+            if status and (not out or out[-1] != status):
+                out.append(status)
+        return out
+
+
+async def _eventually(check: Any, timeout: float = 20.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.1)
+
+
+def _gone(url: str) -> bool:
+    try:
+        httpx.get(f"{url}/healthz", timeout=1)
+    except httpx.ConnectError:
+        return True
+    except httpx.TransportError:
+        pass
+    return False
+
+
+def _order_events(database_url: str, order_id: str) -> list[tuple[int, str]]:
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT seq, type FROM events WHERE order_id = %s ORDER BY seq", (order_id,)
+        ).fetchall()
+    return [(int(seq), str(kind)) for seq, kind in rows]
+
+
+async def test_student_and_kitchen_through_nginx_survive_a_killed_api_process(stack):
+    ctx = ssl.create_default_context(cafile=stack["CA_FILE"])
+    base = stack["BASE_URL"]
+    async with httpx.AsyncClient(base_url=base, verify=ctx, timeout=15) as http:
+        # The manager sets up the canteen through the load balancer.
+        r = await http.post(
+            f"{API}/auth/staff-login",
+            json={"phone": stack["ADMIN_PHONE"], "password": stack["ADMIN_PASSWORD"]},
+        )
+        assert r.status_code == 200, r.text
+        assert r.headers["strict-transport-security"]  # production's HSTS, through nginx
+        admin = {"Authorization": f"Bearer {r.json()['data']['access_token']}"}
+        r = await http.post(
+            f"{API}/admin/time-slots",
+            json={"code": "allday", "label": "All day", "start_time": "00:00", "end_time": "23:59"},
+            headers=admin,
+        )
+        assert r.status_code == 201, r.text
+        r = await http.post(f"{API}/admin/menu/categories", json={"name": "Mains"}, headers=admin)
+        assert r.status_code == 201, r.text
+        r = await http.post(
+            f"{API}/admin/menu/items",
+            json={
+                "category_id": r.json()["data"]["id"],
+                "name": "Masala Dosa",
+                "price": 6000,
+                "diet": "veg",
+                "time_slots": ["allday"],
+            },
+            headers=admin,
+        )
+        assert r.status_code == 201, r.text
+        dosa = r.json()["data"]["id"]
+        r = await http.patch(
+            f"{API}/admin/config",
+            json={"restaurant_open": True, "upi_payment_enabled": True, "ordering_paused": False},
+            headers=admin,
+        )
+        assert r.status_code == 200, r.text
+        r = await http.post(
+            f"{API}/admin/staff",
+            json={
+                "phone": "+919000000002",
+                "name": "Kitchen",
+                "role": "kitchen",
+                "password": "kitchen-pass-1",
+            },
+            headers=admin,
+        )
+        assert r.status_code == 201, r.text
+        r = await http.post(
+            f"{API}/auth/staff-login",
+            json={"phone": "+919000000002", "password": "kitchen-pass-1"},
+        )
+        assert r.status_code == 200, r.text
+        kitchen_token = r.json()["data"]["access_token"]
+        kitchen = {"Authorization": f"Bearer {kitchen_token}"}
+
+        # The portal is served through nginx too.
+        r = await http.get("/portal/")
+        assert r.status_code == 200 and "<html" in r.text.lower()
+
+        # The student signs in: the OTP goes out by SMS (Celery -> Twilio stand-in).
+        r = await http.post(f"{API}/auth/request-otp", json={"phone": STUDENT})
+        assert r.status_code == 200, r.text
+        sms_log = Path(stack["SMS_LOG"])
+        await _eventually(
+            lambda: sms_log.exists() and STUDENT in sms_log.read_text(), what="the OTP SMS"
+        )
+        sms = [json.loads(line) for line in sms_log.read_text().splitlines()]
+        code = next(m["body"][:6] for m in sms if m["to"] == STUDENT)
+        r = await http.post(f"{API}/auth/verify-otp", json={"phone": STUDENT, "otp": code})
+        assert r.status_code == 200, r.text
+        student_token = r.json()["data"]["access_token"]
+        student = {"Authorization": f"Bearer {student_token}"}
+
+        r = await http.post(
+            f"{API}/orders",
+            json={
+                "items": [{"menu_item_id": dosa, "quantity": 2}],
+                "order_type": "pickup",
+                "payment_method": "upi",
+                "time_slot": "allday",
+            },
+            headers={**student, "X-Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert r.status_code == 201, r.text
+        order = r.json()["data"]
+        order_id = order["id"]
+        assert order["status"] == "received"
+        assert order["payment"]["status"] == "created"
+
+        # Two kitchen streams and two sockets, opened one after another: nginx's round
+        # robin puts one of each on each API process, so the kill below cuts live ones.
+        streams = [KitchenStream(http, kitchen_token) for _ in range(2)]
+        ws_url = f"{base.replace('https', 'wss')}{API}/ws/orders/{order_id}?token={student_token}"
+        sockets = [StudentSocket(ws_url, ctx) for _ in range(2)]
+        tasks: list[asyncio.Task[None]] = []
+        for client in (sockets[0], sockets[1], streams[0], streams[1]):
+            tasks.append(asyncio.create_task(client.run()))
+            ready = client.snapshot if isinstance(client, StudentSocket) else client.hello
+            await asyncio.wait_for(ready.wait(), 15)
+        try:
+            # Pay in the sandbox: its webhook reaches the API through nginx over HTTPS.
+            async with httpx.AsyncClient(base_url=stack["SANDBOX_URL"], timeout=10) as sandbox:
+                r = await sandbox.post(
+                    "/sandbox/pay",
+                    json={"order_id": order["payment"]["gateway_order_id"], "outcome": "success"},
+                )
+                assert r.status_code == 200, r.text
+            for s in sockets:
+                await _eventually(lambda s=s: "confirmed" in s.statuses(), what="confirmed")
+
+            async def move(status: str) -> None:
+                r = await http.patch(
+                    f"{API}/admin/orders/{order_id}/status",
+                    json={"status": status},
+                    headers=kitchen,
+                )
+                # No retry here: nginx alone must hide a dead process from clients.
+                assert r.status_code == 200, r.text
+
+            await move("preparing")
+            for s in sockets:
+                await _eventually(lambda s=s: "preparing" in s.statuses(), what="preparing")
+
+            # Kill one API process outright: no graceful close of its sockets or streams.
+            os.kill(int(stack["API1_PID"]), signal.SIGKILL)
+            # Requests that reach a process while it dies can fail (502; clients retry
+            # with their idempotency keys); what must hold is that from the moment it is
+            # gone, nobody sees it.
+            await _eventually(lambda: _gone(stack["API1_URL"]), 10, "the process to die")
+            await move("ready")  # at once, while the clients are reconnecting
+            for s in sockets:
+                await _eventually(lambda s=s: "ready" in s.statuses(), what="ready")
+            # The student shows the pickup code at the counter.
+            r = await http.post(
+                f"{API}/admin/orders/{order_id}/handover",
+                json={"pickup_code": order["pickup_code"]},
+                headers=kitchen,
+            )
+            assert r.status_code == 200, r.text
+            for s in sockets:
+                await _eventually(lambda s=s: "completed" in s.statuses(), what="completed")
+            truth = _order_events(stack["DATABASE_URL"], order_id)
+            for k in streams:
+                await _eventually(
+                    lambda k=k: len(k.order_seqs(order_id)) >= len(k.expected(truth)),
+                    what="the kitchen stream to catch up",
+                )
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+        # The kill hit live clients, and they came back through the surviving process.
+        assert sum(s.drops for s in sockets) >= 1, [s.drops for s in sockets]
+        assert sum(k.drops for k in streams) >= 1, [k.drops for k in streams]
+        # Every step reached the student, in order (a reconnect's snapshot may stand in
+        # for the event it missed while down).
+        for s in sockets:
+            assert s.statuses() == ["received", "confirmed", "preparing", "ready", "completed"]
+        # Each kitchen stream got exactly the order's events from the log: none lost,
+        # none twice, in commit order, across the kill.
+        kinds = [kind for _, kind in truth]
+        assert kinds.count("order.status_changed") >= 4, truth
+        for k in streams:
+            assert k.order_seqs(order_id) == k.expected(truth), (k.events, truth, k.start)
+        # The order is complete and paid, read through the surviving process.
+        r = await http.get(f"{API}/orders/{order_id}", headers=student)
+        assert r.status_code == 200, r.text
+        assert r.json()["data"]["status"] == "completed"
+        assert r.json()["data"]["payment_status"] == "captured", r.json()
+    # nginx really had one process less: the killed one is gone, the other serves.
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{stack['API1_URL']}/healthz", timeout=2)
+    assert httpx.get(f"{stack['API2_URL']}/healthz", timeout=5).status_code == 200
