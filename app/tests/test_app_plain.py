@@ -27,6 +27,7 @@ from canteen_client import (
     MenuItem,
     NetworkFailure,
     NotFoundFailure,
+    Order,
     PublicConfig,
     RateLimitFailure,
     ServerFailure,
@@ -389,3 +390,111 @@ def test_banners() -> None:
     assert kinds(config(), False) == [BannerKind.OFFLINE]
     assert kinds(config(restaurant_open=False), True) == [BannerKind.CLOSED]
     assert kinds(config(ordering_paused=True), True) == [BannerKind.PAUSED]
+
+
+# ---- issue 14 ---------------------------------------------------------------------------
+
+
+def order_json(**kw: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+        "number": "ORD-20260105-001",
+        "status": "confirmed",
+        "payment_method": "cash",
+        "payment_status": "cash_due",
+        "order_type": "pickup",
+        "items": [],
+        "subtotal": 9000,
+        "total": 9000,
+        "pickup_code": "1234",
+        "created_at": "2026-01-05T06:30:00+00:00",
+        "updated_at": "2026-01-05T06:30:00+00:00",
+    }
+    return {**base, **kw}
+
+
+def test_web_and_phones_keep_the_session_on_the_device() -> None:
+    from canteen_app.main import storage_kind
+
+    assert storage_kind("auto", web=True, mobile=False) == "client"
+    assert storage_kind("file", web=True, mobile=False) == "client"  # never a shared file
+    assert storage_kind("auto", web=False, mobile=True) == "client"
+    assert storage_kind("auto", web=False, mobile=False) == "file"  # the desktop app
+
+
+def test_counters_and_item_counts_are_grammatical() -> None:
+    from canteen_app.state.session import tries_left_text
+    from canteen_app.ui.widgets import items_text
+
+    assert [tries_left_text(n) for n in (3, 2, 1)] == [
+        "3 tries left.",
+        "2 tries left.",
+        "1 try left.",
+    ]
+    assert tries_left_text(0) == "No tries left: ask for a new code."
+    assert tries_left_text(1, "That code is not right; 1 try left") == ""
+    assert [items_text(n) for n in (1, 2)] == ["1 item", "2 items"]
+
+
+def test_a_field_error_without_words_takes_the_apis_message() -> None:
+    failure = ValidationFailure(
+        400,
+        "INVALID_OTP",
+        "That code is not right; 4 tries left",
+        [{"field": "otp", "issue": "mismatch", "attempts_remaining": 4}],
+    )
+    assert action_for(failure).field_errors == {"otp": "That code is not right; 4 tries left"}
+
+
+def test_delivery_orders_speak_of_the_delivery_person() -> None:
+    from canteen_app.state.tracking import code_texts, payment_text
+
+    pickup = Order.from_json(order_json())
+    delivery = Order.from_json(order_json(order_type="delivery", delivery_address="Hostel 4"))
+    assert code_texts(pickup) == ("Pickup code", "Show this code at the counter")
+    assert code_texts(delivery) == ("Delivery code", "Give this code to the delivery person")
+    assert payment_text(pickup) == "Pay in cash at the counter"
+    assert payment_text(delivery) == "Pay cash on delivery"
+    assert [s.label for s in stepper("delivery", "confirmed")][-1] == "Delivered"
+
+
+def test_cancelled_orders_in_words() -> None:
+    from canteen_app.state.tracking import cancellation_lines, payment_text
+
+    cash = Order.from_json(order_json(status="cancelled", cancel_reason="cancelled by customer"))
+    assert cancellation_lines(cash) == ["You cancelled this order"]
+    assert payment_text(cash) == "Nothing to pay"
+    assert [(s.label, s.state) for s in stepper("pickup", "cancelled", ["confirmed"])] == [
+        ("Placed", "done"),
+        ("Confirmed", "done"),
+        ("Cancelled", "cancelled"),
+    ]
+    timeout = Order.from_json(
+        order_json(
+            status="cancelled",
+            payment_method="upi",
+            payment_status="pending",
+            cancel_reason="payment_timeout",
+        )
+    )
+    assert cancellation_lines(timeout) == [
+        "Cancelled automatically",
+        "The UPI payment did not arrive in time.",
+    ]
+    assert payment_text(timeout) == "You were not charged"
+    refunded = Order.from_json(
+        order_json(
+            status="cancelled",
+            payment_method="upi",
+            payment_status="captured",
+            cancel_reason="Out of batter",
+            cancelled_by="admin",
+            refund={"status": "pending", "amount": 9000, "reason": "Out of batter"},
+        )
+    )
+    assert cancellation_lines(refunded) == [
+        "The canteen cancelled this order",
+        "Reason: Out of batter",
+        "Refund of ₹90 on its way to your UPI account",
+    ]
+    assert payment_text(refunded) is None

@@ -410,3 +410,181 @@ async def test_offline_banner_and_recovery(make_state, backend: Backend, data_di
     later.start_background()
     await asyncio.sleep(0.5)
     assert not later.network.online  # still unreachable: the probe keeps it offline
+
+
+# ---- issue 14: journeys that broke -------------------------------------------------------
+
+
+async def place(state, menu: DemoMenu, dish: str, method: str):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    await state.load_menu()
+    await state.cart.add(state.menu_item(menu.dishes[dish]))
+    state.checkout.form = replace(state.checkout.form, payment_method=method)
+    return await state.checkout.place()
+
+
+async def eventually(check, what: str, tries: int = 150) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(tries):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never: {what}")
+
+
+async def test_a_declined_payment_reaches_tracking_live_with_its_payment_page(
+    make_state, api: Api, menu: DemoMenu
+) -> None:
+    state = make_state()
+    await state.start()
+    await sign_in(state, api)
+    order = await place(state, menu, "Chicken Roll", "upi")
+    tracking = state.tracking(order.id)
+    await tracking.load()
+    task = tracking.start()
+    await eventually(lambda: tracking.history == ["received"], "the snapshot")
+    assert tracking.order.payment is not None  # type: ignore[union-attr]  # kept over the snapshot
+
+    api.sandbox_pay(order.payment.gateway_order_id, "failure")  # type: ignore[union-attr]
+    await eventually(lambda: tracking.payment_failed, "the failure, live")
+    shown = tracking.order
+    assert shown is not None and shown.payment_status == "failed"
+    assert shown.payment is not None and shown.payment.checkout_url  # "Try UPI again" can open it
+    assert tracking.payment_error  # the gateway's words, from the live event
+
+    retried = await tracking.retry_payment()
+    assert retried.payment_status == "pending" and not tracking.payment_failed
+    api.sandbox_pay(retried.payment.gateway_order_id, "failure")  # type: ignore[union-attr]
+    await eventually(lambda: tracking.payment_failed, "the second failure")
+    cash = await tracking.switch_to_cash()
+    assert (cash.status, cash.payment_method, cash.payment_status) == (
+        "confirmed",
+        "cash",
+        "cash_due",
+    )
+    await tracking.stop()
+    assert task.done()
+
+
+async def test_cancelled_orders_say_who_why_and_the_refund(
+    make_state, api: Api, menu: DemoMenu
+) -> None:
+    from canteen_app.state.tracking import (
+        cancellation_lines,
+        cancelled_by,
+        payment_text,
+        stepper,
+    )
+
+    state = make_state()
+    await state.start()
+    await sign_in(state, api)
+    mine = await place(state, menu, "Masala Chai", "cash")
+    tracking = state.tracking(mine.id)
+    await tracking.load()
+    cancelled = await tracking.cancel()  # no reason: the server records the customer's own
+    assert cancellation_lines(cancelled, tracking.cancel_actor) == ["You cancelled this order"]
+    again = await state.api.orders.order(mine.id)  # a later visit, without the live event
+    assert cancellation_lines(again)[0] == "You cancelled this order"
+    assert payment_text(again) == "Nothing to pay"  # not "Pay in cash at the counter"
+    assert all(s.state != "todo" for s in stepper(again.order_type, "cancelled"))
+
+    paid = await place(state, menu, "Egg Puff", "upi")
+    api.sandbox_pay(paid.payment.gateway_order_id, "success")  # type: ignore[union-attr]
+    tracking = state.tracking(paid.id)
+    await tracking.load()
+    task = tracking.start()
+    await eventually(lambda: tracking.status == "confirmed", "the payment")
+    await eventually(
+        lambda: tracking.tracker is not None and tracking.tracker.last is not None, "live"
+    )
+    api.set_status(paid.id, "cancelled", reason="The oven broke down")
+    await eventually(lambda: tracking.status == "cancelled", "the cancellation")
+    assert cancelled_by(tracking.order, tracking.cancel_actor) == "kitchen"  # type: ignore[arg-type]
+    await eventually(
+        lambda: tracking.order is not None and tracking.order.refund is not None, "the refund"
+    )
+    order = tracking.order
+    assert order is not None
+    lines = cancellation_lines(order, tracking.cancel_actor)
+    assert lines[:2] == ["The canteen cancelled this order", "Reason: The oven broke down"]
+    assert "₹" in lines[2] and "efund" in lines[2]
+    assert payment_text(order) is None  # the refund line says it
+    steps = stepper(order.order_type, "cancelled", tracking.history)
+    assert [(s.label, s.state) for s in steps] == [
+        ("Placed", "done"),
+        ("Confirmed", "done"),
+        ("Cancelled", "cancelled"),
+    ]
+    await tracking.stop()
+    task.cancel()
+
+
+async def test_ready_is_announced_once_when_it_happens(
+    make_state, api: Api, menu: DemoMenu
+) -> None:
+    state = make_state()
+    await state.start()
+    await sign_in(state, api)
+    order = await place(state, menu, "Samosa (2 pcs)", "cash")
+    heard: list[str] = []
+    state.ready.on_ready(lambda alert: heard.append(alert.text))
+    state.ready.watch(order)
+    state.ready.watch(order)  # once per order however often it is asked
+    api.set_status(order.id, "preparing")
+    await asyncio.sleep(0.5)
+    assert heard == []
+    api.set_status(order.id, "ready")
+    await eventually(lambda: bool(heard), "the ready alert")
+    assert heard == [f"Your order {order.number} is ready for pickup"]
+
+    later = make_state()  # the app opened after the order was ready: no ring
+    await later.start()
+    late: list[str] = []
+    later.ready.on_ready(lambda alert: late.append(alert.text))
+    await later.ready.watch_open_orders()
+    assert order.id in later.ready.watching
+    await asyncio.sleep(0.5)
+    assert late == []
+
+
+async def test_sign_out_clears_this_devices_cart_and_session(
+    make_state, api: Api, menu: DemoMenu
+) -> None:
+    state = make_state()
+    await state.start()
+    await sign_in(state, api)
+    await state.load_menu()
+    await state.cart.add(state.menu_item(menu.dishes["Masala Dosa"]))
+    await state.logout()
+    assert state.cart.is_empty and not state.auth.signed_in
+    next_student = make_state()  # the same device, the next person
+    await next_student.start()
+    assert not next_student.auth.signed_in and next_student.cart.is_empty
+
+
+async def test_wrong_codes_are_words_from_the_api(make_state, api: Api) -> None:
+    from canteen_app.state.session import tries_left_text
+
+    state = make_state()
+    await state.start()
+    phone = new_phone()
+    before = api.sms_count(phone)
+    await state.auth.request_otp(phone)
+    right = api.latest_otp(phone, after=before)
+    wrong = "000000" if right != "000000" else "111111"
+    seen: list[str] = []
+    for _ in range(6):
+        with pytest.raises(ValidationFailure) as failure:
+            await state.auth.verify(wrong)
+        action = action_for(failure.value)
+        seen.append(action.field_errors.get("otp", ""))
+        assert action.field_errors["otp"] == failure.value.message  # the API's sentence
+    assert not {"mismatch", "expired", "attempts_exceeded", "used", ""} & set(seen)
+    assert state.auth.attempts_remaining in (None, 0)  # no stale "1 try left" beside it
+    assert [tries_left_text(n) for n in (2, 1, 0)] == [
+        "2 tries left.",
+        "1 try left.",
+        "No tries left: ask for a new code.",
+    ]
+    assert tries_left_text(4, "That code is not right; 4 tries left") == ""  # said once

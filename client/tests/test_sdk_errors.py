@@ -114,6 +114,22 @@ def test_details_are_parsed():
     assert isinstance(validation, ValidationFailure)
     assert validation.field_errors == {"phone": "Field required"}
 
+    # A detail with only a token ("mismatch") takes the failure's own words.
+    wrong_code = failure_from_response(
+        _response(
+            400,
+            {
+                "error": {
+                    "code": "INVALID_OTP",
+                    "message": "That code is not right; 4 tries left",
+                    "details": [{"field": "otp", "issue": "mismatch", "attempts_remaining": 4}],
+                }
+            },
+        )
+    )
+    assert isinstance(wrong_code, ValidationFailure)
+    assert wrong_code.field_errors == {"otp": "That code is not right; 4 tries left"}
+
     limited = failure_from_response(_response(429, _err("RATE_LIMITED", [{"retry_after": 12}])))
     assert isinstance(limited, RateLimitFailure) and limited.retry_after == 12
 

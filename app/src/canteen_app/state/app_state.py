@@ -254,7 +254,9 @@ class AppState:
         self.orders.loaded = False
         self.changed()
 
-    def tracking(self, order_id: str, on_change: Callable[[], None]) -> TrackingState:
+    def tracking(
+        self, order_id: str, on_change: Callable[[], None] = lambda: None
+    ) -> TrackingState:
         return TrackingState(
             self.api,
             order_id,

@@ -29,11 +29,16 @@ def normalise_phone(raw: str, default_country: str = "91") -> str | None:
     return text if PHONE.match(text) else None
 
 
-def tries_left_text(remaining: int) -> str:
-    """ "1 try left", "2 tries left"; none left means a new code is needed."""
+def tries_left_text(remaining: int, already_said: str | None = None) -> str:
+    """ "1 try left.", "2 tries left."; none left means a new code is needed. Empty when
+    `already_said` (the API's message on screen) says it already."""
     if remaining <= 0:
-        return "No tries left: ask for a new code."
-    return f"{remaining} {'try' if remaining == 1 else 'tries'} left."
+        text = "No tries left: ask for a new code."
+    else:
+        text = f"{remaining} {'try' if remaining == 1 else 'tries'} left."
+    if already_said and text.rstrip(".").lower() in already_said.lower():
+        return ""
+    return text
 
 
 class AuthState:
@@ -99,10 +104,13 @@ class AuthState:
         try:
             session = await self.api.auth.verify_otp(self.phone, code)
         except ValidationFailure as exc:
-            for detail in exc.details:
-                left = detail.get("attempts_remaining")
-                if isinstance(left, int):
-                    self.attempts_remaining = left
+            counts = [d["attempts_remaining"] for d in exc.details if "attempts_remaining" in d]
+            if counts and isinstance(counts[0], int):
+                self.attempts_remaining = counts[0]
+            elif "otp" in exc.field_errors:
+                # Refused without a count (too many tries, expired): this code is spent, and
+                # the API's message says what to do; an old count would contradict it.
+                self.attempts_remaining = None
             raise
         self.user = session.user
         self._signed_in = True

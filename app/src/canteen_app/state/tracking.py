@@ -203,8 +203,7 @@ class TrackingState:
     The order shown is always one that carries its payment: the WebSocket's snapshot
     and events may not (older servers send `payment: null` and events without an
     order), so on any change they do not fully describe, the order is read again with
-    `GET /orders/{id}`, which does. `on_ready` is called once when the order becomes
-    ready for the student (ready for pickup, or out for delivery) while being watched."""
+    `GET /orders/{id}`, which does."""
 
     def __init__(
         self,

@@ -57,7 +57,9 @@ class LoginScreen(Screen):
         if sent:
             self.sent_text.value = f"We sent a code to {auth.phone}."
             if auth.attempts_remaining is not None:
-                self.sent_text.value += " " + tries_left_text(auth.attempts_remaining)
+                shown = self.otp.error if isinstance(self.otp.error, str) else None
+                left = tries_left_text(auth.attempts_remaining, shown)
+                self.sent_text.value += f" {left}" if left else ""
         self.tick()
 
     def tick(self) -> bool:

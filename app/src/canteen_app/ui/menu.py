@@ -43,7 +43,7 @@ class MenuScreen(Screen):
                     container=True,
                     content=ft.PopupMenuButton(
                         items=[ft.PopupMenuItem(content="Sign out", on_click=self.sign_out)],
-                        tooltip="More options",
+                        tooltip="",  # the Semantics label names it (a tooltip reads twice)
                     ),
                 ),
             ],
@@ -160,6 +160,10 @@ class MenuScreen(Screen):
                 for s in config.time_slots
             ]
         self.slot.value = menu.slot
+        chosen = next(
+            (s.label for s in (config.time_slots if config else []) if s.code == menu.slot), None
+        )
+        self.slot_picker.label = f"Time slot: {chosen}" if chosen else "Time slot"
         f = menu.filters
         present = {i.category_id for i in menu.items}
         self.categories.controls = [

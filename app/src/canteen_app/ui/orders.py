@@ -421,21 +421,25 @@ class FeedbackDialog:
         self.screen = screen
         self.rating = 0
         self.text = ""
+        self.typing = False  # the student has been in the comment field
         self.names = [f"{i} star" + ("s" if i > 1 else "") for i in range(1, 6)]
         self.buttons = [
-            ft.IconButton(
-                ft.Icons.STAR_BORDER,
-                icon_color=ft.Colors.AMBER_700,
-                tooltip=name,
+            ft.Container(
+                ft.Icon(ft.Icons.STAR_BORDER, color=ft.Colors.AMBER_700, size=28),
                 on_click=on(self.choose, i),
+                padding=6,
             )
-            for i, name in enumerate(self.names, start=1)
+            for i in range(1, 6)
         ]
         self.comment = ft.TextField(
             label="Anything to tell the canteen? (optional)",
             max_length=500,
             multiline=True,
             on_change=self.typed,
+            # Any handler here replaces Flutter's default, which on the web drops the
+            # keyboard focus when something else (a star) is tapped: typing goes on.
+            on_tap_outside=self.kept_focus,
+            on_focus=self.focused,
         )
         self.send = ft.FilledButton("Send", disabled=True, on_click=self.submit)
         self.dialog = ft.AlertDialog(
@@ -464,13 +468,25 @@ class FeedbackDialog:
     async def typed(self, e: ft.Event[ft.TextField]) -> None:
         self.text = e.data if isinstance(e.data, str) else (self.comment.value or "")
 
+    async def kept_focus(self) -> None:
+        """A tap outside the comment (a star): the field keeps the keyboard."""
+
+    async def focused(self) -> None:
+        self.typing = True
+
     async def choose(self, value: int) -> None:
         self.rating = value
         for i, button in enumerate(self.buttons, start=1):
-            button.icon = ft.Icons.STAR if i <= value else ft.Icons.STAR_BORDER
-            button.update()
+            icon = button.content
+            assert isinstance(icon, ft.Icon)
+            icon.icon = ft.Icons.STAR if i <= value else ft.Icons.STAR_BORDER
+            icon.update()
         self.send.disabled = False
         self.send.update()
+        if self.typing:
+            # The tap took the keyboard (a browser focuses what is clicked): give it back,
+            # so what the student goes on typing lands in the comment.
+            await self.comment.focus()  # type: ignore[no-untyped-call]
 
     async def submit(self) -> None:
         screen = self.screen
