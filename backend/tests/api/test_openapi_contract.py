@@ -218,3 +218,23 @@ async def test_device_token_limit_is_the_columns(client, container):
         headers=bearer(me),
     )
     assert r.status_code == 200, r.text
+
+
+async def test_number_bounds_are_json_schema_keywords(client):
+    """A validator placed before a Field's bounds made pydantic write them as `ge`/`le`,
+    which JSON Schema ignores: the document then allowed any integer."""
+    spec = await _spec(client)
+    leaked: list[str] = []
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            leaked.extend(f"{where}.{k}" for k in ("ge", "le", "gt", "lt") if k in node)
+            for key, value in node.items():
+                walk(value, f"{where}.{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{where}[{i}]")
+
+    walk(spec["components"]["schemas"], "components")
+    assert not leaked, leaked
+    assert spec["components"]["schemas"]["CategoryCreate"]["properties"]["sort_order"]["maximum"]

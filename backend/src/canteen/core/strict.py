@@ -25,7 +25,9 @@ def _json_integer(value: Any) -> Any:
 
 
 JsonInt = BeforeValidator(_json_integer)
-"""Annotate an `int` request field with this: `Annotated[int, JsonInt, Field(...)]`."""
+"""Annotate an `int` request field with this, after its constraints:
+`Annotated[int, Field(ge=0), JsonInt]` (placed before them, pydantic writes the constraints
+into the JSON schema as unknown `ge`/`le` keys instead of minimum/maximum)."""
 
 
 def _iso_date(value: Any) -> Any:

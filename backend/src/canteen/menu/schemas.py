@@ -67,11 +67,11 @@ SlotCodes = Annotated[
     Field(max_length=32, json_schema_extra={"minItems": 1}),
     AfterValidator(_some_slot),
 ]
-Price = Annotated[int, JsonInt, Field(gt=0, le=MAX_PRICE, description="Integer paise; ₹45 is 4500")]
-SortOrder = Annotated[int, JsonInt, Field(ge=-MAX_SORT, le=MAX_SORT)]
-PrepMinutes = Annotated[int, JsonInt, Field(ge=0, le=MAX_PREP_MINUTES)]
-DailyStock = Annotated[int, JsonInt, Field(ge=0, le=MAX_DAILY_STOCK)]
-Fee = Annotated[int, JsonInt, Field(ge=0, le=MAX_DELIVERY_FEE, description="Integer paise")]
+Price = Annotated[int, Field(gt=0, le=MAX_PRICE, description="Integer paise; ₹45 is 4500"), JsonInt]
+SortOrder = Annotated[int, Field(ge=-MAX_SORT, le=MAX_SORT), JsonInt]
+PrepMinutes = Annotated[int, Field(ge=0, le=MAX_PREP_MINUTES), JsonInt]
+DailyStock = Annotated[int, Field(ge=0, le=MAX_DAILY_STOCK), JsonInt]
+Fee = Annotated[int, Field(ge=0, le=MAX_DELIVERY_FEE, description="Integer paise"), JsonInt]
 ItemsPerOrder = Annotated[int, Field(ge=1, le=500, description="Total quantity")]
 OrderTotalCap = Annotated[int, Field(ge=100, le=10_000_000, description="Integer paise")]
 
