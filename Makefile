@@ -9,5 +9,6 @@ test:           ## set up and run every check and test (both backends)
 setup:
 	scripts/setup.sh
 
-lint:
-	.venv/bin/ruff check backend bench && .venv/bin/ruff format --check backend bench && .venv/bin/mypy backend/src
+lint:           ## the pre-commit hooks on every file: ruff, mypy, the portal's ESLint, Prettier and tsc
+	@[ -x .venv/bin/pre-commit ] && [ -d portal/node_modules ] || scripts/setup.sh
+	.venv/bin/pre-commit run --all-files --show-diff-on-failure

@@ -27,6 +27,10 @@ echo "==> ruff"
 .venv/bin/ruff format --check backend client app bench
 echo "==> mypy"
 .venv/bin/mypy backend/src client/src app/src bench
+echo "==> schema check of the GitHub workflow, Dependabot and issue forms (bundled schemas, offline)"
+.venv/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/ci.yml
+.venv/bin/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+.venv/bin/check-jsonschema --builtin-schema vendor.github-issue-forms .github/ISSUE_TEMPLATE/bug_report.yml .github/ISSUE_TEMPLATE/feature_request.yml
 
 echo "==> tests on the embedded default (SQLite, in-process)"
 CANTEEN_TEST_BACKEND=embedded .venv/bin/pytest -p no:cacheprovider backend/tests client/tests "$@"
