@@ -31,6 +31,7 @@ from canteen.menu.fastpath import MenuFastPath
 from canteen.menu.images import MAX_BYTES as MAX_IMAGE_BYTES
 from canteen.menu.media import mount_local_media
 from canteen.menu.uploads import ENVELOPE_BYTES
+from canteen.observability.metrics import MetricsMiddleware, install_event_counters
 from canteen.orders.endpoints import admin_router as kitchen_orders_router
 from canteen.orders.endpoints import delivery_router
 from canteen.orders.endpoints import router as orders_router
@@ -107,6 +108,9 @@ def create_app(
     if settings.cors_origins:
         app.add_middleware(ApiCorsMiddleware, prefix=API_PREFIX, origins=settings.cors_origins)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
+    # Outermost of all: times every request (menu fast path included) and serves /metrics.
+    install_event_counters()
+    app.add_middleware(MetricsMiddleware, settings=settings, container=container)
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth_router)

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # /docs, /redoc and /openapi.json: default on in development and tests, off in production.
     api_docs: bool | None = None
+    # /metrics (canteen.observability.metrics) answers only `Authorization: Bearer <this>`;
+    # unset, it is off in production and open elsewhere.
+    metrics_token: str | None = None
 
     # JWT
     jwt_issuer: str = "canteen"
@@ -322,6 +325,8 @@ def check_production(settings: Settings) -> None:
         if settings.s3_access_key_id or settings.s3_secret_access_key:
             required("CANTEEN_S3_ACCESS_KEY_ID", settings.s3_access_key_id)
             secret("CANTEEN_S3_SECRET_ACCESS_KEY", settings.s3_secret_access_key)
+    if settings.metrics_token is not None:
+        secret("CANTEEN_METRICS_TOKEN", settings.metrics_token, min_length=16)
     if "*" in settings.cors_origins:
         problems.append("CANTEEN_CORS_ORIGINS must list origins, not *, in production")
     if problems:

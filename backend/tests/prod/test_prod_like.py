@@ -169,6 +169,14 @@ async def _eventually(check: Any, timeout: float = 20.0, what: str = "") -> None
         await asyncio.sleep(0.1)
 
 
+def _metric(text: str, name: str) -> float:
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith((name + " ", name + "{"))
+    )
+
+
 def _gone(url: str) -> bool:
     try:
         httpx.get(f"{url}/healthz", timeout=1)
@@ -313,6 +321,17 @@ async def test_student_and_kitchen_through_nginx_survive_a_killed_api_process(st
             for s in sockets:
                 await _eventually(lambda s=s: "preparing" in s.statuses(), what="preparing")
 
+            # Metrics: per process, with the token, never through the load balancer.
+            assert (await http.get("/metrics")).status_code == 404
+            async with httpx.AsyncClient(base_url=stack["API2_URL"], timeout=10) as api2:
+                assert (await api2.get("/metrics")).status_code == 401
+                r = await api2.get(
+                    "/metrics", headers={"Authorization": f"Bearer {stack['METRICS_TOKEN']}"}
+                )
+                assert r.status_code == 200
+                assert _metric(r.text, "canteen_open_websockets") >= 1
+                assert _metric(r.text, "canteen_open_sse_streams") >= 1
+
             # Kill one API process outright: no graceful close of its sockets or streams.
             os.kill(int(stack["API1_PID"]), signal.SIGKILL)
             # Requests that reach a process while it dies can fail (502; clients retry
@@ -362,6 +381,14 @@ async def test_student_and_kitchen_through_nginx_survive_a_killed_api_process(st
         assert r.status_code == 200, r.text
         assert r.json()["data"]["status"] == "completed"
         assert r.json()["data"]["payment_status"] == "captured", r.json()
+    # The surviving process counted what it did (the handover came after the kill).
+    r = httpx.get(
+        f"{stack['API2_URL']}/metrics",
+        headers={"Authorization": f"Bearer {stack['METRICS_TOKEN']}"},
+        timeout=10,
+    )
+    assert _metric(r.text, "canteen_orders_completed_total") == 1
+    assert _metric(r.text, "canteen_open_websockets") == 0  # closed after completion
     # nginx really had one process less: the killed one is gone, the other serves.
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{stack['API1_URL']}/healthz", timeout=2)
