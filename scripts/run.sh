@@ -26,5 +26,7 @@ cat <<MSG
     Kitchen portal   http://127.0.0.1:$API_PORT/portal/   (admin +919000000001 / canteen-admin)
     Student app      http://127.0.0.1:$APP_PORT/          (sign in with any phone; the code prints here)
 
+  Log lines below: time, level, request id, message (CANTEEN_LOG_FORMAT=json for JSON lines)
+
 MSG
 wait -n "$api" "$app"
