@@ -1,4 +1,4 @@
-import { screen, within } from "@testing-library/react";
+import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { http, HttpResponse } from "msw";
 
@@ -17,6 +17,9 @@ const config = {
   ordering_paused: false,
   delivery_fee: 2000,
   currency: "INR",
+  max_items_per_order: 20,
+  max_order_total: 200000,
+  ready_sms_enabled: false,
   updated_at: "2026-11-01T04:00:00Z",
 };
 const lunch = {
@@ -57,6 +60,37 @@ describe("the settings page", () => {
     await userEvent.click(save);
     expect(await screen.findByText("New orders are paused.")).toBeInTheDocument();
     expect(patches).toEqual([{ ordering_paused: true, upi_payment_enabled: false, delivery_fee: 1550 }]);
+  });
+
+  it("sets the order limits and the ready SMS, and refuses a limit that makes no sense", async () => {
+    const patches: unknown[] = [];
+    server.use(
+      http.get(`${API}/config`, () => HttpResponse.json({ data: config })),
+      http.patch(`${API}/config`, async ({ request }) => {
+        const body = (await request.json()) as Record<string, unknown>;
+        patches.push(body);
+        return HttpResponse.json({ data: { ...config, ...body, updated_at: "2026-11-01T05:00:00Z" } });
+      }),
+    );
+    renderPage(<SettingsPage />);
+    const items = await screen.findByLabelText("Most items in one order");
+    expect(items).toHaveValue("20");
+    const total = screen.getByLabelText("Largest order total (₹)");
+    expect(total).toHaveValue("2000.00");
+    await userEvent.clear(items);
+    await userEvent.type(items, "0");
+    await userEvent.click(screen.getByRole("button", { name: "Save settings" }));
+    expect(await screen.findByText("Enter a number of items from 1 to 500.")).toBeInTheDocument();
+    expect(patches).toEqual([]);
+    await userEvent.clear(items);
+    await userEvent.type(items, "40");
+    await userEvent.clear(total);
+    await userEvent.type(total, "3500");
+    await userEvent.click(screen.getByRole("switch", { name: "Text when ready" }));
+    await userEvent.click(screen.getByRole("button", { name: "Save settings" }));
+    await waitFor(() =>
+      expect(patches).toEqual([{ ready_sms_enabled: true, max_items_per_order: 40, max_order_total: 350000 }]),
+    );
   });
 
   it("keeps everything as it was when the server refuses, and shows why", async () => {

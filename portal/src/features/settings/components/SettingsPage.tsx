@@ -15,7 +15,12 @@ import { fetchConfig, updateConfig } from "../api/settings";
 import { TimeSlotsPanel } from "./TimeSlotsPanel";
 
 type Toggle =
-  "restaurant_open" | "ordering_paused" | "delivery_enabled" | "cash_payment_enabled" | "upi_payment_enabled";
+  | "restaurant_open"
+  | "ordering_paused"
+  | "delivery_enabled"
+  | "cash_payment_enabled"
+  | "upi_payment_enabled"
+  | "ready_sms_enabled";
 
 const TOGGLES: { key: Toggle; label: string; help: string }[] = [
   { key: "restaurant_open", label: "Canteen open", help: "Closed: the app shows “closed” and takes no orders." },
@@ -27,7 +32,26 @@ const TOGGLES: { key: Toggle; label: string; help: string }[] = [
   { key: "delivery_enabled", label: "Delivery", help: "Offer delivery to campus addresses." },
   { key: "cash_payment_enabled", label: "Cash payments", help: "Pay at the counter on pickup or delivery." },
   { key: "upi_payment_enabled", label: "UPI payments", help: "Pay in the app through Razorpay." },
+  {
+    key: "ready_sms_enabled",
+    label: "Text when ready",
+    help: "Also send an SMS when an order is ready (push and the open app tell students anyway).",
+  },
 ];
+
+type Limits = { delivery_fee: string; max_items_per_order: string; max_order_total: string };
+
+function limitsOf(config: CanteenConfig): Limits {
+  return {
+    delivery_fee: paiseToRupeeInput(config.delivery_fee),
+    max_items_per_order: String(config.max_items_per_order),
+    max_order_total: paiseToRupeeInput(config.max_order_total),
+  };
+}
+
+function parseCount(value: string): number | null {
+  return /^\d{1,3}$/.test(value.trim()) ? Number(value.trim()) : null;
+}
 
 export function SettingsPage() {
   const config = useQuery({ queryKey: ["config"], queryFn: fetchConfig });
@@ -50,9 +74,11 @@ function ConfigForm({ config }: { config: CanteenConfig }) {
   const queryClient = useQueryClient();
   const [draft, setDraft] = useState({
     ...Object.fromEntries(TOGGLES.map((t) => [t.key, config[t.key]])),
-    delivery_fee: paiseToRupeeInput(config.delivery_fee),
-  } as Record<Toggle, boolean> & { delivery_fee: string });
+    ...limitsOf(config),
+  } as Record<Toggle, boolean> & Limits);
   const [feeError, setFeeError] = useState<string | null>(null);
+  const [itemsError, setItemsError] = useState<string | null>(null);
+  const [totalError, setTotalError] = useState<string | null>(null);
 
   const save = useMutation({
     mutationFn: (body: ConfigUpdate) => updateConfig(body),
@@ -67,12 +93,18 @@ function ConfigForm({ config }: { config: CanteenConfig }) {
     const body: ConfigUpdate = {};
     for (const t of TOGGLES) if (draft[t.key] !== config[t.key]) body[t.key] = draft[t.key];
     const fee = parseRupees(draft.delivery_fee);
-    if (fee === null || fee > 1000_00) {
-      setFeeError("Enter a fee from ₹0 to ₹1,000, e.g. 20 or 15.50.");
-      return null;
-    }
-    setFeeError(null);
+    const items = parseCount(draft.max_items_per_order);
+    const total = parseRupees(draft.max_order_total);
+    const badFee = fee === null || fee > 1000_00;
+    const badItems = items === null || items < 1 || items > 500;
+    const badTotal = total === null || total < 1_00 || total > 100_000_00;
+    setFeeError(badFee ? "Enter a fee from ₹0 to ₹1,000, e.g. 20 or 15.50." : null);
+    setItemsError(badItems ? "Enter a number of items from 1 to 500." : null);
+    setTotalError(badTotal ? "Enter an amount from ₹1 to ₹1,00,000." : null);
+    if (badFee || badItems || badTotal) return null;
     if (fee !== config.delivery_fee) body.delivery_fee = fee;
+    if (items !== config.max_items_per_order) body.max_items_per_order = items;
+    if (total !== config.max_order_total) body.max_order_total = total;
     return body;
   };
   const submit = (event: FormEvent) => {
@@ -86,7 +118,10 @@ function ConfigForm({ config }: { config: CanteenConfig }) {
     save.mutate(body);
   };
   const dirty =
-    TOGGLES.some((t) => draft[t.key] !== config[t.key]) || parseRupees(draft.delivery_fee) !== config.delivery_fee;
+    TOGGLES.some((t) => draft[t.key] !== config[t.key]) ||
+    parseRupees(draft.delivery_fee) !== config.delivery_fee ||
+    parseCount(draft.max_items_per_order) !== config.max_items_per_order ||
+    parseRupees(draft.max_order_total) !== config.max_order_total;
 
   return (
     <form className="card config-form" onSubmit={submit} noValidate aria-labelledby="config-title">
@@ -127,9 +162,31 @@ function ConfigForm({ config }: { config: CanteenConfig }) {
           onChange={(e) => setDraft((d) => ({ ...d, delivery_fee: e.target.value }))}
         />
       </Field>
+      <Field
+        label="Most items in one order"
+        errors={[...(itemsError ? [itemsError] : []), ...fieldErrors(save.error, "max_items_per_order")]}
+        hint="All dishes together; larger orders are refused with this limit named."
+      >
+        <input
+          inputMode="numeric"
+          value={draft.max_items_per_order}
+          onChange={(e) => setDraft((d) => ({ ...d, max_items_per_order: e.target.value }))}
+        />
+      </Field>
+      <Field
+        label="Largest order total (₹)"
+        errors={[...(totalError ? [totalError] : []), ...fieldErrors(save.error, "max_order_total")]}
+        hint="Delivery fee included; the app tells students before checkout."
+      >
+        <input
+          inputMode="decimal"
+          value={draft.max_order_total}
+          onChange={(e) => setDraft((d) => ({ ...d, max_order_total: e.target.value }))}
+        />
+      </Field>
       <ErrorSummary
         error={save.error}
-        shownFields={[...TOGGLES.map((t) => t.key), "delivery_fee"]}
+        shownFields={[...TOGGLES.map((t) => t.key), "delivery_fee", "max_items_per_order", "max_order_total"]}
         title={save.error ? "Not saved; the settings are as they were." : undefined}
       />
       <div className="form-actions">
@@ -141,9 +198,11 @@ function ConfigForm({ config }: { config: CanteenConfig }) {
           onClick={() => {
             save.reset();
             setFeeError(null);
+            setItemsError(null);
+            setTotalError(null);
             setDraft({
               ...(Object.fromEntries(TOGGLES.map((t) => [t.key, config[t.key]])) as Record<Toggle, boolean>),
-              delivery_fee: paiseToRupeeInput(config.delivery_fee),
+              ...limitsOf(config),
             });
           }}
         >
