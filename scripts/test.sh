@@ -27,6 +27,8 @@ echo "==> ruff"
 .venv/bin/ruff format --check backend client app bench
 echo "==> mypy"
 .venv/bin/mypy backend/src client/src app/src bench
+echo "==> deployment files (Dockerfile, compose, k8s, monitoring)"
+deploy/lint.sh
 echo "==> schema check of the GitHub workflow, Dependabot and issue forms (bundled schemas, offline)"
 .venv/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/ci.yml
 .venv/bin/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
