@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import subprocess
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -368,6 +372,14 @@ class PrivateRedis:
         result = self.client().pubsub_numsub("canteen:events")
         return int(result[0][1])
 
+    def freeze(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGCONT)
+
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
@@ -413,14 +425,21 @@ async def _dispatched(container: Any, order_id: str, status: str, timeout: float
         await asyncio.sleep(0.05)
 
 
-@needs_two_processes
-async def test_after_redis_restarts_a_process_catches_up_on_what_it_missed(
-    base_env, settings, celery_worker, container, tmp_path
-):
-    """Issue 13, point 10: Redis is killed; a status change made through process A while
-    it is down, and one made right after it is back (empty) while process B is still
-    waiting to re-subscribe, reach B's order socket and kitchen stream once each, and live
-    delivery carries on."""
+@dataclass
+class Scene:
+    """An order placed through process A, watched on process B (its customer's socket and
+    a kitchen stream); both processes on a private Redis."""
+
+    private: PrivateRedis
+    api_a: httpx.AsyncClient
+    kitchen: dict[str, Any]
+    order: dict[str, Any]
+    ws: Any
+    stream: SseReader
+
+
+@asynccontextmanager
+async def _order_watched_on_b(container, base_env, tmp_path) -> AsyncIterator[Scene]:
     # Only the API processes may hand events to their (private) bus: this test process's
     # dispatcher would publish them on the suite's shared Redis instead.
     await container.dispatcher.stop()
@@ -436,67 +455,112 @@ async def test_after_redis_restarts_a_process_catches_up_on_what_it_missed(
                 httpx.AsyncClient(base_url=f"http://{a.host}", timeout=10) as api_a,
                 httpx.AsyncClient(base_url=f"http://{b.host}", timeout=10) as api_b,
             ):
-                await _redis_restart_scenario(container, private, m, api_a, api_b, b.host)
+                kitchen = await _staff_login(api_a, "+919000000201")
+                me = await _otp_login(api_a, "+919876543210")
+                r = await api_a.post(
+                    f"{API}/orders",
+                    json=order_body((m.dosa, 1)),
+                    headers={**bearer(me), "X-Idempotency-Key": str(uuid.uuid4())},
+                )
+                assert r.status_code == 201, r.text
+                order = r.json()["data"]
+                await _dispatched(container, order["id"], "confirmed")
+                stream = SseReader(api_b, kitchen["access_token"])
+                url = f"ws://{b.host}{API}/ws/orders/{order['id']}?token={me['access_token']}"
+                try:
+                    async with websockets.connect(url) as ws:
+                        assert (await _next_message(ws))["status"] == "confirmed"
+                        await stream.wait_for(lambda ev: ev and ev[0]["event"] == "hello")
+                        assert private.subscribers() == 2
+                        yield Scene(private, api_a, kitchen, order, ws, stream)
+                finally:
+                    await stream.close()
     finally:
         private.kill()
 
 
-async def _redis_restart_scenario(container, private, m, api_a, api_b, host_b) -> None:
-    kitchen = await _staff_login(api_a, "+919000000201")
-    me = await _otp_login(api_a, "+919876543210")
-    r = await api_a.post(
-        f"{API}/orders",
-        json=order_body((m.dosa, 1)),
-        headers={**bearer(me), "X-Idempotency-Key": str(uuid.uuid4())},
-    )
-    assert r.status_code == 201, r.text
-    order = r.json()["data"]
-    await _dispatched(container, order["id"], "confirmed")
-    stream = SseReader(api_b, kitchen["access_token"])
-    url = f"ws://{host_b}{API}/ws/orders/{order['id']}?token={me['access_token']}"
-    try:
-        async with websockets.connect(url) as ws:
-            assert (await _next_message(ws))["status"] == "confirmed"
-            await stream.wait_for(lambda events: events and events[0]["event"] == "hello")
-            assert private.subscribers() == 2
+@needs_two_processes
+async def test_after_redis_restarts_a_process_catches_up_on_what_it_missed(
+    base_env, settings, celery_worker, container, tmp_path
+):
+    """Issue 13, point 10: Redis is killed; a status change made through process A while
+    it is down, and one made right after it is back (empty) while process B is still
+    waiting to re-subscribe, reach B's order socket and kitchen stream once each, and live
+    delivery carries on."""
+    async with _order_watched_on_b(container, base_env, tmp_path) as scene:
+        private, api_a, kitchen, order = scene.private, scene.api_a, scene.kitchen, scene.order
+        ws, stream = scene.ws, scene.stream
+        private.kill()
+        killed = time.monotonic()
+        # Redis down: a change made through A reaches B's clients all the same (B
+        # follows the event log at each reconnect attempt: 0.5, 1.5, 3.5, 7.5 s ...).
+        await asyncio.sleep(1)
+        await _set_status(api_a, kitchen, order, "preparing")
+        msg = await _next_message(ws, timeout=7)
+        assert (msg["type"], msg["status"]) == ("order.status_changed", "preparing")
+        await stream.wait_for(lambda events: "preparing" in _statuses(events), timeout=7)
 
-            private.kill()
-            killed = time.monotonic()
-            # Redis down: a change made through A reaches B's clients all the same (B
-            # follows the event log at each reconnect attempt: 0.5, 1.5, 3.5, 7.5 s ...).
-            await asyncio.sleep(1)
+        # Redis comes back (empty) between B's attempts at 7.5 s and 12.5 s, and a
+        # change is made through A at once.
+        await asyncio.sleep(9.5 - (time.monotonic() - killed))
+        private.start()
+        await _set_status(api_a, kitchen, order, "ready")
+        await _dispatched(container, order["id"], "ready")
+        # The fault really happened: the change went out on Redis with no process
+        # subscribed, so B can only have it from the event log.
+        assert private.subscribers() == 0
+        msg = await _next_message(ws, timeout=15)
+        assert (msg["type"], msg["status"]) == ("order.status_changed", "ready")
+        await stream.wait_for(lambda events: "ready" in _statuses(events))
+
+        # Live again: the last change arrives once, and nothing came twice.
+        await _wait(lambda: private.subscribers() == 2)
+        await _set_status(api_a, kitchen, order, "completed", pickup_code=order["pickup_code"])
+        msg = await _next_message(ws, timeout=5)
+        assert (msg["type"], msg["status"]) == ("order.status_changed", "completed")
+        with pytest.raises(websockets.ConnectionClosedOK):
+            await _next_message(ws, timeout=5)
+        await stream.wait_for(lambda events: "completed" in _statuses(events), timeout=5)
+        await asyncio.sleep(1.5)  # any duplicate would have arrived by now
+    _assert_once_in_order(stream, ["preparing", "ready", "completed"])
+
+
+@needs_two_processes
+async def test_a_frozen_redis_stalls_neither_the_outbox_nor_another_process(
+    base_env, settings, celery_worker, container, tmp_path
+):
+    """Redis stops answering but keeps its connections open (SIGSTOP: a hung server, or a
+    network dropping packets). A change made through A still reaches B's socket and
+    kitchen stream within seconds, and once Redis answers again delivery is live, once."""
+    async with _order_watched_on_b(container, base_env, tmp_path) as scene:
+        private, api_a, kitchen, order = scene.private, scene.api_a, scene.kitchen, scene.order
+        ws, stream = scene.ws, scene.stream
+        private.freeze()
+        try:
             await _set_status(api_a, kitchen, order, "preparing")
-            msg = await _next_message(ws, timeout=7)
+            # B notices within two idle periods (5 s each) and reads the event log.
+            msg = await _next_message(ws, timeout=20)
             assert (msg["type"], msg["status"]) == ("order.status_changed", "preparing")
-            await stream.wait_for(lambda events: "preparing" in _statuses(events), timeout=7)
+            await stream.wait_for(lambda events: "preparing" in _statuses(events), timeout=20)
+        finally:
+            private.thaw()
+        # A's outbox was not stuck on its publish: it goes out once Redis answers.
+        await _dispatched(container, order["id"], "preparing", timeout=20)
+        await _wait(lambda: private.subscribers() == 2, timeout=20)
+        await _set_status(api_a, kitchen, order, "ready")
+        msg = await _next_message(ws, timeout=5)
+        assert (msg["type"], msg["status"]) == ("order.status_changed", "ready")
+        await stream.wait_for(lambda events: "ready" in _statuses(events), timeout=5)
+        await asyncio.sleep(1.5)  # any duplicate would have arrived by now
+        with pytest.raises(TimeoutError):
+            await _next_message(ws, timeout=0.5)
+    _assert_once_in_order(stream, ["preparing", "ready"])
 
-            # Redis comes back (empty) between B's attempts at 7.5 s and 12.5 s, and a
-            # change is made through A at once.
-            await asyncio.sleep(9.5 - (time.monotonic() - killed))
-            private.start()
-            await _set_status(api_a, kitchen, order, "ready")
-            await _dispatched(container, order["id"], "ready")
-            # The fault really happened: the change went out on Redis with no process
-            # subscribed, so B can only have it from the event log.
-            assert private.subscribers() == 0
-            msg = await _next_message(ws, timeout=15)
-            assert (msg["type"], msg["status"]) == ("order.status_changed", "ready")
-            await stream.wait_for(lambda events: "ready" in _statuses(events))
 
-            # Live again: the last change arrives once, and nothing came twice.
-            await _wait(lambda: private.subscribers() == 2)
-            await _set_status(api_a, kitchen, order, "completed", pickup_code=order["pickup_code"])
-            msg = await _next_message(ws, timeout=5)
-            assert (msg["type"], msg["status"]) == ("order.status_changed", "completed")
-            with pytest.raises(websockets.ConnectionClosedOK):
-                await _next_message(ws, timeout=5)
-            await stream.wait_for(lambda events: "completed" in _statuses(events), timeout=5)
-            await asyncio.sleep(1.5)  # any duplicate would have arrived by now
-        assert stream.statuses() == ["preparing", "ready", "completed"]
-        ids = [int(e["id"]) for e in stream.events[1:]]
-        assert ids == sorted(set(ids)), ids
-    finally:
-        await stream.close()
+def _assert_once_in_order(stream: SseReader, statuses: list[str]) -> None:
+    assert stream.statuses() == statuses
+    ids = [int(e["id"]) for e in stream.events[1:]]
+    assert ids == sorted(set(ids)), ids
 
 
 async def _set_status(http: httpx.AsyncClient, staff: dict, order: dict, status: str, **extra):

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 import orjson
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 
 from canteen.core.db import utcnow
 from canteen.realtime.hub import Hub
@@ -20,6 +21,12 @@ CHANNEL = "canteen:events"
 # Re-subscribing is a cheap attempt; a long back-off only delays the catch-up.
 RECONNECT_FIRST = 0.5
 RECONNECT_MAX = 5.0
+# A frozen Redis (or a network that drops packets) never closes the connection: without
+# these a publish, and the dispatcher with it, would wait forever, and the subscription
+# would look alive. After IDLE_SECONDS of silence the subscription pings; no answer in
+# as long again means it is lost.
+COMMAND_TIMEOUT = 3.0
+IDLE_SECONDS = 5.0
 
 
 class EventBus(Protocol):
@@ -58,7 +65,8 @@ class RedisBus:
         # nor for Redis to come back when it is down (the dispatcher retries the publish);
         # the hub drops the copies that come again.
         self.hub.deliver(message)
-        await self.redis.publish(self.channel, orjson.dumps(message))
+        async with asyncio.timeout(COMMAND_TIMEOUT):
+            await self.redis.publish(self.channel, orjson.dumps(message))
 
     async def start(self) -> None:
         if self._task is None:
@@ -79,9 +87,10 @@ class RedisBus:
         delay = RECONNECT_FIRST
         lost_at: datetime | None = None  # when the subscription was lost, until it is back
         while True:
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            pubsub = self.redis.pubsub()
             try:
                 await pubsub.subscribe(self.channel)
+                await self._confirmed(pubsub)
                 # Subscribed: whatever is published from now on reaches this process. What
                 # was published while it was not subscribed (Redis restarted, or another
                 # process published before this one came back) is in the event log:
@@ -92,9 +101,18 @@ class RedisBus:
                 lost_at = None
                 self._ready.set()
                 delay = RECONNECT_FIRST
-                async for raw in pubsub.listen():
-                    if raw.get("type") != "message":
+                pinged = False
+                while True:
+                    raw = await pubsub.get_message(timeout=IDLE_SECONDS)
+                    if raw is None:
+                        if pinged:
+                            raise ConnectionError("no answer from Redis on the event bus")
+                        await pubsub.ping()
+                        pinged = True
                         continue
+                    pinged = False
+                    if raw.get("type") != "message":
+                        continue  # pong, subscribe confirmations
                     try:
                         self.hub.deliver(orjson.loads(raw["data"]))
                     except Exception:
@@ -115,3 +133,13 @@ class RedisBus:
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    @staticmethod
+    async def _confirmed(pubsub: PubSub) -> None:
+        """Wait until Redis confirms the subscription: only from then on is nothing missed,
+        so the catch-up must not start earlier."""
+        async with asyncio.timeout(COMMAND_TIMEOUT):
+            while True:
+                raw = await pubsub.get_message(timeout=COMMAND_TIMEOUT)
+                if raw is not None and raw.get("type") == "subscribe":
+                    return
