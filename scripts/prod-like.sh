@@ -17,14 +17,16 @@
 #     SMS and pushes land in WORK/sms.jsonl and WORK/push.jsonl.
 #   - Everything listens on 127.0.0.1 ports chosen at start; nginx on a high port.
 # Environment: CANTEEN_PROD_PG (default postgresql://postgres@127.0.0.1:5432),
-# CANTEEN_PROD_DB (database name, default canteen_prod_like).
+# CANTEEN_PROD_DB (database name, default canteen_prod_like), PROD_LIKE_VENV (below).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cmd=${1:-}
 WORK=$(mkdir -p "${2:-$ROOT/var/prod-like}" && cd "${2:-$ROOT/var/prod-like}" && pwd)
 PG=${CANTEEN_PROD_PG:-postgresql://postgres@127.0.0.1:5432}
 DB=${CANTEEN_PROD_DB:-canteen_prod_like}
-BIN=$ROOT/.venv/bin
+# PROD_LIKE_VENV: run from another environment, e.g. one laid out as the Dockerfile does
+# (uv sync --no-dev --no-editable), to check the image's packages without Docker.
+BIN=${PROD_LIKE_VENV:-$ROOT/.venv}/bin
 PIDS=$WORK/pids
 say() { printf '==> %s\n' "$*" >&2; }
 
@@ -135,6 +137,7 @@ METRICS_TOKEN=$(openssl rand -hex 24)
   echo "CANTEEN_PUBLIC_BASE_URL=$BASE_URL"
   echo "CANTEEN_TRUST_FORWARDED_FOR=true"
   echo "CANTEEN_DATA_DIR=$WORK"
+  echo "CANTEEN_PORTAL_DIST=$ROOT/portal/dist"
   echo "CANTEEN_METRICS_TOKEN=$METRICS_TOKEN"
   echo "CANTEEN_PAYMENT_GATEWAY=razorpay"
   echo "CANTEEN_RAZORPAY_BASE_URL=http://127.0.0.1:$P_SANDBOX"
