@@ -27,6 +27,9 @@ def test_every_package_carries_the_backend_version():
     assert portal["version"] == expected
     lock = json.loads((ROOT / "portal" / "package-lock.json").read_text())
     assert lock["version"] == lock["packages"][""]["version"] == expected
+    # The portal's checked-in contract (npm run gen:api rewrites it from the backend).
+    contract = json.loads((ROOT / "portal" / "openapi.json").read_text())
+    assert contract["info"]["version"] == expected
     workspace = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert workspace["project"]["version"] == expected
 
