@@ -107,7 +107,7 @@ async def test_the_menu_stream_refuses_bad_tokens_and_ids_before_streaming(clien
     r = await client.get(f"{API}/menu/stream", params={"token": "junk"})
     assert_error(r, 401, "INVALID_TOKEN")
     me = await login_customer(client, container)
-    for bad in ("1e23", "-1", "abc", "9" * 40):
+    for bad in ("1e23", "-1", "abc", "9" * 40, str(2**63)):
         r = await client.get(
             f"{API}/menu/stream",
             params={"token": me["access_token"]},

@@ -245,9 +245,9 @@ async def kitchen_stream(
             )
         resume = last_event_id if last_event_id is not None else last_event_id_query
         if last_event_id_query is not None:
-            _parse_seq(last_event_id_query)  # refused even when the header wins (contract)
+            parse_seq(last_event_id_query)  # refused even when the header wins (contract)
         if resume is not None:
-            after = _parse_seq(resume)
+            after = parse_seq(resume)
         else:
             after = int(await session.scalar(select(func.coalesce(func.max(Event.seq), 0))) or 0)
         account = (user.id, str(user.role))
@@ -258,7 +258,7 @@ async def kitchen_stream(
     )
 
 
-def _parse_seq(raw: str) -> int:
+def parse_seq(raw: str) -> int:
     """A resume position, refused (400) unless it is a seq an event could have."""
     if _SEQ_RE.fullmatch(raw) is None or int(raw) > _MAX_SEQ:
         raise AppError(

@@ -27,8 +27,9 @@ from sqlalchemy import func, select
 
 from canteen.core.container import Container
 from canteen.core.deps import authenticate
-from canteen.core.errors import InvalidToken, ValidationFailed
+from canteen.core.errors import InvalidToken
 from canteen.events.models import Event
+from canteen.realtime.endpoints import parse_seq
 from canteen.realtime.hub import MENU_TYPES
 
 router = APIRouter(tags=["realtime"])
@@ -63,14 +64,12 @@ async def menu_stream(
     resume = last_event_id if last_event_id is not None else last_event_id_query
     after: int | None = None
     # Both are checked when sent (the header wins): OpenAPI gives each the same pattern.
+    # The same rule as the kitchen stream: a seq an event could have (ASCII digits, 64 bits).
     for value in (last_event_id, last_event_id_query):
-        if value is not None and not (value.isascii() and value.isdigit() and len(value) <= 18):
-            raise ValidationFailed(
-                "Last-Event-ID must be an event sequence number",
-                details=[{"field": "Last-Event-ID", "issue": "invalid"}],
-            )
+        if value is not None:
+            parse_seq(value)
     if resume is not None:
-        after = int(resume)
+        after = parse_seq(resume)
     async with c.sessionmaker() as session:
         user = await authenticate(c, session, raw)
         account = (user.id, str(user.role))
