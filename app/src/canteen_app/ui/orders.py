@@ -412,8 +412,8 @@ class TrackingScreen(Screen):
 class FeedbackDialog:
     """1-5 stars and a comment.
 
-    Nothing typed may be lost: a star tap changes only the five star buttons' icons in
-    place (the same controls, never new ones, and nothing in the comment field), so
+    Nothing typed may be lost: a star tap changes only the five star icons in place
+    (the same controls, never new ones, and nothing in the comment field), so
     Flutter never rebuilds or re-sets the text field while the student is typing; the
     comment is read from the field's own change events as they arrive."""
 
@@ -423,13 +423,13 @@ class FeedbackDialog:
         self.text = ""
         self.typing = False  # the student has been in the comment field
         self.names = [f"{i} star" + ("s" if i > 1 else "") for i in range(1, 6)]
+        self.stars = [
+            ft.Icon(ft.Icons.STAR_BORDER, color=ft.Colors.AMBER_700, size=28) for _ in range(5)
+        ]
+        # Plain tappable containers, not IconButtons: nothing that takes keyboard focus.
         self.buttons = [
-            ft.Container(
-                ft.Icon(ft.Icons.STAR_BORDER, color=ft.Colors.AMBER_700, size=28),
-                on_click=on(self.choose, i),
-                padding=6,
-            )
-            for i in range(1, 6)
+            ft.Container(star, on_click=on(self.choose, i), padding=6)
+            for i, star in enumerate(self.stars, start=1)
         ]
         self.comment = ft.TextField(
             label="Anything to tell the canteen? (optional)",
@@ -476,11 +476,9 @@ class FeedbackDialog:
 
     async def choose(self, value: int) -> None:
         self.rating = value
-        for i, button in enumerate(self.buttons, start=1):
-            icon = button.content
-            assert isinstance(icon, ft.Icon)
-            icon.icon = ft.Icons.STAR if i <= value else ft.Icons.STAR_BORDER
-            icon.update()
+        for i, star in enumerate(self.stars, start=1):
+            star.icon = ft.Icons.STAR if i <= value else ft.Icons.STAR_BORDER
+            star.update()
         self.send.disabled = False
         self.send.update()
         if self.typing:
