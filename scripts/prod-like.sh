@@ -95,9 +95,9 @@ wait_for() {  # wait_for NAME SECONDS TEST-COMMAND...
 }
 trap 'status=$?; [ $status = 0 ] || stop_all' EXIT
 
-read -r P_NGINX P_HOOKS P_API1 P_API2 P_REDIS P_SANDBOX < <("$BIN/python" -c '
+read -r P_NGINX P_HOOKS P_API1 P_API2 P_REDIS P_SANDBOX P_W1 P_W2 < <("$BIN/python" -c '
 import socket
-socks = [socket.socket() for _ in range(6)]
+socks = [socket.socket() for _ in range(8)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in socks])')
 BASE_URL=https://127.0.0.1:$P_NGINX
@@ -166,8 +166,9 @@ say "migrations and the first admin"
 say "two API processes (:$P_API1, :$P_API2), two Celery workers, one beat"
 spawn api1 "${APP_ENV[@]}" "$BIN/canteen" serve --port "$P_API1"
 spawn api2 "${APP_ENV[@]}" "$BIN/canteen" serve --port "$P_API2"
-spawn worker1 "${APP_ENV[@]}" "$BIN/canteen" worker
-spawn worker2 "${APP_ENV[@]}" "$BIN/canteen" worker
+# Each worker serves its metrics on a port of its own (no token: not published).
+spawn worker1 "${APP_ENV[@]}" CANTEEN_WORKER_METRICS_ADDR="127.0.0.1:$P_W1" "$BIN/canteen" worker
+spawn worker2 "${APP_ENV[@]}" CANTEEN_WORKER_METRICS_ADDR="127.0.0.1:$P_W2" "$BIN/canteen" worker
 spawn beat "${APP_ENV[@]}" "$BIN/canteen" beat
 
 say "nginx on :$P_NGINX (deploy/nginx/canteen.conf)"
@@ -227,6 +228,8 @@ API1_URL=http://127.0.0.1:$P_API1
 API2_URL=http://127.0.0.1:$P_API2
 API1_PID=$(pid_of api1)
 API2_PID=$(pid_of api2)
+WORKER1_METRICS_URL=http://127.0.0.1:$P_W1/metrics
+WORKER2_METRICS_URL=http://127.0.0.1:$P_W2/metrics
 SMS_LOG=$WORK/sms.jsonl
 PUSH_LOG=$WORK/push.jsonl
 DATABASE_URL=$PG/$DB

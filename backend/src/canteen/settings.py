@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     # /metrics (canteen.observability.metrics) answers only `Authorization: Bearer <this>`;
     # unset, it is off in production and open elsewhere.
     metrics_token: str | None = None
+    # Celery workers serve their own metrics on this HOST:PORT (canteen.observability.worker).
+    worker_metrics_addr: str | None = None
 
     # JWT
     jwt_issuer: str = "canteen"

@@ -108,6 +108,10 @@ def _default_app() -> Celery:
 
     configure_logging()
     settings = get_settings()
+    # Before anything imports prometheus-client: it picks multiprocess mode at import.
+    from canteen.observability.worker import install_worker_metrics
+
+    install_worker_metrics(settings.worker_metrics_addr)
     broker = settings.resolved_broker_url
     if not broker:
         raise SystemExit("The Celery worker needs CANTEEN_REDIS_URL")

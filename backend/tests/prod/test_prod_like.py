@@ -179,6 +179,17 @@ def _metric(text: str, name: str) -> float:
     )
 
 
+def _metric_labelled(text: str, name: str, **labels: str) -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
+    )
+
+
 def _gone(url: str) -> bool:
     try:
         httpx.get(f"{url}/healthz", timeout=1)
@@ -393,6 +404,17 @@ async def test_student_and_kitchen_through_nginx_survive_a_killed_api_process(st
     )
     assert _metric(r.text, "canteen_orders_completed_total") == 1
     assert _metric(r.text, "canteen_open_websockets") == 0  # closed after completion
+    # The workers count their jobs: the OTP went out as an `sms.send` job.
+    sent = sum(
+        _metric_labelled(
+            httpx.get(stack[f"WORKER{i}_METRICS_URL"], timeout=10).text,
+            "canteen_jobs_total",
+            task="sms.send",
+            outcome="succeeded",
+        )
+        for i in (1, 2)
+    )
+    assert sent >= 1
     # nginx really had one process less: the killed one is gone, the other serves.
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{stack['API1_URL']}/healthz", timeout=2)
