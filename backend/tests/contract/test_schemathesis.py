@@ -40,7 +40,7 @@ pytestmark = pytest.mark.skipif(
 HERE = Path(__file__).parent
 CONFIG = HERE / "schemathesis.toml"
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
-EXAMPLES = os.environ.get("CANTEEN_SCHEMATHESIS_EXAMPLES", "15")
+EXAMPLES = os.environ.get("CANTEEN_SCHEMATHESIS_EXAMPLES", "10")
 SEED = os.environ.get("CANTEEN_SCHEMATHESIS_SEED", "20261204")
 ADMIN = ("+919000000001", "canteen-admin")  # the demo canteen's manager (canteen.demo.seed)
 CUSTOMER_PHONE = "+919876512345"
@@ -118,7 +118,14 @@ def _tokens(base: str) -> dict[str, str]:
     return {"customer": customer, "admin": admin}
 
 
-def _run(base: str, token: str, report_dir: Path) -> subprocess.CompletedProcess[str]:
+# A customer gets 401/403 from every staff route, which the admin run covers (and the
+# authorization tests check role by role): the customer run spends its budget elsewhere.
+STAFF_ONLY = "^/api/v1/(admin|delivery|dev)/"
+
+
+def _run(
+    base: str, token: str, report_dir: Path, extra: list[str]
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             str(SCHEMATHESIS),
@@ -137,6 +144,7 @@ def _run(base: str, token: str, report_dir: Path) -> subprocess.CompletedProcess
             "junit",
             "--report-dir",
             str(report_dir),
+            *extra,
         ],
         capture_output=True,
         text=True,
@@ -151,7 +159,8 @@ def test_the_api_keeps_its_openapi_contract(live_server: str, tmp_path: Path) ->
     failed: list[str] = []
     for role in ("customer", "admin"):
         started = time.monotonic()
-        result = _run(live_server, tokens[role], tmp_path / role)
+        extra = ["--exclude-path-regex", STAFF_ONLY] if role == "customer" else []
+        result = _run(live_server, tokens[role], tmp_path / role, extra)
         summary = result.stdout[result.stdout.rfind("SUMMARY") :] or result.stdout[-3000:]
         print(
             f"schemathesis as {role}: exit {result.returncode} in {time.monotonic() - started:.0f} s"
