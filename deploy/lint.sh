@@ -28,6 +28,9 @@ for value in vars(metrics).values():
             exported.add(name + "_total")
         if kind == "histogram":
             exported |= {name + "_bucket", name + "_count", name + "_sum"}
+from canteen.observability.worker import JOBS_METRIC
+
+exported.add(JOBS_METRIC + "_total")
 rules = yaml.safe_load(Path("deploy/monitoring/alerts.yaml").read_text())
 exprs = [r["expr"] for g in rules["groups"] for r in g["rules"]]
 alerts = {r.get("alert") for g in rules["groups"] for r in g["rules"]} - {None}

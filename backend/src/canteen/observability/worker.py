@@ -20,6 +20,7 @@ import tempfile
 from typing import Any
 
 _installed = False
+JOBS_METRIC = "canteen_jobs"  # exported as canteen_jobs_total
 
 
 def parse_addr(addr: str) -> tuple[str, int]:
@@ -45,7 +46,7 @@ def install_worker_metrics(addr: str | None) -> None:
 
     from canteen.observability.metrics import install_event_counters
 
-    jobs = Counter("canteen_jobs", "Celery job runs by task and outcome", ["task", "outcome"])
+    jobs = Counter(JOBS_METRIC, "Celery job runs by task and outcome", ["task", "outcome"])
 
     def outcome(name: str) -> Any:
         def count(sender: Any = None, **_: Any) -> None:
