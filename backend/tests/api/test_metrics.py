@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from canteen.app import create_app
 from canteen.observability.metrics import MetricsMiddleware
 from canteen.settings import Settings
-from conftest import API, bearer, login_customer, login_staff
+from conftest import API, BACKEND, bearer, login_customer, login_staff
 
 TOKEN = "metrics-7f3a9c1e5b2d8406a1c3e5f7"
 
@@ -158,3 +158,77 @@ def test_production_refuses_a_weak_metrics_token():
     settings = Settings(env="production", metrics_token="metrics")
     with pytest.raises(ConfigurationError, match="CANTEEN_METRICS_TOKEN"):
         check_production(settings)
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="--workers > 1 needs Redis")
+def test_workers_of_one_server_report_the_sum_of_their_counts(settings, base_env, tmp_path):
+    """`canteen serve --workers 2` with PROMETHEUS_MULTIPROC_DIR: whichever worker answers
+    the scrape reports every worker's requests (a real server, real worker processes)."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from live import free_port
+
+    prom_dir = tmp_path / "prom"
+    prom_dir.mkdir()
+    port = free_port()
+    env = {
+        **os.environ,
+        **base_env,
+        "CANTEEN_METRICS_TOKEN": TOKEN,
+        "CANTEEN_AUTO_MIGRATE": "false",
+        "PROMETHEUS_MULTIPROC_DIR": str(prom_dir),
+    }
+    log = (tmp_path / "api.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "canteen.cli", "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+
+        # Ready once it answers and both workers exist (each writes its own value files).
+        def ready() -> bool:
+            try:
+                ok = httpx.get(f"{base}/readyz", timeout=1).status_code == 200
+            except httpx.TransportError:
+                return False
+            pids = {p.name.rsplit("_", 1)[-1] for p in prom_dir.glob("counter_*.db")}
+            return ok and len(pids) >= 2
+
+        while not ready():
+            assert proc.poll() is None, (tmp_path / "api.log").read_text()
+            assert time.monotonic() < deadline, "the two workers did not start"
+            time.sleep(0.2)
+        time.sleep(1.0)  # the second worker's lifespan may still be running
+
+        def healthz_count() -> float:
+            with httpx.Client(base_url=base, timeout=5) as http:  # a new connection each time
+                r = http.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+            assert r.status_code == 200, r.text
+            return _value(
+                _samples(r.text),
+                "canteen_http_requests_total",
+                method="GET",
+                route="/healthz",
+                status="200",
+            )
+
+        before = healthz_count()
+        for _ in range(30):
+            with httpx.Client(base_url=base, timeout=5) as http:
+                assert http.get("/healthz").status_code == 200
+        # Every scrape, whichever worker answers it, sees all 30.
+        assert {healthz_count() - before for _ in range(6)} == {30}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
