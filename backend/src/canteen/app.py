@@ -32,6 +32,7 @@ from canteen.menu.images import MAX_BYTES as MAX_IMAGE_BYTES
 from canteen.menu.media import mount_local_media
 from canteen.menu.uploads import ENVELOPE_BYTES
 from canteen.observability.metrics import MetricsMiddleware, install_event_counters
+from canteen.observability.tracing import install_tracing
 from canteen.orders.endpoints import admin_router as kitchen_orders_router
 from canteen.orders.endpoints import delivery_router
 from canteen.orders.endpoints import router as orders_router
@@ -110,7 +111,8 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
     # Outermost of all: times every request (menu fast path included) and serves /metrics.
     install_event_counters()
-    app.add_middleware(MetricsMiddleware, settings=settings, container=container)
+    tracing = install_tracing(app, container.engine)  # off unless OTEL_* ask for it
+    app.add_middleware(MetricsMiddleware, settings=settings, container=container, tracing=tracing)
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth_router)

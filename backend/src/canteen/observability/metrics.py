@@ -169,7 +169,13 @@ class MetricsMiddleware:
     answers `GET /metrics` itself (before any other middleware or the router)."""
 
     def __init__(
-        self, app: ASGIApp, *, settings: Settings, container: Container, path: str = "/metrics"
+        self,
+        app: ASGIApp,
+        *,
+        settings: Settings,
+        container: Container,
+        path: str = "/metrics",
+        tracing: bool = False,
     ) -> None:
         self.app = app
         self.container = container
@@ -180,6 +186,8 @@ class MetricsMiddleware:
             settings.resolved_broker_url if settings.resolved_job_runner == "celery" else None
         )
         self._broker: Any = None
+        # OTEL_* switched tracing on (canteen.observability.tracing): tag the spans.
+        self.tracing = tracing
         self._routes: OrderedDict[tuple[str, str], str] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -201,7 +209,10 @@ class MetricsMiddleware:
             nonlocal status, stream_route
             if message["type"] == "http.response.start":
                 status = message["status"]
-                content_type = dict(message.get("headers") or ()).get(b"content-type", b"")
+                headers = dict(message.get("headers") or ())
+                if self.tracing:
+                    _tag_span(headers.get(b"x-request-id"))
+                content_type = headers.get(b"content-type", b"")
                 if content_type.startswith(b"text/event-stream"):
                     stream_route = self._route(scope)
                     OPEN_SSE.labels(stream_route).inc()
@@ -319,6 +330,18 @@ class MetricsMiddleware:
                 JOB_QUEUE_DEPTH.set(await self._broker.llen("celery"))
             except Exception:
                 SCRAPE_ERRORS.labels("job_queue").inc()
+
+
+def _tag_span(request_id: bytes | None) -> None:
+    """Put the request id (the one in our logs and the X-Request-ID header) on the
+    request's trace span, so a log line leads to its trace and back."""
+    if not request_id:
+        return
+    from opentelemetry import trace
+
+    span = trace.get_current_span()
+    if span.is_recording():
+        span.set_attribute("canteen.request_id", request_id.decode("latin-1"))
 
 
 def _registry() -> CollectorRegistry:
