@@ -31,6 +31,7 @@ from canteen.menu.fastpath import MenuFastPath
 from canteen.menu.images import MAX_BYTES as MAX_IMAGE_BYTES
 from canteen.menu.media import mount_local_media
 from canteen.menu.uploads import ENVELOPE_BYTES
+from canteen.observability.errors import install_sentry
 from canteen.observability.metrics import MetricsMiddleware, install_event_counters
 from canteen.observability.tracing import install_tracing
 from canteen.orders.endpoints import admin_router as kitchen_orders_router
@@ -69,6 +70,7 @@ def create_app(
     check_production(settings)
     configure_logging(fmt=settings.resolved_log_format)
     container = container or build_container(settings, clock=clock)
+    install_sentry(settings, "api")  # off unless CANTEEN_SENTRY_DSN is set
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     metrics_token: str | None = None
     # Celery workers serve their own metrics on this HOST:PORT (canteen.observability.worker).
     worker_metrics_addr: str | None = None
+    # Error reports to Sentry (canteen.observability.errors); unset = off. Personal data
+    # (phones, OTPs, tokens, passwords) is scrubbed before an event leaves the process.
+    sentry_dsn: str | None = None
 
     # JWT
     jwt_issuer: str = "canteen"

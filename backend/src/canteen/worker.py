@@ -112,6 +112,9 @@ def _default_app() -> Celery:
     from canteen.observability.worker import install_worker_metrics
 
     install_worker_metrics(settings.worker_metrics_addr)
+    from canteen.observability.errors import install_sentry
+
+    install_sentry(settings, "worker")  # off unless CANTEEN_SENTRY_DSN is set
     broker = settings.resolved_broker_url
     if not broker:
         raise SystemExit("The Celery worker needs CANTEEN_REDIS_URL")
