@@ -19,8 +19,11 @@ from canteen_client.errors import (
     ConflictFailure,
     NetworkFailure,
     NotFoundFailure,
+    OrderLimit,
+    PriceChange,
     RateLimitFailure,
     ServerFailure,
+    TotalChange,
     UnavailableItem,
     ValidationFailure,
 )
@@ -44,7 +47,7 @@ from canteen_client.models import (
 from canteen_client.orders import CartLine, Checkout, OrdersAPI
 from canteen_client.payments import CheckoutResult, PaymentsAPI, SandboxOutcome
 from canteen_client.tokens import FileTokenStore, MemoryTokenStore, Tokens, TokenStore
-from canteen_client.tracking import OrderTracker
+from canteen_client.tracking import MenuMessage, MenuWatcher, OrderTracker
 from canteen_client.users import UsersAPI
 
 __all__ = [
@@ -66,9 +69,12 @@ __all__ = [
     "MemoryTokenStore",
     "MenuAPI",
     "MenuItem",
+    "MenuMessage",
+    "MenuWatcher",
     "NetworkFailure",
     "NotFoundFailure",
     "Order",
+    "OrderLimit",
     "OrderLine",
     "OrderState",
     "OrderTracker",
@@ -77,6 +83,7 @@ __all__ = [
     "Page",
     "PaymentInfo",
     "PaymentsAPI",
+    "PriceChange",
     "PublicConfig",
     "RateLimitFailure",
     "RefundInfo",
@@ -86,6 +93,7 @@ __all__ = [
     "TimeSlot",
     "TokenStore",
     "Tokens",
+    "TotalChange",
     "UnavailableItem",
     "User",
     "UsersAPI",

@@ -45,7 +45,7 @@ from canteen_client.errors import (
 from canteen_client.tokens import MemoryTokenStore, Tokens, TokenStore
 
 if TYPE_CHECKING:
-    from canteen_client.tracking import OrderTracker
+    from canteen_client.tracking import MenuWatcher, OrderTracker
 
 log = logging.getLogger("canteen_client")
 
@@ -438,6 +438,15 @@ class CanteenClient:
             jitter=jitter,
             open_timeout=open_timeout,
         )
+
+    def watch_menu(
+        self, *, max_backoff: float = 30.0, jitter: float = 0.0, read_timeout: float = 45.0
+    ) -> MenuWatcher:
+        """Follow the students' live menu channel (`GET /menu/stream`, SSE): every
+        message means "re-read the menu and the public config"."""
+        from canteen_client.tracking import MenuWatcher
+
+        return MenuWatcher(self, max_backoff=max_backoff, jitter=jitter, read_timeout=read_timeout)
 
 
 def _signed_out_failure() -> AuthFailure:

@@ -6,7 +6,9 @@
         ├── ValidationFailure   400 / 422: `field_errors`
         ├── AuthFailure         401 / 403 (and "not signed in"): `signed_out`
         ├── NotFoundFailure     404
-        ├── ConflictFailure     409: `unavailable_items` for ITEM_UNAVAILABLE
+        ├── ConflictFailure     409: `unavailable_items` for ITEM_UNAVAILABLE,
+        │                       `price_changes`/`total_change` for PRICE_CHANGED,
+        │                       `limits` for ORDER_TOO_LARGE
         ├── RateLimitFailure    429: `retry_after` seconds
         └── ServerFailure       5xx
 
@@ -110,15 +112,91 @@ class UnavailableItem:
     time_slot: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PriceChange:
+    """One line of a 409 PRICE_CHANGED: the price the cart showed and the server's."""
+
+    menu_item_id: str
+    name: str | None
+    old_price: int
+    new_price: int
+
+
+@dataclass(frozen=True, slots=True)
+class TotalChange:
+    """The `expected_total` entry of a 409 PRICE_CHANGED (delivery fee included)."""
+
+    old_total: int
+    new_total: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLimit:
+    """One entry of a 409 ORDER_TOO_LARGE: `field` is `items` or `total`."""
+
+    field: str
+    issue: str
+    limit: int | None
+    requested: int | None
+    message: str | None
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 class ConflictFailure(ApiFailure):
-    """409: ITEM_UNAVAILABLE, RESTAURANT_CLOSED, ORDERING_PAUSED, INVALID_TRANSITION, ..."""
+    """409: ITEM_UNAVAILABLE, PRICE_CHANGED, ORDER_TOO_LARGE, RESTAURANT_CLOSED,
+    ORDERING_PAUSED, INVALID_TRANSITION, ..."""
+
+    @property
+    def price_changes(self) -> list[PriceChange]:
+        """PRICE_CHANGED: the lines whose price is no longer the one sent."""
+        changes: list[PriceChange] = []
+        for detail in self.details:
+            item_id = detail.get("menu_item_id")
+            old, new = _int(detail.get("old_price")), _int(detail.get("new_price"))
+            if item_id is None or old is None or new is None:
+                continue
+            name = detail.get("name")
+            changes.append(
+                PriceChange(str(item_id), str(name) if name is not None else None, old, new)
+            )
+        return changes
+
+    @property
+    def total_change(self) -> TotalChange | None:
+        """PRICE_CHANGED: the total sent and the server's, when they differ."""
+        for detail in self.details:
+            if detail.get("field") == "expected_total":
+                old, new = _int(detail.get("old_total")), _int(detail.get("new_total"))
+                if old is not None and new is not None:
+                    return TotalChange(old, new)
+        return None
+
+    @property
+    def limits(self) -> list[OrderLimit]:
+        """ORDER_TOO_LARGE: each limit the order broke, with the API's message."""
+        if self.code != "ORDER_TOO_LARGE":
+            return []
+        return [
+            OrderLimit(
+                field=str(d.get("field")),
+                issue=str(d.get("issue", "")),
+                limit=_int(d.get("limit")),
+                requested=_int(d.get("requested")),
+                message=str(d["message"]) if d.get("message") else None,
+            )
+            for d in self.details
+            if isinstance(d.get("field"), str)
+        ]
 
     @property
     def unavailable_items(self) -> list[UnavailableItem]:
         items: list[UnavailableItem] = []
         for detail in self.details:
             item_id = detail.get("menu_item_id")
-            if item_id is None:
+            if item_id is None or detail.get("reason") == "price_changed":
                 continue
             available = detail.get("available")
             items.append(

@@ -203,6 +203,9 @@ class PublicConfig:
     time_slots: list[TimeSlot]
     current_time_slot: str | None
     server_time: datetime | None
+    # The canteen's limits on one order (None: the server does not say, older servers).
+    max_items_per_order: int | None = None
+    max_order_total: int | None = None  # paise
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -223,6 +226,8 @@ class PublicConfig:
             time_slots=[TimeSlot.from_json(s) for s in d.get("time_slots") or []],
             current_time_slot=_opt_str(d.get("current_time_slot")),
             server_time=_dt(d.get("server_time")),
+            max_items_per_order=_opt_int(d.get("max_items_per_order")),
+            max_order_total=_opt_int(d.get("max_order_total")),
             raw=dict(d),
         )
 

@@ -29,11 +29,16 @@ class CartLine:
     menu_item_id: str
     quantity: int = 1
     notes: str | None = None
+    # The price the customer was shown (paise): the server refuses with 409 PRICE_CHANGED
+    # instead of charging a different one. None: the server's price, unasked (older apps).
+    unit_price: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         line: dict[str, Any] = {"menu_item_id": self.menu_item_id, "quantity": self.quantity}
         if self.notes:
             line["notes"] = self.notes
+        if self.unit_price is not None:
+            line["unit_price"] = self.unit_price
         return line
 
 
@@ -90,9 +95,15 @@ class OrdersAPI:
         time_slot: str | None = None,
         delivery_address: str | None = None,
         instructions: str | None = None,
+        expected_total: int | None = None,
         idempotency_key: str | None = None,
     ) -> Checkout:
-        """Start a checkout attempt (nothing is sent until `place()`)."""
+        """Start a checkout attempt (nothing is sent until `place()`).
+
+        `expected_total` (paise, delivery fee included) and the lines' `unit_price` are
+        what the customer saw; if the server's differ, `place()` raises a
+        `ConflictFailure` PRICE_CHANGED (`price_changes`, `total_change`) and nothing is
+        placed. Confirming the new prices is a new attempt (the refused key is free)."""
         body: dict[str, Any] = {
             "items": [_line(i).to_json() for i in items],
             "order_type": order_type,
@@ -104,6 +115,8 @@ class OrdersAPI:
             body["delivery_address"] = delivery_address
         if instructions is not None:
             body["instructions"] = instructions
+        if expected_total is not None:
+            body["expected_total"] = expected_total
         return Checkout(self._client, body, idempotency_key)
 
     async def place(self, items: Iterable[LineLike], **kwargs: Any) -> Order:

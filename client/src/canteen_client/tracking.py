@@ -18,15 +18,18 @@ INVALID_TOKEN signs out (`AuthFailure`), 4403 raises `AuthFailure`, 4404
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
@@ -36,6 +39,7 @@ from canteen_client.errors import (
     NotFoundFailure,
     RateLimitFailure,
     ServerFailure,
+    failure_from_response,
 )
 from canteen_client.models import Order, OrderState
 
@@ -278,3 +282,191 @@ class OrderTracker:
                 if state.is_terminal:
                     return
             await client.sleep(wait)
+
+
+# ---- the students' live menu channel (SSE) ------------------------------------------
+
+MENU_EVENTS = ("hello", "menu.updated", "config.updated", "menu.resync")
+
+
+@dataclass(frozen=True, slots=True)
+class MenuMessage:
+    """One message of `GET /menu/stream`: `event` is `hello`, `menu.updated`,
+    `config.updated` or `menu.resync`; `data` is what changed (`{entity, action, id,
+    name?, changes, menu_version}` for the menu, `{section: "settings", changes}` for
+    settings; empty for hello and resync). Every message means "re-read the menu and the
+    public config"."""
+
+    event: str
+    id: int | None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sold_out_item(self) -> str | None:
+        """The dish that just sold out (`action == "sold_out"`), to flag it at once."""
+        if self.data.get("action") == "sold_out" and self.data.get("id") is not None:
+            return str(self.data["id"])
+        return None
+
+
+def _parse_sse_event(lines: list[str]) -> tuple[str, str | None, str, int | None]:
+    """(event, id, data, retry ms) of one SSE event block (comments ignored)."""
+    event, event_id, retry = "message", None, None
+    data: list[str] = []
+    for line in lines:
+        if not line or line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if name == "event":
+            event = value
+        elif name == "data":
+            data.append(value)
+        elif name == "id" and "\0" not in value:
+            event_id = value
+        elif name == "retry" and value.isdigit():
+            retry = int(value)
+    return event, event_id, "\n".join(data), retry
+
+
+class MenuWatcher:
+    """An async iterator of `MenuMessage`s from the live menu channel.
+
+        async with api.watch_menu() as watcher:
+            async for message in watcher:
+                ...  # re-read the menu and config; message.sold_out_item flags a dish
+
+    It never ends on its own: the server closes the stream after 30 minutes or when the
+    account changes, and a dropped or refused connection is re-opened after 1, 2, 4 …
+    30 s (back to 1 s once a connection delivers a message), resuming with
+    `Last-Event-ID` so nothing in between is lost (the server replays it, or sends
+    `menu.resync`). An expired token is refreshed and the stream re-opened at once;
+    INVALID_TOKEN signs out and raises `AuthFailure`. `connections` counts streams
+    opened, `delays` the reconnect delays used."""
+
+    def __init__(
+        self,
+        client: CanteenClient,
+        *,
+        max_backoff: float = 30.0,
+        jitter: float = 0.0,
+        read_timeout: float = 45.0,  # the server sends a heartbeat every 15 s
+    ) -> None:
+        self._client = client
+        self.max_backoff = max_backoff
+        self.jitter = jitter
+        self.read_timeout = read_timeout
+        self.last_event_id: str | None = None
+        self.connections = 0
+        self.delays: list[float] = []
+        self._gen: AsyncGenerator[MenuMessage, None] | None = None
+
+    def __aiter__(self) -> AsyncIterator[MenuMessage]:
+        return self
+
+    async def __anext__(self) -> MenuMessage:
+        if self._gen is None:
+            self._gen = self._run()
+        return await self._gen.__anext__()
+
+    async def aclose(self) -> None:
+        if self._gen is not None:
+            await self._gen.aclose()
+
+    async def __aenter__(self) -> MenuWatcher:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def backoff(self, failures: int) -> float:
+        delay = min(self.max_backoff, float(2 ** (failures - 1)))
+        if self.jitter:
+            delay *= 1 + random.uniform(-self.jitter, self.jitter)
+        return max(0.0, delay)
+
+    async def _run(self) -> AsyncGenerator[MenuMessage, None]:
+        client = self._client
+        failures = 0
+        auth_retried = False
+        while True:
+            tokens, generation = await client._auth_state()
+            if tokens is None:
+                raise AuthFailure(401, "NOT_SIGNED_IN", "Sign in first", signed_out=True)
+            headers = {
+                "Accept": "text/event-stream",
+                "Cache-Control": "no-cache",
+                "X-Request-ID": str(uuid.uuid4()),
+            }
+            if self.last_event_id is not None:
+                headers["Last-Event-ID"] = self.last_event_id
+            delivered = False
+            try:
+                async with client.http.stream(
+                    "GET",
+                    "/menu/stream",
+                    params={"token": tokens.access_token},
+                    headers=headers,
+                    timeout=httpx.Timeout(10.0, read=self.read_timeout),
+                ) as response:
+                    if response.status_code >= 400:
+                        await response.aread()
+                        failure = failure_from_response(response)
+                        if response.status_code == 401:
+                            if failure.code == "TOKEN_EXPIRED" and not auth_retried:
+                                auth_retried = True
+                                try:
+                                    await client._refresh(generation)
+                                    continue
+                                except (NetworkFailure, ServerFailure) as exc:
+                                    log.info("menu stream: refresh failed: %s", exc)
+                                    auth_retried = False
+                            elif await client._invalid_token(generation, "invalid_token"):
+                                if isinstance(failure, AuthFailure):
+                                    failure.signed_out = True
+                                raise failure
+                            elif not auth_retried:
+                                auth_retried = True
+                                continue  # the tokens changed meanwhile: try the new ones
+                            else:
+                                raise failure
+                        elif response.status_code < 500 and response.status_code != 429:
+                            raise failure  # 400 (a bad Last-Event-ID), 403: not transient
+                    else:
+                        self.connections += 1
+                        block: list[str] = []
+                        async for line in response.aiter_lines():
+                            if line:
+                                block.append(line)
+                                continue
+                            event, event_id, data, _retry = _parse_sse_event(block)
+                            block = []
+                            if event_id is not None:
+                                self.last_event_id = event_id
+                            if event not in MENU_EVENTS:
+                                continue
+                            failures, auth_retried, delivered = 0, False, True
+                            yield _menu_message(event, event_id, data)
+            except httpx.TransportError as exc:
+                log.info("menu stream: connection failed: %r", exc)
+            if delivered:
+                failures = 0
+            failures += 1
+            delay = self.backoff(failures)
+            self.delays.append(delay)
+            log.info("menu stream closed; reconnect %d in %.1fs", failures, delay)
+            await client.sleep(delay)
+
+
+def _menu_message(event: str, event_id: str | None, data: str) -> MenuMessage:
+    payload: Any = None
+    with contextlib.suppress(ValueError):
+        payload = json.loads(data) if data else None
+    inner = payload.get("data") if isinstance(payload, dict) else None
+    seq = int(event_id) if event_id is not None and event_id.isdigit() else None
+    return MenuMessage(event=event, id=seq, data=inner if isinstance(inner, dict) else {})
