@@ -115,6 +115,9 @@ def _default_app() -> Celery:
     from canteen.observability.errors import install_sentry
 
     install_sentry(settings, "worker")  # off unless CANTEEN_SENTRY_DSN is set
+    from canteen.observability.tracing import install_worker_tracing
+
+    install_worker_tracing()  # off unless OTEL_* ask for it
     broker = settings.resolved_broker_url
     if not broker:
         raise SystemExit("The Celery worker needs CANTEEN_REDIS_URL")

@@ -5,6 +5,7 @@ no access token from a query string leaves the process."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from live import ApiProcess
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from canteen.observability.tracing import tracing_requested
+from conftest import BACKEND
 
 
 class _Receiver:
@@ -130,3 +132,91 @@ def test_a_request_is_traced_with_its_request_id_and_sql_and_no_token(
         assert secret not in repr(receiver.spans)
     finally:
         api.stop()
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="jobs run in Celery on the PostgreSQL run")
+def test_a_job_continues_the_trace_of_the_request_that_enqueued_it(
+    settings, base_env, receiver, tmp_path
+):
+    """request-otp in the API enqueues `sms.send`; a real Celery worker (prefork) runs it
+    inside the same trace. A private Redis, so no other worker takes the job."""
+    import shutil
+    import subprocess
+    import sys
+
+    from live import free_port
+
+    redis_port = free_port()
+    redis = subprocess.Popen(
+        [
+            shutil.which("redis-server") or "redis-server",
+            *("--port", str(redis_port), "--bind", "127.0.0.1"),
+            *("--save", "", "--appendonly", "no"),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    env = {
+        **base_env,
+        "CANTEEN_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "CANTEEN_CELERY_BROKER_URL": f"redis://127.0.0.1:{redis_port}/1",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url,
+        "OTEL_BSP_SCHEDULE_DELAY": "100",
+    }
+    api = ApiProcess(env, tmp_path / "api.log")
+    worker_log = (tmp_path / "worker.log").open("wb")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "canteen.cli", "worker"],
+        env={**os.environ, **env, "OTEL_SERVICE_NAME": "canteen-worker-test"},
+        stdout=worker_log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        api.wait_ready()
+        r = httpx.post(
+            f"http://{api.host}/api/v1/auth/request-otp", json={"phone": "+919812300001"}
+        )
+        assert r.status_code == 200, r.text
+        request_id = r.headers["x-request-id"]
+
+        def traces() -> tuple[str | None, set[str]]:
+            api_trace = next(
+                (
+                    s["trace_id"]
+                    for s in receiver.spans
+                    if s["attributes"].get("canteen.request_id") == request_id
+                ),
+                None,
+            )
+            worker_traces = {  # the job's own span (Celery's "run/<task>")
+                s["trace_id"]
+                for s in receiver.spans
+                if s["service"] == "canteen-worker-test" and "sms.send" in s["name"]
+            }
+            return api_trace, worker_traces
+
+        deadline = time.monotonic() + 60
+        while True:
+            api_trace, worker_traces = traces()
+            if api_trace and api_trace in worker_traces:
+                break
+            assert time.monotonic() < deadline, (
+                receiver.spans,
+                (tmp_path / "worker.log").read_text()[-3000:],
+            )
+            time.sleep(0.2)
+        job_spans = [
+            s
+            for s in receiver.spans
+            if s["trace_id"] == api_trace and s["service"] == "canteen-worker-test"
+        ]
+        assert any("sms.send" in s["name"] for s in job_spans), job_spans
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        worker_log.close()
+        api.stop()
+        redis.terminate()
+        redis.wait(10)
