@@ -24,6 +24,9 @@ cmd=${1:-}
 WORK=$(mkdir -p "${2:-$ROOT/var/prod-like}" && cd "${2:-$ROOT/var/prod-like}" && pwd)
 PG=${CANTEEN_PROD_PG:-postgresql://postgres@127.0.0.1:5432}
 DB=${CANTEEN_PROD_DB:-canteen_prod_like}
+# `stop` drops the database `start` made in this WORK, whatever CANTEEN_PROD_DB says now.
+[ "${1:-}" = stop ] && [ -f "${2:-$ROOT/var/prod-like}/database" ] &&
+  DB=$(cat "${2:-$ROOT/var/prod-like}/database")
 # PROD_LIKE_VENV: run from another environment, e.g. one laid out as the Dockerfile does
 # (uv sync --no-dev --no-editable), to check the image's packages without Docker.
 BIN=${PROD_LIKE_VENV:-$ROOT/.venv}/bin
@@ -114,6 +117,7 @@ wait_for redis 20 redis-cli -p "$P_REDIS" ping
 
 say "fresh PostgreSQL database $DB"
 drop_db
+echo "$DB" >"$WORK/database"
 "$BIN/python" - "$PG" "$DB" <<'PY'
 import sys, psycopg
 with psycopg.connect(sys.argv[1] + "/postgres", autocommit=True) as c:
