@@ -18,8 +18,9 @@ from typing import TypeVar
 
 from canteen_app import __version__
 from canteen_app.state.alerts import ReadyWatcher
-from canteen_app.state.cart import Cart
-from canteen_app.state.checkout import CheckoutState, PaymentState, fit_to_config
+from canteen_app.state.cart import Cart, limit_problem
+from canteen_app.state.checkout import CheckoutState, PaymentState, fit_to_config, totals
+from canteen_app.state.live import LiveMenu
 from canteen_app.state.menu import MenuState, choose_slot
 from canteen_app.state.orders import OrdersState
 from canteen_app.state.push import NoopPushRegistrar, PushRegistrar, PushState
@@ -90,6 +91,7 @@ class AppState:
         self.orders = OrdersState(self.api)
         self.push = PushState(self.api, push or NoopPushRegistrar())
         self.ready = ReadyWatcher(self.api, poll_interval=settings.tracking_poll_interval)
+        self.live = LiveMenu(self.api, self.refresh_all, self._sold_out)
         self.config: PublicConfig | None = None
         self.signed_out_reason: str | None = None
         self._listeners: list[Callable[[], None]] = []
@@ -145,12 +147,13 @@ class AppState:
         saved = await self.store.get(CONFIG_KEY)
         if isinstance(saved, dict) and self.config is None:
             with contextlib.suppress(KeyError, TypeError, ValueError):
-                self.config = PublicConfig.from_json(saved)
+                self.config = self.checkout.config = PublicConfig.from_json(saved)
         with contextlib.suppress(CanteenError):
             await self.refresh_config()
         if self.auth.signed_in:
             self.spawn(self._register_push())
             self.spawn(self.ready.watch_open_orders())
+            self.live.start()
 
     def spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
         async def run() -> None:
@@ -174,6 +177,7 @@ class AppState:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await self.ready.stop()
+        await self.live.stop()
         await self.api.aclose()
 
     async def _watch_config(self) -> None:
@@ -202,10 +206,48 @@ class AppState:
     async def refresh_config(self) -> PublicConfig:
         config = await self.call(lambda: self.api.menu.config(force=True))
         self.config = config
+        self.checkout.config = config
         self.checkout.form = fit_to_config(self.checkout.form, config)
         await self.store.set(CONFIG_KEY, config.raw)
         self.changed()
         return config
+
+    async def refresh_all(self) -> None:
+        """Re-read the settings and, if one is shown, the menu (on resume, a live
+        message, the menu screen showing, right before checkout). Cheap: the menu
+        answers 304 to the SDK's ETag when nothing changed."""
+        await self.refresh_config()
+        if self.menu.loaded:  # the slot shown, without touching the checkout's choices
+            slot = self.menu.slot
+            await self.call(lambda: self.menu.load(slot))
+            await self.cart.sync_with_menu(self.menu.items)
+            self.changed()
+
+    def _sold_out(self, item_id: str) -> None:
+        if self.menu.mark_sold_out(item_id):
+            self.changed()
+
+    def checkout_blocked(self) -> str | None:
+        """Why checkout is off right now, in words (None: it is on). The live channel
+        keeps settings and menu fresh, so this follows a pause or a sell-out at once."""
+        config = self.config
+        if config is not None and not config.accepting_orders:
+            if not config.restaurant_open:
+                return "The canteen is closed: you can order again when it opens."
+            return "The kitchen has paused new orders: checkout comes back when they resume."
+        cart = self.cart
+        if cart.is_empty:
+            return "Your cart is empty."
+        if self.menu.loaded:
+            gone = [
+                line.name
+                for line in cart.lines
+                if (item := self.menu_item(line.menu_item_id)) is not None and not item.orderable
+            ]
+            if gone:
+                return f"Remove {', '.join(gone)} to check out: not available right now."
+        _, _, total = totals(cart, self.checkout.form, config)
+        return limit_problem(cart.count, total, config)
 
     @property
     def banners(self) -> list[Banner]:
@@ -241,11 +283,13 @@ class AppState:
         self.changed()
         self.spawn(self._register_push())
         self.spawn(self.ready.watch_open_orders())
+        self.live.start()
 
     async def logout(self) -> None:
         """Sign out on this device only: its tokens, cart and history go (a shared
         computer's next student starts empty); other browsers and phones keep theirs."""
         await self.ready.stop()
+        await self.live.stop()
         await self.push.unregister()
         await self.auth.logout()
         await self.cart.clear()

@@ -1,8 +1,11 @@
 """The cart: kept on the device (design §10.2), validated by the server at checkout.
 
 Lines are keyed by menu item; every change is saved at once through the storage
-interface, so the cart survives a restart of the app. Prices here are what the menu
-showed; the server's prices are the only prices (the order's total comes from it).
+interface, so the cart survives a restart of the app. A line's price is the one the
+menu showed when the dish was added: checkout sends it, and if the server's price has
+moved since, the server refuses (409 PRICE_CHANGED) and the app asks before placing at
+the new price. A re-read menu therefore never changes a line's price silently; the
+cart shows the new price beside it (`price_now`).
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from canteen_app.storage import KeyValueStore
-from canteen_client import CartLine, MenuItem, OrderLine
+from canteen_client import CartLine, MenuItem, OrderLine, PublicConfig
 
-MAX_QUANTITY = 20  # the API's limit per line
+MAX_QUANTITY = 20  # the API's limit of one dish per order
 MAX_LINES = 30  # the API's limit per order
+ONE_DISH_LIMIT = f"At most {MAX_QUANTITY} of one dish"
 STORAGE_KEY = "cart"
 VERSION = 1
 
@@ -84,7 +88,15 @@ class Cart:
         return not self._lines
 
     def sdk_lines(self) -> list[CartLine]:
-        return [CartLine(x.menu_item_id, x.quantity, x.notes) for x in self._lines.values()]
+        """The order's lines with the price each showed (the server refuses another)."""
+        return [
+            CartLine(x.menu_item_id, x.quantity, x.notes, unit_price=x.unit_price)
+            for x in self._lines.values()
+        ]
+
+    def would_exceed(self, menu_item_id: str, quantity: int = 1) -> bool:
+        """Adding `quantity` more would pass the limit of one dish (it is capped there)."""
+        return self.quantity_of(menu_item_id) + quantity > MAX_QUANTITY
 
     def on_change(self, listener: Callable[[], None]) -> None:
         self._listeners.append(listener)
@@ -168,20 +180,63 @@ class Cart:
         await self._save()
 
     async def sync_with_menu(self, items: Iterable[MenuItem]) -> None:
-        """Take the menu's current names and prices for the lines it lists."""
+        """Take the menu's current names for the lines it lists (not its prices: the
+        student confirms a new price at checkout, see the module docstring)."""
         by_id = {i.id: i for i in items}
         changed = False
         for key, line in list(self._lines.items()):
             item = by_id.get(key)
             if item is None:
                 continue
-            if (item.name, item.price, item.diet) != (line.name, line.unit_price, line.diet):
-                self._lines[key] = replace(
-                    line, name=item.name, unit_price=item.price, diet=item.diet
-                )
+            if (item.name, item.diet) != (line.name, line.diet):
+                self._lines[key] = replace(line, name=item.name, diet=item.diet)
                 changed = True
         if changed:
             await self._save()
+
+    async def apply_prices(self, prices: dict[str, int]) -> None:
+        """Take the prices the student accepted (or was shown) after a PRICE_CHANGED."""
+        changed = False
+        for key, price in prices.items():
+            line = self._lines.get(key)
+            if line is not None and line.unit_price != price:
+                self._lines[key] = replace(line, unit_price=price)
+                changed = True
+        if changed:
+            await self._save()
+
+
+def format_money(paise: int) -> str:
+    rupees, rest = divmod(paise, 100)
+    return f"₹{rupees:,}" if rest == 0 else f"₹{rupees:,}.{rest:02d}"
+
+
+def limit_notes(config: PublicConfig | None) -> list[str]:
+    """The canteen's limits on one order, said before checkout."""
+    notes: list[str] = []
+    if config is not None and config.max_items_per_order:
+        notes.append(f"At most {config.max_items_per_order} items per order")
+    if config is not None and config.max_order_total:
+        notes.append(f"Orders up to {format_money(config.max_order_total)}")
+    return notes
+
+
+def limit_problem(count: int, total: int, config: PublicConfig | None) -> str | None:
+    """Why checkout is off while the cart is over a limit (the server refuses it too:
+    409 ORDER_TOO_LARGE), or None. `total` includes the delivery fee, as the API's."""
+    if config is None:
+        return None
+    if config.max_items_per_order and count > config.max_items_per_order:
+        return (
+            f"At most {config.max_items_per_order} items per order: your cart has {count}. "
+            "Remove some to check out."
+        )
+    if config.max_order_total and total > config.max_order_total:
+        return (
+            f"Orders up to {format_money(config.max_order_total)}: yours comes to "
+            f"{format_money(total)}. Remove some to check out."
+        )
+    return None
 
 
 def lines_from_order(lines: Iterable[OrderLine]) -> list[CartItem]:

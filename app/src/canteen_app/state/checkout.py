@@ -90,6 +90,7 @@ class CheckoutState:
     def __init__(self, api: CanteenClient, cart: Cart) -> None:
         self.api = api
         self.cart = cart
+        self.config: PublicConfig | None = None  # kept current by AppState (delivery fee)
         self.form = CheckoutForm()
         self.attempt: Checkout | None = None
         self.attempts_made = 0  # attempts created (diagnostics, tests)
@@ -103,6 +104,9 @@ class CheckoutState:
             time_slot=f.time_slot,
             delivery_address=f.delivery_address.strip() if f.order_type == "delivery" else None,
             instructions=f.instructions.strip() or None,
+            # What the checkout shows: the server refuses (PRICE_CHANGED) rather than
+            # charge a different total.
+            expected_total=totals(self.cart, f, self.config)[2],
         )
         return draft.body
 
@@ -123,6 +127,12 @@ class CheckoutState:
         await self.cart.clear()
         self.form = replace(self.form, instructions="")
         return order
+
+    async def accept_prices(self, failure: ConflictFailure) -> None:
+        """After PRICE_CHANGED: the cart takes the server's prices (the student confirmed
+        them, or goes back to the cart to see them). The next place() is a new attempt
+        with a new key; the refused one kept nothing on the server."""
+        await self.cart.apply_prices({c.menu_item_id: c.new_price for c in failure.price_changes})
 
     async def remove_unavailable(self, failure: ConflictFailure) -> list[str]:
         """ "Remove and continue": drop the refused lines (a new attempt follows)."""

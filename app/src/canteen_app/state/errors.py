@@ -50,6 +50,7 @@ class ActionKind(StrEnum):
     WAIT_AND_RETRY = "wait_and_retry"
     CONFLICT = "conflict"
     RATE_LIMITED = "rate_limited"
+    PRICE_CHANGED = "price_changed"
     RETRY = "retry"
     OFFLINE = "offline"
 
@@ -88,6 +89,24 @@ def describe_unavailable(item: UnavailableItem, names: dict[str, str] | None = N
     if item.reason == "out_of_stock" and item.available:
         text += f" (only {item.available} left)"
     return text
+
+
+def _rupees(paise: int) -> str:
+    rupees, rest = divmod(paise, 100)
+    return f"₹{rupees:,}" if rest == 0 else f"₹{rupees:,}.{rest:02d}"
+
+
+def describe_price_change(error: ConflictFailure, names: dict[str, str] | None = None) -> str:
+    """ "Masala Dosa: ₹90 → ₹95" per changed line, then the new total."""
+    lines = [
+        f"{c.name or (names or {}).get(c.menu_item_id) or 'A dish'}: "
+        f"{_rupees(c.old_price)} → {_rupees(c.new_price)}"
+        for c in error.price_changes
+    ]
+    total = error.total_change
+    if total is not None:
+        lines.append(f"New total: {_rupees(total.new_total)} (was {_rupees(total.old_total)})")
+    return "\n".join(lines) or error.message
 
 
 def action_for(error: CanteenError, names: dict[str, str] | None = None) -> UiAction:
@@ -145,6 +164,21 @@ def action_for(error: CanteenError, names: dict[str, str] | None = None) -> UiAc
                 ActionKind.WAIT_AND_RETRY,
                 "Orders are paused",
                 "The kitchen is busy and has paused new orders. Wait a few minutes and try again.",
+                code=code,
+            )
+        if code == "PRICE_CHANGED":
+            return UiAction(
+                ActionKind.PRICE_CHANGED,
+                "Prices have changed",
+                describe_price_change(error, names),
+                code=code,
+            )
+        if code == "ORDER_TOO_LARGE":
+            said = [x.message for x in error.limits if x.message]
+            return UiAction(
+                ActionKind.CONFLICT,
+                "Your order is too large",
+                ". ".join(said) + "." if said else error.message,
                 code=code,
             )
         return UiAction(ActionKind.CONFLICT, "Could not do that", error.message, code=code)

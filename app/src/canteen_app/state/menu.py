@@ -114,6 +114,14 @@ class MenuState:
         self.slot = slot
         self.loaded = True
 
+    def mark_sold_out(self, item_id: str) -> bool:
+        """A live message said the dish sold out: show it before the re-read lands."""
+        for n, item in enumerate(self.items):
+            if item.id == item_id and not item.sold_out:
+                self.items[n] = replace(item, sold_out=True, stock_remaining=0)
+                return True
+        return False
+
     async def item(self, item_id: str) -> MenuItem:
         for item in self.items:
             if item.id == item_id:

@@ -43,6 +43,7 @@ class CanteenApp:
         self.pending_route: str | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._sign_in_dialog_open = False
+        self._resumed_at = 0.0
 
     # ---- start and stop ----------------------------------------------------------------
 
@@ -54,6 +55,8 @@ class CanteenApp:
         page.on_route_change = self._route_changed
         page.on_view_pop = self._view_popped
         page.on_close = self._closed  # the session ended (a reconnect keeps it)
+        # Back from the background (another tab, the phone's home screen): re-read.
+        page.on_app_lifecycle_state_change = self._lifecycle
         self.launcher = ft.UrlLauncher()
         # Played in the browser (or on the phone) when an order is ready: browsers let a
         # page play sound once the student has interacted with it, which placing an order is.
@@ -67,6 +70,18 @@ class CanteenApp:
         self.state.start_background()
         self._ticker = asyncio.create_task(self._tick())
         await self.show(page.route)
+
+    async def _lifecycle(self, e: ft.AppLifecycleStateChangeEvent) -> None:
+        if e.state not in (ft.AppLifecycleState.RESUME, ft.AppLifecycleState.SHOW):
+            return
+        now = asyncio.get_running_loop().time()
+        if now - self._resumed_at < 2:  # SHOW and RESUME arrive together
+            return
+        self._resumed_at = now
+        if self.state.auth.signed_in:
+            self.state.live.start()  # if it stopped meanwhile
+        with contextlib.suppress(CanteenError):
+            await self.state.call(self.state.refresh_all)
 
     async def _closed(self) -> None:
         await self.close()
@@ -208,6 +223,7 @@ class CanteenApp:
         retry: Handler | None = None,
         on_remove: Callable[[ConflictFailure], Awaitable[None]] | None = None,
         on_fields: Callable[[UiAction], None] | None = None,
+        on_price_changed: Callable[[UiAction, ConflictFailure], Awaitable[None]] | None = None,
     ) -> T | None:
         """Run `fn` through the state's call wrapper; show the failure's UI action."""
         try:
@@ -215,6 +231,13 @@ class CanteenApp:
         except CanteenError as exc:
             action = action_for(exc, self.state.menu.names())
             log.info("%s: %s", action.kind, exc)
+            if (
+                action.kind is ActionKind.PRICE_CHANGED
+                and on_price_changed is not None
+                and isinstance(exc, ConflictFailure)
+            ):
+                await on_price_changed(action, exc)
+                return None
             self.show_action(action, exc, retry=retry, on_remove=on_remove, on_fields=on_fields)
             return None
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 
 import flet as ft
 
-from canteen_app.state.cart import MAX_QUANTITY, CartItem
+from canteen_app.state.cart import (
+    MAX_QUANTITY,
+    ONE_DISH_LIMIT,
+    CartItem,
+    limit_notes,
+)
 from canteen_app.state.checkout import (
     ORDER_TYPES,
     PAYMENT_METHODS,
@@ -18,7 +24,7 @@ from canteen_app.state.checkout import (
 from canteen_app.state.errors import ActionKind, UiAction
 from canteen_app.ui.base import Screen
 from canteen_app.ui.widgets import diet_mark, empty_state, icon_action, money, on, qty_stepper
-from canteen_client import ConflictFailure, Order
+from canteen_client import CanteenError, ConflictFailure, Order
 
 
 class CartScreen(Screen):
@@ -30,18 +36,27 @@ class CartScreen(Screen):
         self.note = ft.Text(
             "Prices are confirmed when you place the order.", size=12, color=ft.Colors.OUTLINE
         )
+        self.limits = ft.Text(size=12, color=ft.Colors.ON_SURFACE_VARIANT)
+        self.blocked = ft.Text(color=ft.Colors.ERROR, visible=False)
         self.checkout = ft.FilledButton(
             "Go to checkout", icon=ft.Icons.ARROW_FORWARD, on_click=on(self.app.go, "/checkout")
         )
-        self.footer = ft.Column([self.subtotal, self.note, self.checkout])
+        self.footer = ft.Column(
+            [self.subtotal, self.limits, self.note, self.blocked, self.checkout]
+        )
         return [self.lines, self.footer]
 
     async def shown(self) -> None:
+        # Fresh settings and menu whenever the cart shows (a 304 when nothing moved).
         if not self.state.menu.loaded:
             await self.app.attempt(self.state.load_menu)
-            self.redraw()
+        await self.app.attempt(self.state.refresh_all)
+        self.redraw()
 
     async def set_quantity(self, line: CartItem, quantity: int) -> None:
+        if quantity > MAX_QUANTITY:
+            self.app.toast(ONE_DISH_LIMIT)
+            return
         await self.state.cart.set_quantity(line.menu_item_id, quantity)
 
     async def remove(self, line: CartItem) -> None:
@@ -64,18 +79,25 @@ class CartScreen(Screen):
         self.footer.visible = True
         self.lines.controls = [self.line_row(line) for line in cart.lines]
         self.subtotal.value = f"Subtotal: {money(cart.subtotal)}"
-        self.checkout.disabled = not self.state.accepting_orders
-        if not self.state.accepting_orders:
-            self.note.value = "The canteen is not taking orders right now."
-        else:
-            self.note.value = "Prices are confirmed when you place the order."
+        notes = limit_notes(self.state.config)
+        self.limits.value = " · ".join(notes)
+        self.limits.visible = bool(notes)
+        reason = self.state.checkout_blocked()
+        self.checkout.disabled = reason is not None
+        self.blocked.value = reason or ""
+        self.blocked.visible = reason is not None
+        self.note.value = "Prices are confirmed when you place the order."
 
     def line_row(self, line: CartItem) -> ft.Control:
         item = self.state.menu_item(line.menu_item_id)
         warning = None
         if self.state.menu.loaded and (item is None or not item.orderable):
             warning = ft.Text(
-                "Not available in this slot" if item is None else "Sold out",
+                "Not available in this slot"
+                if item is None
+                else f"{line.name} is sold out"
+                if item.sold_out
+                else f"{line.name} is not available right now",
                 size=12,
                 color=ft.Colors.ERROR,
             )
@@ -83,6 +105,17 @@ class CartScreen(Screen):
             ft.Row([diet_mark(line.diet), ft.Text(line.name, weight=ft.FontWeight.W_600)]),
             ft.Text(f"{money(line.unit_price)} each · {money(line.line_total)}", size=13),
         ]
+        if item is not None and item.price != line.unit_price:
+            # The student confirms a new price at checkout (PRICE_CHANGED), never silently.
+            info.append(
+                ft.Text(
+                    f"Price now {money(item.price)} (was {money(line.unit_price)})",
+                    size=12,
+                    color=ft.Colors.ORANGE_900,
+                )
+            )
+        if line.quantity >= MAX_QUANTITY:
+            info.append(ft.Text(ONE_DISH_LIMIT, size=12, color=ft.Colors.ON_SURFACE_VARIANT))
         if line.notes:
             info.append(ft.Text(f"Note: {line.notes}", size=12, italic=True))
         if warning is not None:
@@ -97,7 +130,6 @@ class CartScreen(Screen):
                             line.quantity,
                             on(self.set_quantity, line, line.quantity - 1),
                             on(self.set_quantity, line, line.quantity + 1),
-                            plus_enabled=line.quantity < MAX_QUANTITY,
                         ),
                         icon_action(
                             ft.Icons.DELETE_OUTLINE,
@@ -142,6 +174,10 @@ class CheckoutScreen(Screen):
             self.error,
             ft.Row([self.place_button, self.busy]),
         ]
+
+    async def shown(self) -> None:
+        await self.app.attempt(self.state.refresh_all)
+        self.redraw()
 
     def _read_form(self) -> None:
         checkout = self.state.checkout
@@ -204,18 +240,14 @@ class CheckoutScreen(Screen):
                 alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
             ),
         ]
-        blocked = not state.accepting_orders or state.cart.is_empty
-        self.place_button.disabled = blocked
+        reason = state.checkout_blocked()
+        self.place_button.disabled = reason is not None or self.busy.visible
         pay = "Place order and pay with UPI" if form.payment_method == "upi" else "Place order"
         self.place_button.content = f"{pay} · {money(total)}"
-        if not state.accepting_orders:
-            self._show_error("The canteen is not taking orders right now.")
-        elif state.cart.is_empty:
-            self._show_error("Your cart is empty.")
-        elif self.error.value in (
-            "The canteen is not taking orders right now.",
-            "Your cart is empty.",
-        ):
+        if reason is not None:
+            self._show_error(reason)
+            self._blocked_shown = reason
+        elif self.error.value == getattr(self, "_blocked_shown", None):
             self._show_error(None)
 
     def _show_error(self, text: str | None) -> None:
@@ -232,6 +264,19 @@ class CheckoutScreen(Screen):
     async def place(self) -> None:
         self._read_form()
         state = self.state
+        self.busy.visible = True
+        self.place_button.disabled = True
+        self.page.update()
+        # Right before placing: the settings and menu as they are now (if that fails,
+        # placing answers for itself: offline, closed, ...).
+        with contextlib.suppress(CanteenError):
+            await state.call(state.refresh_all)
+        self.busy.visible = False
+        self.redraw()
+        reason = state.checkout_blocked()
+        if reason is not None:
+            self.page.update()
+            return
         errors = validate(state.checkout.form, state.config, state.cart)
         if errors:
             self._fields(UiAction(ActionKind.FIELD_ERRORS, "", "", field_errors=errors))
@@ -247,6 +292,7 @@ class CheckoutScreen(Screen):
                 retry=self.place,
                 on_remove=self.remove_and_continue,
                 on_fields=self._fields,
+                on_price_changed=self.price_changed,
             )
         finally:
             self.busy.visible = False
@@ -263,6 +309,36 @@ class CheckoutScreen(Screen):
             await self.app.go("/menu")
             return
         await self.place()
+
+    async def price_changed(self, action: UiAction, failure: ConflictFailure) -> None:
+        """409 PRICE_CHANGED: show the changed lines and the new total and ask. Either
+        way the cart takes the new prices; confirming places again (a new attempt)."""
+        await self.state.checkout.accept_prices(failure)
+        self.redraw()
+        change = failure.total_change
+        _, _, expected = totals(self.state.cart, self.state.checkout.form, self.state.config)
+        new_total = change.new_total if change is not None else expected
+
+        async def confirm() -> None:
+            self.app.close_dialog()
+            await self.place()
+
+        async def back() -> None:
+            self.app.close_dialog()
+            await self.app.go("/cart")
+
+        self.page.show_dialog(
+            ft.AlertDialog(
+                title=ft.Text(action.title),
+                content=ft.Text(f"{action.message}\n\nPlace order at {money(new_total)}?"),
+                actions=[
+                    ft.TextButton("Back to cart", on_click=back),
+                    ft.FilledButton(f"Place order at {money(new_total)}", on_click=confirm),
+                ],
+                modal=True,
+            )
+        )
+        self.app.update()
 
     async def placed(self, order: Order) -> None:
         self.state.orders.loaded = False

@@ -7,11 +7,12 @@ from dataclasses import replace
 
 import flet as ft
 
-from canteen_app.state.cart import MAX_QUANTITY, CartFull
+from canteen_app.state.cart import MAX_QUANTITY, ONE_DISH_LIMIT, CartFull
 from canteen_app.state.menu import ALLERGENS, DIETS, media_url, slot_label
 from canteen_app.ui.base import Screen
 from canteen_app.ui.widgets import (
     diet_mark,
+    dish_photo,
     empty_state,
     icon_action,
     items_text,
@@ -97,6 +98,9 @@ class MenuScreen(Screen):
     async def shown(self) -> None:
         if not self.state.menu.loaded:
             await self.load()
+        else:  # the menu showing again: re-read (a 304 when nothing moved)
+            await self.app.attempt(self.state.refresh_all)
+            self.redraw()
 
     async def load(self, slot: str | None = None) -> None:
         self.status.value = "Loading the menu…"
@@ -135,12 +139,18 @@ class MenuScreen(Screen):
         self.redraw()
 
     async def add(self, item: MenuItem, quantity: int = 1) -> None:
+        if self.state.cart.would_exceed(item.id, quantity):
+            self.app.toast(ONE_DISH_LIMIT)
+            return
         try:
             await self.state.cart.add(item, quantity)
         except CartFull as exc:
             self.app.toast(str(exc))
 
     async def set_quantity(self, item: MenuItem, quantity: int) -> None:
+        if quantity > MAX_QUANTITY:
+            self.app.toast(ONE_DISH_LIMIT)
+            return
         await self.state.cart.set_quantity(item.id, quantity)
 
     def refresh(self) -> None:
@@ -228,18 +238,7 @@ class MenuScreen(Screen):
         cart = self.state.cart
         qty = cart.quantity_of(item.id)
         thumb = media_url(self.state.api.base_url, item.thumbnail_url or item.image_url)
-        picture: ft.Control = (
-            ft.Image(src=thumb, width=64, height=64, fit=ft.BoxFit.COVER, border_radius=8)
-            if thumb
-            else ft.Container(
-                ft.Icon(ft.Icons.RESTAURANT, color=ft.Colors.OUTLINE),
-                width=64,
-                height=64,
-                bgcolor=ft.Colors.SURFACE_CONTAINER_HIGHEST,
-                border_radius=8,
-                alignment=ft.Alignment.CENTER,
-            )
-        )
+        picture = dish_photo(thumb, item.name, width=64, height=64)
         if not item.orderable:
             action: ft.Control = ft.Text("Sold out", color=ft.Colors.ERROR)
         elif qty:
@@ -248,7 +247,6 @@ class MenuScreen(Screen):
                 qty,
                 on(self.set_quantity, item, qty - 1),
                 on(self.set_quantity, item, qty + 1),
-                plus_enabled=qty < MAX_QUANTITY,
             )
         else:
             action = icon_action(ft.Icons.ADD_SHOPPING_CART, f"Add {item.name}", on(self.add, item))
@@ -303,12 +301,20 @@ class ItemScreen(Screen):
         self.redraw()
 
     async def step(self, delta: int) -> None:
+        if self.item is not None and self.state.cart.would_exceed(
+            self.item.id, self.quantity + delta
+        ):
+            self.app.toast(ONE_DISH_LIMIT)
+            return
         self.quantity = max(1, min(MAX_QUANTITY, self.quantity + delta))
         self.redraw()
 
     async def add(self) -> None:
         item = self.item
         if item is None:
+            return
+        if self.state.cart.would_exceed(item.id, self.quantity):
+            self.app.toast(f"{ONE_DISH_LIMIT}: you have {self.state.cart.quantity_of(item.id)}")
             return
         try:
             await self.state.cart.add(item, self.quantity, self.notes.value or "")
@@ -325,10 +331,17 @@ class ItemScreen(Screen):
             self.body.controls = [ft.ProgressRing()]
             return
         self.view.appbar = ft.AppBar(title=ft.Text(item.name))
-        image = media_url(self.state.api.base_url, item.image_url)
-        controls: list[ft.Control] = []
-        if image:
-            controls.append(ft.Image(src=image, height=220, fit=ft.BoxFit.COVER, border_radius=12))
+        image = media_url(self.state.api.base_url, item.image_url or item.thumbnail_url)
+        controls: list[ft.Control] = [
+            dish_photo(
+                image,
+                item.name,
+                width=max(200, min(560, (self.page.width or 420) - 32)),
+                height=220,
+                radius=12,
+                icon_size=56,
+            )
+        ]
         controls += [
             ft.Row(
                 [
@@ -363,7 +376,6 @@ class ItemScreen(Screen):
                     self.quantity,
                     on(self.step, -1),
                     on(self.step, 1),
-                    plus_enabled=self.quantity < MAX_QUANTITY,
                 ),
                 self.notes,
                 self.add_button,

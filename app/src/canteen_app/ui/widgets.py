@@ -109,6 +109,53 @@ def qty_stepper(
     )
 
 
+def dish_photo(
+    url: str | None,
+    name: str,
+    *,
+    width: float | None = None,
+    height: float = 64,
+    radius: float = 8,
+    icon_size: float = 24,
+) -> ft.Control:
+    """The dish's photo over its placeholder: the placeholder shows while the photo
+    loads, when it fails (`error_content`) and when there is none, never an empty gap.
+    The photo carries "Photo of <dish>" for screen readers (and the tests)."""
+
+    def placeholder(label: str | None) -> ft.Control:
+        box = ft.Container(
+            ft.Icon(ft.Icons.RESTAURANT, color=ft.Colors.OUTLINE, size=icon_size),
+            width=width,
+            height=height,
+            bgcolor=ft.Colors.SURFACE_CONTAINER_HIGHEST,
+            border_radius=radius,
+            alignment=ft.Alignment.CENTER,
+        )
+        if label is None:
+            return box
+        return ft.Semantics(label=label, image=True, container=True, content=box)
+
+    if not url:
+        return placeholder(f"No photo of {name}")
+    return ft.Stack(
+        [
+            placeholder(None),
+            ft.Image(
+                src=url,
+                width=width,
+                height=height,
+                fit=ft.BoxFit.COVER,
+                border_radius=radius,
+                semantics_label=f"Photo of {name}",
+                error_content=placeholder(f"No photo of {name}"),
+                gapless_playback=True,
+            ),
+        ],
+        width=width,
+        height=height,
+    )
+
+
 def section_title(text: str) -> ft.Text:
     return ft.Text(text, size=16, weight=ft.FontWeight.W_600)
 
