@@ -238,3 +238,19 @@ async def test_number_bounds_are_json_schema_keywords(client):
     walk(spec["components"]["schemas"], "components")
     assert not leaked, leaked
     assert spec["components"]["schemas"]["CategoryCreate"]["properties"]["sort_order"]["maximum"]
+
+
+async def test_order_numbers_are_json_integers(client, container):
+    from orders_helpers import order_body, place
+
+    m = await seed_menu(container)
+    me = await login_customer(client, container)
+    for line in ({"quantity": True}, {"quantity": "2"}, {"unit_price": False}):
+        body = order_body((m.dosa, 1))
+        body["items"][0].update(line)
+        r = await place(client, me, body)
+        assert r.status_code == 400, (line, r.text)
+    body = order_body((m.dosa, 1))
+    body["items"][0]["quantity"] = 2.0
+    r = await place(client, me, body)
+    assert r.status_code == 201 and r.json()["data"]["items"][0]["quantity"] == 2

@@ -146,6 +146,8 @@ def _run(
             str(report_dir),
             *extra,
         ],
+        # Hypothesis keeps its caches in ./.hypothesis otherwise.
+        env={**os.environ, "HYPOTHESIS_STORAGE_DIRECTORY": str(report_dir / "hypothesis")},
         capture_output=True,
         text=True,
         timeout=900,

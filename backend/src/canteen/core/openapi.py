@@ -11,7 +11,7 @@ without anyone remembering to:
 - 403 when it is limited to roles (`require_roles`)
 - 404 when it has a path id
 - 413 when it takes a body
-- 503 on every operation: the database or Redis it needs may be unavailable
+- 503 on every operation: Redis or the job queue it needs may be unreachable
 - what only some routes answer (409 conflicts, 429 rate limits, a 422, 404s for ids in a
   body) comes from `EXTRA`, keyed by operation id and checked against the routes by tests
 
@@ -69,7 +69,8 @@ COMMON: dict[int, str] = {
     403: "`INSUFFICIENT_ROLE`: the account's role may not call this",
     404: "`NOT_FOUND`: no such resource (or not yours)",
     413: "`PAYLOAD_TOO_LARGE`: the body is larger than this route accepts",
-    503: "`SERVICE_UNAVAILABLE`: the database or Redis is unreachable; retry after `Retry-After`",
+    503: "`SERVICE_UNAVAILABLE`: a service the request needs (Redis, the job queue) is "
+    "unreachable; retry after `Retry-After`",
 }
 
 # What only some routes answer, by operation id: {status: description}.

@@ -72,8 +72,8 @@ SortOrder = Annotated[int, Field(ge=-MAX_SORT, le=MAX_SORT), JsonInt]
 PrepMinutes = Annotated[int, Field(ge=0, le=MAX_PREP_MINUTES), JsonInt]
 DailyStock = Annotated[int, Field(ge=0, le=MAX_DAILY_STOCK), JsonInt]
 Fee = Annotated[int, Field(ge=0, le=MAX_DELIVERY_FEE, description="Integer paise"), JsonInt]
-ItemsPerOrder = Annotated[int, Field(ge=1, le=500, description="Total quantity")]
-OrderTotalCap = Annotated[int, Field(ge=100, le=10_000_000, description="Integer paise")]
+ItemsPerOrder = Annotated[int, Field(ge=1, le=500, description="Total quantity"), JsonInt]
+OrderTotalCap = Annotated[int, Field(ge=100, le=10_000_000, description="Integer paise"), JsonInt]
 
 
 # Slot times are the canteen's wall-clock times without a zone, sent as "07:30:00".
@@ -410,4 +410,4 @@ class ConfigUpdate(_Patch):
     delivery_fee: Fee | None = None
     max_items_per_order: ItemsPerOrder | None = None
     max_order_total: OrderTotalCap | None = None
-    ready_sms_enabled: bool | None = None
+    ready_sms_enabled: Bool | None = None

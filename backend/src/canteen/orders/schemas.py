@@ -2,14 +2,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from canteen.core.strict import Int
+from canteen.core.strict import Int, JsonInt
 
 MAX_LINES = 30
+# A whole number of paise, as JSON's own integer (canteen.core.strict); the bound inside the
+# type so that `| None` keeps it in the schema as `minimum`.
+Paise = Annotated[int, Field(ge=0), JsonInt]
 # Most of one dish in one order; also checked across lines of the same dish.
 MAX_PER_DISH = 20
 
@@ -17,11 +20,10 @@ MAX_PER_DISH = 20
 class OrderLineIn(BaseModel):
     menu_item_id: uuid.UUID
     # The cap is a rule with a reason, so its message says it (not "less than or equal").
-    quantity: int = Field(ge=1, json_schema_extra={"maximum": MAX_PER_DISH})
+    quantity: Int = Field(ge=1, json_schema_extra={"maximum": MAX_PER_DISH})
     notes: str | None = Field(default=None, max_length=200)
-    unit_price: int | None = Field(
+    unit_price: Paise | None = Field(
         default=None,
-        ge=0,
         description="The price the customer saw, integer paise. If the server's price "
         "differs, the answer is 409 PRICE_CHANGED and nothing is placed.",
     )
@@ -45,9 +47,8 @@ class OrderCreate(BaseModel):
     delivery_address: str | None = Field(default=None, max_length=500)
     time_slot: str | None = Field(default=None, min_length=1, max_length=32)
     instructions: str | None = Field(default=None, max_length=500)
-    expected_total: int | None = Field(
+    expected_total: Paise | None = Field(
         default=None,
-        ge=0,
         description="The total the customer saw at checkout, integer paise. If the server's "
         "total differs, the answer is 409 PRICE_CHANGED and nothing is placed; without it "
         "the server's prices apply (older clients).",
