@@ -189,6 +189,7 @@ class MetricsMiddleware:
         # OTEL_* switched tracing on (canteen.observability.tracing): tag the spans.
         self.tracing = tracing
         self._routes: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == self.path:
@@ -209,10 +210,12 @@ class MetricsMiddleware:
             nonlocal status, stream_route
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = dict(message.get("headers") or ())
-                if self.tracing:
-                    _tag_span(headers.get(b"x-request-id"))
-                content_type = headers.get(b"content-type", b"")
+                content_type = b""
+                for name, value in message.get("headers") or ():
+                    if name == b"content-type":
+                        content_type = value
+                    elif name == b"x-request-id" and self.tracing:
+                        _tag_span(value)
                 if content_type.startswith(b"text/event-stream"):
                     stream_route = self._route(scope)
                     OPEN_SSE.labels(stream_route).inc()
@@ -246,10 +249,19 @@ class MetricsMiddleware:
                 OPEN_WEBSOCKETS.dec()
 
     def _observe(self, scope: Scope, status: int, seconds: float) -> None:
-        route = self._route(scope)
-        method = scope.get("method", "GET")
-        HTTP_DURATION.labels(method, route, f"{status // 100}xx").observe(seconds)
-        HTTP_REQUESTS.labels(method, route, str(status)).inc()
+        key = (scope.get("method", "GET"), self._route(scope), status)
+        children = self._children.get(key)
+        if children is None:
+            # `labels()` takes a lock and builds tuples; the children are cached instead
+            # (bounded by routes x methods x statuses, as the label set itself is).
+            method, route, _ = key
+            children = (
+                HTTP_DURATION.labels(method, route, f"{status // 100}xx"),
+                HTTP_REQUESTS.labels(method, route, str(status)),
+            )
+            self._children[key] = children
+        children[0].observe(seconds)
+        children[1].inc()
 
     def _route(self, scope: Scope) -> str:
         route = scope.get("route")
