@@ -133,7 +133,8 @@ async def test_admin_changes_settings(client, container):
         ({}, {"delivery_fee": 20.5}, [("delivery_fee", "int_from_float")]),
         ({}, {"delivery_fee": None}, [("delivery_fee", "value_error")]),
         ({}, {"restaurant_open": None}, [("restaurant_open", "value_error")]),
-        ({}, {"delivery_enabled": "sometimes"}, [("delivery_enabled", "bool_parsing")]),
+        ({}, {"delivery_enabled": "sometimes"}, [("delivery_enabled", "bool_type")]),
+        ({}, {"delivery_enabled": 1}, [("delivery_enabled", "bool_type")]),
     ],
 )  # fmt: skip
 async def test_bad_settings_are_refused_and_nothing_is_written(
