@@ -108,6 +108,14 @@ def _default_app() -> Celery:
 
     configure_logging()
     settings = get_settings()
+    # `celery -A canteen.worker` does not pass through `canteen worker`'s check: a worker
+    # (it applies webhooks and sends refunds) must refuse development secrets too.
+    from canteen.settings import ConfigurationError, check_production
+
+    try:
+        check_production(settings)
+    except ConfigurationError as exc:
+        raise SystemExit(str(exc)) from exc
     # Before anything imports prometheus-client: it picks multiprocess mode at import.
     from canteen.observability.worker import install_worker_metrics
 

@@ -76,6 +76,27 @@ def test_cli_refuses_to_start_production_with_dev_settings(tmp_path):
     assert "CANTEEN_SECRET_KEY" in r.stderr and "CANTEEN_SMS_PROVIDER" in r.stderr
 
 
+def test_a_celery_worker_started_directly_refuses_production_with_dev_settings(tmp_path):
+    """`celery -A canteen.worker worker` loads the app without `canteen worker`'s check."""
+    env = {
+        **os.environ,
+        "CANTEEN_ENV": "production",
+        "CANTEEN_DATA_DIR": str(tmp_path),
+        "CANTEEN_REDIS_URL": "redis://127.0.0.1:1/0",  # never reached: it refuses first
+    }
+    env.pop("CANTEEN_SECRET_KEY", None)
+    r = subprocess.run(
+        [sys.executable, "-c", "import canteen.worker as w; w.app"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode != 0
+    assert "Refusing to start in production" in r.stderr
+    assert "CANTEEN_SECRET_KEY" in r.stderr and "CANTEEN_RAZORPAY_WEBHOOK_SECRET" in r.stderr
+
+
 async def test_dev_outbox_is_404_in_production():
     # Route lookup fails before any database or Redis is touched, so unreachable hosts are fine.
     s = Settings(**GOOD_PROD)
