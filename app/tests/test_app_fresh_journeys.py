@@ -198,3 +198,20 @@ def test_a_changed_price_is_asked_before_placing(
     finally:
         admin_item(api, dosa, price=old)
         page.close()
+
+
+def test_more_than_twenty_of_one_dish_is_refused_in_words(
+    student: Any, app: AppProcess, menu: DemoMenu
+) -> None:
+    page: Page = student.new_page()
+    try:
+        open_app(page, app.url + f"/item/{menu.dishes['Masala Chai']}")
+        more = button(page, "One more Masala Chai")
+        for n in range(2, 21):
+            more.click()
+            expect(button(page, re.compile(rf"^Add {n} to cart"))).to_be_visible()
+        more.click()  # the 21st
+        see(page, "At most 20 of one dish")
+        expect(button(page, re.compile(r"^Add 20 to cart"))).to_be_visible()
+    finally:
+        page.close()
