@@ -15,6 +15,7 @@ import io
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +24,7 @@ from playwright.sync_api import Browser, Page, Response, expect
 
 from app_harness import ADMIN, Api, AppProcess, DemoMenu
 from app_support import new_phone
-from e2e_support import TIMEOUT, button, open_app, see, sign_in_in_browser
+from e2e_support import TIMEOUT, button, open_app, see, sign_in_in_browser, snap
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -72,7 +73,7 @@ def photo() -> bytes:
 
 
 def test_an_uploaded_photo_shows_on_the_tile_and_the_item_page(
-    student: Any, app: AppProcess, api: Api, menu: DemoMenu
+    student: Any, app: AppProcess, api: Api, menu: DemoMenu, shots: Path
 ) -> None:
     dosa = menu.dishes["Masala Dosa"]
     r = api.http.post(
@@ -103,6 +104,7 @@ def test_an_uploaded_photo_shows_on_the_tile_and_the_item_page(
         expect(page.get_by_role("img", name="No photo of Masala Dosa")).to_have_count(0)
         # A dish without a photo shows the placeholder, not a gap.
         expect(page.get_by_role("img", name="No photo of Masala Chai").first).to_be_visible()
+        snap(page, shots, "menu-photo")
 
         open_app(page, app.url + f"/item/{dosa}")  # the dish's page (a link to it)
         expect(page.get_by_role("button", name=re.compile(r"^Add 1 to cart"))).to_be_visible()
@@ -112,6 +114,7 @@ def test_an_uploaded_photo_shows_on_the_tile_and_the_item_page(
             page.wait_for_timeout(200)
         assert loaded.get(display) == 200, loaded
         expect(page.get_by_role("img", name="No photo of Masala Dosa")).to_have_count(0)
+        snap(page, shots, "item-photo")
     finally:
         page.close()
         api.http.delete(
