@@ -26,8 +26,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from canteen.app import create_app
+from canteen.bootstrap import build_container
 from canteen.core.clock import ManualClock
-from canteen.core.container import Container, build_container
+from canteen.core.container import Container
 from canteen.migrate import upgrade
 from canteen.models import Base
 from canteen.settings import Settings

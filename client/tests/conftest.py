@@ -21,8 +21,9 @@ import pytest
 import pytest_asyncio
 
 from canteen.app import create_app
+from canteen.bootstrap import build_container
 from canteen.core.clock import ManualClock
-from canteen.core.container import Container, build_container
+from canteen.core.container import Container
 from canteen.migrate import upgrade
 from canteen.settings import Settings
 from canteen_client import CanteenClient

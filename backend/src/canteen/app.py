@@ -11,8 +11,9 @@ from sqlalchemy import text
 
 from canteen import __version__
 from canteen.auth.endpoints import router as auth_router
+from canteen.bootstrap import build_container
 from canteen.core.clock import Clock
-from canteen.core.container import Container, build_container
+from canteen.core.container import Container
 from canteen.core.errors import error_response, install_error_handlers
 from canteen.core.logging import configure_logging
 from canteen.core.middleware import (

@@ -11,7 +11,7 @@ from typing import Any
 
 from celery import Celery, Task, bootsteps
 
-from canteen.core.jobs import PERIODIC, REGISTRY, RetryableJobError, backoff_seconds, load_jobs
+from canteen.core.jobs import REGISTRY, RetryableJobError, backoff_seconds, celery_app
 
 log = logging.getLogger("canteen.worker")
 
@@ -23,7 +23,7 @@ def _worker_runtime() -> tuple[asyncio.AbstractEventLoop, Any]:
     """One loop and one container per worker process, created lazily after fork."""
     global _loop, _container
     if _loop is None:
-        from canteen.core.container import build_container
+        from canteen.bootstrap import build_container
         from canteen.settings import get_settings
 
         _loop = asyncio.new_event_loop()
@@ -32,25 +32,11 @@ def _worker_runtime() -> tuple[asyncio.AbstractEventLoop, Any]:
 
 
 def make_celery(broker_url: str, *, visibility_timeout: int = 60) -> Celery:
-    """Jobs are acknowledged after they ran (`task_acks_late`), so a job taken by a worker
-    that is killed stays in Redis's unacked set and goes to another worker once
-    `visibility_timeout` seconds have passed (Celery's Redis default is an hour). Each
-    worker takes one job at a time (prefetch 1), so a dead worker holds back only that
-    one. Every job is safe to run twice, which this redelivery requires."""
-    app = Celery("canteen", broker=broker_url)
-    app.conf.update(
-        task_ignore_result=True,
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=1,
-        broker_transport_options={"visibility_timeout": visibility_timeout},
-        task_serializer="json",
-        accept_content=["json"],
-        broker_connection_retry_on_startup=True,
-        worker_hijack_root_logger=False,
-        beat_schedule={name: {"task": name, "schedule": every} for name, every in PERIODIC.items()},
-    )
-    app.conf.canteen_restore_every = max(1.0, visibility_timeout / 4)
+    """The shared app (`canteen.core.jobs.celery_app`: late acks, prefetch 1, the beat
+    schedule), plus what only a worker needs: the restore step and every job's body."""
+    from canteen.bootstrap import load_jobs
+
+    app = celery_app(broker_url, visibility_timeout=visibility_timeout)
     app.steps["consumer"].add(RestoreUnacked)
     load_jobs()
     for spec in REGISTRY.values():

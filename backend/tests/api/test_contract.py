@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from canteen.app import create_app
-from canteen.core.container import build_container
+from canteen.bootstrap import build_container
 from conftest import API, assert_error, make_settings
 
 

@@ -34,7 +34,8 @@ from sqlalchemy import func, select, text
 from test_payments import _events, _order, _upi_order, eventually, sandbox_pay, webhooks_to
 
 from canteen.app import create_app
-from canteen.core.container import Container, build_container
+from canteen.bootstrap import build_container
+from canteen.core.container import Container
 from canteen.core.jobs import PERIODIC, REGISTRY, CeleryRunner
 from canteen.dev.models import DevOutboxMessage
 from canteen.menu.models import MenuItem

@@ -22,7 +22,7 @@ from orders_helpers import order_body, place, seed_menu
 from sqlalchemy import select
 
 from canteen.app import UPLOAD_BODY_LIMIT, WEBHOOK_BODY_LIMIT, create_app
-from canteen.core.container import build_container
+from canteen.bootstrap import build_container
 from canteen.orders.models import Order
 from canteen.payments.gateway import webhook_signature
 from canteen.payments.models import WebhookEvent

@@ -19,7 +19,7 @@ from menu_support import (
 from sqlalchemy import create_engine, text
 
 from canteen.app import create_app
-from canteen.core.container import build_container
+from canteen.bootstrap import build_container
 from canteen.demo.seed import seed_demo
 from canteen.menu import service as menu
 from canteen.menu.models import Allergen, Category, MenuItem, TimeSlot

@@ -28,7 +28,7 @@ from moto.server import ThreadedMotoServer
 from PIL import Image
 
 from canteen.app import create_app
-from canteen.core.container import build_container
+from canteen.bootstrap import build_container
 from conftest import API, assert_error, bearer, login_customer, make_settings
 
 REGION = "ap-south-1"

@@ -21,7 +21,8 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select
 
-from canteen.core.container import Container, build_container
+from canteen.bootstrap import build_container
+from canteen.core.container import Container
 from canteen.core.jobs import REGISTRY, InProcessRunner, RetryableJobError
 from canteen.dev.models import DevOutboxMessage
 from canteen.notifications.dev import DevPushProvider

@@ -251,7 +251,7 @@ async def test_events_committed_but_never_delivered_are_delivered_by_the_next_pr
     container, settings
 ):
     """A process dies between commit and delivery: the event waits in the outbox."""
-    from canteen.core.container import build_container
+    from canteen.bootstrap import build_container
 
     order_id = uuid.uuid4()
     await container.dispatcher.stop()  # this "process" dies: nothing delivers for it

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from canteen.app import create_app
-from canteen.core.container import build_container
+from canteen.bootstrap import build_container
 from canteen.settings import ConfigurationError, Settings, check_production
 from conftest import API, assert_error
 

@@ -1,19 +1,19 @@
-"""Chained request dependencies: container, unit of work, current user, roles."""
+"""Chained request dependencies: the container and the unit of work.
+
+Who is asking (the current user, roles) is the auth domain's: `canteen.auth.deps`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Annotated, Any
+from collections.abc import AsyncIterator
+from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from canteen.core.container import Container
 from canteen.core.db import session_scope
-from canteen.core.errors import InsufficientRole, InvalidToken
-from canteen.users.models import Role, User
 
 
 def get_container(conn: HTTPConnection) -> Container:
@@ -34,49 +34,6 @@ async def get_session(container: ContainerDep) -> AsyncIterator[AsyncSession]:
 # scope="function": commit before the response is sent, so a failed commit is never
 # answered with a success.
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
-
-_bearer = HTTPBearer(auto_error=False)
-
-
-async def authenticate(container: Container, session: AsyncSession, token: str) -> User:
-    """Check the JWT, then the account: a deactivated account's tokens stop at once."""
-    claims = container.tokens.decode_access(token, container.clock.now())
-    user = await session.get(User, claims.user_id)
-    if user is None:
-        raise InvalidToken("The account no longer exists")
-    if not user.is_active:
-        raise InvalidToken("This account has been deactivated")
-    return user
-
-
-async def get_current_user(
-    container: ContainerDep,
-    session: Session,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> User:
-    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
-        raise InvalidToken("Authentication is required")
-    return await authenticate(container, session, credentials.credentials)
-
-
-CurrentUser = Annotated[User, Depends(get_current_user)]
-
-
-def require_roles(*roles: Role) -> Callable[[User], Coroutine[Any, Any, User]]:
-    allowed = {r.value for r in roles}
-
-    async def check(user: CurrentUser) -> User:
-        if user.role not in allowed:
-            raise InsufficientRole(details=[{"required_roles": sorted(allowed), "role": user.role}])
-        return user
-
-    return check
-
-
-Customer = Annotated[User, Depends(require_roles(Role.customer))]
-KitchenStaff = Annotated[User, Depends(require_roles(Role.kitchen, Role.admin))]
-Admin = Annotated[User, Depends(require_roles(Role.admin))]
-DeliveryStaff = Annotated[User, Depends(require_roles(Role.delivery, Role.kitchen, Role.admin))]
 
 
 def request_id(request: Request) -> str:

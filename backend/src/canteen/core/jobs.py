@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from celery import Celery
+
     from canteen.core.container import Container
 
 log = logging.getLogger("canteen.jobs")
@@ -55,14 +57,6 @@ def job(name: str, *, max_retries: int = 5) -> Callable[[JobFunc], JobFunc]:
         return func
 
     return register
-
-
-def load_jobs() -> None:
-    """Import every module that registers jobs (the worker and the app both need them)."""
-    import canteen.menu.tasks
-    import canteen.notifications.tasks
-    import canteen.payments.tasks
-    import canteen.sms.tasks  # noqa: F401
 
 
 class JobRunner(Protocol):
@@ -108,11 +102,37 @@ class InProcessRunner:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
 
+def celery_app(broker_url: str, *, visibility_timeout: int = 60) -> Celery:
+    """The Celery app both sides share (the worker adds its steps and the task bodies:
+    `canteen.worker.make_celery`). Jobs are acknowledged after they ran
+    (`task_acks_late`), so a job taken by a worker that is killed stays in Redis's unacked
+    set and goes to another worker once `visibility_timeout` seconds have passed (Celery's
+    Redis default is an hour). Each worker takes one job at a time (prefetch 1), so a dead
+    worker holds back only that one. Every job is safe to run twice, which this
+    redelivery requires."""
+    from celery import Celery  # only processes that use Celery pay for importing it
+
+    app = Celery("canteen", broker=broker_url)
+    app.conf.update(
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_transport_options={"visibility_timeout": visibility_timeout},
+        task_serializer="json",
+        accept_content=["json"],
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        beat_schedule={name: {"task": name, "schedule": every} for name, every in PERIODIC.items()},
+    )
+    app.conf.canteen_restore_every = max(1.0, visibility_timeout / 4)
+    return app
+
+
 class CeleryRunner:
     def __init__(self, broker_url: str, *, visibility_timeout: int = 60) -> None:
-        from canteen.worker import make_celery
-
-        self.celery = make_celery(broker_url, visibility_timeout=visibility_timeout)
+        # Publishing needs the broker's settings, not the task bodies: tasks go by name.
+        self.celery = celery_app(broker_url, visibility_timeout=visibility_timeout)
         # The API's side only publishes. A broker that is down or hung must fail a publish
         # within a couple of seconds (503, or a webhook applied in the request): Redis
         # connections have no timeout by default, and a frozen Redis hung send_task forever.

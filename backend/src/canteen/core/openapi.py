@@ -7,7 +7,8 @@ without anyone remembering to:
 
 - 400 on every operation: parameters and bodies are validated, and a NUL character in any
   query parameter or JSON string is refused (`canteen.core.textguard`), known or not
-- 401 when it needs a bearer token (`get_current_user` among its dependencies)
+- 401 when it needs a bearer token (a dependency marked `needs_bearer_token`, such as
+  `canteen.auth.deps.get_current_user`)
 - 403 when it is limited to roles (`require_roles`)
 - 404 when it has a path id
 - 413 when it takes a body
@@ -22,15 +23,25 @@ Schemathesis checks the whole document against a live server in `make test`
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from fastapi import Depends, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from canteen.core.deps import get_current_user
 from canteen.core.textguard import reject_nul_characters
+
+_BEARER_DEPENDENCIES: set[Any] = set()
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def needs_bearer_token(func: _F) -> _F:
+    """Mark a dependency that answers 401 without a valid bearer token (documented so)."""
+    _BEARER_DEPENDENCIES.add(func)
+    return func
+
 
 ERROR_SCHEMA = "ErrorResponse"
 _ERROR_REF = {"$ref": f"#/components/schemas/{ERROR_SCHEMA}"}
@@ -209,7 +220,7 @@ def error_statuses(route: APIRoute, operation: dict[str, Any]) -> dict[int, str]
     """The error answers of one route, from its dependencies, parameters and body."""
     calls = [d.call for d in _dependants(route.dependant)]
     statuses = {400: COMMON[400], 503: COMMON[503]}
-    if get_current_user in calls:
+    if any(c in _BEARER_DEPENDENCIES for c in calls):
         statuses[401] = COMMON[401]
     if any(getattr(c, "__qualname__", "").startswith("require_roles.") for c in calls):
         statuses[403] = COMMON[403]

@@ -7,7 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 
-from canteen.core.deps import Admin, ContainerDep, KitchenStaff, Session
+from canteen.auth.deps import Admin, KitchenStaff
+from canteen.core.deps import ContainerDep, Session
 from canteen.core.responses import Envelope, ListEnvelope, PageMeta
 from canteen.menu import service
 from canteen.menu.schemas import (

@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from canteen.menu.cache import MenuCache
+from canteen.core.ports import PublicMenu
 
 log = logging.getLogger("canteen.access")
 
@@ -33,7 +33,7 @@ SUMMARY_EVERY = 60.0
 
 
 class MenuFastPath:
-    def __init__(self, app: ASGIApp, cache: Callable[[], MenuCache], prefix: str) -> None:
+    def __init__(self, app: ASGIApp, cache: Callable[[], PublicMenu], prefix: str) -> None:
         self.app = app
         self.cache = cache
         self.categories = f"{prefix}/menu/categories"

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from canteen.core.deps import ContainerDep, CurrentUser, KitchenStaff, Session, require_roles
+from canteen.auth.deps import CurrentUser, KitchenStaff, require_roles
+from canteen.core.deps import ContainerDep, Session
 from canteen.core.errors import NotFound
 from canteen.core.pagination import Page
 from canteen.core.responses import Envelope, ListEnvelope, PageMeta

@@ -12,8 +12,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from canteen.auth.deps import CurrentUser
 from canteen.core.db import after_commit
-from canteen.core.deps import ContainerDep, CurrentUser, Session
+from canteen.core.deps import ContainerDep, Session
 from canteen.core.errors import ValidationFailed
 from canteen.core.responses import Envelope
 from canteen.orders import service as orders

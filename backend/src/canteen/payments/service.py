@@ -25,7 +25,7 @@ from canteen.orders.models import Order, OrderStatus, PaymentMethod, PaymentStat
 from canteen.orders.schemas import OrderOut, PaymentInfo, RefundOut
 from canteen.orders.state import Actor
 from canteen.orders.views import order_out
-from canteen.payments.gateway import GatewayError
+from canteen.payments.gateway import GatewayError, GatewayPayment
 from canteen.payments.models import Payment, Refund, WebhookEvent
 
 log = logging.getLogger("canteen.payments")
@@ -427,7 +427,8 @@ async def unpaid_past_deadline(
 async def captured_at_gateway(c: Container, gateway_order_id: str) -> str | None:
     """The id of a payment the gateway captured for this order, if the money arrived after
     all. Raises GatewayError when the gateway cannot say (then nothing may be cancelled)."""
-    for p in await c.gateway.order_payments(gateway_order_id):
+    payments: list[GatewayPayment] = await c.gateway.order_payments(gateway_order_id)
+    for p in payments:
         if p.status in ("captured", "refunded") or p.captured:
             return p.id
     return None

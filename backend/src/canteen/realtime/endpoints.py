@@ -16,8 +16,8 @@ from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisco
 from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select
 
+from canteen.auth.deps import authenticate
 from canteen.core.container import Container
-from canteen.core.deps import authenticate
 from canteen.core.errors import AppError, InsufficientRole, InvalidToken, TokenExpired
 from canteen.events.models import Event
 from canteen.orders.models import Order

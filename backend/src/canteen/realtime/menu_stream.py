@@ -25,8 +25,8 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select
 
+from canteen.auth.deps import authenticate
 from canteen.core.container import Container
-from canteen.core.deps import authenticate
 from canteen.core.errors import InvalidToken
 from canteen.events.models import Event
 from canteen.realtime.endpoints import parse_seq

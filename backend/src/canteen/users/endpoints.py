@@ -4,7 +4,8 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from canteen.core.deps import Admin, ContainerDep, CurrentUser, KitchenStaff, Session
+from canteen.auth.deps import Admin, CurrentUser, KitchenStaff
+from canteen.core.deps import ContainerDep, Session
 from canteen.core.pagination import Page
 from canteen.core.responses import Envelope, ListEnvelope, PageMeta
 from canteen.users import service
