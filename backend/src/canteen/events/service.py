@@ -9,6 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.db import after_commit, utcnow
 from canteen.events.models import Event
+from canteen.events.types import EVENT_TYPES, EventType
+
+__all__ = ["EVENT_TYPES", "EventType", "record_event"]
 
 # On PostgreSQL an event's final `seq` is given while its transaction commits, under this
 # advisory lock (migration 0007's trigger), so `seq` order is commit order: a reader that
@@ -16,21 +19,10 @@ from canteen.events.models import Event
 # only the commit. SQLite's writers are serialised already.
 EVENT_LOG_LOCK = 7_200_001
 
-EVENT_TYPES = frozenset(
-    {
-        "order.created",
-        "order.status_changed",
-        "order.payment_updated",
-        "order.assigned",
-        "menu.updated",
-        "config.updated",
-    }
-)
-
 
 async def record_event(
     session: AsyncSession,
-    type: str,
+    type: EventType,
     *,
     data: dict[str, Any] | None = None,
     order_id: uuid.UUID | None = None,
@@ -43,7 +35,7 @@ async def record_event(
         raise ValueError(f"unknown event type {type!r}")
     event = Event(
         id=uuid.uuid4(),
-        type=type,
+        type=EventType(type).value,  # the plain wire name
         data=data or {},
         order_id=order_id,
         order_number=order_number,

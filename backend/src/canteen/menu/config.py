@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.errors import ValidationFailed
 from canteen.events.service import record_event
+from canteen.events.types import EventType
 from canteen.menu.invalidation import flag_session
 from canteen.menu.models import CanteenConfig
 from canteen.menu.schemas import ConfigUpdate, PublicConfig, PublicTimeSlot
@@ -117,7 +118,7 @@ async def update_config(
     await session.flush()
     await record_event(
         session,
-        "config.updated",
+        EventType.config_updated,
         data={"section": "settings", "changes": changes},
         actor_id=actor_id,
     )

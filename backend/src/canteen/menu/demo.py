@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.events.service import record_event
+from canteen.events.types import EventType
 from canteen.menu.config import bump_menu_version, get_config
 from canteen.menu.models import Allergen, Category, MenuItem, TimeSlot
 
@@ -551,7 +552,7 @@ async def seed_menu(session: AsyncSession) -> int:
         version = await bump_menu_version(session)
         await record_event(
             session,
-            "menu.updated",
+            EventType.menu_updated,
             data={
                 "entity": "menu",
                 "action": "demo_loaded",

@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from canteen.core.db import after_commit
 from canteen.core.errors import Conflict, NotFound, ValidationFailed
 from canteen.events.service import record_event
+from canteen.events.types import EventType
 from canteen.menu.config import bump_menu_version, get_config, mark_menu_changed, update_config
 from canteen.menu.images import ImageRejected, delete_item_image, process_image, store_item_image
 from canteen.menu.models import Allergen, Category, MenuItem, TimeSlot
@@ -267,7 +268,7 @@ async def reset_daily_stock(session: AsyncSession, *, actor_id: uuid.UUID | None
         version = await bump_menu_version(session)
         await record_event(
             session,
-            "menu.updated",
+            EventType.menu_updated,
             data={
                 "entity": "menu",
                 "action": "stock_reset",
@@ -435,7 +436,7 @@ async def _announce(
     version = await bump_menu_version(session)
     await record_event(
         session,
-        "menu.updated",
+        EventType.menu_updated,
         data={
             "entity": entity,
             "action": action,

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.errors import Conflict, NotFound, ValidationFailed
 from canteen.events.service import record_event
+from canteen.events.types import EventType
 from canteen.menu.config import bump_menu_version
 from canteen.menu.models import MenuItem, TimeSlot, menu_item_slots
 from canteen.menu.schemas import TimeSlotCreate, TimeSlotUpdate
@@ -170,8 +171,8 @@ async def _announce(
         "changes": fields,
     }
     await record_event(
-        session, "menu.updated", data={**data, "menu_version": version}, actor_id=actor_id
+        session, EventType.menu_updated, data={**data, "menu_version": version}, actor_id=actor_id
     )
     await record_event(
-        session, "config.updated", data={**data, "section": "time_slots"}, actor_id=actor_id
+        session, EventType.config_updated, data={**data, "section": "time_slots"}, actor_id=actor_id
     )

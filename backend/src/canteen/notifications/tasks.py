@@ -22,6 +22,7 @@ from canteen.core.jobs import RetryableJobError, job
 from canteen.core.once import JobMark, mark_once
 from canteen.events.dispatcher import PUSH_STATUSES
 from canteen.events.models import Event
+from canteen.events.types import EventType
 from canteen.notifications.push import PushMessage, PushResult, order_status_message
 from canteen.orders.models import Order
 from canteen.users.models import DeviceToken
@@ -78,7 +79,7 @@ async def redrive_pushes(c: Container) -> None:
                 await session.execute(
                     select(Event.id, Event.order_id, Event.order_number, Event.status)
                     .where(
-                        Event.type == "order.status_changed",
+                        Event.type == EventType.order_status_changed.value,
                         Event.status.in_(PUSH_STATUSES),
                         Event.order_id.is_not(None),
                         Event.dispatched_at.is_not(None),

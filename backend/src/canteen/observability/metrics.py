@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session as OrmSession
 from starlette.routing import Match
 
 from canteen.events.models import Event
+from canteen.events.types import EventType
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -111,16 +112,16 @@ SCRAPE_ERRORS = Counter(
 
 def _count(event: Event) -> None:
     data = event.data or {}
-    if event.type == "order.created":
+    if event.type == EventType.order_created:
         ORDERS_PLACED.labels(str(data.get("payment_method") or "unknown")).inc()
-    elif event.type == "order.status_changed":
+    elif event.type == EventType.order_status_changed:
         if event.status == "completed":
             ORDERS_COMPLETED.inc()
         elif event.status == "cancelled":
             ORDERS_CANCELLED.labels(str(data.get("actor") or "unknown")).inc()
         elif event.status == "confirmed" and event.payment_status == "captured":
             PAYMENTS.labels("captured").inc()  # a verified payment confirms a UPI order
-    elif event.type == "order.payment_updated":
+    elif event.type == EventType.order_payment_updated:
         refund = data.get("refund")
         if isinstance(refund, dict):
             REFUNDS.labels(str(refund.get("status") or "unknown")).inc()

@@ -9,12 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.events.models import Event
 from canteen.events.service import record_event
+from canteen.events.types import EventType
 from canteen.orders.models import Order
 
 
 async def record_order_event(
     session: AsyncSession,
-    type: str,
+    type: EventType,
     order: Order,
     *,
     data: dict[str, Any],

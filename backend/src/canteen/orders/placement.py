@@ -17,6 +17,7 @@ from canteen.core.container import Container
 from canteen.core.db import after_commit
 from canteen.core.errors import Conflict, ValidationFailed
 from canteen.events.service import record_event
+from canteen.events.types import EventType
 from canteen.menu import service as menu
 from canteen.menu.cache import SlotView
 from canteen.menu.catalogue import Catalogue, ItemInfo
@@ -254,7 +255,7 @@ async def _create(
             # Students with the dish in an open cart hear it at once (realtime.menu_stream).
             await record_event(
                 session,
-                "menu.updated",
+                EventType.menu_updated,
                 data={
                     "entity": "item",
                     "action": "sold_out",
@@ -298,7 +299,7 @@ async def _create(
     session.add(order)
     await record_order_event(
         session,
-        "order.created",
+        EventType.order_created,
         order,
         actor_id=user.id,
         data={

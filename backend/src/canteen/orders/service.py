@@ -14,6 +14,7 @@ from canteen.core.errors import Conflict, NotFound, ValidationFailed
 from canteen.core.pagination import PageParams
 from canteen.events.models import Event
 from canteen.events.service import record_event
+from canteen.events.types import EventType
 from canteen.menu import service as menu
 from canteen.menu.models import MenuItem
 from canteen.orders.events import record_order_event
@@ -159,7 +160,7 @@ async def transition(
         await _give_back_stock(session, order)
     await record_order_event(
         session,
-        "order.status_changed",
+        EventType.order_status_changed,
         order,
         actor_id=actor_id,
         data={
@@ -197,7 +198,7 @@ async def _give_back_stock(session: AsyncSession, order: Order) -> None:
         for item_id, name in back_in_stock:
             await record_event(
                 session,
-                "menu.updated",
+                EventType.menu_updated,
                 data={
                     "entity": "item",
                     "action": "back_in_stock",
@@ -237,7 +238,7 @@ async def assign_delivery(
     order.updated_at = now
     await record_order_event(
         session,
-        "order.assigned",
+        EventType.order_assigned,
         order,
         actor_id=actor_id,
         data={"delivery_staff_id": str(staff.id), "delivery_staff_name": staff.name},

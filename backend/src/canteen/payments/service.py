@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.container import Container
 from canteen.core.errors import AppError, Conflict, NotFound
+from canteen.events.types import EventType
 from canteen.menu import service as menu
 from canteen.orders import service as orders
 from canteen.orders.events import record_order_event
@@ -189,7 +190,7 @@ async def _capture(
         # through the outbox, never from inside this transaction).
         await record_order_event(
             session,
-            "order.payment_updated",
+            EventType.order_payment_updated,
             order,
             data={
                 "captured": True,
@@ -222,7 +223,7 @@ async def fail_by_gateway_order(
         order.payment_status = PaymentStatus.failed
         await record_order_event(
             session,
-            "order.payment_updated",
+            EventType.order_payment_updated,
             order,
             data={
                 "error_code": error_code,
@@ -261,7 +262,7 @@ async def retry(c: Container, session: AsyncSession, order: Order) -> Payment:
         order.payment_status = PaymentStatus.pending
         await record_order_event(
             session,
-            "order.payment_updated",
+            EventType.order_payment_updated,
             order,
             data={"retry": payment.attempts, "payment": {"status": "created"}},
         )
@@ -396,7 +397,7 @@ async def _refund_state(session: AsyncSession, refund: Refund, status: str) -> N
         order.payment_status = PaymentStatus.refunded
     await record_order_event(
         session,
-        "order.payment_updated",
+        EventType.order_payment_updated,
         order,
         data={"refund": {"status": status, "amount": refund.amount, "reason": refund.reason}},
     )

@@ -20,6 +20,7 @@ from canteen.auth.deps import authenticate
 from canteen.core.container import Container
 from canteen.core.errors import AppError, InsufficientRole, InvalidToken, TokenExpired
 from canteen.events.models import Event
+from canteen.events.types import EventType
 from canteen.orders.models import Order
 from canteen.orders.state import TERMINAL
 from canteen.payments.service import order_view
@@ -124,7 +125,7 @@ class _Follower:
                     self.last_seq = int(message["seq"])
                     await self.websocket.send_text(orjson.dumps(message).decode())
                     if (
-                        message.get("type") == "order.status_changed"
+                        message.get("type") == EventType.order_status_changed
                         and message.get("status") in TERMINAL
                     ):
                         self.finished = True

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from canteen.events.models import Event
+from canteen.events.types import EVENT_TYPES, MENU_EVENT_TYPES
 from canteen.realtime.accounts import AccountWatch
 
 log = logging.getLogger("canteen.realtime")
@@ -28,23 +29,15 @@ log = logging.getLogger("canteen.realtime")
 CATCH_UP_MARGIN = timedelta(seconds=60)
 CATCH_UP_BATCH = 500
 
-KITCHEN_TYPES = frozenset(
-    {
-        "order.created",
-        "order.status_changed",
-        "order.payment_updated",
-        "order.assigned",
-        "menu.updated",
-        "config.updated",
-    }
-)
+# The kitchen hears every event type.
+KITCHEN_TYPES = EVENT_TYPES
 
 
 OrderListener = Callable[[dict[str, Any]], None]
 
 
 # What students' open menus, carts and checkouts must hear about (realtime.menu_stream).
-MENU_TYPES = frozenset({"menu.updated", "config.updated"})
+MENU_TYPES = MENU_EVENT_TYPES
 MenuListener = Callable[[dict[str, Any]], None]
 
 

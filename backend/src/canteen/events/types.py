@@ -1,0 +1,26 @@
+"""The event types: one enum for the event log, the outbox reactions, the hub and streams.
+
+The values are the wire names clients see in every socket and stream message (`type`),
+so they never change; a new type is added here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EventType(StrEnum):
+    order_created = "order.created"
+    order_status_changed = "order.status_changed"
+    order_payment_updated = "order.payment_updated"
+    order_assigned = "order.assigned"
+    menu_updated = "menu.updated"
+    config_updated = "config.updated"
+
+
+# Plain strings (the column's and the messages' values) for lookups and SQL `IN`.
+EVENT_TYPES: frozenset[str] = frozenset(t.value for t in EventType)
+# What students' open menus, carts and checkouts must hear about (realtime.menu_stream).
+MENU_EVENT_TYPES: frozenset[str] = frozenset(
+    {EventType.menu_updated.value, EventType.config_updated.value}
+)
