@@ -3,7 +3,7 @@
 Entry points (`canteen.app`, `canteen.cli`, `canteen.worker`) and test harnesses call
 `build_container`; nothing below them does. This is the one place that knows which
 domain implements what `canteen.core` only names by Protocol (`canteen.core.ports`),
-and which module of each domain registers its jobs.
+which module of each domain registers its jobs, and which domains react to events.
 """
 
 from __future__ import annotations
@@ -31,6 +31,16 @@ def load_jobs() -> None:
     import canteen.notifications.tasks
     import canteen.payments.tasks
     import canteen.sms.tasks  # noqa: F401
+
+
+def register_reactions() -> None:
+    """Each domain's reactions to events, in the order the dispatcher calls them: the
+    refund first, then the push and the ready SMS (registering twice changes nothing)."""
+    from canteen.notifications import reactions as notification_reactions
+    from canteen.payments import reactions as payment_reactions
+
+    payment_reactions.register()
+    notification_reactions.register()
 
 
 def _sms(c: Container) -> SmsSender:
@@ -90,6 +100,7 @@ def build_container(
     settings: Settings, *, clock: Clock | None = None, pooled: bool = True, for_worker: bool = False
 ) -> Container:
     load_jobs()
+    register_reactions()
     clock = clock or Clock()
     engine = make_engine(settings.resolved_database_url, pool=pooled)
     redis: Redis | None = None

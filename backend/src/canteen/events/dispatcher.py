@@ -1,9 +1,11 @@
-"""Outbox dispatcher: delivers committed events to the bus and the notification jobs.
+"""Outbox dispatcher: delivers committed events to the bus and to the domains' reactions.
 
 Events are rows written in the same transaction as their change. After a commit the
 request kicks the dispatcher; a periodic sweep also picks up anything a crashed process
 left behind. Delivery is at least once (publish, then mark): consumers de-duplicate by
 event id. On PostgreSQL, `FOR UPDATE SKIP LOCKED` lets several processes share the work.
+What follows an event (a refund, a push, an SMS) is decided by the domain that owns it,
+in the reactions it registers (`canteen.events.reactions`); the dispatcher only calls them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy import select
 
 from canteen.core.db import utcnow
 from canteen.events.models import Event
+from canteen.events.reactions import reactions_for
 
 if TYPE_CHECKING:
     from canteen.core.container import Container
@@ -25,11 +28,6 @@ log = logging.getLogger("canteen.dispatcher")
 
 BATCH = 200
 SWEEP_SECONDS = 1.0
-
-# Customer-facing statuses that are worth a push notification (design §9).
-PUSH_STATUSES = frozenset(
-    {"confirmed", "preparing", "ready", "out_for_delivery", "completed", "cancelled"}
-)
 
 
 class Dispatcher:
@@ -89,38 +87,7 @@ class Dispatcher:
             events = list(await session.scalars(query.limit(BATCH)))
             for event in events:
                 await self.c.bus.publish(event.to_message())
-                await self._notify(event)
+                for react in reactions_for(event.type):
+                    await react(event, self.c.jobs)
                 event.dispatched_at = utcnow()
             return len(events)
-
-    async def _notify(self, event: Event) -> None:
-        data = event.data or {}
-        refund = (
-            event.type == "order.status_changed"
-            and event.status == "cancelled"
-            and event.payment_status == "captured"
-        ) or (event.type == "order.payment_updated" and bool(data.get("refund_needed")))
-        if refund and event.order_id:
-            # A cancelled order that was paid gets its money back (product.md).
-            await self.c.jobs.enqueue(
-                "payments.refund_order",
-                order_id=str(event.order_id),
-                reason=str(data.get("reason") or "order cancelled"),
-            )
-        if (
-            event.type == "order.status_changed"
-            and event.status in PUSH_STATUSES
-            and event.order_id
-        ):
-            await self.c.jobs.enqueue(
-                "push.order_status",
-                event_id=str(event.id),
-                order_id=str(event.order_id),
-                order_number=event.order_number or "",
-                status=event.status,
-            )
-        if event.type == "order.status_changed" and event.status == "ready" and event.order_id:
-            # The job itself checks the canteen's "text when ready" switch.
-            await self.c.jobs.enqueue(
-                "sms.order_ready", event_id=str(event.id), order_id=str(event.order_id)
-            )

@@ -20,10 +20,10 @@ from sqlalchemy import delete, select
 from canteen.core.db import unit_of_work
 from canteen.core.jobs import RetryableJobError, job
 from canteen.core.once import JobMark, mark_once
-from canteen.events.dispatcher import PUSH_STATUSES
 from canteen.events.models import Event
 from canteen.events.types import EventType
 from canteen.notifications.push import PushMessage, PushResult, order_status_message
+from canteen.notifications.reactions import PUSH_STATUSES
 from canteen.orders.models import Order
 from canteen.users.models import DeviceToken
 

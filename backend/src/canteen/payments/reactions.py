@@ -1,0 +1,34 @@
+"""Payments' reactions to order events: a paid order that is cancelled gets its money back
+(product.md). Registered with the outbox dispatcher by the composition root."""
+
+from __future__ import annotations
+
+from canteen.core.jobs import JobRunner
+from canteen.events.models import Event
+from canteen.events.reactions import register_reaction
+from canteen.events.types import EventType
+
+
+async def refund_cancelled_paid_order(event: Event, jobs: JobRunner) -> None:
+    if event.status == "cancelled" and event.payment_status == "captured":
+        await _refund(event, jobs)
+
+
+async def refund_when_needed(event: Event, jobs: JobRunner) -> None:
+    """A payment that arrived for an order already cancelled (the event says so)."""
+    if (event.data or {}).get("refund_needed"):
+        await _refund(event, jobs)
+
+
+async def _refund(event: Event, jobs: JobRunner) -> None:
+    if event.order_id:
+        await jobs.enqueue(
+            "payments.refund_order",
+            order_id=str(event.order_id),
+            reason=str((event.data or {}).get("reason") or "order cancelled"),
+        )
+
+
+def register() -> None:
+    register_reaction(EventType.order_status_changed, refund_cancelled_paid_order)
+    register_reaction(EventType.order_payment_updated, refund_when_needed)
