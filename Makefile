@@ -9,6 +9,6 @@ test:           ## set up and run every check and test (both backends)
 setup:
 	scripts/setup.sh
 
-lint:           ## the pre-commit hooks on every file: ruff, mypy, the portal's ESLint, Prettier and tsc
+lint:           ## the pre-commit hooks on every file: ruff, mypy, import-linter, the portal's ESLint, Prettier and tsc
 	@[ -x .venv/bin/pre-commit ] && [ -d portal/node_modules ] || scripts/setup.sh
 	.venv/bin/pre-commit run --all-files --show-diff-on-failure

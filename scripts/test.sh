@@ -27,6 +27,8 @@ echo "==> ruff"
 .venv/bin/ruff format --check backend client app bench
 echo "==> mypy"
 .venv/bin/mypy backend/src client/src app/src bench
+echo "==> import-linter (the backend's layers: [tool.importlinter] in pyproject.toml)"
+.venv/bin/lint-imports
 echo "==> deployment files (Dockerfile, compose, k8s, monitoring)"
 deploy/lint.sh
 echo "==> schema check of the GitHub workflow, Dependabot and issue forms (bundled schemas, offline)"
