@@ -80,26 +80,11 @@ describe("the sign-in page", () => {
     expect(screen.getByLabelText("Phone number")).toHaveAttribute("aria-invalid", "true");
   });
 
-  it("signs in with a one-time code", async () => {
-    const calls: string[] = [];
-    server.use(
-      http.post(`${AUTH}/request-otp`, () => {
-        calls.push("request");
-        return HttpResponse.json({ data: { expires_in: 300, resend_after: 30 } });
-      }),
-      http.post(`${AUTH}/verify-otp`, async ({ request }) => {
-        calls.push(`verify ${JSON.stringify(await request.json())}`);
-        return HttpResponse.json(sessionFor("admin"));
-      }),
-    );
+  it("offers the password sign-in only: staff never sign in with a one-time code", async () => {
     renderPage(<LoginPage />, { route: "/login", path: "/login" });
-    await userEvent.click(screen.getByRole("button", { name: "One-time code" }));
-    await userEvent.type(screen.getByLabelText("Phone number"), "9000000001");
-    await userEvent.click(screen.getByRole("button", { name: "Send code" }));
-    await userEvent.type(await screen.findByLabelText("6-digit code"), "12a3456");
-    await userEvent.click(screen.getByRole("button", { name: "Verify and sign in" }));
-    expect(await screen.findByTestId("location")).toHaveTextContent("/board");
-    expect(calls).toEqual(["request", 'verify {"phone":"9000000001","otp":"123456"}']);
+    expect(screen.getByLabelText("Password")).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "One-time code" })).toBeNull();
+    expect(screen.queryByLabelText("6-digit code")).toBeNull();
   });
 
   it("turns away accounts that are not kitchen or admin staff, and revokes their session", async () => {

@@ -8,10 +8,8 @@ import { Field } from "@/components/Field";
 import { unlockSound } from "@/lib/chime";
 import { session } from "@/lib/session";
 
-import { requestOtp, staffLogin, verifyOtp } from "../api/auth";
+import { staffLogin } from "../api/auth";
 import { useSession } from "../hooks/use-session";
-
-type Mode = "password" | "otp";
 
 const ENDED: Record<string, string> = {
   expired: "Your session has ended. Sign in again to carry on.",
@@ -27,41 +25,26 @@ function safeNext(next: string | null): string {
 export function LoginPage() {
   const current = useSession();
   const [params] = useSearchParams();
-  const [mode, setMode] = useState<Mode>("password");
   const [phone, setPhone] = useState("");
   const [password, setPassword] = useState("");
-  const [otp, setOtp] = useState("");
-  const [otpSentTo, setOtpSentTo] = useState<string | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
   const ended = session.endReason();
 
   useEffect(() => heading.current?.focus(), []);
 
-  const login = useMutation({
-    mutationFn: () => (mode === "password" ? staffLogin(phone, password) : verifyOtp(phone, otp)),
-  });
-  const sendOtp = useMutation({
-    mutationFn: () => requestOtp(phone),
-    onSuccess: () => setOtpSentTo(phone),
-  });
+  // Staff sign in with their password only: the one-time code is the students' sign-in and
+  // never yields a staff role (the API answers 403 STAFF_USE_PASSWORD).
+  const login = useMutation({ mutationFn: () => staffLogin(phone, password) });
 
   if (current) return <Navigate to={safeNext(params.get("next"))} replace />;
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
     unlockSound(); // the click that signs in also lets the board play its chime
-    if (mode === "otp" && !otpSentTo) sendOtp.mutate();
-    else login.mutate();
+    login.mutate();
   };
 
-  const error = login.error ?? sendOtp.error;
-  const switchMode = (next: Mode) => {
-    setMode(next);
-    login.reset();
-    sendOtp.reset();
-    setOtpSentTo(null);
-    setOtp("");
-  };
+  const error = login.error;
 
   return (
     <main className="login" id="main">
@@ -77,14 +60,6 @@ export function LoginPage() {
             {ENDED[ended]}
           </p>
         ) : null}
-        <div className="segmented" role="group" aria-label="How to sign in">
-          <button type="button" aria-pressed={mode === "password"} onClick={() => switchMode("password")}>
-            Password
-          </button>
-          <button type="button" aria-pressed={mode === "otp"} onClick={() => switchMode("otp")}>
-            One-time code
-          </button>
-        </div>
         <form onSubmit={submit} noValidate aria-describedby={error ? "login-error" : undefined}>
           <Field label="Phone number" errors={fieldErrors(error, "phone")} hint="Your staff phone, e.g. 9000000002">
             <input
@@ -94,61 +69,27 @@ export function LoginPage() {
               inputMode="tel"
               required
               value={phone}
-              onChange={(e) => {
-                setPhone(e.target.value);
-                if (otpSentTo) setOtpSentTo(null);
-              }}
+              onChange={(e) => setPhone(e.target.value)}
             />
           </Field>
-          {mode === "password" ? (
-            <Field label="Password" errors={fieldErrors(error, "password")}>
-              <input
-                type="password"
-                name="password"
-                autoComplete="current-password"
-                required
-                value={password}
-                onChange={(e) => setPassword(e.target.value)}
-              />
-            </Field>
-          ) : otpSentTo ? (
-            <Field
-              label="6-digit code"
-              errors={fieldErrors(error, "otp")}
-              hint={`Sent by SMS to ${otpSentTo}. It is valid for 5 minutes.`}
-            >
-              <input
-                type="text"
-                name="otp"
-                inputMode="numeric"
-                autoComplete="one-time-code"
-                pattern="\d{6}"
-                maxLength={6}
-                required
-                value={otp}
-                onChange={(e) => setOtp(e.target.value.replace(/\D/g, ""))}
-              />
-            </Field>
-          ) : null}
+          <Field label="Password" errors={fieldErrors(error, "password")}>
+            <input
+              type="password"
+              name="password"
+              autoComplete="current-password"
+              required
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+          </Field>
           {error ? (
             <div id="login-error">
-              <ErrorSummary error={error} shownFields={["phone", "password", "otp"]} />
+              <ErrorSummary error={error} shownFields={["phone", "password"]} />
             </div>
           ) : null}
-          <Button
-            type="submit"
-            variant="primary"
-            size="lg"
-            busy={login.isPending || sendOtp.isPending}
-            className="login-submit"
-          >
-            {mode === "password" ? "Sign in" : otpSentTo ? "Verify and sign in" : "Send code"}
+          <Button type="submit" variant="primary" size="lg" busy={login.isPending} className="login-submit">
+            Sign in
           </Button>
-          {mode === "otp" && otpSentTo ? (
-            <Button variant="ghost" onClick={() => sendOtp.mutate()} busy={sendOtp.isPending}>
-              Send a new code
-            </Button>
-          ) : null}
         </form>
       </div>
     </main>
