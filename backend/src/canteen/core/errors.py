@@ -118,6 +118,20 @@ class ServiceUnavailable(AppError):
         super().__init__(message, details=details, headers={"Retry-After": str(retry_after)})
 
 
+def field_error(field: str, issue: str, message: str | None = None, **extra: Any) -> dict[str, Any]:
+    """One entry of an error's `details`: which field, what is wrong with it, and any
+    figures the client needs (the current status, the attempts left, the valid windows).
+
+    Every domain builds its field problems with this, so the shape stays the same
+    everywhere: `{"field", "issue", "message"?, ...extra}`.
+    """
+    entry: dict[str, Any] = {"field": field, "issue": issue}
+    if message is not None:
+        entry["message"] = message
+    entry.update(extra)
+    return entry
+
+
 def error_body(
     code: str, message: str, details: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
