@@ -11,6 +11,7 @@ import { boardSnapshotKey, loadBoard } from "../hooks/use-kitchen-feed";
 import { useNow } from "../hooks/use-now";
 import { AllDayPanel } from "./AllDayPanel";
 import { Ticket } from "./Ticket";
+import "../styles/floor.css";
 
 const COLUMNS = [
   { key: "received", title: "Awaiting payment", statuses: ["received"], empty: "No unpaid UPI orders." },

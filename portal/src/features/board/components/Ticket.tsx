@@ -43,6 +43,7 @@ function TicketView({ order, age, level, fresh }: TicketProps) {
   const action = useTicketAction(order.id);
   const [open, setOpen] = useState<Open>(null);
   const unpaid = awaitingPayment(order) && order.status === "received";
+  const customerCancelled = order.status === "cancelled" && order.cancelled_by === "customer";
   const headingId = `ticket-${order.id}`;
   const canAssign = order.order_type === "delivery" && ["confirmed", "preparing", "ready"].includes(order.status);
 
@@ -61,7 +62,13 @@ function TicketView({ order, age, level, fresh }: TicketProps) {
       },
     });
 
-  const className = ["ticket", `ticket-${level}`, fresh ? "ticket-fresh" : "", unpaid ? "ticket-unpaid" : ""]
+  const className = [
+    "ticket",
+    `ticket-${level}`,
+    fresh ? "ticket-fresh" : "",
+    unpaid ? "ticket-unpaid" : "",
+    customerCancelled ? "ticket-cancelled" : "",
+  ]
     .filter(Boolean)
     .join(" ");
 
@@ -80,6 +87,14 @@ function TicketView({ order, age, level, fresh }: TicketProps) {
           </span>
         </header>
         {fresh ? <p className="ticket-new-flag">New</p> : null}
+        {customerCancelled ? (
+          <p className="ticket-cancelled-flag" role="alert">
+            Cancelled by customer — stop making it
+            {order.cancel_reason && order.cancel_reason !== "cancelled by customer" ? (
+              <span className="ticket-cancel-reason"> (“{order.cancel_reason}”)</span>
+            ) : null}
+          </p>
+        ) : null}
         <p className="ticket-meta">
           <span className={`tag tag-${order.order_type}`}>{order.order_type === "pickup" ? "Pickup" : "Delivery"}</span>
           {order.time_slot ? <span className="tag">{order.time_slot}</span> : null}

@@ -6,9 +6,16 @@ import type { AgeLevel, AllDayLine, BoardData } from "../types";
 
 export const WARN_AFTER_SECONDS = 5 * 60;
 export const LATE_AFTER_SECONDS = 10 * 60;
+/** How long a ticket the customer cancelled stays on the board, marked. */
+export const CANCELLED_SHOWN_MS = 60_000;
 
 export function emptyBoard(): BoardData {
-  return { orders: {}, closed: {}, clockOffsetMs: 0 };
+  return { orders: {}, closed: {}, leaving: {}, clockOffsetMs: 0 };
+}
+
+/** Cancelled by the student while the kitchen had the ticket on screen. */
+export function cancelledByCustomer(order: KitchenOrder): boolean {
+  return order.status === "cancelled" && order.cancelled_by === "customer";
 }
 
 function newer(a: string, b: string): boolean {
@@ -28,12 +35,20 @@ export function applyOrder(board: BoardData, order: KitchenOrder, answeredAt?: n
   if (existing && !newer(order.updated_at, existing.updated_at)) return board;
   const offset = answeredAt === undefined ? board.clockOffsetMs : clockOffset(order, answeredAt);
   if (TERMINAL_STATUSES.has(order.status)) {
+    const closed = { ...board.closed, [order.id]: order.updated_at };
+    if (existing && cancelledByCustomer(order)) {
+      // Stays a minute, marked, where the kitchen last saw it (no silent disappearance).
+      const leaving = { from: existing.status, until: (answeredAt ?? Date.now()) + CANCELLED_SHOWN_MS };
+      return {
+        orders: { ...board.orders, [order.id]: order },
+        closed,
+        leaving: { ...board.leaving, [order.id]: leaving },
+        clockOffsetMs: offset,
+      };
+    }
     const { [order.id]: _gone, ...orders } = board.orders;
-    return {
-      orders,
-      closed: { ...board.closed, [order.id]: order.updated_at },
-      clockOffsetMs: offset,
-    };
+    const { [order.id]: _left, ...leaving } = board.leaving;
+    return { orders, closed, leaving, clockOffsetMs: offset };
   }
   return {
     ...board,
@@ -80,10 +95,24 @@ export function ageLevel(order: KitchenOrder, board: BoardData, now: number): Ag
   return "ok";
 }
 
-/** Tickets of one status, oldest first (first in, first out). */
+/** Drop the customer-cancelled tickets whose minute on the board is over. */
+export function expireLeaving(board: BoardData, now: number): BoardData {
+  const expired = Object.entries(board.leaving).filter(([, l]) => l.until <= now);
+  if (expired.length === 0) return board;
+  const orders = { ...board.orders };
+  const leaving = { ...board.leaving };
+  for (const [id] of expired) {
+    delete orders[id];
+    delete leaving[id];
+  }
+  return { ...board, orders, leaving };
+}
+
+/** Tickets of one status, oldest first (first in, first out); a ticket the customer just
+ * cancelled stays in the column it was in. */
 export function column(board: BoardData, statuses: readonly string[]): KitchenOrder[] {
   return Object.values(board.orders)
-    .filter((o) => statuses.includes(o.status))
+    .filter((o) => statuses.includes(board.leaving[o.id]?.from ?? o.status))
     .sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at) || a.number.localeCompare(b.number));
 }
 

@@ -1,5 +1,5 @@
 /** Whether the board plays the new-order chime (per device, remembered). */
-import { playChime } from "@/lib/chime";
+import { playCancelChime, playChime } from "@/lib/chime";
 import { createStore } from "@/lib/store";
 
 const KEY = "canteen.portal.sound";
@@ -26,8 +26,14 @@ export function setSound(on: boolean): void {
 export const chime = {
   /** Replaced in tests. */
   play: (): boolean => playChime(),
+  /** A customer cancelled an order on the board (a different sound). */
+  cancel: (): boolean => playCancelChime(),
 };
 
 export function alertSound(): void {
   if (soundStore.get()) chime.play();
+}
+
+export function cancelSound(): void {
+  if (soundStore.get()) chime.cancel();
 }

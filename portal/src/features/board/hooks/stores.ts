@@ -4,12 +4,19 @@ import type { StreamStatus } from "@/lib/sse";
 import { createStore } from "@/lib/store";
 
 import type { BoardData } from "../types";
-import { applyOrder, applySnapshot, emptyBoard } from "./board-state";
+import { applyOrder, applySnapshot, CANCELLED_SHOWN_MS, emptyBoard, expireLeaving } from "./board-state";
+import { cancelSound } from "./sound";
 
 export const boardStore = createStore<BoardData>(emptyBoard());
 
 export function mergeOrder(order: KitchenOrder, answeredAt?: number): void {
+  const before = boardStore.get().leaving[order.id];
   boardStore.set((board) => applyOrder(board, order, answeredAt));
+  if (!before && boardStore.get().leaving[order.id]) {
+    // A customer cancelled a ticket on screen: a distinct sound, then it leaves in a minute.
+    cancelSound();
+    setTimeout(() => boardStore.set((board) => expireLeaving(board, Date.now())), CANCELLED_SHOWN_MS + 50);
+  }
 }
 
 /** Merge a full list; returns the ids to ask about (held but not listed). */

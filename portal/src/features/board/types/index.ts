@@ -7,9 +7,19 @@ export interface BoardData {
   /** Orders seen to finish (completed / cancelled) → their updated_at, so a late, older
    * copy of the order (a slow response, a stale list) cannot bring the ticket back. */
   closed: Record<string, string>;
+  /** Tickets a customer cancelled, kept on the board for a minute (marked, in the column
+   * they were in) so nobody cooks on for a vanished order: id → where and until when. */
+  leaving: Record<string, LeavingTicket>;
   /** Server clock minus this device's clock, in ms, from the last answer (ages stay right
    * on a tablet whose clock is off). */
   clockOffsetMs: number;
+}
+
+export interface LeavingTicket {
+  /** The status the ticket had on the board before the cancel (its column). */
+  from: string;
+  /** Device time (ms) after which the ticket leaves. */
+  until: number;
 }
 
 export type AgeLevel = "ok" | "warn" | "late";
