@@ -16,13 +16,10 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
+from canteen.auth.errors import InvalidOtp, OtpAttemptsExceeded, OtpExpired
 from canteen.core.container import Container
-from canteen.core.errors import AppError, RateLimited
+from canteen.core.errors import RateLimited, field_error
 from canteen.core.ratelimit import Limit
-
-
-class OtpError(AppError):
-    status_code = 400
 
 
 @dataclass(frozen=True)
@@ -80,15 +77,7 @@ async def consume_otp(c: Container, phone: str, code: str) -> None:
         await c.kv.delete(key)
         # A code spent by wrong tries says so on every later try, not "expired".
         spent = int(await c.kv.get(tries_key) or 0) >= s.otp_max_attempts
-        raise (
-            _too_many_tries()
-            if spent
-            else OtpError(
-                "The code has expired or was never sent; ask for a new one",
-                code="OTP_EXPIRED",
-                details=[{"field": "otp", "issue": "expired"}],
-            )
-        )
+        raise (_too_many_tries() if spent else OtpExpired(details=[field_error("otp", "expired")]))
     tries = await c.kv.incr(tries_key, s.otp_ttl_seconds)
     if tries > s.otp_max_attempts:
         await c.kv.delete(key)
@@ -98,24 +87,18 @@ async def consume_otp(c: Container, phone: str, code: str) -> None:
         if remaining <= 0:
             await c.kv.delete(key)
             raise _too_many_tries()
-        raise OtpError(
+        raise InvalidOtp(
             f"That code is not right; {remaining} {'try' if remaining == 1 else 'tries'} left",
-            code="INVALID_OTP",
-            details=[{"field": "otp", "issue": "mismatch", "attempts_remaining": remaining}],
+            details=[field_error("otp", "mismatch", attempts_remaining=remaining)],
         )
     # Single use: only the request that deletes the key wins a race between two verifies.
     if await c.kv.delete(key) == 0:
-        raise OtpError(
+        raise OtpExpired(
             "The code has already been used; ask for a new one",
-            code="OTP_EXPIRED",
-            details=[{"field": "otp", "issue": "used"}],
+            details=[field_error("otp", "used")],
         )
     await c.kv.delete(f"otp:tries:{phone}")
 
 
-def _too_many_tries() -> OtpError:
-    return OtpError(
-        "Too many wrong codes. Ask for a new one.",
-        code="OTP_ATTEMPTS_EXCEEDED",
-        details=[{"field": "otp", "issue": "attempts_exceeded"}],
-    )
+def _too_many_tries() -> OtpAttemptsExceeded:
+    return OtpAttemptsExceeded(details=[field_error("otp", "attempts_exceeded")])

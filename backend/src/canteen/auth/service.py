@@ -7,36 +7,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from canteen.auth import otp, tokens
+from canteen.auth.errors import AccountDisabled, StaffUsePassword
 from canteen.auth.schemas import OtpRequested, Session, TokenPair
 from canteen.core.container import Container
 from canteen.core.db import after_commit
-from canteen.core.errors import AppError, InvalidCredentials, InvalidToken
+from canteen.core.errors import AppError, InvalidCredentials, InvalidToken, field_error
 from canteen.core.phones import normalise_phone
 from canteen.core.ratelimit import Limit, client_ip
 from canteen.core.security import verify_password_async
 from canteen.users.models import Role, User
 from canteen.users.schemas import UserOut
-
-
-class AccountDisabled(AppError):
-    status_code = 403
-    code = "ACCOUNT_DISABLED"
-    message = "This account has been deactivated; contact the canteen manager"
-
-
-class StaffUsePassword(AppError):
-    """The customer OTP flow never yields a staff role (product.md, Roles).
-
-    Phones are unique per account, so a staff phone cannot also hold a customer
-    identity: the flow refuses, and says where staff sign in.
-    """
-
-    status_code = 403
-    code = "STAFF_USE_PASSWORD"
-    message = (
-        "This number belongs to a staff account. Staff sign in on the kitchen portal with "
-        "their password; to order food, sign in with a different phone number."
-    )
 
 
 async def request_otp(
@@ -69,7 +49,7 @@ async def verify_otp(
     # Only after the code is proven, so the answer tells nobody but the phone's holder
     # that the number is a staff account (request-otp answers the same for every number).
     if user.role != Role.customer:
-        raise StaffUsePassword(details=[{"field": "phone", "issue": "staff_account"}])
+        raise StaffUsePassword(details=[field_error("phone", "staff_account")])
     if not user.is_active:
         raise AccountDisabled()
     user.last_login_at = c.clock.now()

@@ -179,14 +179,14 @@ async def _validation_error(_: Request, exc: Exception) -> ORJSONResponse:
                 400,
                 "VALIDATION_ERROR",
                 "The request body is not valid JSON",
-                [{"field": "body", "issue": "json_invalid", "message": str(err.get("msg"))}],
+                [field_error("body", "json_invalid", str(err.get("msg")))],
             )
         details.append(
-            {
-                "field": _field_path(tuple(err.get("loc", ()))),
-                "issue": err.get("type", "invalid"),
-                "message": err.get("msg", "Invalid value"),
-            }
+            field_error(
+                _field_path(tuple(err.get("loc", ()))),
+                err.get("type", "invalid"),
+                err.get("msg", "Invalid value"),
+            )
         )
     return error_response(400, "VALIDATION_ERROR", "The request is not valid", details)
 

@@ -15,7 +15,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from canteen.core.errors import error_body, error_response
+from canteen.core.errors import error_body, error_response, field_error
 from canteen.core.logging import redact, request_id_var
 
 log = logging.getLogger("canteen.access")
@@ -200,7 +200,7 @@ async def _send_too_large(send: Send, limit: int) -> None:
         error_body(
             "PAYLOAD_TOO_LARGE",
             f"The request body is over this route's limit of {_human_bytes(limit)}",
-            [{"field": "body", "issue": "too_large", "limit_bytes": limit}],
+            [field_error("body", "too_large", limit_bytes=limit)],
         )
     )
     await send(
@@ -271,7 +271,7 @@ class _EnvelopeCors(CORSMiddleware):
             400,
             "CORS_NOT_ALLOWED",
             "This origin may not call the API from a browser with this method and headers",
-            [{"field": part, "issue": "not_allowed"} for part in failed],
+            [field_error(part, "not_allowed") for part in failed],
         )
         for name, value in response.headers.items():
             if name.startswith("access-control-") or name == "vary":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
-from canteen.core.errors import ValidationFailed
+from canteen.core.errors import ValidationFailed, field_error
 
 # Some regions (the US, for one) do not tell mobile and fixed-line numbers apart.
 _TEXTABLE = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
@@ -31,5 +31,5 @@ def normalise_phone(raw: str, region: str, field: str = "phone") -> str:
 def _invalid(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(
         "The request is not valid",
-        details=[{"field": field, "issue": "invalid_phone", "message": message}],
+        details=[field_error(field, "invalid_phone", message)],
     )

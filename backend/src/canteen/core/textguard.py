@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.requests import HTTPConnection, Request
 
-from canteen.core.errors import ValidationFailed
+from canteen.core.errors import ValidationFailed, field_error
 
 NUL = "\x00"
 _ISSUE = "nul_character"
@@ -23,7 +23,7 @@ _MESSAGE = "Text may not contain the NUL character (U+0000)"
 
 
 def nul_refusal(field: str) -> ValidationFailed:
-    return ValidationFailed(details=[{"field": field, "issue": _ISSUE, "message": _MESSAGE}])
+    return ValidationFailed(details=[field_error(field, _ISSUE, _MESSAGE)])
 
 
 def find_nul(value: Any, path: tuple[str, ...] = ()) -> str | None:

@@ -41,7 +41,7 @@ from sqlalchemy.orm import selectinload
 from starlette.responses import Response
 
 from canteen.core.clock import Clock
-from canteen.core.errors import NotFound, ValidationFailed
+from canteen.core.errors import NotFound, ValidationFailed, field_error
 from canteen.menu.invalidation import CHANNEL, database_key, register_cache
 from canteen.menu.models import CanteenConfig, Category, MenuItem, TimeSlot
 from canteen.menu.queries import CURRENT, ItemParams, PageParams, ParsedQueries, parse_params
@@ -430,11 +430,7 @@ class MenuCache:
         elif slot is not None and slot not in snap.slot_codes:
             raise ValidationFailed(
                 details=[
-                    {
-                        "field": "time_slot",
-                        "issue": "unknown_time_slot",
-                        "message": f"No time slot called {slot!r}",
-                    }
+                    field_error("time_slot", "unknown_time_slot", f"No time slot called {slot!r}")
                 ]
             )
 

@@ -10,7 +10,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from canteen.core.errors import ValidationFailed
+from canteen.core.errors import ValidationFailed, field_error
 from canteen.events.service import record_event
 from canteen.events.types import EventType
 from canteen.menu.invalidation import flag_session
@@ -102,11 +102,11 @@ async def update_config(
         raise ValidationFailed(
             "At least one payment method must stay on",
             details=[
-                {
-                    "field": field,
-                    "issue": "no_payment_method",
-                    "message": "Customers need at least one way to pay: keep cash or UPI on",
-                }
+                field_error(
+                    field,
+                    "no_payment_method",
+                    "Customers need at least one way to pay: keep cash or UPI on",
+                )
                 for field in fields
             ],
         )

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from canteen.core.errors import ValidationFailed
+from canteen.core.errors import ValidationFailed, field_error
 from canteen.core.textguard import NUL, nul_refusal
 from canteen.menu.models import Allergen, Diet
 
@@ -78,11 +78,9 @@ def parse_params(model: type[PageParams], raw: bytes) -> PageParams:
     except ValidationError as exc:
         raise ValidationFailed(
             details=[
-                {
-                    "field": ".".join(str(p) for p in err["loc"]) or "query",
-                    "issue": err["type"],
-                    "message": err["msg"],
-                }
+                field_error(
+                    ".".join(str(p) for p in err["loc"]) or "query", err["type"], err["msg"]
+                )
                 for err in exc.errors()
             ]
         ) from None

@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from canteen.core.errors import Conflict, NotFound, ValidationFailed
+from canteen.core.errors import NotFound, ValidationFailed, field_error
 from canteen.events.service import record_event
 from canteen.events.types import EventType
 from canteen.menu.config import bump_menu_version
+from canteen.menu.errors import TimeSlotCodeTaken, TimeSlotInUse
 from canteen.menu.models import MenuItem, TimeSlot, menu_item_slots
 from canteen.menu.schemas import TimeSlotCreate, TimeSlotUpdate
 
@@ -102,10 +103,9 @@ async def delete_slot(session: AsyncSession, slot_id: uuid.UUID, *, actor_id: uu
         )
     )
     if used_by:
-        raise Conflict(
+        raise TimeSlotInUse(
             f"{len(used_by)} menu item(s) are sold in this slot; take them out of it first, "
             "or deactivate the slot instead",
-            code="TIME_SLOT_IN_USE",
             details=[{"menu_item_id": str(i), "name": n} for i, n in used_by[:50]],
         )
     await _announce(session, slot, "deleted", [], actor_id)
@@ -124,12 +124,12 @@ def _check_window(start: time, end: time) -> None:
     if end <= start:
         raise ValidationFailed(
             details=[
-                {
-                    "field": "end_time",
-                    "issue": "end_not_after_start",
-                    "message": f"The slot must end after it starts ({start:%H:%M}); "
+                field_error(
+                    "end_time",
+                    "end_not_after_start",
+                    f"The slot must end after it starts ({start:%H:%M}); "
                     "slots cannot run past midnight",
-                }
+                )
             ]
         )
 
@@ -149,11 +149,10 @@ async def _flush_unique(session: AsyncSession, slot: TimeSlot, code: str) -> Non
         raise _code_taken(code) from exc
 
 
-def _code_taken(code: str) -> Conflict:
-    return Conflict(
+def _code_taken(code: str) -> TimeSlotCodeTaken:
+    return TimeSlotCodeTaken(
         f"A time slot called {code!r} already exists",
-        code="TIME_SLOT_CODE_TAKEN",
-        details=[{"field": "code", "issue": "taken", "value": code}],
+        details=[field_error("code", "taken", value=code)],
     )
 
 

@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
-from canteen.core.errors import ValidationFailed
+from canteen.core.errors import ValidationFailed, field_error
 from canteen.menu.images import MAX_BYTES
 
 FIELD = "file"
@@ -51,7 +51,7 @@ class _TooLarge(MultiPartException):
 
 
 def _invalid(issue: str, message: str) -> ValidationFailed:
-    return ValidationFailed(message, details=[{"field": FIELD, "issue": issue, "message": message}])
+    return ValidationFailed(message, details=[field_error(FIELD, issue, message)])
 
 
 async def read_image_upload(request: Request, limit: int = MAX_BYTES) -> bytes:

@@ -7,10 +7,11 @@ import uuid
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from canteen.core.errors import Conflict, NotFound
+from canteen.core.errors import NotFound, field_error
 from canteen.core.pagination import PageParams
 from canteen.core.phones import normalise_phone
 from canteen.core.security import hash_password_async
+from canteen.users.errors import CannotChangeOwnAccount, PhoneTaken
 from canteen.users.models import STAFF_ROLES, DeviceToken, Role, User
 from canteen.users.schemas import DeviceTokenIn, StaffCreate, StaffUpdate, UserUpdate
 
@@ -72,11 +73,7 @@ async def create_staff(session: AsyncSession, body: StaffCreate, region: str) ->
     phone = normalise_phone(body.phone, region)
     existing = await session.scalar(select(User).where(User.phone == phone))
     if existing is not None:
-        raise Conflict(
-            "An account with this phone number already exists",
-            code="PHONE_TAKEN",
-            details=[{"field": "phone", "issue": "taken", "user_id": str(existing.id)}],
-        )
+        raise PhoneTaken(details=[field_error("phone", "taken", user_id=str(existing.id))])
     user = User(
         phone=phone,
         name=body.name,
@@ -99,10 +96,7 @@ async def update_staff(
     if user.id == acting.id and (
         changes.get("is_active") is False or changes.get("role", Role.admin) != Role.admin
     ):
-        raise Conflict(
-            "You cannot deactivate or demote your own account",
-            code="CANNOT_CHANGE_OWN_ACCOUNT",
-        )
+        raise CannotChangeOwnAccount()
     if "password" in changes:
         password = changes.pop("password")
         if password is not None:
