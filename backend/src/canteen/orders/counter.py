@@ -1,0 +1,57 @@
+"""The counter and the door (issue 17): finding a ready order by its pickup code, and the
+record of cash taken when an order is handed over or delivered."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from canteen.core.errors import NotFound
+from canteen.orders.models import Order, OrderStatus, OrderType, PaymentMethod, PaymentStatus
+from canteen.users.models import User
+
+
+class NoReadyOrder(NotFound):
+    code = "ORDER_NOT_FOUND"
+
+
+async def ready_by_pickup_code(session: AsyncSession, code: str) -> list[tuple[Order, User]]:
+    """Ready pickup orders with this code, oldest ready first.
+
+    Codes are 4 digits, so two ready orders may share one; the counter is shown both and
+    asks for the order number. No match is 404 whatever the reason (unknown, not ready yet,
+    already handed over): the counter never learns more from a code than a ready order.
+    """
+    rows = await session.execute(
+        select(Order, User)
+        .join(User, User.id == Order.customer_id)
+        .where(
+            Order.pickup_code == code,
+            Order.status == OrderStatus.ready,
+            Order.order_type == OrderType.pickup,
+        )
+        .order_by(Order.ready_at, Order.created_at)
+    )
+    found = [(o, u) for o, u in rows.tuples()]
+    if not found:
+        raise NoReadyOrder(f"No ready order has the pickup code {code}")
+    return found
+
+
+def collect_cash(order: Order, actor_id: uuid.UUID | None, now: datetime) -> dict[str, Any]:
+    """Mark a cash order's money as taken by `actor_id`, once; returns what the status
+    event records of it (`cash_collected` in paise and who took it), or nothing."""
+    if order.payment_method != PaymentMethod.cash or order.payment_status != PaymentStatus.cash_due:
+        return {}
+    order.payment_status = PaymentStatus.paid
+    order.cash_collected_at = now
+    order.cash_collected_by = actor_id
+    order.cash_collected_amount = order.total
+    return {
+        "cash_collected": order.total,
+        "cash_collected_by": str(actor_id) if actor_id else None,
+    }
