@@ -25,6 +25,10 @@ COPY pyproject.toml uv.lock ./
 COPY backend/pyproject.toml backend/
 COPY client/pyproject.toml client/
 COPY app/pyproject.toml app/
+# The dev tools' manifests only, so uv sees the whole workspace; `--package canteen
+# --no-dev` installs neither the Razorpay sandbox nor the test kit (not in the product).
+COPY tools/razorpay-sandbox/pyproject.toml tools/razorpay-sandbox/
+COPY tools/testkit/pyproject.toml tools/testkit/
 RUN uv sync --frozen --no-dev --package canteen --no-install-workspace
 COPY backend/ backend/
 RUN uv sync --frozen --no-dev --package canteen --no-editable

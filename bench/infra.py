@@ -385,7 +385,7 @@ def start_sandbox(
         [
             PYTHON,
             "-m",
-            "canteen.payments.sandbox",
+            "canteen_sandbox",
             "--port",
             str(port),
             "--webhook-url",

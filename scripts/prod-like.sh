@@ -10,7 +10,7 @@
 # WORK defaults to var/prod-like. Settings are written to WORK/canteen.env, the same
 # variables deploy/compose.yaml reads from its env file. What differs from a campus
 # deployment, and why:
-#   - Razorpay is the local sandbox (python -m canteen.payments.sandbox) reached through
+#   - Razorpay is the local sandbox (python -m canteen_sandbox) reached through
 #     CANTEEN_RAZORPAY_BASE_URL, with fresh random keys; its webhooks come back through nginx.
 #   - SMS (Twilio) and push (FCM) are the real adapters pointed at the project's HTTP
 #     stand-ins (deploy/local/standins.py): production refuses the development providers.
@@ -159,7 +159,7 @@ APP_ENV=(env -u PROMETHEUS_MULTIPROC_DIR $(env | grep -o '^CANTEEN_[A-Z0-9_]*' |
 # block on 127.0.0.1: the sandbox's HTTP client ignores SSL_CERT_FILE, so it cannot be
 # told to trust our self-signed certificate (Razorpay itself calls the HTTPS address).
 say "Razorpay sandbox on :$P_SANDBOX (webhooks through nginx :$P_HOOKS)"
-spawn sandbox "${APP_ENV[@]}" "$BIN/python" -m canteen.payments.sandbox --port "$P_SANDBOX" \
+spawn sandbox "${APP_ENV[@]}" "$BIN/python" -m canteen_sandbox --port "$P_SANDBOX" \
   --webhook-url "http://127.0.0.1:$P_HOOKS/api/v1/payments/webhooks/razorpay"
 
 say "migrations and the first admin"

@@ -21,8 +21,9 @@ echo "==> installing Python packages into .venv (uv.lock)"
 # test process compiled fastapi, sqlalchemy, pydantic, alembic and celery from source
 # (~7 of a cold start's 9 s on a busy 2-core machine; docs/architecture.md, "Cold start").
 UV_PYTHON_DOWNLOADS=never .tools/bin/uv sync --frozen --python "$PYTHON" --quiet --compile-bytecode
-# Our own packages are installed editable, outside site-packages: compile them too.
-.venv/bin/python -m compileall -q -j 0 backend/src client/src app/src >/dev/null
+# Our own packages (the workspace members, the dev tools in tools/ included: uv sync
+# installs them with the dev group) are editable, outside site-packages: compile them too.
+.venv/bin/python -m compileall -q -j 0 backend/src client/src app/src tools/*/src >/dev/null
 
 # nginx (the load balancer of scripts/prod-like.sh and its test) and openssl (its
 # certificate), from Debian, only when missing.

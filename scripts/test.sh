@@ -23,10 +23,10 @@ except Exception as exc:
 PY
 
 echo "==> ruff"
-.venv/bin/ruff check backend client app bench
-.venv/bin/ruff format --check backend client app bench
+.venv/bin/ruff check backend client app bench tools
+.venv/bin/ruff format --check backend client app bench tools
 echo "==> mypy"
-.venv/bin/mypy backend/src client/src app/src bench
+.venv/bin/mypy backend/src client/src app/src tools/razorpay-sandbox/src tools/testkit/src bench
 echo "==> import-linter (the backend's layers: [tool.importlinter] in pyproject.toml)"
 .venv/bin/lint-imports
 echo "==> deployment files (Dockerfile, compose, k8s, monitoring)"

@@ -67,7 +67,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def razorpay_sandbox() -> Iterator[Any]:
     """The Razorpay-compatible sandbox on its own port, reached through the official SDK.
     Tests that need webhooks point `razorpay_sandbox.sandbox.webhook_url` at a live server."""
-    from canteen.payments.sandbox import SandboxServer
+    from canteen_sandbox import SandboxServer
 
     server = SandboxServer(webhook_retry_delay=0.2, refund_processing_delay=0.1).start()
     yield server

@@ -48,7 +48,7 @@ def sdk_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def sdk_sandbox() -> Iterator[Any]:
     """The Razorpay-compatible sandbox on its own port (UPI orders are created there)."""
-    from canteen.payments.sandbox import SandboxServer
+    from canteen_sandbox import SandboxServer
 
     server = SandboxServer(webhook_retry_delay=0.2, refund_processing_delay=0.1).start()
     yield server

@@ -2,10 +2,10 @@
 
 Production refuses the development providers (console SMS, dev push outbox), so the
 prod-like stack runs the real Twilio and FCM adapters against the project's HTTP
-stand-ins (canteen.testing). This process starts both, writes the settings that point
-the API and the workers at them to WORK/standins.env, the FCM key file to WORK/fcm.json,
-and appends every accepted SMS and push to WORK/sms.jsonl and WORK/push.jsonl, which is
-how a tester (or the prod-like test) reads an OTP.
+stand-ins (canteen_testkit, in tools/testkit). This process starts both, writes the
+settings that point the API and the workers at them to WORK/standins.env, the FCM key
+file to WORK/fcm.json, and appends every accepted SMS and push to WORK/sms.jsonl and
+WORK/push.jsonl, which is how a tester (or the prod-like test) reads an OTP.
 
     python deploy/local/standins.py WORK
 """
@@ -21,8 +21,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from canteen.testing.fcm_standin import FcmReceivedMessage, FcmStandIn
-from canteen.testing.standins import TwilioReceivedMessage, TwilioStandIn
+from canteen_testkit.fcm_standin import FcmReceivedMessage, FcmStandIn
+from canteen_testkit.standins import TwilioReceivedMessage, TwilioStandIn
 
 _write_lock = threading.Lock()
 

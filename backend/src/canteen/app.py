@@ -38,7 +38,9 @@ from canteen.observability.tracing import install_tracing
 from canteen.orders.endpoints import admin_router as kitchen_orders_router
 from canteen.orders.endpoints import delivery_router
 from canteen.orders.endpoints import router as orders_router
+from canteen.payments.dev_sandbox import sandbox_app, wants_sandbox
 from canteen.payments.endpoints import router as payments_router
+from canteen.payments.factory import SANDBOX_PATH
 from canteen.portal import mount_portal
 from canteen.realtime.endpoints import router as realtime_router
 from canteen.realtime.menu_stream import router as menu_stream_router
@@ -133,25 +135,12 @@ def create_app(
     if not settings.is_production:
         api.include_router(dev_router)
     app.include_router(api)
-    if (
-        settings.payment_gateway == "sandbox"
-        and not settings.is_production
-        and not settings.razorpay_base_url
-    ):
-        # Embedded default: the Razorpay-compatible sandbox lives in this process.
-        from canteen.payments.factory import SANDBOX_PATH
-        from canteen.payments.sandbox import create_sandbox_app
-
-        app.mount(
-            SANDBOX_PATH,
-            create_sandbox_app(
-                key_id=settings.razorpay_key_id,
-                key_secret=settings.razorpay_key_secret,
-                webhook_secret=settings.razorpay_webhook_secret,
-                webhook_url=f"{settings.public_base_url}{API_PREFIX}/payments/webhooks/razorpay",
-                public_url=f"{settings.public_base_url}{SANDBOX_PATH}",
-            ),
-        )
+    if wants_sandbox(settings):
+        # Embedded default: the Razorpay-compatible sandbox (a dev tool) lives in this process.
+        webhook_url = f"{settings.public_base_url}{API_PREFIX}/payments/webhooks/razorpay"
+        sandbox = sandbox_app(settings, webhook_url)
+        if sandbox is not None:
+            app.mount(SANDBOX_PATH, sandbox)
     if settings.storage == "local":
         mount_local_media(app, settings)
     mount_portal(app, settings.portal_dist)

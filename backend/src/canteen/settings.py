@@ -19,7 +19,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789abcdef"
 # The local Razorpay sandbox's public credentials (the same defaults as
-# canteen.payments.sandbox). They are filled in only for development and tests: anyone
+# canteen_sandbox). They are filled in only for development and tests: anyone
 # can sign a webhook with them, so production never sees them (see `check_production`).
 SANDBOX_RAZORPAY_KEY_ID = "rzp_test_canteensandbox"
 SANDBOX_RAZORPAY_KEY_SECRET = "sandbox_key_secret_change_me"

@@ -32,7 +32,7 @@ from canteen.notifications.push import PushMessage, order_status_message
 from canteen.notifications.tasks import claim_key, push_order_status
 from canteen.orders.models import Order
 from canteen.settings import ConfigurationError
-from canteen.testing.fcm_standin import (
+from canteen_testkit.fcm_standin import (
     GOOGLE_TOKEN_URI,
     INVALID_TOKEN_BODY,
     FcmStandIn,

@@ -23,7 +23,7 @@ from canteen.payments.gateway import (
     webhook_signature,
 )
 from canteen.payments.razorpay_gateway import RazorpayGateway
-from canteen.payments.sandbox import SandboxServer
+from canteen_sandbox import SandboxServer
 
 # razorpay-python tests/mocks/fake_payment_authorized_webhook.json, byte for byte (971 bytes,
 # trailing newline); a copy is in the shared design fixtures.

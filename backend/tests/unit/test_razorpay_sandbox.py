@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 from canteen.payments.razorpay_gateway import RazorpayGateway
-from canteen.payments.sandbox import SandboxServer
+from canteen_sandbox import SandboxServer
 
 ID = {
     "order": re.compile(r"^order_[0-9A-Za-z]{14}$"),
@@ -852,7 +852,7 @@ def test_runs_standalone_with_keys_from_the_environment() -> None:
         "CANTEEN_RAZORPAY_WEBHOOK_SECRET": "env-webhook-secret",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "canteen.payments.sandbox", "--port", str(port)],
+        [sys.executable, "-m", "canteen_sandbox", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -914,3 +914,50 @@ async def test_unusable_webhook_url_fails_attempts_without_stopping_delivery(
     assert [a.ok for a in attempts] == [False, False, True]
     assert attempts[0].error is not None
     assert [r.event for r in receiver.accepted()] == ["payment.failed"]
+
+
+def test_console_script_runs_the_same_program() -> None:
+    script = os.path.join(os.path.dirname(sys.executable), "canteen-razorpay-sandbox")
+    done = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "Local Razorpay-compatible sandbox" in done.stdout
+
+
+# --- mounted in the API process (development and tests only) ----------------------------------
+
+
+def _mounts(app: Any) -> list[str]:
+    from starlette.routing import Mount
+
+    return [route.path for route in app.routes if isinstance(route, Mount)]
+
+
+def _dev_settings(tmp_path: Any) -> Any:
+    from canteen.settings import Settings
+
+    return Settings(env="test", data_dir=str(tmp_path), secret_key="x" * 48)
+
+
+def test_the_api_mounts_the_sandbox_in_development(tmp_path: Any) -> None:
+    from canteen.app import create_app
+    from canteen.payments.factory import SANDBOX_PATH
+
+    app = create_app(_dev_settings(tmp_path))
+    assert SANDBOX_PATH in _mounts(app)
+
+
+def test_without_the_sandbox_installed_the_api_starts_and_says_so(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from canteen.app import create_app
+    from canteen.payments.factory import SANDBOX_PATH
+
+    # None in sys.modules makes `import canteen_sandbox` fail as if it were not installed.
+    monkeypatch.setitem(sys.modules, "canteen_sandbox", None)
+    with caplog.at_level("WARNING", logger="canteen.payments"):
+        app = create_app(_dev_settings(tmp_path))
+    assert SANDBOX_PATH not in _mounts(app)
+    assert any(
+        "canteen-razorpay-sandbox" in r.getMessage() and r.levelname == "WARNING"
+        for r in caplog.records
+    )

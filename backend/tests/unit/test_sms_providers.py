@@ -13,7 +13,7 @@ import pytest
 from canteen.sms.base import SmsError, SmsMessage, SmsProvider
 from canteen.sms.msg91 import Msg91SmsProvider
 from canteen.sms.twilio import TwilioSmsProvider
-from canteen.testing.standins import Msg91StandIn, TwilioStandIn
+from canteen_testkit.standins import Msg91StandIn, TwilioStandIn
 
 SID = "AC" + "1" * 32
 TOKEN = "test-auth-token"

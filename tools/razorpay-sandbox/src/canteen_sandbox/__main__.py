@@ -1,6 +1,6 @@
 """Run the Razorpay sandbox standalone.
 
-    python -m canteen.payments.sandbox --port 9100 --webhook-url http://127.0.0.1:8000/...
+    python -m canteen_sandbox --port 9100 --webhook-url http://127.0.0.1:8000/...
 
 Keys come from CANTEEN_RAZORPAY_KEY_ID / _KEY_SECRET / _WEBHOOK_SECRET (the same variables
 the backend reads), so both sides agree without extra configuration.
@@ -13,7 +13,7 @@ import os
 
 import uvicorn
 
-from canteen.payments.sandbox.app import (
+from canteen_sandbox import (
     DEFAULT_KEY_ID,
     DEFAULT_KEY_SECRET,
     DEFAULT_WEBHOOK_SECRET,
@@ -23,7 +23,7 @@ from canteen.payments.sandbox.app import (
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m canteen.payments.sandbox",
+        prog="python -m canteen_sandbox",
         description="Local Razorpay-compatible sandbox (orders, payments, refunds, webhooks).",
     )
     parser.add_argument(

@@ -1,0 +1,1 @@
+"""The pytest plugin of the workspace (entry point `pytest11`: canteen)."""
