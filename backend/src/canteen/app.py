@@ -25,8 +25,10 @@ from canteen.core.middleware import (
 from canteen.core.openapi import install_contract
 from canteen.core.responses import ORJSONResponse
 from canteen.dev.endpoints import router as dev_router
+from canteen.displays.endpoints import router as displays_router
 from canteen.menu.admin_endpoints import router as menu_admin_router
 from canteen.menu.endpoints import config_router
+from canteen.menu.kitchen_endpoints import router as menu_kitchen_router
 from canteen.menu.endpoints import router as menu_router
 from canteen.menu.fastpath import MenuFastPath
 from canteen.menu.images import MAX_BYTES as MAX_IMAGE_BYTES
@@ -42,8 +44,11 @@ from canteen.payments.dev_sandbox import sandbox_app, wants_sandbox
 from canteen.payments.endpoints import router as payments_router
 from canteen.payments.factory import SANDBOX_PATH
 from canteen.portal import mount_portal
+from canteen.printing.endpoints import router as printing_router
+from canteen.realtime.display_stream import router as display_stream_router
 from canteen.realtime.endpoints import router as realtime_router
 from canteen.realtime.menu_stream import router as menu_stream_router
+from canteen.reports.endpoints import router as reports_router
 from canteen.settings import Settings, check_production, get_settings
 from canteen.users.endpoints import router as users_router
 
@@ -74,7 +79,17 @@ def create_app(
     configure_logging(fmt=settings.resolved_log_format)
     container = container or build_container(settings, clock=clock)
     install_sentry(settings, "api")  # off unless CANTEEN_SENTRY_DSN is set
+    app = _new_app(settings, container)
+    install_error_handlers(app)
+    install_contract(app)  # before the routers: it gives every route the NUL check
+    _add_middleware(app, settings, container)
+    _include_routers(app, settings)
+    _mount_apps(app, settings)
+    _add_health_checks(app, container)
+    return app
 
+
+def _new_app(settings: Settings, container: Container) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await container.start()
@@ -95,8 +110,10 @@ def create_app(
     )
     app.state.container = container
     app.state.settings = settings
-    install_error_handlers(app)
-    install_contract(app)  # before the routers: it gives every route the NUL check
+    return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings, container: Container) -> None:
     # Each add_middleware wraps the ones added before it: the body limit runs inside the
     # request context (so a 413 is logged with its request id), the headers outermost.
     app.add_middleware(
@@ -119,12 +136,15 @@ def create_app(
     tracing = install_tracing(app, container.engine)  # off unless OTEL_* ask for it
     app.add_middleware(MetricsMiddleware, settings=settings, container=container, tracing=tracing)
 
+
+def _include_routers(app: FastAPI, settings: Settings) -> None:
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth_router)
     api.include_router(users_router)
     api.include_router(menu_router)
     api.include_router(config_router)
     api.include_router(menu_admin_router)
+    api.include_router(menu_kitchen_router)
     # Before the kitchen orders router: /admin/orders/stream must not match /{order_id}.
     api.include_router(realtime_router)
     api.include_router(menu_stream_router)
@@ -132,9 +152,17 @@ def create_app(
     api.include_router(payments_router)
     api.include_router(kitchen_orders_router)
     api.include_router(delivery_router)
+    api.include_router(displays_router)
+    api.include_router(display_stream_router)
+    api.include_router(printing_router)
+    api.include_router(reports_router)
     if not settings.is_production:
         api.include_router(dev_router)
     app.include_router(api)
+
+
+def _mount_apps(app: FastAPI, settings: Settings) -> None:
+    """The sandbox gateway, local media and the kitchen portal: mounted beside the API."""
     if wants_sandbox(settings):
         # Embedded default: the Razorpay-compatible sandbox (a dev tool) lives in this process.
         webhook_url = f"{settings.public_base_url}{API_PREFIX}/payments/webhooks/razorpay"
@@ -145,6 +173,8 @@ def create_app(
         mount_local_media(app, settings)
     mount_portal(app, settings.portal_dist)
 
+
+def _add_health_checks(app: FastAPI, container: Container) -> None:
     @app.get("/healthz", tags=["health"], include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
@@ -175,5 +205,3 @@ def create_app(
                 [{"check": k, "status": v} for k, v in checks.items()],
             )
         return ORJSONResponse({"data": {"status": "ready", "checks": checks}})
-
-    return app
