@@ -28,10 +28,10 @@ from canteen.dev.endpoints import router as dev_router
 from canteen.displays.endpoints import router as displays_router
 from canteen.menu.admin_endpoints import router as menu_admin_router
 from canteen.menu.endpoints import config_router
-from canteen.menu.kitchen_endpoints import router as menu_kitchen_router
 from canteen.menu.endpoints import router as menu_router
 from canteen.menu.fastpath import MenuFastPath
 from canteen.menu.images import MAX_BYTES as MAX_IMAGE_BYTES
+from canteen.menu.kitchen_endpoints import router as menu_kitchen_router
 from canteen.menu.media import mount_local_media
 from canteen.menu.uploads import ENVELOPE_BYTES
 from canteen.observability.errors import install_sentry
