@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
-from typing import Any
-
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
 
 from canteen.core.deps import Session
 from canteen.core.responses import Envelope
-from canteen.dev.models import DevOutboxMessage
+from canteen.dev import service
+from canteen.dev.schemas import OutboxMessageOut
 
 router = APIRouter(prefix="/dev", tags=["dev"])
-
-
-class OutboxMessageOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    channel: str
-    to: str
-    body: str | None
-    payload: dict[str, Any] | None
-    created_at: datetime
 
 
 @router.get("/outbox", response_model=Envelope[list[OutboxMessageOut]])
@@ -35,12 +19,5 @@ async def outbox(
     to: str | None = Query(default=None, max_length=4096),
     limit: int = Query(default=50, ge=1, le=500),
 ) -> Envelope[list[OutboxMessageOut]]:
-    query = select(DevOutboxMessage).order_by(
-        DevOutboxMessage.created_at.desc(), DevOutboxMessage.id.desc()
-    )
-    if channel:
-        query = query.where(DevOutboxMessage.channel == channel)
-    if to:
-        query = query.where(DevOutboxMessage.to == to)
-    rows = await db.scalars(query.limit(limit))
+    rows = await service.outbox_messages(db, channel=channel, to=to, limit=limit)
     return Envelope(data=[OutboxMessageOut.model_validate(r) for r in rows])

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.db import after_commit, utcnow
 from canteen.events.models import Event
 from canteen.events.types import EVENT_TYPES, EventType
 
-__all__ = ["EVENT_TYPES", "EventType", "record_event"]
+__all__ = ["EVENT_TYPES", "EventType", "latest_seq", "record_event"]
 
 # On PostgreSQL an event's final `seq` is given while its transaction commits, under this
 # advisory lock (migration 0007's trigger), so `seq` order is commit order: a reader that
@@ -55,3 +56,12 @@ async def record_event(
 
         after_commit(session, wake_dispatcher)
     return event
+
+
+async def latest_seq(session: AsyncSession, *, order_id: uuid.UUID | None = None) -> int:
+    """The log's highest seq (or one order's), 0 while there is none: where a stream or
+    socket starts, and what a resume position is compared with."""
+    query = select(func.coalesce(func.max(Event.seq), 0))
+    if order_id is not None:
+        query = query.where(Event.order_id == order_id)
+    return int(await session.scalar(query) or 0)

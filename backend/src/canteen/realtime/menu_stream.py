@@ -15,7 +15,6 @@ in memory: 1,000 students cost no database reads per change); a reconnect with
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections import deque
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -23,14 +22,14 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from canteen.auth.deps import authenticate
 from canteen.core.container import Container
-from canteen.core.errors import InvalidToken
 from canteen.events.models import Event
+from canteen.events.service import latest_seq
 from canteen.realtime.endpoints import parse_seq
 from canteen.realtime.hub import MENU_TYPES
+from canteen.realtime.sse import HEADERS, Account, bearer_token, stream_account, wait_disconnect
 
 router = APIRouter(tags=["realtime"])
 
@@ -39,7 +38,6 @@ LIFETIME_SECONDS = 30 * 60.0
 RETRY_MS = 2000
 REPLAY_LIMIT = 200  # more missed than this: one resync message instead
 MAX_PENDING = 100  # a client this far behind gets a resync instead of a backlog
-_LATEST_SEQ = select(func.coalesce(func.max(Event.seq), 0))
 
 
 @router.get(
@@ -57,27 +55,32 @@ async def menu_stream(
 ) -> StreamingResponse:
     """Events: `hello` (the position), `menu.updated`, `config.updated`, `menu.resync`.
     Signed in like the order socket (any role); resume with `Last-Event-ID`."""
+    stream = await open_menu_stream(
+        request, token, authorization, last_event_id, last_event_id_query
+    )
+    return StreamingResponse(stream, media_type="text/event-stream", headers=HEADERS)
+
+
+async def open_menu_stream(
+    request: Request,
+    token: str | None,
+    authorization: str | None,
+    last_event_id: str | None,
+    last_event_id_query: str | None,
+) -> AsyncIterator[bytes]:
+    """Check who is asking and where they resume, before the first byte: every refusal
+    is an ordinary error answer, not a broken stream."""
     c: Container = request.app.state.container
-    raw = token or (authorization or "").removeprefix("Bearer ").strip()
-    if not raw:
-        raise InvalidToken("Authentication is required")
-    resume = last_event_id if last_event_id is not None else last_event_id_query
-    after: int | None = None
+    raw = bearer_token(token, authorization)
     # Both are checked when sent (the header wins): OpenAPI gives each the same pattern.
     # The same rule as the kitchen stream: a seq an event could have (ASCII digits, 64 bits).
     for value in (last_event_id, last_event_id_query):
         if value is not None:
             parse_seq(value)
-    if resume is not None:
-        after = parse_seq(resume)
-    async with c.sessionmaker() as session:
-        user = await authenticate(c, session, raw)
-        account = (user.id, str(user.role))
-    return StreamingResponse(
-        _stream(c, request, after, account),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    resume = last_event_id if last_event_id is not None else last_event_id_query
+    after = parse_seq(resume) if resume is not None else None
+    account = await stream_account(c, raw)
+    return _stream(c, request, after, account)
 
 
 def _frame(message: dict[str, Any]) -> bytes:
@@ -97,7 +100,7 @@ def _resync(seq: int) -> bytes:
 
 
 async def _stream(
-    c: Container, request: Request, after: int | None, account: tuple[uuid.UUID, str]
+    c: Container, request: Request, after: int | None, account: Account
 ) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + LIFETIME_SECONDS
@@ -119,7 +122,7 @@ async def _stream(
         ended.append(reason)
         wakeup.set()
 
-    disconnected = asyncio.create_task(_wait_disconnect(request))
+    disconnected = asyncio.create_task(wait_disconnect(request))
     # Subscribe before reading the log: a change in between is held, not lost.
     with c.hub.menu_subscription(offer), c.hub.accounts.watch(*account, end):
         try:
@@ -176,7 +179,7 @@ async def _stream(
 async def _position(c: Container, after: int | None) -> tuple[int, list[Event]]:
     """The log's latest seq, and what a resuming client missed (one more than replayed)."""
     async with c.sessionmaker() as session:
-        latest = int(await session.scalar(select(func.coalesce(func.max(Event.seq), 0))) or 0)
+        latest = await latest_seq(session)
         missed: list[Event] = []
         if after is not None and after < latest:
             missed = list(
@@ -188,8 +191,3 @@ async def _position(c: Container, after: int | None) -> tuple[int, list[Event]]:
                 )
             )
     return latest, missed
-
-
-async def _wait_disconnect(request: Request) -> None:
-    while (await request.receive())["type"] != "http.disconnect":
-        pass
