@@ -1,6 +1,9 @@
 """The realtime messages as schemas (issue 13, point 13): what the order socket and the two
 SSE streams send, documented like the HTTP API is.
 
+The event types are `canteen.events.types.EventType`, the one list of wire names; the
+message types that are not events (`order.snapshot`, `ping`, `menu.resync`) are named here.
+
 `python -m canteen.realtime.schemas` writes them as JSON Schema to
 docs/realtime-messages.schema.json; backend/tests/api/test_realtime_messages.py checks
 that file is current and validates real captured messages against it. Event payloads
@@ -19,6 +22,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from canteen.events.types import EventType
 from canteen.orders.models import OrderStatus, PaymentStatus
 from canteen.orders.schemas import OrderOut
 from canteen.orders.state import Actor
@@ -54,7 +58,7 @@ class OrderCreatedData(_Message):
 
 
 class OrderCreated(_OrderEvent):
-    type: Literal["order.created"]
+    type: Literal[EventType.order_created]
     data: OrderCreatedData  # type: ignore[assignment]
 
 
@@ -66,24 +70,24 @@ class StatusChangedData(_Message):
 
 
 class OrderStatusChanged(_OrderEvent):
-    type: Literal["order.status_changed"]
+    type: Literal[EventType.order_status_changed]
     data: StatusChangedData  # type: ignore[assignment]
 
 
 class OrderPaymentUpdated(_OrderEvent):
-    type: Literal["order.payment_updated"]
+    type: Literal[EventType.order_payment_updated]
 
 
 class OrderAssigned(_OrderEvent):
-    type: Literal["order.assigned"]
+    type: Literal[EventType.order_assigned]
 
 
 class MenuUpdated(_Event):
-    type: Literal["menu.updated"]
+    type: Literal[EventType.menu_updated]
 
 
 class ConfigUpdated(_Event):
-    type: Literal["config.updated"]
+    type: Literal[EventType.config_updated]
 
 
 OrderEvent = Annotated[
@@ -123,7 +127,7 @@ class MenuStreamEvent(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     seq: int = Field(ge=0)
-    type: Literal["menu.updated", "config.updated", "menu.resync"]
+    type: Literal[EventType.menu_updated, EventType.config_updated, "menu.resync"]
     at: datetime | None = None
     data: dict[str, Any]
 
