@@ -10,10 +10,12 @@ first and then every change of the order's status or payment status, and stops a
 every 30 s (optionally with jitter); the back-off starts again at 1 s once a connection
 delivers a message. After `max_reconnects` (10) consecutive failed reconnects it gives
 the socket up and polls `GET /orders/{id}` every `poll_interval` seconds, yielding the
-changes it sees. An expired token (close code 4401 TOKEN_EXPIRED) is refreshed through
-the client's single-flight refresh and the socket re-opened at once; 4401
-INVALID_TOKEN signs out (`AuthFailure`), 4403 raises `AuthFailure`, 4404
-`NotFoundFailure`.
+changes it sees. The server's close codes: 4401 TOKEN_EXPIRED is refreshed through the
+client's single-flight refresh and the socket re-opened at once; 4401 INVALID_TOKEN signs
+out (`AuthFailure`); 4404 (no such order, or not yours: the server closes both alike)
+raises `NotFoundFailure`; 4409 (the account's role changed) reconnects after the usual
+back-off, authorised anew. 4403 is no longer sent (older servers used it for another
+customer's order); it still raises `AuthFailure`.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from canteen_client.errors import (
     ServerFailure,
     failure_from_response,
 )
+from canteen_client.events import EventType
 from canteen_client.models import Order, OrderState
 
 if TYPE_CHECKING:
@@ -49,7 +52,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("canteen_client.tracking")
 
 CLOSE_INVALID_TOKEN = 4401
-CLOSE_NOT_ALLOWED = 4403
+CLOSE_NOT_ALLOWED = 4403  # older servers only; "not yours" is 4404 now
 CLOSE_NO_ORDER = 4404
 
 
@@ -286,7 +289,7 @@ class OrderTracker:
 
 # ---- the students' live menu channel (SSE) ------------------------------------------
 
-MENU_EVENTS = ("hello", "menu.updated", "config.updated", "menu.resync")
+MENU_EVENTS = ("hello", EventType.menu_updated, EventType.config_updated, "menu.resync")
 
 
 @dataclass(frozen=True, slots=True)
