@@ -1,0 +1,159 @@
+"""CSV exports, streamed: the lists are read through a server-side cursor in batches
+(`yield_per`) and written row by row, so a year of rows is never held in memory. Dates are
+in the canteen's zone; amounts are rupees with two decimals.
+
+Validation runs before the first byte (the caller builds the window), so a bad range is a
+JSON error, not a broken download.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator, Iterable
+from datetime import date
+from typing import Any
+
+from fastapi.responses import StreamingResponse
+from sqlalchemy import Select
+
+from canteen.core.container import Container
+from canteen.reports import ledger, service
+from canteen.reports.schemas import DishGroup, Figures, SalesGroup
+
+BATCH = 1000
+
+FIGURE_COLUMNS = [
+    "orders",
+    "revenue_upi",
+    "revenue_cash",
+    "refunded",
+    "net_revenue",
+    "ready",
+    "avg_prep_seconds",
+    "p90_prep_seconds",
+    "late",
+    "cancelled",
+    "uncollected",
+    "ratings",
+    "avg_rating",
+]
+MONEY = {"revenue_upi", "revenue_cash", "refunded", "net_revenue"}
+
+
+def rupees(paise: int) -> str:
+    """Paise as rupees with two decimals, without going through floats."""
+    sign = "-" if paise < 0 else ""
+    whole, part = divmod(abs(paise), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
+def _line(values: Iterable[Any]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow(["" if v is None else v for v in values])
+    return out.getvalue().encode()
+
+
+def _figures(f: Figures) -> list[Any]:
+    values = f.model_dump()
+    return [rupees(values[k]) if k in MONEY else values[k] for k in FIGURE_COLUMNS]
+
+
+def sales(c: Container, start: date, end: date, group: SalesGroup) -> AsyncIterator[bytes]:
+    service.check_range(start, end)
+    return _sales(c, start, end, group)
+
+
+async def _sales(c: Container, start: date, end: date, group: SalesGroup) -> AsyncIterator[bytes]:
+    yield _line([group.value, "label", *FIGURE_COLUMNS])
+    async with c.sessionmaker() as session:
+        report = await service.sales_report(c, session, start, end, group)
+    for row in report.rows:
+        yield _line([row.key, row.label, *_figures(row.figures)])
+    yield _line(["total", "Total", *_figures(report.totals)])
+
+
+def dishes(c: Container, start: date, end: date, group: DishGroup) -> AsyncIterator[bytes]:
+    service.check_range(start, end)
+    return _dishes(c, start, end, group)
+
+
+async def _dishes(c: Container, start: date, end: date, group: DishGroup) -> AsyncIterator[bytes]:
+    yield _line([group.value, "label", "orders", "quantity", "sales", "cancelled_quantity"])
+    async with c.sessionmaker() as session:
+        report = await service.dish_report(c, session, start, end, group)
+    for r in report.rows:
+        yield _line([r.key, r.label, r.orders, r.quantity, rupees(r.sales), r.cancelled_quantity])
+
+
+def cash_drawer(c: Container, start: date, end: date) -> AsyncIterator[bytes]:
+    service.check_range(start, end)
+    return _cash_drawer(c, start, end)
+
+
+async def _cash_drawer(c: Container, start: date, end: date) -> AsyncIterator[bytes]:
+    yield _line(
+        [
+            *("day", "staff_id", "staff", "handed_over", "collected"),
+            *("day_due", "day_collected", "day_difference"),
+        ]
+    )
+    async with c.sessionmaker() as session:
+        days = await service.cash_drawer(c, session, start, end)
+    for d in days:
+        tail = [rupees(d.due), rupees(d.collected), rupees(d.difference)]
+        if not d.staff:  # due but nobody handed anything over
+            yield _line([d.day, "", "", 0, rupees(0), *tail])
+        for s in d.staff:
+            yield _line([d.day, s.staff_id, s.name, s.handed_over, rupees(s.collected), *tail])
+
+
+def refunds(c: Container, start: date, end: date) -> AsyncIterator[bytes]:
+    stmt = ledger.refunds_statement(service.window(c, start, end))
+    return _refunds(c, stmt)
+
+
+async def _refunds(c: Container, stmt: Select[Any]) -> AsyncIterator[bytes]:
+    tz = service.zone_of(c)
+    yield _line(["order_id", "order_number", "at", "amount", "reason", "status", "gateway_id"])
+    async with c.sessionmaker() as session:
+        result = await session.stream(stmt.execution_options(yield_per=BATCH))
+        async for row in result:
+            r = ledger.refund_row(row, tz)
+            yield _line(
+                [
+                    *(r.order_id, r.order_number, r.at, rupees(r.amount)),
+                    *(r.reason, r.status, r.gateway_refund_id),
+                ]
+            )
+
+
+def feedback(c: Container, start: date, end: date, rating: int | None) -> AsyncIterator[bytes]:
+    stmt = ledger.feedback_statement(service.window(c, start, end), rating)
+    return _feedback(c, stmt)
+
+
+async def _feedback(c: Container, stmt: Select[Any]) -> AsyncIterator[bytes]:
+    tz = service.zone_of(c)
+    yield _line(["order_id", "order_number", "at", "rating", "comment", "items"])
+    async with c.sessionmaker() as session:
+        result = await session.stream(stmt.execution_options(yield_per=BATCH))
+        async for row in result:
+            r = ledger.feedback_row(row, tz)
+            yield _line([r.order_id, r.order_number, r.at, r.rating, r.comment, r.items])
+
+
+def response(name: str, start: date, end: date, body: AsyncIterator[bytes]) -> StreamingResponse:
+    return StreamingResponse(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}-{start}-to-{end}.csv"'},
+    )
+
+
+OPENAPI: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "CSV, streamed: dates in the canteen's zone, amounts in rupees",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
