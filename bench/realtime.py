@@ -32,6 +32,7 @@ from websockets.asyncio.client import connect
 from bench import actors, infra
 from bench.loadgen import pct
 from bench.stack import Stack
+from canteen_client.events import EventType
 
 API = "/api/v1"
 
@@ -182,7 +183,11 @@ async def _probe_round(
     await asyncio.sleep(0.5)
     ws_lat, ws_tap, missing = [], [], 0
     for oid, p in probes.items():
-        got = {m.get("status"): m for m in p.messages if m.get("type") == "order.status_changed"}
+        got = {
+            m.get("status"): m
+            for m in p.messages
+            if m.get("type") == EventType.order_status_changed
+        }
         for target in ("preparing", "ready", "completed"):
             m = got.get(target)
             if m is None:
@@ -196,7 +201,7 @@ async def _probe_round(
     sse_events = [
         e
         for e in sse.events[sse_start:]
-        if e["order_id"] in probe_ids and e["type"] == "order.status_changed"
+        if e["order_id"] in probe_ids and e["type"] == EventType.order_status_changed
     ]
     sse_lat = [e["received"] - e["at"] for e in sse_events]
     sse_tap = [e["received"] - sent_at[(e["order_id"], e["status"])] for e in sse_events]
@@ -357,7 +362,7 @@ class MenuListener:
                 async for block, received in actors.sse_events(r.aiter_lines()):
                     if block.get("event") == "hello":
                         self.ready.set()
-                    elif block.get("event") == "menu.updated" and "data" in block:
+                    elif block.get("event") == EventType.menu_updated and "data" in block:
                         data = json.loads(block["data"])
                         self.received[int(block["id"])] = received
                         self.at[int(block["id"])] = parse_at(data["at"])
