@@ -5,6 +5,9 @@ import { BrowserRouter, Navigate, Route, Routes, useLocation } from "react-route
 import { LoginPage } from "@/features/auth/components/LoginPage";
 import { useSession } from "@/features/auth/hooks/use-session";
 import { BoardPage } from "@/features/board/components/BoardPage";
+import { CounterPage } from "@/features/counter/components/CounterPage";
+import { DeliveriesPage } from "@/features/delivery/components/DeliveriesPage";
+import { DeliveryLayout } from "@/features/delivery/components/DeliveryLayout";
 import { resetBoardState } from "@/features/board/hooks/stores";
 import { ItemEditorPage } from "@/features/menu/components/ItemEditorPage";
 import { MenuPage } from "@/features/menu/components/MenuPage";
@@ -15,12 +18,14 @@ import { StaffPage } from "@/features/staff/components/StaffPage";
 import { makeQueryClient } from "@/lib/query-client";
 
 import { AppLayout } from "./AppLayout";
-import { RequireAdmin, RequireStaff } from "./guards";
+import { RequireAdmin, RequireDelivery, RequireStaff } from "./guards";
 import { NotFound } from "./NotFound";
 
 const TITLES: [RegExp, string][] = [
   [/^\/login/, "Sign in"],
   [/^\/board/, "Live board"],
+  [/^\/counter/, "Counter"],
+  [/^\/deliveries/, "My deliveries"],
   [/^\/orders\/.+/, "Order"],
   [/^\/orders/, "Orders"],
   [/^\/menu\/items\/new/, "New menu item"],
@@ -61,6 +66,15 @@ export function AppRoutes() {
       <Route path="/login" element={<LoginPage />} />
       <Route
         element={
+          <RequireDelivery>
+            <DeliveryLayout />
+          </RequireDelivery>
+        }
+      >
+        <Route path="/deliveries" element={<DeliveriesPage />} />
+      </Route>
+      <Route
+        element={
           <RequireStaff>
             <AppLayout />
           </RequireStaff>
@@ -68,6 +82,7 @@ export function AppRoutes() {
       >
         <Route index element={<Navigate to="/board" replace />} />
         <Route path="/board" element={<BoardPage />} />
+        <Route path="/counter" element={<CounterPage />} />
         <Route path="/orders" element={<OrdersPage />} />
         <Route path="/orders/:orderId" element={<OrderDetailPage />} />
         <Route path="/menu" element={<MenuPage />} />

@@ -76,6 +76,9 @@ export function AppLayout() {
               <NavLink to="/board">Board</NavLink>
             </li>
             <li>
+              <NavLink to="/counter">Counter</NavLink>
+            </li>
+            <li>
               <NavLink to="/orders">Orders</NavLink>
             </li>
             <li>

@@ -3,14 +3,27 @@ import { Navigate, useLocation } from "react-router";
 
 import { useSession } from "@/features/auth/hooks/use-session";
 
-/** Signed-in kitchen or admin staff only; everyone else goes to the sign-in page. */
+function useSignInRedirect() {
+  const location = useLocation();
+  return `/login?next=${encodeURIComponent(`${location.pathname}${location.search}`)}`;
+}
+
+/** Signed-in kitchen or admin staff only; delivery staff go to their own screen, everyone
+ * else to the sign-in page. */
 export function RequireStaff({ children }: { children: ReactNode }) {
   const current = useSession();
-  const location = useLocation();
-  if (!current) {
-    const next = `${location.pathname}${location.search}`;
-    return <Navigate to={`/login?next=${encodeURIComponent(next)}`} replace />;
-  }
+  const signIn = useSignInRedirect();
+  if (!current) return <Navigate to={signIn} replace />;
+  if (current.user.role === "delivery") return <Navigate to="/deliveries" replace />;
+  return <>{children}</>;
+}
+
+/** Delivery staff only: the one part of the portal open to them (issue 17). */
+export function RequireDelivery({ children }: { children: ReactNode }) {
+  const current = useSession();
+  const signIn = useSignInRedirect();
+  if (!current) return <Navigate to={signIn} replace />;
+  if (current.user.role !== "delivery") return <Navigate to="/board" replace />;
   return <>{children}</>;
 }
 

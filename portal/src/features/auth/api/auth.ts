@@ -2,16 +2,17 @@ import { api, apiUrl, data } from "@/lib/api";
 import type { Session } from "@/lib/api-types";
 import { session } from "@/lib/session";
 
-export const STAFF_ROLES = new Set(["kitchen", "admin"]);
+// Delivery staff sign in too, to their own screen (/deliveries, issue 17).
+export const STAFF_ROLES = new Set(["kitchen", "admin", "delivery"]);
 
 export class NotStaffError extends Error {
   constructor() {
-    super("This portal is for kitchen and admin staff. Delivery staff and customers use the app.");
+    super("This portal is for canteen staff. Customers use the app.");
     this.name = "NotStaffError";
   }
 }
 
-/** Keep the session if it belongs to kitchen or admin staff; otherwise revoke it. */
+/** Keep the session if it belongs to staff (kitchen, admin, delivery); otherwise revoke it. */
 async function start(result: Session): Promise<Session> {
   if (!STAFF_ROLES.has(result.user.role)) {
     await api.POST("/api/v1/auth/logout", { body: { refresh_token: result.refresh_token } }).catch(() => undefined);

@@ -11,7 +11,7 @@ import { LoginPage } from "./LoginPage";
 
 const AUTH = "http://localhost:3000/api/v1/auth";
 
-function sessionFor(role: "kitchen" | "admin" | "delivery") {
+function sessionFor(role: "kitchen" | "admin" | "delivery" | "customer") {
   return {
     data: {
       access_token: `at-${role}`,
@@ -87,10 +87,10 @@ describe("the sign-in page", () => {
     expect(screen.queryByLabelText("6-digit code")).toBeNull();
   });
 
-  it("turns away accounts that are not kitchen or admin staff, and revokes their session", async () => {
+  it("turns away accounts that are not staff, and revokes their session", async () => {
     let loggedOut = false;
     server.use(
-      http.post(`${AUTH}/staff-login`, () => HttpResponse.json(sessionFor("delivery"))),
+      http.post(`${AUTH}/staff-login`, () => HttpResponse.json(sessionFor("customer"))),
       http.post(`${AUTH}/logout`, () => {
         loggedOut = true;
         return HttpResponse.json({ data: { logged_out: true } });
@@ -98,9 +98,9 @@ describe("the sign-in page", () => {
     );
     renderPage(<LoginPage />, { route: "/login", path: "/login" });
     await userEvent.type(screen.getByLabelText("Phone number"), "9000000003");
-    await userEvent.type(screen.getByLabelText("Password"), "canteen-delivery");
+    await userEvent.type(screen.getByLabelText("Password"), "a-customer-password");
     await userEvent.click(screen.getByRole("button", { name: "Sign in" }));
-    expect(await screen.findByRole("alert")).toHaveTextContent("This portal is for kitchen and admin staff");
+    expect(await screen.findByRole("alert")).toHaveTextContent("This portal is for canteen staff");
     expect(session.get()).toBeNull();
     expect(loggedOut).toBe(true);
   });
