@@ -8,24 +8,34 @@ import logging
 import re
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractContextManager
+from functools import partial
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from canteen.auth.deps import authenticate
 from canteen.core.container import Container
-from canteen.core.errors import AppError, InsufficientRole, InvalidToken, TokenExpired
+from canteen.core.errors import (
+    InsufficientRole,
+    InvalidToken,
+    TokenExpired,
+    ValidationFailed,
+    field_error,
+)
 from canteen.events.models import Event
+from canteen.events.service import latest_seq
 from canteen.events.types import EventType
 from canteen.orders.models import Order
+from canteen.orders.presenter import customer_order
 from canteen.orders.state import TERMINAL
-from canteen.payments.service import order_view
 from canteen.realtime.accounts import DEACTIVATED
 from canteen.realtime.hub import KITCHEN_TYPES
+from canteen.realtime.sse import wait_disconnect
 from canteen.users.models import Role
 
 log = logging.getLogger("canteen.realtime")
@@ -172,12 +182,7 @@ async def track_order(websocket: WebSocket, order_id: str, token: str = "") -> N
                 await _refuse(websocket, CLOSE_NO_ORDER, "no such order")
                 return
             account = (user.id, str(user.role))
-            last_seq = int(
-                await session.scalar(
-                    select(func.coalesce(func.max(Event.seq), 0)).where(Event.order_id == oid)
-                )
-                or 0
-            )
+            last_seq = await latest_seq(session, order_id=oid)
             snapshot = orjson.dumps(
                 {
                     "type": "order.snapshot",
@@ -188,7 +193,7 @@ async def track_order(websocket: WebSocket, order_id: str, token: str = "") -> N
                     # As GET /orders/{id} shows it: with the payment (status, checkout
                     # URL, why it failed) and any refund, so a failed UPI payment is
                     # never shown as "waiting" (issue 14, point 2).
-                    "order": (await order_view(c, session, order)).model_dump(mode="json"),
+                    "order": (await customer_order(c, session, order)).model_dump(mode="json"),
                 }
             ).decode()
             finished = order.status in TERMINAL
@@ -250,10 +255,12 @@ async def kitchen_stream(
         if resume is not None:
             after = parse_seq(resume)
         else:
-            after = int(await session.scalar(select(func.coalesce(func.max(Event.seq), 0))) or 0)
+            after = await latest_seq(session)
         account = (user.id, str(user.role))
     return StreamingResponse(
-        _sse(c, request, after, account, replay=resume is not None),
+        stream_log(
+            c, request, after, partial(c.hub.accounts.watch, *account), replay=resume is not None
+        ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
@@ -262,10 +269,9 @@ async def kitchen_stream(
 def parse_seq(raw: str) -> int:
     """A resume position, refused (400) unless it is a seq an event could have."""
     if _SEQ_RE.fullmatch(raw) is None or int(raw) > _MAX_SEQ:
-        raise AppError(
+        raise ValidationFailed(
             "Last-Event-ID must be an event sequence number",
-            code="VALIDATION_ERROR",
-            details=[{"field": "Last-Event-ID", "issue": "invalid"}],
+            details=[field_error("Last-Event-ID", "invalid")],
         )
     return int(raw)
 
@@ -275,28 +281,41 @@ def _frame(event: Event) -> bytes:
     return b"id: %d\nevent: %s\ndata: %s\n\n" % (event.seq, event.type.encode(), data)
 
 
-async def _sse(
+# What a stream reads from the log after a seq (at most 500 events, in seq order), and
+# how it writes one event: the kitchen's, or a filter of it (realtime.display_stream).
+LogReader = Callable[[Container, int], Awaitable[list[Event]]]
+Framer = Callable[[Event], bytes]
+# Keeps watching the client's credentials while the stream is open; calls `end(reason)`.
+Watch = Callable[[Callable[[str], None]], AbstractContextManager[None]]
+
+
+async def stream_log(
     c: Container,
     request: Request,
     after: int,
-    account: tuple[uuid.UUID, str],
+    watch: Watch,
     *,
     replay: bool,
+    read: LogReader | None = None,
+    frame: Framer = _frame,
 ) -> AsyncIterator[bytes]:
     """Read the event log after `after`, in order, each time the hub says something happened.
 
     The log is the source, not the bus message: a reconnecting portal resumes from its
     Last-Event-ID and nothing is missed or repeated. The stream ends, sending nothing
     more, when its account is deactivated or changes role (realtime.accounts); the
-    portal's reconnect is then refused or authorised under the new role.
+    portal's reconnect is then refused or authorised under the new role. The one
+    mechanism behind the kitchen stream and its filters: `read` picks the events (the
+    kitchen's by default), `frame` what each one says, `watch` who may keep listening.
     """
+    read = read or _kitchen_events
     loop = asyncio.get_running_loop()
     deadline = loop.time() + SSE_LIFETIME_SECONDS
     # Notice a closed connection at once, not at the next heartbeat write: otherwise a
     # dropped tablet keeps its stream (and the server's shutdown) waiting.
-    disconnected = asyncio.create_task(_wait_disconnect(request))
+    disconnected = asyncio.create_task(wait_disconnect(request))
     try:
-        with c.hub.kitchen_subscription() as sub, c.hub.accounts.watch(*account, sub.end):
+        with c.hub.kitchen_subscription() as sub, watch(sub.end):
             yield b"retry: %d\nid: %d\nevent: hello\ndata: %s\n\n" % (
                 SSE_RETRY_MS,
                 after,
@@ -311,12 +330,12 @@ async def _sse(
                 # Shielded: a client leaving cancels this generator, and a read cancelled
                 # half-way left its connection unclosed - on SQLite holding the database
                 # lock, so every write then failed (found by schemathesis, issue 13).
-                events = await asyncio.shield(asyncio.ensure_future(_kitchen_events(c, last)))
+                events = await asyncio.shield(asyncio.ensure_future(read(c, last)))
                 for event in events:
                     if sub.ended is not None:
                         break
                     last = event.seq
-                    yield _frame(event)
+                    yield frame(event)
                 if len(events) == 500:
                     continue
                 woken = asyncio.create_task(sub.wakeup.wait())
@@ -345,8 +364,3 @@ async def _kitchen_events(c: Container, after: int) -> list[Event]:
                 .limit(500)
             )
         )
-
-
-async def _wait_disconnect(request: Request) -> None:
-    while (await request.receive())["type"] != "http.disconnect":
-        pass
