@@ -30,17 +30,21 @@ def load_jobs() -> None:
     import canteen.menu.tasks
     import canteen.notifications.tasks
     import canteen.payments.tasks
+    import canteen.printing.tasks
     import canteen.sms.tasks  # noqa: F401
 
 
 def register_reactions() -> None:
     """Each domain's reactions to events, in the order the dispatcher calls them: the
-    refund first, then the push and the ready SMS (registering twice changes nothing)."""
+    refund first, then the push and the ready SMS, then the kitchen ticket on paper
+    (registering twice changes nothing)."""
     from canteen.notifications import reactions as notification_reactions
     from canteen.payments import reactions as payment_reactions
+    from canteen.printing import reactions as printing_reactions
 
     payment_reactions.register()
     notification_reactions.register()
+    printing_reactions.register()
 
 
 def _sms(c: Container) -> SmsSender:

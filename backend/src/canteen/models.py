@@ -3,10 +3,12 @@
 from canteen.core.db import Base
 from canteen.core.once import JobMark
 from canteen.dev.models import DevOutboxMessage
+from canteen.displays.models import DisplayToken
 from canteen.events.models import Event
 from canteen.menu.models import CanteenConfig, Category, MenuItem, TimeSlot, menu_item_slots
 from canteen.orders.models import Order, OrderDayCounter, OrderItem
 from canteen.payments.models import Payment, Refund, WebhookEvent
+from canteen.printing.models import PrinterSettings
 from canteen.users.models import DeviceToken, User
 
 __all__ = [
@@ -15,6 +17,7 @@ __all__ = [
     "Category",
     "DevOutboxMessage",
     "DeviceToken",
+    "DisplayToken",
     "Event",
     "JobMark",
     "MenuItem",
@@ -22,6 +25,7 @@ __all__ = [
     "OrderDayCounter",
     "OrderItem",
     "Payment",
+    "PrinterSettings",
     "Refund",
     "TimeSlot",
     "User",

@@ -32,6 +32,7 @@ from live import free_port, serve
 from orders_helpers import order_body, place, seed_menu, set_config
 from sqlalchemy import func, select, text
 from test_payments import _events, _order, _upi_order, eventually, sandbox_pay, webhooks_to
+from test_printing import print_twice_case, printer
 
 from canteen.app import create_app
 from canteen.bootstrap import build_container
@@ -64,7 +65,7 @@ from conftest import (
     make_settings,
 )
 
-__all__ = ["webhooks_to"]  # a fixture used here, defined with the payment tests
+__all__ = ["printer", "webhooks_to"]  # fixtures used here, defined with their tests
 
 WEBHOOK_PATH = f"{API}/payments/webhooks/razorpay"
 
@@ -486,6 +487,7 @@ TWICE = {
     "payments.redrive_refunds": "test_a_refund_whose_job_redis_lost_is_redriven_once",
     "sms.order_ready": "test_ready_sms_twice_texts_once",
     "push.redrive": "test_a_push_whose_job_redis_lost_is_redriven_once",
+    "printing.print_ticket": "test_print_ticket_twice_prints_once",
 }
 
 
@@ -494,6 +496,10 @@ def test_every_job_is_run_twice_by_a_test():
     assert not missing, f"jobs without a run-twice test in {__name__}: {missing}"
     for name in TWICE.values():
         assert callable(globals().get(name)), name
+
+
+async def test_print_ticket_twice_prints_once(client, container, printer):
+    await print_twice_case(client, container, printer)
 
 
 async def test_sms_send_twice_texts_once(container):

@@ -41,6 +41,7 @@ class RealtimeHub(Protocol):
     """This process's fan-out to its sockets and streams (canteen.realtime.hub)."""
 
     accounts: Any
+    displays: Any  # revoked display tokens end their streams (realtime.display_watch)
     position: int | None
 
     def deliver(self, message: Message) -> None: ...

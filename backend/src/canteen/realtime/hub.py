@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from canteen.events.models import Event
 from canteen.events.types import EVENT_TYPES, MENU_EVENT_TYPES
 from canteen.realtime.accounts import AccountWatch
+from canteen.realtime.display_watch import DisplayWatch
 
 log = logging.getLogger("canteen.realtime")
 
@@ -69,6 +70,7 @@ class Hub:
         self.position: int | None = None
         self._read_to: int | None = None  # while the bus is down: the log is read up to here
         self.accounts = AccountWatch(sessionmaker)
+        self.displays = DisplayWatch(sessionmaker)  # revoked display tokens end their streams
 
     def deliver(self, message: dict[str, Any]) -> None:
         """Called for every event from the bus; duplicates (same id) are dropped."""

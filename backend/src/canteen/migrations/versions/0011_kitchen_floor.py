@@ -93,6 +93,7 @@ def _printing_upgrade() -> None:
         "printer_settings",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("auto_print", sa.Boolean(), nullable=False),
+        sa.Column("auto_print_since", UTCDateTime(), nullable=True),
         sa.Column("printer_host", sa.String(253), nullable=True),
         sa.Column("printer_port", sa.Integer(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),

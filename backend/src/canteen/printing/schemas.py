@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from canteen.core.strict import Bool, JsonInt
+
+# A host name or an IPv4 address: what a printer on the kitchen's network answers to.
+HOST_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$"
+
+
+class PrinterSettingsOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    auto_print: bool = Field(description="Print a kitchen ticket when an order is confirmed")
+    auto_print_since: datetime | None = Field(
+        description="When it was switched on: orders confirmed before are not printed"
+    )
+    printer_host: str | None = Field(description="The ESC/POS network printer's host")
+    printer_port: int
+
+
+class PrinterSettingsUpdate(BaseModel):
+    auto_print: Bool | None = None
+    printer_host: str | None = Field(default=None, max_length=253, pattern=HOST_PATTERN)
+    printer_port: Annotated[int, Field(ge=1, le=65535), JsonInt] | None = None

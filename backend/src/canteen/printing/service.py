@@ -1,0 +1,116 @@
+"""Printer settings and what a kitchen order ticket says."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from canteen.core.db import utcnow
+from canteen.core.errors import ValidationFailed, field_error
+from canteen.orders.models import Order
+from canteen.printing.models import DEFAULT_PORT, SETTINGS_ID, PrinterSettings
+from canteen.printing.schemas import PrinterSettingsUpdate
+
+
+async def get_printer_settings(session: AsyncSession) -> PrinterSettings:
+    """The settings row, made with printing off the first time it is asked for."""
+    row = await session.get(PrinterSettings, SETTINGS_ID)
+    if row is not None:
+        return row
+    try:
+        async with session.begin_nested():
+            row = PrinterSettings(
+                id=SETTINGS_ID, auto_print=False, printer_host=None, printer_port=DEFAULT_PORT
+            )
+            session.add(row)
+    except IntegrityError:  # another transaction made it first
+        row = await session.get(PrinterSettings, SETTINGS_ID, populate_existing=True)
+        assert row is not None
+    return row
+
+
+async def update_printer_settings(
+    session: AsyncSession, body: PrinterSettingsUpdate
+) -> PrinterSettings:
+    row = await get_printer_settings(session)
+    await session.refresh(row, with_for_update=True)
+    requested = body.model_dump(exclude_unset=True)
+    if "printer_port" in requested and requested["printer_port"] is None:
+        del requested["printer_port"]  # the port always has a value; null keeps it
+    auto_print = requested.get("auto_print", row.auto_print)
+    host = requested.get("printer_host", row.printer_host)
+    if auto_print and not host:
+        raise ValidationFailed(
+            "Printing on confirm needs the printer's address",
+            details=[
+                field_error(
+                    "printer_host",
+                    "required",
+                    "Give the printer's host (and port) before switching printing on",
+                )
+            ],
+        )
+    if auto_print != row.auto_print:
+        row.auto_print_since = utcnow() if auto_print else None
+    for field, value in requested.items():
+        setattr(row, field, value)
+    await session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class TicketLine:
+    quantity: int
+    name: str
+    notes: str | None
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """What a kitchen order ticket says: for the cooks, so no phone, name or pickup code."""
+
+    order_number: str
+    order_type: str
+    placed_at: datetime  # in the canteen's time zone
+    time_slot: str | None
+    instructions: str | None
+    lines: tuple[TicketLine, ...]
+    station: str | None = None
+
+
+async def ticket_for(
+    session: AsyncSession,
+    order_id: uuid.UUID,
+    *,
+    timezone: str,
+    line_ids: list[uuid.UUID] | None = None,
+    station: str | None = None,
+) -> Ticket | None:
+    """The ticket of an order, for all its lines or only `line_ids` (a station's share)."""
+    order = await session.scalar(
+        select(Order).where(Order.id == order_id).options(selectinload(Order.items))
+    )
+    if order is None:
+        return None
+    wanted = set(line_ids) if line_ids is not None else None
+    lines = tuple(
+        TicketLine(quantity=item.quantity, name=item.name, notes=item.notes)
+        for item in sorted(order.items, key=lambda i: i.position)
+        if wanted is None or item.id in wanted
+    )
+    return Ticket(
+        order_number=order.number,
+        order_type=order.order_type,
+        placed_at=order.created_at.astimezone(ZoneInfo(timezone)),
+        time_slot=order.time_slot,
+        instructions=order.instructions,
+        lines=lines,
+        station=station,
+    )

@@ -1,0 +1,243 @@
+"""Kitchen order tickets on paper (issue 17, part 7): the printer settings, and the ESC/POS
+ticket a confirmed order sends to a network printer (a local TCP stand-in records it)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from live import free_port
+from orders_helpers import seed_menu
+from printer_standin import PrinterStandIn
+from sqlalchemy import select
+
+from canteen.core.jobs import RetryableJobError
+from canteen.orders.models import OrderItem
+from canteen.printing.models import PrinterSettings
+from canteen.printing.tasks import claim_key, print_ticket
+from conftest import API, assert_error, bearer, count_rows, login_customer, login_staff
+
+CUT = b"\x1dV"  # GS V: cut the paper
+NOTE = "extra chutney"
+
+
+@pytest.fixture
+def printer() -> Iterator[PrinterStandIn]:
+    standin = PrinterStandIn()
+    yield standin
+    standin.close()
+
+
+async def switch(client, admin, **body: Any) -> dict[str, Any]:
+    r = await client.patch(f"{API}/admin/printing", json=body, headers=bearer(admin))
+    assert r.status_code == 200, r.text
+    data: dict[str, Any] = r.json()["data"]
+    return data
+
+
+async def place_order(client, me, item: uuid.UUID, **extra: Any) -> dict[str, Any]:
+    body = {
+        "items": [{"menu_item_id": str(item), "quantity": 2, "notes": NOTE}],
+        "order_type": "pickup",
+        "payment_method": "cash",
+        "time_slot": "allday",
+        **extra,
+    }
+    headers = {**bearer(me), "X-Idempotency-Key": str(uuid.uuid4())}
+    r = await client.post(f"{API}/orders", json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    data: dict[str, Any] = r.json()["data"]
+    return data
+
+
+async def _settings(container) -> tuple[bool, str | None, int]:
+    async with container.sessionmaker() as s:
+        row = await s.get(PrinterSettings, 1)
+        assert row is not None
+        return row.auto_print, row.printer_host, row.printer_port
+
+
+async def test_printer_settings_are_admins_and_checked(client, container):
+    admin = await login_staff(client, container, "admin", "+919000000101")
+    kitchen = await login_staff(client, container, "kitchen", "+919000000201")
+    me = await login_customer(client, container)
+    r = await client.get(f"{API}/admin/printing", headers=bearer(admin))
+    assert r.status_code == 200, r.text
+    assert r.json()["data"] == {
+        "auto_print": False,
+        "auto_print_since": None,
+        "printer_host": None,
+        "printer_port": 9100,
+    }
+    for session in (kitchen, me):
+        for method, body in (("GET", None), ("PATCH", {"auto_print": False})):
+            r = await client.request(
+                method, f"{API}/admin/printing", json=body, headers=bearer(session)
+            )
+            assert_error(r, 403, "INSUFFICIENT_ROLE")
+    assert_error(await client.get(f"{API}/admin/printing"), 401, "INVALID_TOKEN")
+    # Switching on needs a printer to print to.
+    r = await client.patch(
+        f"{API}/admin/printing", json={"auto_print": True}, headers=bearer(admin)
+    )
+    err = assert_error(r, 400, "VALIDATION_ERROR")
+    assert err["message"] == "Printing on confirm needs the printer's address"
+    assert err["details"] == [
+        {
+            "field": "printer_host",
+            "issue": "required",
+            "message": "Give the printer's host (and port) before switching printing on",
+        }
+    ]
+    for bad, field in (
+        ({"printer_port": 0}, "printer_port"),
+        ({"printer_port": 70000}, "printer_port"),
+        ({"printer_port": "9100"}, "printer_port"),
+        ({"printer_host": "kitchen printer"}, "printer_host"),
+        ({"printer_host": "-x"}, "printer_host"),
+        ({"auto_print": "yes"}, "auto_print"),
+    ):
+        r = await client.patch(f"{API}/admin/printing", json=bad, headers=bearer(admin))
+        err = assert_error(r, 400, "VALIDATION_ERROR")
+        assert err["details"][0]["field"].endswith(field), err
+    assert await _settings(container) == (False, None, 9100)
+    data = await switch(client, admin, auto_print=True, printer_host="10.0.0.7", printer_port=9101)
+    assert data["auto_print"] is True and data["auto_print_since"]
+    assert await _settings(container) == (True, "10.0.0.7", 9101)
+    # The host cannot be taken away while printing is on; switched off, it can.
+    r = await client.patch(
+        f"{API}/admin/printing", json={"printer_host": None}, headers=bearer(admin)
+    )
+    assert_error(r, 400, "VALIDATION_ERROR")
+    data = await switch(client, admin, auto_print=False, printer_host=None)
+    assert data["auto_print_since"] is None
+    assert await _settings(container) == (False, None, 9101)
+    assert await count_rows(container, PrinterSettings) == 1
+
+
+async def test_a_confirmed_order_prints_its_ticket_over_escpos(client, container, printer):
+    m = await seed_menu(container)
+    admin = await login_staff(client, container, "admin", "+919000000101")
+    me = await login_customer(client, container)
+    await switch(
+        client, admin, auto_print=True, printer_host="127.0.0.1", printer_port=printer.port
+    )
+    order = await place_order(client, me, m.dosa, instructions="less spicy")
+    [ticket] = await printer.wait_for(1)
+    assert order["number"].encode() in ticket
+    assert b"2 x Masala Dosa" in ticket
+    assert f"note: {NOTE}".encode() in ticket
+    assert b"Instructions: less spicy" in ticket
+    placed = datetime.fromisoformat(order["created_at"].replace("Z", "+00:00"))
+    local = placed.astimezone(ZoneInfo(container.settings.timezone))
+    assert local.strftime("%d %b %Y %H:%M").encode() in ticket
+    assert ticket.endswith(CUT + b"\x00"), ticket[-8:]  # a full cut ends the ticket
+    assert ticket.count(CUT) == 1
+    # A kitchen ticket: nothing of the customer's.
+    assert order["pickup_code"].encode() not in ticket
+    assert me["user"]["phone"].encode() not in ticket
+    await asyncio.sleep(0.5)
+    assert len(printer.tickets) == 1
+
+
+async def test_only_orders_confirmed_while_printing_is_on_print(client, container, printer):
+    m = await seed_menu(container)
+    admin = await login_staff(client, container, "admin", "+919000000101")
+    me = await login_customer(client, container)
+    off = await place_order(client, me, m.dosa)  # printing is off by default
+    await switch(
+        client, admin, auto_print=True, printer_host="127.0.0.1", printer_port=printer.port
+    )
+    # An unpaid UPI order is not confirmed yet: no ticket for it.
+    unpaid = await place_order(client, me, m.chai, payment_method="upi")
+    assert unpaid["status"] == "received"
+    first = await place_order(client, me, m.chai)
+    await printer.wait_for(1)  # a job that runs after the switch-off prints nothing
+    await switch(client, admin, auto_print=False)
+    again_off = await place_order(client, me, m.dosa)
+    await switch(client, admin, auto_print=True)
+    second = await place_order(client, me, m.dosa)
+    tickets = await printer.wait_for(2)
+    await container.jobs.drain()
+    await asyncio.sleep(0.5)  # a third would have arrived by now
+    assert len(printer.tickets) == 2
+    assert first["number"].encode() in tickets[0] and second["number"].encode() in tickets[1]
+    for order in (off, unpaid, again_off):
+        assert not any(order["number"].encode() in t for t in printer.tickets)
+
+
+async def test_a_printer_that_is_down_is_retried_and_prints_once(client, container, printer):
+    m = await seed_menu(container)
+    admin = await login_staff(client, container, "admin", "+919000000101")
+    me = await login_customer(client, container)
+    order = await place_order(client, me, m.dosa)  # confirmed while off: its own job skips
+    await container.jobs.drain()
+    await switch(client, admin, auto_print=True, printer_host="127.0.0.1", printer_port=free_port())
+    now = datetime.now(UTC).isoformat()
+    with pytest.raises(RetryableJobError, match="unreachable"):
+        await print_ticket(container, order_id=order["id"], confirmed_at=now)
+    assert await container.kv.get(claim_key(order["id"], None)) is None  # claim given back
+    await switch(client, admin, printer_port=printer.port)
+    await print_ticket(container, order_id=order["id"], confirmed_at=now)
+    [ticket] = await printer.wait_for(1)
+    assert order["number"].encode() in ticket
+
+
+async def print_twice_case(client, container, printer: PrinterStandIn) -> None:
+    """The job run twice for one order prints one ticket (used by test_faults_jobs)."""
+    m = await seed_menu(container)
+    admin = await login_staff(client, container, "admin", "+919000000101")
+    me = await login_customer(client, container)
+    order = await place_order(client, me, m.dosa)  # printing off: no automatic ticket
+    await container.jobs.drain()
+    await switch(
+        client, admin, auto_print=True, printer_host="127.0.0.1", printer_port=printer.port
+    )
+    now = datetime.now(UTC).isoformat()
+    for _ in range(2):
+        await print_ticket(container, order_id=order["id"], confirmed_at=now)
+    [ticket] = await printer.wait_for(1)
+    await asyncio.sleep(0.3)
+    assert len(printer.tickets) == 1 and order["number"].encode() in ticket
+
+
+async def test_one_stations_lines_print_on_their_own_ticket(client, container, printer):
+    """The job takes a list of lines, so stations can each print their share."""
+    m = await seed_menu(container)
+    admin = await login_staff(client, container, "admin", "+919000000101")
+    me = await login_customer(client, container)
+    body = {
+        "items": [
+            {"menu_item_id": str(m.dosa), "quantity": 1},
+            {"menu_item_id": str(m.chai), "quantity": 3},
+        ],
+        "order_type": "pickup",
+        "payment_method": "cash",
+        "time_slot": "allday",
+    }
+    headers = {**bearer(me), "X-Idempotency-Key": str(uuid.uuid4())}
+    order = (await client.post(f"{API}/orders", json=body, headers=headers)).json()["data"]
+    await container.jobs.drain()
+    await switch(
+        client, admin, auto_print=True, printer_host="127.0.0.1", printer_port=printer.port
+    )
+    async with container.sessionmaker() as s:
+        chai_line = str(
+            await s.scalar(
+                select(OrderItem.id).where(
+                    OrderItem.order_id == uuid.UUID(order["id"]), OrderItem.menu_item_id == m.chai
+                )
+            )
+        )
+    now = datetime.now(UTC).isoformat()
+    await print_ticket(
+        container, order_id=order["id"], confirmed_at=now, station="Beverages", line_ids=[chai_line]
+    )
+    [ticket] = await printer.wait_for(1)
+    assert b"Station: Beverages" in ticket and b"3 x Cutting Chai" in ticket
+    assert b"Masala Dosa" not in ticket
