@@ -27,6 +27,7 @@ from canteen_client.errors import (
     UnavailableItem,
     ValidationFailure,
 )
+from canteen_client.events import EventType
 from canteen_client.menu import CacheStats, MenuAPI
 from canteen_client.models import (
     Category,
@@ -34,6 +35,7 @@ from canteen_client.models import (
     Feedback,
     MenuItem,
     Order,
+    OrderAction,
     OrderLine,
     OrderState,
     OtpRequested,
@@ -64,6 +66,7 @@ __all__ = [
     "ConflictFailure",
     "DeviceToken",
     "DevicesAPI",
+    "EventType",
     "Feedback",
     "FileTokenStore",
     "MemoryTokenStore",
@@ -74,6 +77,7 @@ __all__ = [
     "NetworkFailure",
     "NotFoundFailure",
     "Order",
+    "OrderAction",
     "OrderLimit",
     "OrderLine",
     "OrderState",

@@ -10,11 +10,22 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
 TERMINAL_STATUSES = frozenset({"completed", "cancelled"})
+
+
+class OrderAction(StrEnum):
+    """What a customer may do with their order (`Order.actions`)."""
+
+    cancel = "cancel"
+    pay = "pay"  # open the checkout of `Order.payment`, then verify
+    retry_payment = "retry_payment"
+    switch_to_cash = "switch_to_cash"
+    feedback = "feedback"
 
 
 def _dt(value: Any) -> datetime | None:
@@ -123,6 +134,52 @@ class Category:
 
 
 @dataclass(frozen=True, slots=True)
+class MenuOption:
+    """One choice in a dish's option group; `price_delta` (paise) is added to the price."""
+
+    id: str
+    name: str
+    price_delta: int
+    is_available: bool
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> MenuOption:
+        return cls(
+            id=str(d["id"]),
+            name=str(d["name"]),
+            price_delta=int(d.get("price_delta", 0)),
+            is_available=bool(d.get("is_available", True)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OptionGroup:
+    """Half/full, filling, add-ons: `kind` is "single" or "multiple"; the student picks
+    between `min_select` and `max_select` options (at least one if `required`)."""
+
+    id: str
+    name: str
+    kind: str
+    required: bool
+    min_select: int
+    max_select: int
+    options: list[MenuOption]
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> OptionGroup:
+        options = [MenuOption.from_json(o) for o in d.get("options") or []]
+        return cls(
+            id=str(d["id"]),
+            name=str(d["name"]),
+            kind=str(d.get("kind", "single")),
+            required=bool(d.get("required", False)),
+            min_select=int(d.get("min_select", 0)),
+            max_select=int(d.get("max_select", len(options))),
+            options=options,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class MenuItem:
     id: str
     category_id: str
@@ -140,6 +197,7 @@ class MenuItem:
     time_slots: list[str]
     prep_minutes: int
     sort_order: int
+    option_groups: list[OptionGroup] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -165,6 +223,7 @@ class MenuItem:
             time_slots=[str(s) for s in d.get("time_slots") or []],
             prep_minutes=int(d.get("prep_minutes", 0)),
             sort_order=int(d.get("sort_order", 0)),
+            option_groups=[OptionGroup.from_json(g) for g in d.get("option_groups") or []],
             raw=dict(d),
         )
 
@@ -236,6 +295,25 @@ class PublicConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderLineOption:
+    """A chosen option as it was when the order was placed (its price is in unit_price)."""
+
+    id: str
+    group: str
+    name: str
+    price_delta: int
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> OrderLineOption:
+        return cls(
+            id=str(d["id"]),
+            group=str(d.get("group", "")),
+            name=str(d["name"]),
+            price_delta=int(d.get("price_delta", 0)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class OrderLine:
     menu_item_id: str
     name: str
@@ -243,6 +321,7 @@ class OrderLine:
     quantity: int
     line_total: int
     notes: str | None
+    options: list[OrderLineOption] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> OrderLine:
@@ -253,6 +332,7 @@ class OrderLine:
             quantity=int(d["quantity"]),
             line_total=int(d["line_total"]),
             notes=_opt_str(d.get("notes")),
+            options=[OrderLineOption.from_json(o) for o in d.get("options") or []],
         )
 
 
@@ -348,10 +428,17 @@ class Order:
     refund: RefundInfo | None = None
     # Who cancelled it (customer | kitchen | admin | system), where the server says.
     cancelled_by: str | None = None
+    # What the customer may do now (OrderAction values), by the server's own rules; a
+    # value this SDK does not know yet is kept as it came. Older servers send none.
+    actions: tuple[str, ...] = ()
 
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+    def can(self, action: OrderAction | str) -> bool:
+        """True when the server lists `action` for this order now."""
+        return str(action) in self.actions
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> Order:
@@ -384,6 +471,7 @@ class Order:
             raw=dict(d),
             refund=RefundInfo.from_json(refund) if isinstance(refund, Mapping) else None,
             cancelled_by=_opt_str(d.get("cancelled_by")),
+            actions=tuple(str(a) for a in d.get("actions") or ()),
         )
 
 
