@@ -38,7 +38,7 @@ test.describe("the live board", () => {
     const socket = await openCustomerSocket(browser, order.id, customer.access_token);
     try {
       // Exactly the transitions the API allows: a confirmed pickup order can start or be cancelled.
-      await expect(card.getByRole("button")).toHaveText(["Start preparing", "Cancel…"]);
+      await expect(card.locator(".ticket-actions").getByRole("button")).toHaveText(["Start preparing", "Cancel…"]);
       await card.getByRole("button", { name: "Start preparing" }).click();
       await expect(column(page, "Preparing").locator(ticket(page, order.number))).toBeVisible();
       await expect.poll(() => socket.statuses()).toContain("preparing");

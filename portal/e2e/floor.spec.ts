@@ -2,8 +2,48 @@
  * The kitchen floor (issue 17): a customer cancel seen on the board, 86 from the board
  * reaching a student's menu, recall of a mistaken move, and stations with done marks.
  */
-import { call, customerSession, menuItem, placeOrder } from "./support/api";
+import { call, customerSession, menuItem, placeOrder, staffSession } from "./support/api";
+import { e2eEnv } from "./support/env";
 import { column, expect, test, ticket } from "./support/fixtures";
+
+/** A student's open menu: the public menu stream, read as it arrives. */
+function openMenuStream(token: string) {
+  const controller = new AbortController();
+  const events: { type: string; data: Record<string, unknown> }[] = [];
+  const done = (async () => {
+    const response = await fetch(`${e2eEnv().apiURL}/api/v1/menu/stream?token=${token}`, {
+      signal: controller.signal,
+    });
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const { value, done: end } = await reader.read();
+      if (end) return;
+      buffer += decoder.decode(value, { stream: true });
+      let cut: number;
+      while ((cut = buffer.indexOf("\n\n")) >= 0) {
+        const frame = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        const type = /^event: (.*)$/m.exec(frame)?.[1];
+        const data = /^data: (.*)$/m.exec(frame)?.[1];
+        if (type && data) events.push({ type, data: JSON.parse(data) as Record<string, unknown> });
+      }
+    }
+  })().catch(() => undefined);
+  return {
+    /** The menu changes heard for one dish: [action, sold_out or stock] pairs. */
+    heard: (itemId: string) =>
+      events
+        .map((e) => e.data.data as Record<string, unknown> | undefined)
+        .filter((d) => d?.id === itemId)
+        .map((d) => d!.action),
+    close: async () => {
+      controller.abort();
+      await done;
+    },
+  };
+}
 
 test.describe("the kitchen floor", () => {
   test("a ticket the student cancels stays a minute marked 'Cancelled by customer', then leaves", async ({
@@ -47,5 +87,56 @@ test.describe("the kitchen floor", () => {
     await page.waitForTimeout(50_000);
     await expect(card).toBeVisible();
     await expect(card).toHaveCount(0, { timeout: 15_000 });
+  });
+
+  test("86 from the board reaches a student's open menu", async ({ page, signIn }) => {
+    const customer = await customerSession();
+    const dish = await menuItem("Uttapam");
+    const admin = await staffSession("admin");
+    const menu = openMenuStream(customer.access_token);
+    try {
+      await signIn("kitchen");
+      await page.goto("/portal/board");
+      await expect(page.getByRole("status").filter({ hasText: "Live" })).toBeVisible();
+      const order = await placeOrder(customer.access_token, [{ item: dish, quantity: 2 }]);
+      const card = ticket(page, order.number);
+      await expect(card).toBeVisible();
+
+      // From the ticket: sold out.
+      await card.getByRole("button", { name: "86 a dish…" }).click();
+      let dialog = page.getByRole("dialog", { name: "Stock of Uttapam" });
+      await expect(dialog.getByRole("status")).toHaveText("On the menu, no count today.");
+      await dialog.getByRole("button", { name: "Sold out (86)" }).click();
+      await expect(dialog).toBeHidden();
+      await expect.poll(() => menu.heard(dish.id)).toEqual(["availability_changed"]);
+      expect((await menuItem("Uttapam")).sold_out).toBe(true);
+
+      // From the all-day panel: back on, with 5 portions left.
+      const allDay = page.getByRole("region", { name: /All day/ });
+      await allDay.getByRole("button", { name: "Sold out or portions left: Uttapam" }).click();
+      dialog = page.getByRole("dialog", { name: "Stock of Uttapam" });
+      await expect(dialog.getByRole("status")).toContainText("Sold out (86'd)");
+      await dialog.getByRole("button", { name: "Back on the menu" }).click();
+      await expect(dialog).toBeHidden();
+      await allDay.getByRole("button", { name: "Sold out or portions left: Uttapam" }).click();
+      await dialog.getByLabel("Portions left today").fill("5");
+      await dialog.getByRole("button", { name: "Set portions left" }).click();
+      await expect(dialog).toBeHidden();
+      await expect
+        .poll(() => menu.heard(dish.id))
+        .toEqual(["availability_changed", "availability_changed", "stock_set"]);
+      const after = await call<{ sold_out: boolean; stock_remaining: number | null }>("GET", `/menu/items/${dish.id}`);
+      expect(after).toMatchObject({ sold_out: false, stock_remaining: 5 });
+    } finally {
+      await menu.close();
+      await call("PATCH", `/admin/menu/items/${dish.id}/stock`, {
+        token: admin.access_token,
+        body: { stock_remaining: null },
+      });
+      await call("PATCH", `/admin/menu/items/${dish.id}/availability`, {
+        token: admin.access_token,
+        body: { is_available: true },
+      });
+    }
   });
 });

@@ -1,8 +1,12 @@
+import { useState } from "react";
+
 import type { AllDayLine } from "../types";
+import { StockDialog } from "./StockDialog";
 
 /** "All day": portions of each item waiting to be made across the active orders. */
 export function AllDayPanel({ lines }: { lines: AllDayLine[] }) {
   const total = lines.reduce((sum, l) => sum + l.toMake, 0);
+  const [stockOf, setStockOf] = useState<AllDayLine | null>(null);
   return (
     <section className="all-day" aria-labelledby="all-day-title">
       <h2 id="all-day-title">
@@ -17,10 +21,27 @@ export function AllDayPanel({ lines }: { lines: AllDayLine[] }) {
               <span className="all-day-qty">{line.toMake}</span>
               <span className="all-day-name">{line.name}</span>
               {line.awaitingPayment ? <span className="all-day-unpaid">+{line.awaitingPayment} unpaid</span> : null}
+              <button
+                type="button"
+                className="all-day-86"
+                aria-label={`Sold out or portions left: ${line.name}`}
+                title="Sold out or portions left"
+                onClick={() => setStockOf(line)}
+              >
+                86
+              </button>
             </li>
           ))}
         </ul>
       )}
+      {stockOf ? (
+        <StockDialog
+          key={stockOf.menuItemId}
+          dishes={[{ menuItemId: stockOf.menuItemId, name: stockOf.name }]}
+          open
+          onClose={() => setStockOf(null)}
+        />
+      ) : null}
     </section>
   );
 }

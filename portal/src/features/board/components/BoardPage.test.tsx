@@ -66,7 +66,7 @@ describe("the board", () => {
     const newTicket = fresh.closest("li")!;
     expect(within(columnOf(/^New/)).getByRole("heading", { name: /ORD-20261101-001/ })).toBeInTheDocument();
     expect(
-      within(newTicket)
+      within(newTicket.querySelector(".ticket-actions") as HTMLElement)
         .getAllByRole("button")
         .map((b) => b.textContent),
     ).toEqual(["Start preparing", "Cancel…"]);

@@ -9,6 +9,7 @@ import { formatAge, formatClock } from "@/lib/time";
 
 import type { AgeLevel } from "../types";
 import { useTicketAction } from "../hooks/use-ticket-actions";
+import { StockDialog } from "./StockDialog";
 import { AssignDialog, CancelDialog, HandoverDialog } from "./TicketDialogs";
 
 interface TicketProps {
@@ -18,7 +19,7 @@ interface TicketProps {
   fresh: boolean;
 }
 
-type Open = "cancel" | "handover" | "assign" | null;
+type Open = "cancel" | "handover" | "assign" | "stock" | null;
 
 const LEVEL_TEXT: Record<AgeLevel, string> = { ok: "", warn: "getting old", late: "late" };
 
@@ -163,7 +164,23 @@ function TicketView({ order, age, level, fresh }: TicketProps) {
             </Button>
           ) : null}
         </div>
+        {!customerCancelled ? (
+          <div className="ticket-tools">
+            <Button size="sm" variant="ghost" onClick={() => setOpen("stock")} aria-describedby={headingId}>
+              86 a dish…
+            </Button>
+          </div>
+        ) : null}
       </article>
+      {open === "stock" ? (
+        <StockDialog
+          dishes={[
+            ...new Map(order.items.map((l) => [l.menu_item_id, { menuItemId: l.menu_item_id, name: l.name }])).values(),
+          ]}
+          open
+          onClose={close}
+        />
+      ) : null}
       <CancelDialog
         order={order}
         open={open === "cancel"}
