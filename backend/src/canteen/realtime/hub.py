@@ -15,10 +15,11 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from canteen.events.models import Event
+from canteen.events.service import latest_seq
 from canteen.events.types import EVENT_TYPES, MENU_EVENT_TYPES
 from canteen.realtime.accounts import AccountWatch
 from canteen.realtime.display_watch import DisplayWatch
@@ -112,7 +113,7 @@ class Hub:
         order, so the log never gains an event below a seq it has shown.
         """
         async with self._sessionmaker() as session:
-            top = int(await session.scalar(select(func.coalesce(func.max(Event.seq), 0))) or 0)
+            top = await latest_seq(session)
             if lost_at is None and self.position is None:
                 self.position = top
                 return 0
