@@ -426,7 +426,7 @@ async def test_a_capture_racing_another_never_refunds_the_order(
     lock it must see the capture, not its stale copy (found by the lunch-rush benchmark)."""
     from sqlalchemy import select
 
-    from canteen.payments import service
+    from canteen.payments import capture
 
     me, order = await _upi_order(client, container)
     gw = order["payment"]["gateway_order_id"]
@@ -439,7 +439,7 @@ async def test_a_capture_racing_another_never_refunds_the_order(
             f"{API}/payments/verify", json={"order_id": order["id"], **paid}, headers=bearer(me)
         )
         assert r.json()["data"]["status"] == "confirmed"
-        outcome = await service.capture_by_gateway_order(
+        outcome = await capture.capture_by_gateway_order(
             container, stale, gw, paid["razorpay_payment_id"]
         )
         await stale.commit()

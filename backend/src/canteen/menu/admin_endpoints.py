@@ -111,6 +111,24 @@ async def set_availability(
     return Envelope(data=MenuItemOut.of(item))
 
 
+@router.patch(
+    "/menu/items/{item_id}/options/{option_id}/availability",
+    response_model=Envelope[MenuItemOut],
+)
+async def set_option_availability(
+    item_id: uuid.UUID,
+    option_id: uuid.UUID,
+    body: AvailabilityUpdate,
+    staff: KitchenStaff,
+    db: Session,
+) -> Envelope[MenuItemOut]:
+    """Switch one option of a dish on or off (kitchen staff and admins)."""
+    item = await service.set_option_availability(
+        db, item_id, option_id, body.is_available, actor_id=staff.id
+    )
+    return Envelope(data=MenuItemOut.of(item))
+
+
 @router.post(
     "/menu/items/{item_id}/image",
     response_model=Envelope[MenuItemOut],

@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from canteen.menu.cache import SlotView
 from canteen.menu.models import Category, MenuItem, TimeSlot
+from canteen.menu.options import NO_OPTIONS, ItemOptions, item_options
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,7 @@ class ItemInfo:
     orderable: bool  # switched on, in an active category
     slot_ids: frozenset[uuid.UUID]
     tracks_stock: bool  # has a daily count (stock_remaining is not NULL)
+    options: ItemOptions = NO_OPTIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,7 @@ async def load_catalogue(session: AsyncSession, version: int) -> Catalogue:
             orderable=item.is_available and category_active,
             slot_ids=frozenset(s.id for s in item.slots),
             tracks_stock=item.stock_remaining is not None,
+            options=item_options(item.option_groups),
         )
         for item, category_active in rows.tuples()
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, time
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -99,6 +100,10 @@ class MenuItem(IdMixin, TimestampMixin, Base):
     daily_stock: Mapped[int | None] = mapped_column(Integer)
     stock_remaining: Mapped[int | None] = mapped_column(Integer)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    # The dish's option groups (canteen.menu.options), in the OptionGroupOut JSON shape.
+    option_groups: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, server_default="[]"
+    )
 
     slots: Mapped[list[TimeSlot]] = relationship(
         secondary=menu_item_slots, order_by=(TimeSlot.sort_order, TimeSlot.start_time)

@@ -26,6 +26,7 @@ from pydantic_core import CoreSchema, PydanticCustomError
 
 from canteen.core.strict import Bool, JsonInt
 from canteen.menu.models import Allergen, Diet, MenuItem
+from canteen.menu.options import OptionGroupOut, OptionGroups
 
 MAX_PRICE = 10_000_00  # ₹10,000 in paise: anything above is a typo, not a dish
 MAX_DELIVERY_FEE = 1_000_00
@@ -267,6 +268,9 @@ class MenuItemOut(BaseModel):
     time_slots: list[str] = Field(description="Codes of the time slots the item is sold in")
     prep_minutes: int
     sort_order: int
+    option_groups: list[OptionGroupOut] = Field(
+        default_factory=list, description="Choices the student makes; see docs/menu.md"
+    )
 
     @classmethod
     def of(cls, item: MenuItem) -> MenuItemOut:
@@ -288,6 +292,7 @@ class MenuItemOut(BaseModel):
             time_slots=[s.code for s in item.slots],
             prep_minutes=item.prep_minutes,
             sort_order=item.sort_order,
+            option_groups=[OptionGroupOut.model_validate(g) for g in item.option_groups or []],
         )
 
 
@@ -305,6 +310,7 @@ class MenuItemCreate(BaseModel):
         default=None, description="Portions per day; null = unlimited. Setting it refills today."
     )
     sort_order: SortOrder = 0
+    option_groups: OptionGroups = Field(default_factory=list)
 
 
 class MenuItemUpdate(_Patch):
@@ -319,6 +325,7 @@ class MenuItemUpdate(_Patch):
             "is_available",
             "prep_minutes",
             "sort_order",
+            "option_groups",
         }
     )
 
@@ -333,6 +340,9 @@ class MenuItemUpdate(_Patch):
     prep_minutes: PrepMinutes | None = None
     daily_stock: DailyStock | None = None
     sort_order: SortOrder | None = None
+    option_groups: OptionGroups | None = Field(
+        default=None, description="The whole list; send the ids to keep options' ids"
+    )
 
 
 class AvailabilityUpdate(BaseModel):

@@ -4,19 +4,17 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.auth.deps import CurrentUser, KitchenStaff, require_roles
 from canteen.core.deps import ContainerDep, Session
-from canteen.core.errors import NotFound
 from canteen.core.pagination import Page
 from canteen.core.responses import Envelope, ListEnvelope, PageMeta
 from canteen.core.strict import IsoDate
-from canteen.orders import service, views
-from canteen.orders.idempotency import IdempotencyStore
-from canteen.orders.models import Order, OrderStatus
-from canteen.orders.placement import place_order
+from canteen.orders import counter, presenter, service
+from canteen.orders.models import OrderStatus
+from canteen.orders.ordering import place_and_checkout
 from canteen.orders.schemas import (
     AssignDelivery,
     CancelRequest,
@@ -30,7 +28,6 @@ from canteen.orders.schemas import (
     StatusChange,
 )
 from canteen.orders.state import Actor
-from canteen.payments import service as payments
 from canteen.users.models import Role, User
 
 router = APIRouter(tags=["orders"])
@@ -49,25 +46,10 @@ async def create_order(
     response: Response,
     idempotency_key: Annotated[str | None, Header(alias="X-Idempotency-Key")] = None,
 ) -> Envelope[OrderOut]:
-    order, created = await place_order(c, db, user, body, idempotency_key)
-    if not created:
+    placed = await place_and_checkout(c, db, user, body, idempotency_key)
+    if not placed.created:
         response.status_code = 200
-        return Envelope(data=await payments.order_view(c, db, order))
-    payment = None
-    customer_id = user.id  # read now: a failed flush expires every loaded row
-    try:
-        # Commit first: the placement holds the day's counter row until commit, so nothing
-        # else (the gateway call, building the answer) may run inside it.
-        await db.commit()
-        if order.payment_method == "upi":
-            # A gateway outage leaves a placed order the app can pay for later.
-            payment = await payments.ensure_checkout(c, db, order)
-            await db.commit()
-    except BaseException:
-        # A database error here must not leave the key "in progress" (issue 13).
-        await IdempotencyStore(c.kv).release_after_failure(customer_id, idempotency_key)
-        raise
-    return Envelope(data=payments.new_order_view(c, order, payment))
+    return Envelope(data=await presenter.customer_order(c, db, placed.order))
 
 
 @router.get("/orders", response_model=ListEnvelope[OrderOut])
@@ -76,7 +58,7 @@ async def my_orders(
 ) -> ListEnvelope[OrderOut]:
     rows, total = await service.list_own_orders(db, user, page)
     return ListEnvelope(
-        data=await payments.order_views(c, db, rows),
+        data=await presenter.customer_orders(c, db, rows),
         meta=PageMeta(page=page.page, per_page=page.per_page, total=total),
     )
 
@@ -86,7 +68,7 @@ async def my_order(
     order_id: uuid.UUID, user: CurrentUser, db: Session, c: ContainerDep
 ) -> Envelope[OrderOut]:
     order = await service.get_own_order(db, user, order_id)
-    return Envelope(data=await payments.order_view(c, db, order))
+    return Envelope(data=await presenter.customer_order(c, db, order))
 
 
 @router.post("/orders/{order_id}/cancel", response_model=Envelope[OrderOut])
@@ -97,28 +79,17 @@ async def cancel_my_order(
     c: ContainerDep,
     body: CancelRequest | None = None,
 ) -> Envelope[OrderOut]:
-    await service.get_own_order(db, user, order_id)
-    order = await service.lock_order(db, order_id)
-    await service.transition(
-        db,
-        order,
-        OrderStatus.cancelled,
-        actor=Actor.customer,
-        actor_id=user.id,
-        now=c.clock.now(),
-        reason=body.reason if body else None,
-    )
-    return Envelope(data=views.order_out(order))
+    reason = body.reason if body else None
+    order = await service.cancel_own(db, user, order_id, reason, c.clock.now())
+    return Envelope(data=await presenter.customer_order(c, db, order))
 
 
 @router.post("/orders/{order_id}/feedback", response_model=Envelope[OrderOut])
 async def order_feedback(
     order_id: uuid.UUID, body: FeedbackIn, user: CurrentUser, db: Session, c: ContainerDep
 ) -> Envelope[OrderOut]:
-    await service.get_own_order(db, user, order_id)
-    order = await service.lock_order(db, order_id)
-    await service.add_feedback(db, order, body.rating, body.comment, c.clock.now())
-    return Envelope(data=await payments.order_view(c, db, order))
+    order = await service.feedback_own(db, user, order_id, body.rating, body.comment, c.clock.now())
+    return Envelope(data=await presenter.customer_order(c, db, order))
 
 
 # ---- kitchen and admin -------------------------------------------------------------
@@ -146,8 +117,27 @@ async def kitchen_orders(
     now = c.clock.now()
     actor = service.actor_for(staff)
     return ListEnvelope(
-        data=[views.kitchen_order_out(o, u, actor, now) for o, u in rows],
+        data=[presenter.kitchen_order_out(o, u, actor, now) for o, u in rows],
         meta=PageMeta(page=page.page, per_page=page.per_page, total=total),
+    )
+
+
+@admin_router.get(
+    "/by-pickup-code/{code}",
+    response_model=ListEnvelope[KitchenOrderOut],
+    summary="Ready pickup orders with this pickup code (the counter)",
+)
+async def counter_lookup(
+    code: Annotated[str, Path(pattern=r"^\d{4}$")],
+    staff: KitchenStaff,
+    db: Session,
+    c: ContainerDep,
+) -> ListEnvelope[KitchenOrderOut]:
+    rows = await counter.ready_by_pickup_code(db, code)
+    now, actor = c.clock.now(), service.actor_for(staff)
+    return ListEnvelope(
+        data=[presenter.kitchen_order_out(o, u, actor, now) for o, u in rows],
+        meta=PageMeta(page=1, per_page=len(rows), total=len(rows)),
     )
 
 
@@ -208,13 +198,8 @@ async def assign_delivery(
 async def _detail(
     db: AsyncSession, order_id: uuid.UUID, staff: User, now: datetime
 ) -> KitchenOrderDetail:
-    order = await db.get(Order, order_id)
-    if order is None:
-        raise NotFound("No such order")
-    customer = await db.get(User, order.customer_id)
-    assert customer is not None
-    events = await service.order_events(db, order.id)
-    return views.kitchen_order_detail(order, customer, service.actor_for(staff), now, events)
+    order, customer, events = await service.order_with_history(db, order_id)
+    return presenter.kitchen_order_detail(order, customer, service.actor_for(staff), now, events)
 
 
 # ---- delivery staff ----------------------------------------------------------------
@@ -236,7 +221,7 @@ async def my_deliveries(
     rows, total = await service.list_orders(db, page, statuses=statuses, delivery_staff_id=staff.id)
     now = c.clock.now()
     return ListEnvelope(
-        data=[views.kitchen_order_out(o, u, Actor.delivery, now) for o, u in rows],
+        data=[presenter.kitchen_order_out(o, u, Actor.delivery, now) for o, u in rows],
         meta=PageMeta(page=page.page, per_page=page.per_page, total=total),
     )
 
@@ -249,13 +234,8 @@ async def delivery_status(
     db: Session,
     c: ContainerDep,
 ) -> Envelope[KitchenOrderOut]:
-    order = await service.lock_order(db, order_id)
-    if order.delivery_staff_id != staff.id:
-        raise NotFound("No such order among your deliveries")
     now = c.clock.now()
-    await service.transition(
-        db, order, OrderStatus(body.status), actor=Actor.delivery, actor_id=staff.id, now=now
+    order, customer = await service.delivery_transition(
+        db, staff, order_id, OrderStatus(body.status), now, body.pickup_code
     )
-    customer = await db.get(User, order.customer_id)
-    assert customer is not None
-    return Envelope(data=views.kitchen_order_out(order, customer, Actor.delivery, now))
+    return Envelope(data=presenter.kitchen_order_out(order, customer, Actor.delivery, now))

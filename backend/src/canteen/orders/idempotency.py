@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from canteen.core.errors import AppError, Conflict, ValidationFailed
+from canteen.core.errors import AppError, Conflict, ValidationFailed, field_error
 from canteen.core.kv import KeyValueStore
 
 log = logging.getLogger("canteen.orders")
@@ -45,11 +45,11 @@ def parse_key(raw: str | None) -> str:
         raise ValidationFailed(
             "X-Idempotency-Key header is required to place an order",
             details=[
-                {
-                    "field": "X-Idempotency-Key",
-                    "issue": "missing",
-                    "message": "Send a new UUID per checkout attempt and reuse it on retries",
-                }
+                field_error(
+                    "X-Idempotency-Key",
+                    "missing",
+                    "Send a new UUID per checkout attempt and reuse it on retries",
+                )
             ],
         )
     key = raw.strip()
@@ -59,11 +59,7 @@ def parse_key(raw: str | None) -> str:
         raise ValidationFailed(
             "X-Idempotency-Key is not valid",
             details=[
-                {
-                    "field": "X-Idempotency-Key",
-                    "issue": "invalid",
-                    "message": "1 to 255 visible ASCII characters",
-                }
+                field_error("X-Idempotency-Key", "invalid", "1 to 255 visible ASCII characters")
             ],
         )
     return key

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.container import Container
 from canteen.core.db import after_commit
-from canteen.core.errors import Conflict, ValidationFailed
+from canteen.core.errors import Conflict, ValidationFailed, field_error
 from canteen.events.service import record_event
 from canteen.events.types import EventType
 from canteen.menu import service as menu
@@ -37,6 +37,16 @@ from canteen.orders.models import (
     PaymentMethod,
     PaymentStatus,
 )
+from canteen.orders.pricing import (
+    ItemUnavailable,
+    OrderTooLarge,
+    PriceChanged,
+    check_option_counts,
+    check_prices,
+    check_size,
+    missing_options,
+    price_lines,
+)
 from canteen.orders.schemas import MAX_PER_DISH, OrderCreate
 from canteen.users.models import User
 
@@ -56,19 +66,8 @@ _STOCK_LEFT = select(MenuItem.id, MenuItem.stock_remaining).where(
 )
 
 
-class ItemUnavailable(Conflict):
-    code = "ITEM_UNAVAILABLE"
-    message = "One or more items are no longer available"
-
-
-class PriceChanged(Conflict):
-    code = "PRICE_CHANGED"
-    message = "Prices have changed since you looked"
-
-
-class OrderTooLarge(Conflict):
-    code = "ORDER_TOO_LARGE"
-    message = "This order is larger than the canteen takes"
+# Re-exported: callers catch them from here.
+__all__ = ["ItemUnavailable", "OrderTooLarge", "PriceChanged", "place_order"]
 
 
 async def place_order(
@@ -112,7 +111,102 @@ async def _create(
     key: str,
     request_hash: str,
 ) -> Order:
+    """Checks (all problems of a kind at once), prices, takes stock, numbers the order."""
     config = await menu.get_config(session)
+    _check_open(config, body)
+    tz = ZoneInfo(c.settings.timezone)
+    now = c.clock.now()
+    catalogue = await c.catalogue.get(session, config.catalogue_version)
+    slot = _resolve_slot(catalogue, body.time_slot, now, tz)
+    wanted, known, stock = await _check_items(session, catalogue, slot, body)
+    check_option_counts(body.items, known)
+    priced = price_lines(body.items, known)
+    delivery_fee = config.delivery_fee if body.order_type == OrderType.delivery else 0
+    check_size(config, priced, delivery_fee)
+    total = check_prices(body, priced, delivery_fee)
+    sold_out = await _take_stock(session, wanted, stock, known)
+
+    lines = [
+        OrderItem(
+            position=position,
+            menu_item_id=p.item.id,
+            name=p.item.name,
+            unit_price=p.unit_price,
+            quantity=p.quantity,
+            line_total=p.line_total,
+            notes=(line.notes or "").strip() or None,
+            prep_minutes=p.item.prep_minutes,
+            options=p.options_snapshot(),
+        )
+        for position, (line, p) in enumerate(zip(body.items, priced, strict=True))
+    ]
+    prep = max(line.prep_minutes for line in lines)
+    cash = body.payment_method == PaymentMethod.cash
+    business_date = now.astimezone(tz).date()
+    estimated_ready_at = await _estimate_ready(session, now, prep, slot, tz)
+    # The shared rows last, just before the inserts and the commit: the settings row (the
+    # menu version moves when stock does), then the day's counter row. Always in this order.
+    if sold_out is not None:
+        await _announce_stock(session, sold_out)
+    seq = await _next_seq(session, business_date)
+
+    order = Order(
+        id=uuid.uuid4(),
+        number=f"ORD-{business_date:%Y%m%d}-{seq:03d}",
+        business_date=business_date,
+        daily_seq=seq,
+        customer_id=user.id,
+        status=OrderStatus.confirmed if cash else OrderStatus.received,
+        payment_method=body.payment_method,
+        payment_status=PaymentStatus.cash_due if cash else PaymentStatus.pending,
+        order_type=body.order_type,
+        delivery_address=(body.delivery_address or "").strip() or None
+        if body.order_type == OrderType.delivery
+        else None,
+        time_slot=slot.code,
+        instructions=(body.instructions or "").strip() or None,
+        subtotal=total - delivery_fee,
+        delivery_fee=delivery_fee,
+        total=total,
+        currency=config.currency,
+        pickup_code=f"{secrets.randbelow(10_000):04d}",
+        prep_minutes=prep,
+        estimated_ready_at=estimated_ready_at,
+        idempotency_key=key,
+        request_hash=request_hash,
+        confirmed_at=now if cash else None,
+        created_at=now,
+        updated_at=now,
+        items=lines,
+    )
+    session.add(order)
+    await record_order_event(
+        session,
+        EventType.order_created,
+        order,
+        actor_id=user.id,
+        data={
+            "order_type": order.order_type,
+            "payment_method": order.payment_method,
+            "total": order.total,
+            "time_slot": order.time_slot,
+            "items": [
+                {
+                    "name": li.name,
+                    "quantity": li.quantity,
+                    "notes": li.notes,
+                    "options": [o["name"] for o in li.options],
+                }
+                for li in lines
+            ],
+            "estimated_ready_at": _iso(order.estimated_ready_at),
+        },
+    )
+    return order
+
+
+def _check_open(config: CanteenConfig, body: OrderCreate) -> None:
+    """The canteen takes this kind of order now, paid this way."""
     if not config.restaurant_open:
         raise Conflict("The canteen is closed right now", code="RESTAURANT_CLOSED")
     if config.ordering_paused:
@@ -135,19 +229,17 @@ async def _create(
     if body.order_type == OrderType.delivery and not (body.delivery_address or "").strip():
         raise ValidationFailed(
             details=[
-                {
-                    "field": "delivery_address",
-                    "issue": "missing",
-                    "message": "A delivery order needs an address",
-                }
+                field_error("delivery_address", "missing", "A delivery order needs an address")
             ]
         )
 
-    tz = ZoneInfo(c.settings.timezone)
-    now = c.clock.now()
-    catalogue = await c.catalogue.get(session, config.catalogue_version)
-    slot = _resolve_slot(catalogue, body.time_slot, now, tz)
 
+async def _check_items(
+    session: AsyncSession, catalogue: Catalogue, slot: SlotView, body: OrderCreate
+) -> tuple[Counter[uuid.UUID], dict[uuid.UUID, ItemInfo], dict[uuid.UUID, int | None]]:
+    """Every dish known, on, sold in the slot and in stock, and every chosen option still
+    there: all problems at once as 409 ITEM_UNAVAILABLE. Returns the quantity per dish,
+    the dishes, and the stock read for those with a daily count."""
     wanted = Counter[uuid.UUID]()
     for line in body.items:
         wanted[line.menu_item_id] += line.quantity
@@ -187,16 +279,24 @@ async def _create(
                     "available": max(0, left),
                 }
             )
+    known = {item_id: item for item_id, item in items.items() if item is not None}
+    problems.extend(missing_options(body.items, known))
     if problems:
         raise ItemUnavailable(details=problems)
-    known = {item_id: item for item_id, item in items.items() if item is not None}
-    delivery_fee = config.delivery_fee if body.order_type == OrderType.delivery else 0
-    _check_size(config, wanted, known, delivery_fee)
-    _check_prices(body, known, delivery_fee)
+    return wanted, known, stock
 
-    # Stock is taken with a conditional UPDATE: of many racing orders, only those that
-    # still fit succeed; a failure rolls back whatever this order already took.
-    # Rows are locked in id order so two orders for the same items cannot deadlock.
+
+async def _take_stock(
+    session: AsyncSession,
+    wanted: Counter[uuid.UUID],
+    stock: dict[uuid.UUID, int | None],
+    known: dict[uuid.UUID, ItemInfo],
+) -> list[ItemInfo] | None:
+    """Take the counted dishes' stock; returns those it sold out, or None if no stock moved.
+
+    A conditional UPDATE: of many racing orders, only those that still fit succeed; a
+    failure rolls back whatever this order already took. Rows are locked in id order so
+    two orders for the same items cannot deadlock."""
     stock_changed = False
     sold_out: list[ItemInfo] = []
     for item_id, quantity in sorted(wanted.items()):
@@ -226,94 +326,26 @@ async def _create(
                 ]
             )
         stock_changed = True
+    return sold_out if stock_changed else None
 
-    lines: list[OrderItem] = []
-    for position, line in enumerate(body.items):
-        item = known[line.menu_item_id]
-        lines.append(
-            OrderItem(
-                position=position,
-                menu_item_id=item.id,
-                name=item.name,
-                unit_price=item.price,
-                quantity=line.quantity,
-                line_total=item.price * line.quantity,
-                notes=(line.notes or "").strip() or None,
-                prep_minutes=item.prep_minutes,
-            )
+
+async def _announce_stock(session: AsyncSession, sold_out: list[ItemInfo]) -> None:
+    """Stock moved: the menu version moves; a dish that sold out is said at once."""
+    version = await menu.mark_menu_changed(session)
+    for item in sold_out:
+        # Students with the dish in an open cart hear it at once (realtime.menu_stream).
+        await record_event(
+            session,
+            EventType.menu_updated,
+            data={
+                "entity": "item",
+                "action": "sold_out",
+                "id": str(item.id),
+                "name": item.name,
+                "changes": ["stock_remaining"],
+                "menu_version": version,
+            },
         )
-    subtotal = sum(line.line_total for line in lines)
-    prep = max(line.prep_minutes for line in lines)
-    cash = body.payment_method == PaymentMethod.cash
-    business_date = now.astimezone(tz).date()
-    estimated_ready_at = await _estimate_ready(session, now, prep, slot, tz)
-    # The shared rows last, just before the inserts and the commit: the settings row (the
-    # menu version moves when stock does), then the day's counter row. Always in this order.
-    if stock_changed:
-        version = await menu.mark_menu_changed(session)
-        for item in sold_out:
-            # Students with the dish in an open cart hear it at once (realtime.menu_stream).
-            await record_event(
-                session,
-                EventType.menu_updated,
-                data={
-                    "entity": "item",
-                    "action": "sold_out",
-                    "id": str(item.id),
-                    "name": item.name,
-                    "changes": ["stock_remaining"],
-                    "menu_version": version,
-                },
-            )
-    seq = await _next_seq(session, business_date)
-
-    order = Order(
-        id=uuid.uuid4(),
-        number=f"ORD-{business_date:%Y%m%d}-{seq:03d}",
-        business_date=business_date,
-        daily_seq=seq,
-        customer_id=user.id,
-        status=OrderStatus.confirmed if cash else OrderStatus.received,
-        payment_method=body.payment_method,
-        payment_status=PaymentStatus.cash_due if cash else PaymentStatus.pending,
-        order_type=body.order_type,
-        delivery_address=(body.delivery_address or "").strip() or None
-        if body.order_type == OrderType.delivery
-        else None,
-        time_slot=slot.code,
-        instructions=(body.instructions or "").strip() or None,
-        subtotal=subtotal,
-        delivery_fee=delivery_fee,
-        total=subtotal + delivery_fee,
-        currency=config.currency,
-        pickup_code=f"{secrets.randbelow(10_000):04d}",
-        prep_minutes=prep,
-        estimated_ready_at=estimated_ready_at,
-        idempotency_key=key,
-        request_hash=request_hash,
-        confirmed_at=now if cash else None,
-        created_at=now,
-        updated_at=now,
-        items=lines,
-    )
-    session.add(order)
-    await record_order_event(
-        session,
-        EventType.order_created,
-        order,
-        actor_id=user.id,
-        data={
-            "order_type": order.order_type,
-            "payment_method": order.payment_method,
-            "total": order.total,
-            "time_slot": order.time_slot,
-            "items": [
-                {"name": li.name, "quantity": li.quantity, "notes": li.notes} for li in lines
-            ],
-            "estimated_ready_at": _iso(order.estimated_ready_at),
-        },
-    )
-    return order
 
 
 def _check_per_dish(wanted: Counter[uuid.UUID]) -> None:
@@ -322,86 +354,15 @@ def _check_per_dish(wanted: Counter[uuid.UUID]) -> None:
     if over:
         raise ValidationFailed(
             details=[
-                {
-                    "field": "items",
-                    "issue": "too_many_of_one_dish",
-                    "menu_item_id": str(item_id),
-                    "message": f"At most {MAX_PER_DISH} of one dish per order",
-                }
+                field_error(
+                    "items",
+                    "too_many_of_one_dish",
+                    f"At most {MAX_PER_DISH} of one dish per order",
+                    menu_item_id=str(item_id),
+                )
                 for item_id in over
             ]
         )
-
-
-def _check_size(
-    config: CanteenConfig,
-    wanted: Counter[uuid.UUID],
-    known: dict[uuid.UUID, ItemInfo],
-    delivery_fee: int,
-) -> None:
-    """The canteen's limits on one order (settings), every breach reported at once."""
-    quantity = sum(wanted.values())
-    total = sum(known[i].price * q for i, q in wanted.items()) + delivery_fee
-    problems: list[dict[str, Any]] = []
-    if quantity > config.max_items_per_order:
-        problems.append(
-            {
-                "field": "items",
-                "issue": "too_many_items",
-                "limit": config.max_items_per_order,
-                "requested": quantity,
-                "message": f"One order may hold at most {config.max_items_per_order} items",
-            }
-        )
-    if total > config.max_order_total:
-        problems.append(
-            {
-                "field": "total",
-                "issue": "total_too_large",
-                "limit": config.max_order_total,
-                "requested": total,
-                "message": f"One order may come to at most {_rupees(config.max_order_total)}",
-            }
-        )
-    if problems:
-        raise OrderTooLarge(problems[0]["message"], details=problems)
-
-
-def _check_prices(body: OrderCreate, known: dict[uuid.UUID, ItemInfo], delivery_fee: int) -> None:
-    """The customer agreed to the prices they saw: if ours differ, ask before placing."""
-    changed: list[dict[str, Any]] = []
-    for line in body.items:
-        item = known[line.menu_item_id]
-        if line.unit_price is not None and line.unit_price != item.price:
-            changed.append(
-                {
-                    "menu_item_id": str(item.id),
-                    "name": item.name,
-                    "reason": "price_changed",
-                    "old_price": line.unit_price,
-                    "new_price": item.price,
-                }
-            )
-    total = sum(known[line.menu_item_id].price * line.quantity for line in body.items)
-    total += delivery_fee
-    if body.expected_total is not None and body.expected_total != total:
-        changed.append(
-            {
-                "field": "expected_total",
-                "reason": "total_changed",
-                "old_total": body.expected_total,
-                "new_total": total,
-            }
-        )
-    if changed:
-        raise PriceChanged(
-            f"Prices have changed since you looked; the total is now {_rupees(total)}",
-            details=changed,
-        )
-
-
-def _rupees(paise: int) -> str:
-    return f"₹{paise // 100}" if paise % 100 == 0 else f"₹{paise / 100:.2f}"
 
 
 def _resolve_slot(catalogue: Catalogue, code: str | None, now: datetime, tz: ZoneInfo) -> SlotView:

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from canteen.core.strict import Int, JsonInt
+from canteen.orders.actions import CustomerAction
 
 MAX_LINES = 30
 # A whole number of paise, as JSON's own integer (canteen.core.strict); the bound inside the
@@ -15,6 +16,7 @@ MAX_LINES = 30
 Paise = Annotated[int, Field(ge=0), JsonInt]
 # Most of one dish in one order; also checked across lines of the same dish.
 MAX_PER_DISH = 20
+MAX_OPTIONS_PER_LINE = 20
 
 
 class OrderLineIn(BaseModel):
@@ -25,7 +27,14 @@ class OrderLineIn(BaseModel):
     unit_price: Paise | None = Field(
         default=None,
         description="The price the customer saw, integer paise. If the server's price "
-        "differs, the answer is 409 PRICE_CHANGED and nothing is placed.",
+        "differs, the answer is 409 PRICE_CHANGED and nothing is placed. With options, "
+        "the dish's price plus the chosen options' deltas.",
+    )
+    options: list[uuid.UUID] = Field(
+        default_factory=list,
+        max_length=MAX_OPTIONS_PER_LINE,
+        description="Ids of the chosen options (the dish's option_groups); the same dish "
+        "with other options is another line",
     )
 
     @field_validator("quantity")
@@ -55,15 +64,25 @@ class OrderCreate(BaseModel):
     )
 
 
+class OrderLineOption(BaseModel):
+    """A chosen option as it was when the order was placed."""
+
+    id: uuid.UUID
+    group: str
+    name: str
+    price_delta: int = Field(description="Integer paise, included in unit_price")
+
+
 class OrderLineOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     menu_item_id: uuid.UUID
     name: str
-    unit_price: int
+    unit_price: int = Field(description="The dish's price plus its options' deltas")
     quantity: int
     line_total: int
     notes: str | None
+    options: list[OrderLineOption] = Field(default_factory=list)
 
 
 class FeedbackOut(BaseModel):
@@ -94,7 +113,9 @@ class RefundOut(BaseModel):
     reason: str
 
 
-class OrderOut(BaseModel):
+class OrderBase(BaseModel):
+    """An order's fields, as the customer's and the kitchen's views both show them."""
+
     id: uuid.UUID
     number: str
     status: str
@@ -123,13 +144,25 @@ class OrderOut(BaseModel):
     updated_at: datetime
 
 
+class OrderOut(OrderBase):
+    """The customer's order (orders.presenter, the one way it is shown)."""
+
+    actions: list[CustomerAction] = Field(
+        description="What the customer may do with this order now; each is accepted by its "
+        "endpoint exactly when listed. cancel: POST /orders/{id}/cancel; pay: open the "
+        "checkout of `payment` (then POST /payments/verify); retry_payment: POST "
+        "/orders/{id}/payment/retry; switch_to_cash: POST /orders/{id}/payment/switch-to-cash; "
+        "feedback: POST /orders/{id}/feedback."
+    )
+
+
 class CustomerSummary(BaseModel):
     id: uuid.UUID
     name: str | None
     phone: str
 
 
-class KitchenOrderOut(OrderOut):
+class KitchenOrderOut(OrderBase):
     customer: CustomerSummary
     allowed_next: list[str]
     age_seconds: int
@@ -180,3 +213,8 @@ class AssignDelivery(BaseModel):
 
 class DeliveryStatusChange(BaseModel):
     status: Literal["out_for_delivery", "completed"]
+    pickup_code: str | None = Field(
+        default=None,
+        pattern=r"^\d{4}$",
+        description="The customer's 4-digit code, asked for at the door: required to complete",
+    )

@@ -10,15 +10,24 @@ from datetime import date, datetime
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from canteen.core.errors import Conflict, NotFound, ValidationFailed
+from canteen.core.errors import ValidationFailed, field_error
 from canteen.core.pagination import PageParams
 from canteen.events.models import Event
 from canteen.events.service import record_event
 from canteen.events.types import EventType
 from canteen.menu import service as menu
 from canteen.menu.models import MenuItem
+from canteen.orders.counter import collect_cash
+from canteen.orders.errors import (
+    FeedbackExists,
+    InvalidTransition,
+    NotADeliveryOrder,
+    OrderNotCompleted,
+    OrderNotFound,
+    PickupCodeMismatch,
+)
 from canteen.orders.events import record_order_event
-from canteen.orders.models import Order, OrderStatus, OrderType, PaymentMethod, PaymentStatus
+from canteen.orders.models import Order, OrderStatus, OrderType
 from canteen.orders.state import Actor, check_transition
 from canteen.users.models import Role, User
 
@@ -31,14 +40,14 @@ async def get_own_order(session: AsyncSession, user: User, order_id: uuid.UUID) 
     """Someone else's order is 404, not 403: ids of other people's orders are not confirmed."""
     order = await session.get(Order, order_id)
     if order is None or order.customer_id != user.id:
-        raise NotFound("No such order")
+        raise OrderNotFound()
     return order
 
 
 async def lock_order(session: AsyncSession, order_id: uuid.UUID) -> Order:
     order = await session.get(Order, order_id, with_for_update=True, populate_existing=True)
     if order is None:
-        raise NotFound("No such order")
+        raise OrderNotFound()
     return order
 
 
@@ -92,6 +101,45 @@ async def list_orders(
     return [(o, u) for o, u in rows.tuples()], total
 
 
+async def order_with_history(
+    session: AsyncSession, order_id: uuid.UUID
+) -> tuple[Order, User, list[Event]]:
+    """An order as the kitchen opens it: with its customer and its events."""
+    order = await session.get(Order, order_id)
+    if order is None:
+        raise OrderNotFound()
+    customer = await session.get(User, order.customer_id)
+    assert customer is not None
+    return order, customer, await order_events(session, order.id)
+
+
+async def delivery_transition(
+    session: AsyncSession,
+    staff: User,
+    order_id: uuid.UUID,
+    target: OrderStatus,
+    now: datetime,
+    pickup_code: str | None = None,
+) -> tuple[Order, User]:
+    """Delivery staff move only the orders assigned to them: (order, its customer).
+    Delivered needs the customer's code (`transition` checks it), as proof of delivery."""
+    order = await lock_order(session, order_id)
+    if order.delivery_staff_id != staff.id:
+        raise OrderNotFound("No such order among your deliveries")
+    await transition(
+        session,
+        order,
+        target,
+        actor=Actor.delivery,
+        actor_id=staff.id,
+        now=now,
+        pickup_code=pickup_code,
+    )
+    customer = await session.get(User, order.customer_id)
+    assert customer is not None
+    return order, customer
+
+
 async def order_events(session: AsyncSession, order_id: uuid.UUID) -> list[Event]:
     rows = await session.scalars(
         select(Event).where(Event.order_id == order_id).order_by(Event.seq)
@@ -116,31 +164,25 @@ async def transition(
     if target == OrderStatus.cancelled and actor in (Actor.kitchen, Actor.admin) and not reason:
         raise ValidationFailed(
             details=[
-                {
-                    "field": "reason",
-                    "issue": "missing",
-                    "message": "Tell the customer why their order is cancelled",
-                }
+                field_error("reason", "missing", "Tell the customer why their order is cancelled")
             ]
         )
-    if target == OrderStatus.completed and order.order_type == OrderType.pickup:
+    # The customer's code proves a handover at the counter and a delivery at the door.
+    if target == OrderStatus.completed and (
+        order.order_type == OrderType.pickup or actor == Actor.delivery
+    ):
         if pickup_code is None:
             raise ValidationFailed(
                 details=[
-                    {
-                        "field": "pickup_code",
-                        "issue": "missing",
-                        "message": "Ask the customer for their 4-digit pickup code",
-                    }
+                    field_error(
+                        "pickup_code", "missing", "Ask the customer for their 4-digit pickup code"
+                    )
                 ]
             )
         if not hmac.compare_digest(pickup_code, order.pickup_code):
-            raise Conflict(
-                "The pickup code does not match this order",
-                code="PICKUP_CODE_MISMATCH",
-                details=[{"field": "pickup_code", "issue": "mismatch"}],
-            )
+            raise PickupCodeMismatch(details=[field_error("pickup_code", "mismatch")])
     previous = order.status
+    cash: dict[str, object] = {}
     order.status = target
     order.updated_at = now
     if target == OrderStatus.confirmed:
@@ -149,8 +191,7 @@ async def transition(
         order.ready_at = now
     elif target == OrderStatus.completed:
         order.completed_at = now
-        if order.payment_method == PaymentMethod.cash:
-            order.payment_status = PaymentStatus.paid  # cash changes hands at handover
+        cash = collect_cash(order, actor_id, now)  # cash changes hands at handover
     elif target == OrderStatus.cancelled:
         order.cancelled_at = now
         order.cancelled_by = actor.value
@@ -168,6 +209,7 @@ async def transition(
             "to": target.value,
             "reason": order.cancel_reason if target == OrderStatus.cancelled else reason,
             "actor": actor.value,
+            **cash,
         },
     )
     return order
@@ -210,28 +252,54 @@ async def _give_back_stock(session: AsyncSession, order: Order) -> None:
             )
 
 
+async def cancel_own(
+    session: AsyncSession, user: User, order_id: uuid.UUID, reason: str | None, now: datetime
+) -> Order:
+    """POST /orders/{id}/cancel: the customer cancels their own order."""
+    await get_own_order(session, user, order_id)
+    order = await lock_order(session, order_id)
+    return await transition(
+        session,
+        order,
+        OrderStatus.cancelled,
+        actor=Actor.customer,
+        actor_id=user.id,
+        now=now,
+        reason=reason,
+    )
+
+
+async def feedback_own(
+    session: AsyncSession,
+    user: User,
+    order_id: uuid.UUID,
+    rating: int,
+    comment: str | None,
+    now: datetime,
+) -> Order:
+    """POST /orders/{id}/feedback on the customer's own order."""
+    await get_own_order(session, user, order_id)
+    order = await lock_order(session, order_id)
+    return await add_feedback(session, order, rating, comment, now)
+
+
 async def assign_delivery(
     session: AsyncSession, order: Order, staff_id: uuid.UUID, *, actor_id: uuid.UUID, now: datetime
 ) -> Order:
     if order.order_type != OrderType.delivery:
-        raise Conflict(
-            "Only delivery orders are assigned to delivery staff", code="NOT_A_DELIVERY_ORDER"
-        )
+        raise NotADeliveryOrder()
     if order.status in (OrderStatus.completed, OrderStatus.cancelled, OrderStatus.out_for_delivery):
-        raise Conflict(
+        raise InvalidTransition(
             f"An order that is {order.status} cannot be reassigned",
-            code="INVALID_TRANSITION",
-            details=[{"field": "status", "current": order.status}],
+            details=[field_error("status", "invalid_transition", current=order.status)],
         )
     staff = await session.get(User, staff_id)
     if staff is None or staff.role != Role.delivery or not staff.is_active:
         raise ValidationFailed(
             details=[
-                {
-                    "field": "staff_id",
-                    "issue": "not_delivery_staff",
-                    "message": "Choose an active delivery staff member",
-                }
+                field_error(
+                    "staff_id", "not_delivery_staff", "Choose an active delivery staff member"
+                )
             ]
         )
     order.delivery_staff_id = staff.id
@@ -250,9 +318,9 @@ async def add_feedback(
     session: AsyncSession, order: Order, rating: int, comment: str | None, now: datetime
 ) -> Order:
     if order.status != OrderStatus.completed:
-        raise Conflict("Feedback opens once the order is completed", code="ORDER_NOT_COMPLETED")
+        raise OrderNotCompleted()
     if order.feedback_rating is not None:
-        raise Conflict("Feedback for this order was already given", code="FEEDBACK_EXISTS")
+        raise FeedbackExists()
     order.feedback_rating = rating
     order.feedback_comment = (comment or "").strip() or None
     order.feedback_at = now

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from canteen.core.errors import Conflict
+from canteen.core.errors import Conflict, field_error
+from canteen.orders.errors import DeliveryNotAssigned, InvalidTransition, PaymentPending
 from canteen.orders.models import Order, OrderStatus, OrderType, PaymentMethod, PaymentStatus
 
 S = OrderStatus
@@ -40,13 +41,10 @@ CUSTOMER_CANCELLABLE = frozenset({S.received, S.confirmed})
 ACTIVE = frozenset({S.received, S.confirmed, S.preparing, S.ready, S.out_for_delivery})
 
 
-class InvalidTransition(Conflict):
-    code = "INVALID_TRANSITION"
-
-
 @dataclass(frozen=True)
 class Refusal:
-    code: str
+    # A refusal for the actor's role is an INVALID_TRANSITION on the wire too.
+    error: type[InvalidTransition | PaymentPending | DeliveryNotAssigned]
     message: str
 
 
@@ -56,38 +54,38 @@ def _permitted(order: Order, target: OrderStatus, actor: Actor) -> Refusal | Non
     if target == S.confirmed:
         # Only a verified payment confirms a UPI order; cash orders start confirmed.
         if actor != Actor.system:
-            return Refusal("INVALID_TRANSITION", "Orders are confirmed by their payment")
+            return Refusal(InvalidTransition, "Orders are confirmed by their payment")
     elif target == S.preparing:
         if not staff:
-            return Refusal("INSUFFICIENT_ROLE", "Only the kitchen starts preparing an order")
+            return Refusal(InvalidTransition, "Only the kitchen starts preparing an order")
         if (
             order.payment_method == PaymentMethod.upi
             and order.payment_status != PaymentStatus.captured
         ):
-            return Refusal("PAYMENT_PENDING", "This UPI order has not been paid yet")
+            return Refusal(PaymentPending, "This UPI order has not been paid yet")
     elif target == S.ready:
         if not staff:
-            return Refusal("INSUFFICIENT_ROLE", "Only the kitchen marks an order ready")
+            return Refusal(InvalidTransition, "Only the kitchen marks an order ready")
     elif target == S.out_for_delivery:
         if order.order_type != OrderType.delivery:
-            return Refusal("INVALID_TRANSITION", "Only delivery orders go out for delivery")
+            return Refusal(InvalidTransition, "Only delivery orders go out for delivery")
         if order.delivery_staff_id is None:
-            return Refusal("DELIVERY_NOT_ASSIGNED", "Assign a delivery staff member first")
+            return Refusal(DeliveryNotAssigned, "Assign a delivery staff member first")
         if actor not in (Actor.kitchen, Actor.admin, Actor.delivery):
-            return Refusal("INSUFFICIENT_ROLE", "Only staff dispatch an order")
+            return Refusal(InvalidTransition, "Only staff dispatch an order")
     elif target == S.completed:
         if order.order_type == OrderType.delivery and order.status != S.out_for_delivery:
-            return Refusal("INVALID_TRANSITION", "A delivery order is completed after it goes out")
+            return Refusal(InvalidTransition, "A delivery order is completed after it goes out")
         if actor not in (Actor.kitchen, Actor.admin, Actor.delivery):
-            return Refusal("INSUFFICIENT_ROLE", "Only staff complete an order")
+            return Refusal(InvalidTransition, "Only staff complete an order")
     elif target == S.cancelled:
         if actor == Actor.customer and order.status not in CUSTOMER_CANCELLABLE:
             return Refusal(
-                "INVALID_TRANSITION",
+                InvalidTransition,
                 "The kitchen has started this order; it can no longer be cancelled",
             )
         if actor == Actor.delivery:
-            return Refusal("INSUFFICIENT_ROLE", "Delivery staff cannot cancel orders")
+            return Refusal(InvalidTransition, "Delivery staff cannot cancel orders")
     return None
 
 
@@ -98,14 +96,18 @@ def allowed_next(order: Order, actor: Actor) -> list[str]:
 
 def check_transition(order: Order, target: OrderStatus, actor: Actor) -> None:
     current = OrderStatus(order.status)
-    details = [
-        {
-            "field": "status",
-            "current": current.value,
-            "requested": target.value,
-            "allowed": allowed_next(order, actor),
-        }
-    ]
+
+    def details(error: type[Conflict]) -> list[dict[str, object]]:
+        return [
+            field_error(
+                "status",
+                error.code.lower(),
+                current=current.value,
+                requested=target.value,
+                allowed=allowed_next(order, actor),
+            )
+        ]
+
     awaiting_payment = (
         current == S.received
         and order.payment_method == PaymentMethod.upi
@@ -113,17 +115,12 @@ def check_transition(order: Order, target: OrderStatus, actor: Actor) -> None:
     )
     if target == S.preparing and awaiting_payment:
         # The kitchen's most likely mistake: say what is missing, not just "invalid".
-        raise Conflict(
-            "This UPI order has not been paid yet", code="PAYMENT_PENDING", details=details
-        )
+        raise PaymentPending(details=details(PaymentPending))
     if target not in TRANSITIONS[current]:
         raise InvalidTransition(
-            f"An order that is {current.value} cannot become {target.value}", details=details
+            f"An order that is {current.value} cannot become {target.value}",
+            details=details(InvalidTransition),
         )
     refusal = _permitted(order, target, actor)
     if refusal is not None:
-        raise Conflict(
-            refusal.message,
-            code=refusal.code if refusal.code != "INSUFFICIENT_ROLE" else "INVALID_TRANSITION",
-            details=details,
-        )
+        raise refusal.error(refusal.message, details=details(refusal.error))

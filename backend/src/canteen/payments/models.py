@@ -2,12 +2,34 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from canteen.core.db import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
+
+
+class PaymentState(StrEnum):
+    """The gateway payment's own status (the `payments` row). The order's
+    `payment_status` is another thing: `canteen.orders.models.PaymentStatus`."""
+
+    created = "created"  # awaiting the customer
+    captured = "captured"
+    failed = "failed"
+    refunded = "refunded"
+    abandoned = "abandoned"  # switched to cash
+
+
+class RefundState(StrEnum):
+    requested = "requested"  # recorded, not yet sent to the gateway
+    pending = "pending"
+    processed = "processed"
+    failed = "failed"
+
+
+FINAL_REFUND_STATES = frozenset({RefundState.processed, RefundState.failed})
 
 
 class Payment(IdMixin, TimestampMixin, Base):
@@ -24,8 +46,7 @@ class Payment(IdMixin, TimestampMixin, Base):
     gateway_payment_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     amount: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
-    # created (awaiting the customer) | captured | failed | refunded | abandoned (switched to cash)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # a PaymentState
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     error_code: Mapped[str | None] = mapped_column(String(64))
@@ -44,7 +65,7 @@ class Refund(IdMixin, TimestampMixin, Base):
     )
     gateway_refund_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     amount: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16))  # requested | pending | processed | failed
+    status: Mapped[str] = mapped_column(String(16))  # a RefundState
     reason: Mapped[str] = mapped_column(String(500))
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     error: Mapped[str | None] = mapped_column(Text)

@@ -7,10 +7,12 @@ from canteen.core.jobs import JobRunner
 from canteen.events.models import Event
 from canteen.events.reactions import register_reaction
 from canteen.events.types import EventType
+from canteen.orders.models import OrderStatus, PaymentStatus
+from canteen.payments.port import connect
 
 
 async def refund_cancelled_paid_order(event: Event, jobs: JobRunner) -> None:
-    if event.status == "cancelled" and event.payment_status == "captured":
+    if event.status == OrderStatus.cancelled and event.payment_status == PaymentStatus.captured:
         await _refund(event, jobs)
 
 
@@ -30,5 +32,8 @@ async def _refund(event: Event, jobs: JobRunner) -> None:
 
 
 def register() -> None:
+    """Payments joins the other domains: its reactions to order events, and the port
+    orders shows and opens an order's payment through (canteen.orders.ports)."""
     register_reaction(EventType.order_status_changed, refund_cancelled_paid_order)
     register_reaction(EventType.order_payment_updated, refund_when_needed)
+    connect()

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from canteen.core.db import unit_of_work, utcnow
 from canteen.core.jobs import RetryableJobError, job
-from canteen.payments import service
+from canteen.payments import expiry, refunds, webhooks
 from canteen.payments.gateway import GatewayError
 from canteen.payments.models import WebhookEvent
 
@@ -34,25 +34,7 @@ async def process_webhook(c: Container, *, event_id: str) -> None:
         )
         if row is None or row.processed_at is not None:
             return
-        gateway_order_id, payment = service.summarise(row.payload)
-        if row.event in ("payment.captured", "order.paid"):
-            outcome = await service.capture_by_gateway_order(
-                c, session, str(gateway_order_id), str(payment.get("id"))
-            )
-        elif row.event == "payment.failed":
-            outcome = await service.fail_by_gateway_order(
-                session,
-                str(gateway_order_id),
-                payment.get("error_code"),
-                payment.get("error_description"),
-            )
-        elif row.event in ("refund.processed", "refund.failed"):
-            refund = row.payload.get("payload", {}).get("refund", {}).get("entity", {})
-            outcome = await service.refund_update_by_gateway_id(
-                session, str(refund.get("id")), row.event.split(".")[1], refund.get("payment_id")
-            )
-        else:
-            outcome = "ignored"  # payment.authorized etc.: auto-capture follows
+        outcome = await webhooks.apply(c, session, row)
         row.processed_at = utcnow()
         row.outcome = outcome[:200]
 
@@ -60,18 +42,18 @@ async def process_webhook(c: Container, *, event_id: str) -> None:
 @job("payments.refund_order", max_retries=8)
 async def refund_order(c: Container, *, order_id: str, reason: str) -> None:
     async with unit_of_work(c.sessionmaker) as session:
-        refund = await service.refund_order(c, session, uuid.UUID(order_id), reason)
+        refund = await refunds.refund_order(session, uuid.UUID(order_id), reason)
         refund_id = refund.id if refund is not None else None
     if refund_id is None:
         return
     try:
         async with unit_of_work(c.sessionmaker) as session:
-            await service.send_refund(c, session, refund_id)
+            await refunds.send_refund(c, session, refund_id)
     except GatewayError as exc:
         if exc.retryable:
             raise RetryableJobError(str(exc)) from exc
         async with unit_of_work(c.sessionmaker) as session:
-            await service.refund_update_failed(session, refund_id, str(exc))
+            await refunds.refund_update_failed(session, refund_id, str(exc))
 
 
 @job("payments.expire_unpaid", max_retries=0)
@@ -82,17 +64,17 @@ async def expire_unpaid(c: Container) -> None:
     The gateway is asked outside any transaction and each order is settled in its own:
     a sweep of many orders never holds a lock (nor the event log) over a network call."""
     async with unit_of_work(c.sessionmaker) as session:
-        candidates = await service.unpaid_past_deadline(c, session)
+        candidates = await expiry.unpaid_past_deadline(c, session)
     for order_id, gateway_order_id in candidates:
         captured: str | None = None
         if gateway_order_id:
             try:
-                captured = await service.captured_at_gateway(c, gateway_order_id)
+                captured = await expiry.captured_at_gateway(c, gateway_order_id)
             except GatewayError as exc:
                 log.warning("could not reconcile %s: %s", gateway_order_id, exc)
                 continue  # never cancel an order whose payment we could not check
         async with unit_of_work(c.sessionmaker) as session:
-            await service.expire_unpaid_order(c, session, order_id, gateway_order_id, captured)
+            await expiry.expire_unpaid_order(c, session, order_id, gateway_order_id, captured)
 
 
 async def queue_webhook(c: Container, event_id: str) -> None:
@@ -117,7 +99,7 @@ async def apply_stored_webhooks(c: Container) -> None:
     without persistence, a crash between commit and queueing). Each is applied by
     process_webhook, which locks the event row, so racing sweeps apply it once."""
     async with unit_of_work(c.sessionmaker) as session:
-        ids = await service.unapplied_webhooks(c, session, older_than=WEBHOOK_GRACE_SECONDS)
+        ids = await webhooks.unapplied_webhooks(c, session, older_than=WEBHOOK_GRACE_SECONDS)
     for event_id in ids:
         try:
             await process_webhook(c, event_id=event_id)
@@ -132,7 +114,7 @@ async def redrive_refunds(c: Container) -> None:
     lost it). refund_order is idempotent (one refund row per payment, and the gateway
     de-duplicates by X-Refund-Idempotency), so a re-drive never refunds twice."""
     async with unit_of_work(c.sessionmaker) as session:
-        owed = await service.refunds_to_redrive(c, session, older_than=REFUND_GRACE_SECONDS)
+        owed = await refunds.refunds_to_redrive(c, session, older_than=REFUND_GRACE_SECONDS)
     for order_id, reason in owed:
         try:
             await refund_order(c, order_id=str(order_id), reason=reason)

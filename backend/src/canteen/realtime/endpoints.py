@@ -16,18 +16,26 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from canteen.auth.deps import authenticate
 from canteen.core.container import Container
-from canteen.core.errors import AppError, InsufficientRole, InvalidToken, TokenExpired
+from canteen.core.errors import (
+    InsufficientRole,
+    InvalidToken,
+    TokenExpired,
+    ValidationFailed,
+    field_error,
+)
 from canteen.events.models import Event
+from canteen.events.service import latest_seq
 from canteen.events.types import EventType
 from canteen.orders.models import Order
+from canteen.orders.presenter import customer_order
 from canteen.orders.state import TERMINAL
-from canteen.payments.service import order_view
 from canteen.realtime.accounts import DEACTIVATED
 from canteen.realtime.hub import KITCHEN_TYPES
+from canteen.realtime.sse import wait_disconnect
 from canteen.users.models import Role
 
 log = logging.getLogger("canteen.realtime")
@@ -174,12 +182,7 @@ async def track_order(websocket: WebSocket, order_id: str, token: str = "") -> N
                 await _refuse(websocket, CLOSE_NO_ORDER, "no such order")
                 return
             account = (user.id, str(user.role))
-            last_seq = int(
-                await session.scalar(
-                    select(func.coalesce(func.max(Event.seq), 0)).where(Event.order_id == oid)
-                )
-                or 0
-            )
+            last_seq = await latest_seq(session, order_id=oid)
             snapshot = orjson.dumps(
                 {
                     "type": "order.snapshot",
@@ -190,7 +193,7 @@ async def track_order(websocket: WebSocket, order_id: str, token: str = "") -> N
                     # As GET /orders/{id} shows it: with the payment (status, checkout
                     # URL, why it failed) and any refund, so a failed UPI payment is
                     # never shown as "waiting" (issue 14, point 2).
-                    "order": (await order_view(c, session, order)).model_dump(mode="json"),
+                    "order": (await customer_order(c, session, order)).model_dump(mode="json"),
                 }
             ).decode()
             finished = order.status in TERMINAL
@@ -252,7 +255,7 @@ async def kitchen_stream(
         if resume is not None:
             after = parse_seq(resume)
         else:
-            after = int(await session.scalar(select(func.coalesce(func.max(Event.seq), 0))) or 0)
+            after = await latest_seq(session)
         account = (user.id, str(user.role))
     return StreamingResponse(
         stream_log(
@@ -266,10 +269,9 @@ async def kitchen_stream(
 def parse_seq(raw: str) -> int:
     """A resume position, refused (400) unless it is a seq an event could have."""
     if _SEQ_RE.fullmatch(raw) is None or int(raw) > _MAX_SEQ:
-        raise AppError(
+        raise ValidationFailed(
             "Last-Event-ID must be an event sequence number",
-            code="VALIDATION_ERROR",
-            details=[{"field": "Last-Event-ID", "issue": "invalid"}],
+            details=[field_error("Last-Event-ID", "invalid")],
         )
     return int(raw)
 
@@ -311,7 +313,7 @@ async def stream_log(
     deadline = loop.time() + SSE_LIFETIME_SECONDS
     # Notice a closed connection at once, not at the next heartbeat write: otherwise a
     # dropped tablet keeps its stream (and the server's shutdown) waiting.
-    disconnected = asyncio.create_task(_wait_disconnect(request))
+    disconnected = asyncio.create_task(wait_disconnect(request))
     try:
         with c.hub.kitchen_subscription() as sub, watch(sub.end):
             yield b"retry: %d\nid: %d\nevent: hello\ndata: %s\n\n" % (
@@ -362,8 +364,3 @@ async def _kitchen_events(c: Container, after: int) -> list[Event]:
                 .limit(500)
             )
         )
-
-
-async def _wait_disconnect(request: Request) -> None:
-    while (await request.receive())["type"] != "http.disconnect":
-        pass

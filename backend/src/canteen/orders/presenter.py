@@ -1,11 +1,22 @@
-"""Orders as the API shows them."""
+"""Orders as the API shows them: the one presenter of every endpoint and socket message.
+
+The customer's order always carries its payment (while one is awaited), its refund (once
+one exists) and its `actions`, whichever endpoint or message shows it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from canteen.core.container import Container
 from canteen.events.models import Event
+from canteen.menu import service as menu
+from canteen.orders.actions import awaits_upi_payment, customer_actions
 from canteen.orders.models import Order
+from canteen.orders.ports import NO_PAYMENT, PaymentFacts, payments
 from canteen.orders.schemas import (
     CustomerSummary,
     FeedbackOut,
@@ -19,8 +30,30 @@ from canteen.orders.state import Actor, allowed_next
 from canteen.users.models import User
 
 
-def order_out(order: Order) -> OrderOut:
-    return OrderOut(**_fields(order))
+async def customer_orders(
+    c: Container, session: AsyncSession, orders: Sequence[Order]
+) -> list[OrderOut]:
+    """Orders as their customer sees them: one query for the payments and refunds of all,
+    one for whether cash is accepted."""
+    if not orders:
+        return []
+    facts = await payments().facts(c, session, orders)
+    cash_enabled = (await menu.get_config(session)).cash_payment_enabled
+    return [customer_order_out(o, facts.get(o.id, NO_PAYMENT), cash_enabled) for o in orders]
+
+
+async def customer_order(c: Container, session: AsyncSession, order: Order) -> OrderOut:
+    return (await customer_orders(c, session, [order]))[0]
+
+
+def customer_order_out(order: Order, facts: PaymentFacts, cash_enabled: bool) -> OrderOut:
+    return OrderOut(
+        **_fields(order),
+        # The checkout is shown only while the order waits for it.
+        payment=facts.payment if awaits_upi_payment(order) else None,
+        refund=facts.refund,
+        actions=customer_actions(order, payable=facts.payable, cash_enabled=cash_enabled),
+    )
 
 
 def kitchen_order_out(order: Order, customer: User, actor: Actor, now: datetime) -> KitchenOrderOut:

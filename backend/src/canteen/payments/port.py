@@ -1,0 +1,76 @@
+"""Payments as orders sees it (`canteen.orders.ports.PaymentsPort`): an order's payment
+and refund for its customer, and the checkout of a just-placed UPI order."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from canteen.core.container import Container
+from canteen.orders.models import Order
+from canteen.orders.ports import PaymentFacts, connect_payments
+from canteen.orders.schemas import PaymentInfo, RefundOut
+from canteen.payments.checkout import callback_url, ensure_checkout
+from canteen.payments.models import Payment, PaymentState, Refund
+
+# A gateway order the customer can still pay on: one declined attempt leaves it open.
+_PAYABLE = frozenset({PaymentState.created, PaymentState.failed})
+
+
+class Payments:
+    async def facts(
+        self, c: Container, session: AsyncSession, orders: Sequence[Order]
+    ) -> dict[uuid.UUID, PaymentFacts]:
+        ids = [o.id for o in orders]
+        payments = {
+            p.order_id: p
+            for p in await session.scalars(select(Payment).where(Payment.order_id.in_(ids)))
+        }
+        refunds = {
+            r.order_id: r
+            for r in await session.scalars(select(Refund).where(Refund.order_id.in_(ids)))
+        }
+        return {
+            order_id: _facts(c, payments.get(order_id), refunds.get(order_id))
+            for order_id in payments.keys() | refunds.keys()
+        }
+
+    async def start_checkout(self, c: Container, session: AsyncSession, order: Order) -> None:
+        await ensure_checkout(c, session, order)
+
+
+def _facts(c: Container, payment: Payment | None, refund: Refund | None) -> PaymentFacts:
+    return PaymentFacts(
+        payment=payment_info(c, payment),
+        refund=RefundOut(status=refund.status, amount=refund.amount, reason=refund.reason)
+        if refund is not None
+        else None,
+        payable=payment is not None and payment.status in _PAYABLE,
+    )
+
+
+def payment_info(c: Container, payment: Payment | None) -> PaymentInfo | None:
+    if payment is None or payment.status == PaymentState.abandoned:
+        return None
+    return PaymentInfo(
+        gateway=payment.gateway,
+        key_id=c.gateway.key_id,
+        gateway_order_id=payment.gateway_order_id,
+        amount=payment.amount,
+        currency=payment.currency,
+        checkout_url=c.gateway.checkout_url(
+            payment.gateway_order_id, callback_url(c, payment.order_id)
+        ),
+        status=payment.status,
+        failure_reason=payment.error_description or payment.error_code
+        if payment.status == PaymentState.failed
+        else None,
+    )
+
+
+def connect() -> None:
+    """Called by the composition root (canteen.bootstrap)."""
+    connect_payments(Payments())
