@@ -42,6 +42,7 @@ ITEM_KEYS = {
     "time_slots",
     "prep_minutes",
     "sort_order",
+    "option_groups",  # [] for a dish without options (issue 16)
 }
 
 

@@ -32,6 +32,8 @@ class CartLine:
     # The price the customer was shown (paise): the server refuses with 409 PRICE_CHANGED
     # instead of charging a different one. None: the server's price, unasked (older apps).
     unit_price: int | None = None
+    # Ids of the chosen options (MenuItem.option_groups); unit_price then includes them.
+    options: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         line: dict[str, Any] = {"menu_item_id": self.menu_item_id, "quantity": self.quantity}
@@ -39,6 +41,8 @@ class CartLine:
             line["notes"] = self.notes
         if self.unit_price is not None:
             line["unit_price"] = self.unit_price
+        if self.options:
+            line["options"] = list(self.options)
         return line
 
 

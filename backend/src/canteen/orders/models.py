@@ -3,8 +3,10 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -90,6 +92,10 @@ class Order(IdMixin, TimestampMixin, Base):
     feedback_rating: Mapped[int | None] = mapped_column(SmallInteger)
     feedback_comment: Mapped[str | None] = mapped_column(Text)
     feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Cash taken at the counter or the door: when, by whom, how much (the cash-drawer report).
+    cash_collected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    cash_collected_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    cash_collected_amount: Mapped[int | None] = mapped_column(Integer)
 
     items: Mapped[list[OrderItem]] = relationship(
         back_populates="order", lazy="selectin", order_by="OrderItem.position"
@@ -112,6 +118,8 @@ class OrderItem(IdMixin, Base):
     line_total: Mapped[int] = mapped_column(Integer)
     notes: Mapped[str | None] = mapped_column(String(500))
     prep_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    # The chosen options as they were: [{"id", "group", "name", "price_delta"}] (issue 16).
+    options: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
 
     order: Mapped[Order] = relationship(back_populates="items")
 
