@@ -101,6 +101,7 @@ def test_one_enum_names_every_type_with_unchanged_wire_values() -> None:
         "order.status_changed",
         "order.payment_updated",
         "order.assigned",
+        "order.recalled",
         "menu.updated",
         "config.updated",
     }

@@ -19,5 +19,6 @@ class EventType(StrEnum):
     order_status_changed = "order.status_changed"
     order_payment_updated = "order.payment_updated"
     order_assigned = "order.assigned"
+    order_recalled = "order.recalled"  # a mistaken kitchen move put back (status restored)
     menu_updated = "menu.updated"
     config_updated = "config.updated"

@@ -14,6 +14,8 @@ class EventType(StrEnum):
     order_status_changed = "order.status_changed"
     order_payment_updated = "order.payment_updated"
     order_assigned = "order.assigned"
+    # A mistaken move (ready, handover, staff cancel) put back by the kitchen (issue 17).
+    order_recalled = "order.recalled"
     menu_updated = "menu.updated"
     config_updated = "config.updated"
 

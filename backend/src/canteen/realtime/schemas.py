@@ -82,6 +82,21 @@ class OrderAssigned(_OrderEvent):
     type: Literal[EventType.order_assigned]
 
 
+class RecalledData(_Message):
+    from_: OrderStatus = Field(alias="from", description="Where the mistaken move had put it")
+    to: OrderStatus = Field(description="The status it is back in")
+    reason: str
+    actor: Actor
+    recalled_seq: int = Field(description="The seq of the status change that was undone")
+
+
+class OrderRecalled(_OrderEvent):
+    """Kitchen staff put back a mistaken move (ready, handover, staff cancel)."""
+
+    type: Literal[EventType.order_recalled]
+    data: RecalledData  # type: ignore[assignment]
+
+
 class MenuUpdated(_Event):
     type: Literal[EventType.menu_updated]
 
@@ -91,7 +106,7 @@ class ConfigUpdated(_Event):
 
 
 OrderEvent = Annotated[
-    OrderCreated | OrderStatusChanged | OrderPaymentUpdated | OrderAssigned,
+    OrderCreated | OrderStatusChanged | OrderPaymentUpdated | OrderAssigned | OrderRecalled,
     Field(discriminator="type"),
 ]
 
@@ -134,7 +149,13 @@ class MenuStreamEvent(BaseModel):
 
 # What each channel sends: the socket's text frames, and each SSE event's `data:` line.
 OrderSocketMessage = Annotated[
-    OrderSnapshot | Ping | OrderCreated | OrderStatusChanged | OrderPaymentUpdated | OrderAssigned,
+    OrderSnapshot
+    | Ping
+    | OrderCreated
+    | OrderStatusChanged
+    | OrderPaymentUpdated
+    | OrderAssigned
+    | OrderRecalled,
     Field(discriminator="type"),
 ]
 KitchenStreamData = (
@@ -144,6 +165,7 @@ KitchenStreamData = (
         | OrderStatusChanged
         | OrderPaymentUpdated
         | OrderAssigned
+        | OrderRecalled
         | MenuUpdated
         | ConfigUpdated,
         Field(discriminator="type"),
