@@ -40,6 +40,7 @@ from canteen.observability.tracing import install_tracing
 from canteen.orders.endpoints import admin_router as kitchen_orders_router
 from canteen.orders.endpoints import delivery_router
 from canteen.orders.endpoints import router as orders_router
+from canteen.orders.recall_endpoints import router as recall_router
 from canteen.payments.dev_sandbox import sandbox_app, wants_sandbox
 from canteen.payments.endpoints import router as payments_router
 from canteen.payments.factory import SANDBOX_PATH
@@ -151,6 +152,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     api.include_router(orders_router)
     api.include_router(payments_router)
     api.include_router(kitchen_orders_router)
+    api.include_router(recall_router)
     api.include_router(delivery_router)
     api.include_router(displays_router)
     api.include_router(display_stream_router)
