@@ -39,6 +39,7 @@ function DeliveredForm({ order }: { order: KitchenOrder }) {
       <label htmlFor={id}>Customer&apos;s code</label>
       <input
         id={id}
+        className="delivery-code"
         inputMode="numeric"
         autoComplete="off"
         maxLength={4}

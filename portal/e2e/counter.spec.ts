@@ -1,0 +1,92 @@
+/**
+ * Counter mode (issue 17, part 1): the pickup code finds the ready order, a wrong one
+ * changes nothing, a cash order says how much to collect, and Hand over completes it and
+ * records the cash. Takes docs/portal-counter.png.
+ */
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { call, customerSession, menuItem, placeOrder, staffSession } from "./support/api";
+import { expect, test } from "./support/fixtures";
+
+const docs = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "docs");
+
+interface OrderView {
+  status: string;
+  payment_status: string;
+  events: { data: Record<string, unknown>; actor_id: string | null }[];
+}
+
+function rupees(paise: number): string {
+  return `₹${(paise / 100).toLocaleString("en-IN", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}
+
+test.describe("the counter", () => {
+  // The unknown code is a 404, which the browser logs.
+  test.use({ allowedConsoleErrors: [/Failed to load resource.*404/] });
+
+  test("a wrong code changes nothing; the right one opens the order, says the cash and hands it over", async ({
+    page,
+    signIn,
+  }) => {
+    const kitchen = await staffSession("kitchen");
+    const customer = await customerSession();
+    const [dosa, chai] = [await menuItem("Masala Dosa"), await menuItem("Masala Chai")];
+    const older = await placeOrder(customer.access_token, [{ item: chai, quantity: 1 }]);
+    const order = await placeOrder(customer.access_token, [
+      { item: dosa, quantity: 2 },
+      { item: chai, quantity: 1 },
+    ]);
+    for (const o of [older, order]) {
+      for (const status of ["preparing", "ready"]) {
+        await call("PATCH", `/admin/orders/${o.id}/status`, { token: kitchen.access_token, body: { status } });
+      }
+    }
+
+    const me = await signIn("kitchen");
+    await page.goto("/portal/counter");
+    const queue = page.getByRole("region", { name: /Ready for pickup/ });
+    const short = (number: string) => number.split("-").pop() ?? number;
+    const rows = queue.getByRole("listitem");
+    await expect(rows.filter({ hasText: short(order.number) })).toHaveCount(1);
+    // Oldest first: the order placed earlier is listed above.
+    const texts = await rows.allTextContents();
+    expect(texts.findIndex((t) => t.includes(short(older.number)))).toBeLessThan(
+      texts.findIndex((t) => t.includes(short(order.number))),
+    );
+
+    const input = page.getByLabel("Pickup code");
+    await expect(input).toBeFocused();
+    const used = new Set([order.pickup_code, older.pickup_code]);
+    const wrong = ["0000", "1111", "2222"].find((c) => !used.has(c)) ?? "3333";
+    await input.fill(wrong);
+    await page.getByRole("button", { name: "Find" }).click();
+    await expect(page.getByRole("alert")).toHaveText(
+      `No ready order has the pickup code ${wrong}. Nothing was changed.`,
+    );
+    await expect(page.getByRole("button", { name: "Hand over" })).toHaveCount(0);
+    const untouched = await call<OrderView>("GET", `/admin/orders/${order.id}`, { token: kitchen.access_token });
+    expect([untouched.status, untouched.payment_status]).toEqual(["ready", "cash_due"]);
+
+    await input.fill(order.pickup_code);
+    await input.press("Enter");
+    const match = page.getByRole("region", { name: `Order ${order.number}` });
+    await expect(match).toBeVisible();
+    await expect(match).toContainText("2 × Masala Dosa");
+    await expect(match).toContainText("1 × Masala Chai");
+    await expect(match.getByText(`Collect ${rupees(order.total)}`)).toBeVisible();
+    await expect(page.getByRole("alert")).toHaveCount(0);
+    await page.screenshot({ path: join(docs, "portal-counter.png") });
+
+    await match.getByRole("button", { name: "Hand over" }).click();
+    await expect(page.getByText(`Handed over ${order.number} · ${rupees(order.total)} collected`)).toBeVisible();
+    await expect(match).toHaveCount(0);
+    await expect(rows.filter({ hasText: short(order.number) })).toHaveCount(0);
+    await expect(input).toHaveValue("");
+    const done = await call<OrderView>("GET", `/admin/orders/${order.id}`, { token: kitchen.access_token });
+    expect([done.status, done.payment_status]).toEqual(["completed", "paid"]);
+    const last = done.events.at(-1);
+    expect(last?.data.cash_collected).toBe(order.total);
+    expect(last?.data.cash_collected_by).toBe(me.user.id);
+  });
+});
