@@ -267,8 +267,11 @@ async def test_delivery_order_assignment_and_delivery_staff(client, container):
         headers=bearer(rider),
     )
     assert r.status_code == 200 and r.json()["data"]["status"] == "out_for_delivery"
+    # Delivered is proved by the customer's code (issue 17).
     r = await client.patch(
-        f"{API}/delivery/orders/{oid}/status", json={"status": "completed"}, headers=bearer(rider)
+        f"{API}/delivery/orders/{oid}/status",
+        json={"status": "completed", "pickup_code": order["pickup_code"]},
+        headers=bearer(rider),
     )
     assert r.status_code == 200 and r.json()["data"]["status"] == "completed"
     assert await _order_state(container, oid) == ("completed", "paid")
