@@ -1,5 +1,6 @@
 """Processes for the benchmark: a private Redis, a fresh PostgreSQL database, the API
-(`canteen serve`), a Celery worker, the Razorpay sandbox and the ceiling apps.
+(`canteen serve`), a Celery worker, the Razorpay sandbox and the ceiling apps; their
+command lines are the test kit's (canteen_testkit.commands), as in the test suites.
 
 Everything listens on 127.0.0.1, is started by us, pinned with `sched_setaffinity`
 (inherited by children, like `taskset`), and stopped by its own pid.
@@ -20,6 +21,12 @@ import urllib.request
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# The same command lines and free ports as the test suites' harness (the test kit).
+from canteen_testkit.commands import celery_worker_command, sandbox_command, serve_command
+from canteen_testkit.servers import free_port
+
+__all__ = ["free_port"]
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -44,12 +51,6 @@ LOAD_LIMITS = {
     "CANTEEN_OTP_SENDS_PER_HOUR_PER_PHONE": "1000",
     "CANTEEN_OTP_RESEND_COOLDOWN_SECONDS": "1",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def clean_env(extra: dict[str, str]) -> dict[str, str]:
@@ -337,7 +338,7 @@ def app_env(
 def start_api(env: dict[str, str], port: int, workers: int, log: Path, cpus: Iterable[int]) -> Proc:
     proc = start(
         "api",
-        [str(BIN / "canteen"), "serve", "--port", str(port), "--workers", str(workers)],
+        serve_command(port, workers=workers),
         env,
         log,
         cpus,
@@ -355,16 +356,7 @@ def start_api(env: dict[str, str], port: int, workers: int, log: Path, cpus: Ite
 def start_celery(env: dict[str, str], log: Path, cpus: Iterable[int]) -> Proc:
     proc = start(
         "celery",
-        [
-            str(BIN / "celery"),
-            "-A",
-            "canteen.worker",
-            "worker",
-            "--pool=solo",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-        ],
+        celery_worker_command(loglevel="WARNING"),
         env,
         log,
         cpus,
@@ -382,15 +374,7 @@ def start_sandbox(
 ) -> Proc:
     proc = start(
         "sandbox",
-        [
-            PYTHON,
-            "-m",
-            "canteen_sandbox",
-            "--port",
-            str(port),
-            "--webhook-url",
-            webhook_url,
-        ],
+        sandbox_command(port, webhook_url=webhook_url),
         env,
         log,
         cpus,

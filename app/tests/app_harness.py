@@ -1,6 +1,7 @@
 """The real backend and the app as subprocesses, and the API calls tests make around them.
 
-`Backend.start(tmp)` runs `canteen serve` on a free port with its own data directory
+`Backend.start(tmp)` runs `canteen serve` (the test kit's ApiProcess, as the backend
+suite's cluster tests do) on a free port with its own data directory
 (the embedded default: SQLite, demo menu and accounts, the payment sandbox mounted at
 `/sandbox/razorpay`, the dev outbox). `prepare_menu()` adds an all-day time slot as the
 admin would (the demo's slots depend on the clock) and puts a few dishes in it, so every
@@ -12,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from canteen_testkit.servers import ApiProcess, free_port, stop_process, wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -37,46 +39,28 @@ DEFAULT_DISHES = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen[bytes] | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode} before {url} answered")
-        try:
-            if httpx.get(url, timeout=2.0).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
-    raise TimeoutError(f"{url} did not answer in {timeout:.0f}s")
-
-
 def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+    stop_process(proc, sig=signal.SIGINT)
 
 
 @dataclass
 class Backend:
-    port: int
+    """`canteen serve` on the embedded default (migrates and seeds the demo on start)."""
+
+    server: ApiProcess
     data_dir: Path
-    proc: subprocess.Popen[bytes]
-    log_path: Path
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    @property
+    def log_path(self) -> Path:
+        return self.server.log_path
 
     @property
     def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.server.origin
 
     @property
     def api(self) -> str:
@@ -84,11 +68,9 @@ class Backend:
 
     @classmethod
     def start(cls, tmp: Path) -> Backend:
-        port = free_port()
         data_dir = tmp / "backend-data"
         data_dir.mkdir(parents=True, exist_ok=True)
         env = {
-            **os.environ,
             "CANTEEN_DATA_DIR": str(data_dir),
             "CANTEEN_LOG_LEVEL": "WARNING",
             # Every test signs in from 127.0.0.1: lift the per-IP limits (the per-phone
@@ -96,27 +78,22 @@ class Backend:
             "CANTEEN_OTP_REQUESTS_PER_HOUR_PER_IP": "1000",
             "CANTEEN_AUTH_ATTEMPTS_PER_MINUTE_PER_IP": "1000",
         }
-        for key in ("CANTEEN_DATABASE_URL", "CANTEEN_REDIS_URL", "CANTEEN_ENV"):
-            env.pop(key, None)
-        log_path = tmp / "backend.log"
-        with log_path.open("wb") as log:
-            proc = subprocess.Popen(
-                [str(BIN / "canteen"), "serve", "--port", str(port)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=tmp,
-            )
-        backend = cls(port, data_dir, proc, log_path)
+        server = ApiProcess(
+            env,
+            tmp / "backend.log",
+            defaults={},
+            drop=("CANTEEN_DATABASE_URL", "CANTEEN_REDIS_URL", "CANTEEN_ENV"),
+            cwd=tmp,
+        )
         try:
-            wait_http(f"{backend.origin}/healthz", 90, proc)
+            wait_http(f"{server.origin}/healthz", 90, server.proc)
         except Exception:
-            stop(proc)
-            raise RuntimeError(log_path.read_text()[-3000:]) from None
-        return backend
+            server.stop(sig=signal.SIGINT, strict=False)
+            raise RuntimeError(server.log_tail()) from None
+        return cls(server, data_dir)
 
     def stop(self) -> None:
-        stop(self.proc)
+        self.server.stop(sig=signal.SIGINT, strict=False)
 
 
 @dataclass

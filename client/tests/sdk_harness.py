@@ -1,47 +1,26 @@
-"""Helpers for the SDK tests: the backend harness (loaded by path), wire-level doubles.
+"""Helpers for the SDK tests: the test menu, signing in, wire-level doubles.
 
-The backend's test modules are not a package and its `conftest` cannot be imported by
-name from here (pytest keeps one module called `conftest` at a time), so the pieces we
-reuse are loaded from their files under private module names.
+The backend harness (servers, sign-in helpers, the menu writer) is the test kit's
+(canteen_testkit, tools/testkit), shared with the backend suite.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import time
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
 
 from canteen_client import CanteenClient
+from canteen_testkit.helpers import API, login_staff, make_staff, wait_for_otp
+from canteen_testkit.menu import Dish, write_menu
+from canteen_testkit.servers import free_port, serve
 
-BACKEND_TESTS = Path(__file__).resolve().parents[2] / "backend" / "tests"
-API = "/api/v1"
-
-
-def _load(name: str, path: Path) -> ModuleType:
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-backend = _load("canteen_backend_test_harness", BACKEND_TESTS / "conftest.py")
-live = _load("canteen_backend_test_live", BACKEND_TESTS / "api" / "live.py")
-serve = live.serve
-free_port = live.free_port
+__all__ = ["API", "free_port", "make_staff", "serve"]
 
 
 # ---- the menu the tests order from --------------------------------------------------
@@ -59,68 +38,24 @@ class Menu:
 
 async def seed_menu(container: Any) -> Menu:
     """Two categories, an all-day and a lunch slot, four dishes (one switched off)."""
-    from canteen.menu import service as menu_service
-    from canteen.menu.models import Category, MenuItem, TimeSlot
-
-    async with container.sessionmaker() as s, s.begin():
-        allday = TimeSlot(
-            code="allday",
-            label="All day",
-            start_time=time(0, 0),
-            end_time=time(23, 59, 59),
-            is_active=True,
-            sort_order=0,
-        )
-        lunch = TimeSlot(
-            code="lunch",
-            label="Lunch",
-            start_time=time(12, 0),
-            end_time=time(15, 0),
-            is_active=True,
-            sort_order=1,
-        )
-        mains = Category(name="Mains", sort_order=0, is_active=True)
-        drinks = Category(name="Drinks", sort_order=1, is_active=True)
-        s.add_all([allday, lunch, mains, drinks])
-        await s.flush()
-
-        def item(name: str, price: int, cat: Category, slots: list[TimeSlot], **kw: Any) -> Any:
-            values: dict[str, Any] = {
-                "category_id": cat.id,
-                "name": name,
-                "description": name,
-                "price": price,
-                "diet": "veg",
-                "allergens": [],
-                "is_available": True,
-                "prep_minutes": 10,
-                "daily_stock": None,
-                "stock_remaining": None,
-                "sort_order": 0,
-                "slots": slots,
-            }
-            values.update(kw)
-            return MenuItem(**values)
-
-        dosa = item("Masala Dosa", 6000, mains, [allday, lunch])
-        chai = item("Cutting Chai", 1500, drinks, [allday, lunch], prep_minutes=3)
-        biryani = item("Veg Biryani", 12000, mains, [lunch], prep_minutes=20)
-        hidden = item("Paneer Roll", 9000, mains, [allday], is_available=False)
-        s.add_all([dosa, chai, biryani, hidden])
-        await s.flush()
-        config = await menu_service.get_config(s)
-        config.cash_payment_enabled = True
-        config.upi_payment_enabled = True
-        config.restaurant_open = True
-        config.ordering_paused = False
-        return Menu(
-            str(mains.id),
-            str(drinks.id),
-            str(dosa.id),
-            str(chai.id),
-            str(biryani.id),
-            str(hidden.id),
-        )
+    ids = await write_menu(
+        container,
+        categories=["Mains", "Drinks"],
+        dishes=[
+            Dish("Masala Dosa", 6000, "Mains", ("allday", "lunch")),
+            Dish("Cutting Chai", 1500, "Drinks", ("allday", "lunch"), {"prep_minutes": 3}),
+            Dish("Veg Biryani", 12000, "Mains", ("lunch",), {"prep_minutes": 20}),
+            Dish("Paneer Roll", 9000, "Mains", ("allday",), {"is_available": False}),
+        ],
+        config={
+            "cash_payment_enabled": True,
+            "upi_payment_enabled": True,
+            "restaurant_open": True,
+            "ordering_paused": False,
+        },
+    )
+    names = ("Mains", "Drinks", "Masala Dosa", "Cutting Chai", "Veg Biryani", "Paneer Roll")
+    return Menu(*(str(ids[name]) for name in names))
 
 
 async def touch_menu(container: Any, item_id: str, **values: Any) -> None:
@@ -146,12 +81,12 @@ async def sign_in(
     outbox = await raw.get(f"{API}/dev/outbox", params={"channel": "sms", "to": phone})
     before = len(outbox.json()["data"])
     await api.auth.request_otp(phone)
-    code = await backend.wait_for_otp(raw, container, phone, after=before)
+    code = await wait_for_otp(raw, container, phone, after=before)
     return await api.auth.verify_otp(phone, code)
 
 
 async def staff_session(raw: httpx.AsyncClient, container: Any, role: str, phone: str) -> Any:
-    return await backend.login_staff(raw, container, role, phone)
+    return await login_staff(raw, container, role, phone)
 
 
 async def set_status(

@@ -175,9 +175,9 @@ async def test_staff_login(api, container):
 
 
 async def backend_make_staff(container, role, phone):
-    from .sdk_harness import backend
+    from .sdk_harness import make_staff
 
-    await backend.make_staff(container, role, phone)
+    await make_staff(container, role, phone)
 
 
 async def test_file_token_store_is_private_atomic_and_survives_restarts(

@@ -1,14 +1,14 @@
-"""Shared set-up for the order tests: a small menu written straight to the database."""
+"""Shared set-up for the order tests: a small menu written straight to the database
+(by the test kit's `write_menu`, which the SDK suite's menu shares)."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import time
 from typing import Any
 
 from canteen.menu import service as menu
-from canteen.menu.models import Category, MenuItem, TimeSlot
+from canteen_testkit.menu import Dish, write_menu
 from conftest import API, bearer
 
 
@@ -22,62 +22,38 @@ class Menu:
 
 
 async def seed_menu(container: Any, *, samosa_stock: int | None = 10) -> Menu:
-    async with container.sessionmaker() as s, s.begin():
-        allday = TimeSlot(
-            code="allday",
-            label="All day",
-            start_time=time(0, 0),
-            end_time=time(23, 59, 59),
-            is_active=True,
-            sort_order=0,
-        )
-        lunch = TimeSlot(
-            code="lunch",
-            label="Lunch",
-            start_time=time(12, 0),
-            end_time=time(15, 0),
-            is_active=True,
-            sort_order=1,
-        )
-        cat = Category(name="Mains", sort_order=0, is_active=True)
-        s.add_all([allday, lunch, cat])
-        await s.flush()
-
-        def item(name: str, price: int, slots: list[TimeSlot], **kw: Any) -> MenuItem:
-            values: dict[str, Any] = {
-                "category_id": cat.id,
-                "name": name,
-                "description": name,
-                "price": price,
-                "diet": "veg",
-                "allergens": [],
-                "is_available": True,
-                "prep_minutes": 10,
-                "daily_stock": None,
-                "stock_remaining": None,
-                "sort_order": 0,
-                "slots": slots,
-            }
-            values.update(kw)
-            return MenuItem(**values)
-
-        dosa = item("Masala Dosa", 6000, [allday, lunch], prep_minutes=12)
-        chai = item("Cutting Chai", 1500, [allday, lunch], prep_minutes=3)
-        biryani = item("Veg Biryani", 12000, [lunch], prep_minutes=20)
-        samosa = item(
-            "Samosa", 2000, [allday], daily_stock=samosa_stock, stock_remaining=samosa_stock
-        )
-        hidden = item("Paneer Roll", 9000, [allday], is_available=False)
-        s.add_all([dosa, chai, biryani, samosa, hidden])
-        await s.flush()
-        config = await menu.get_config(s)
-        config.delivery_fee = 2000
-        config.delivery_enabled = True
-        config.cash_payment_enabled = True
-        config.upi_payment_enabled = True
-        config.restaurant_open = True
-        config.ordering_paused = False
-        return Menu(dosa.id, chai.id, biryani.id, samosa.id, hidden.id)
+    ids = await write_menu(
+        container,
+        categories=["Mains"],
+        dishes=[
+            Dish("Masala Dosa", 6000, "Mains", ("allday", "lunch"), {"prep_minutes": 12}),
+            Dish("Cutting Chai", 1500, "Mains", ("allday", "lunch"), {"prep_minutes": 3}),
+            Dish("Veg Biryani", 12000, "Mains", ("lunch",), {"prep_minutes": 20}),
+            Dish(
+                "Samosa",
+                2000,
+                "Mains",
+                ("allday",),
+                {"daily_stock": samosa_stock, "stock_remaining": samosa_stock},
+            ),
+            Dish("Paneer Roll", 9000, "Mains", ("allday",), {"is_available": False}),
+        ],
+        config={
+            "delivery_fee": 2000,
+            "delivery_enabled": True,
+            "cash_payment_enabled": True,
+            "upi_payment_enabled": True,
+            "restaurant_open": True,
+            "ordering_paused": False,
+        },
+    )
+    return Menu(
+        ids["Masala Dosa"],
+        ids["Cutting Chai"],
+        ids["Veg Biryani"],
+        ids["Samosa"],
+        ids["Paneer Roll"],
+    )
 
 
 async def set_config(container: Any, **values: Any) -> None:

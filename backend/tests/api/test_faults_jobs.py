@@ -13,11 +13,10 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,7 +27,7 @@ import httpx
 import pytest
 import pytest_asyncio
 import redis
-from live import free_port, serve
+from live import serve
 from orders_helpers import order_body, place, seed_menu, set_config
 from sqlalchemy import func, select, text
 from test_payments import _events, _order, _upi_order, eventually, sandbox_pay, webhooks_to
@@ -54,6 +53,8 @@ from canteen.payments.tasks import (
 from canteen.settings import Settings
 from canteen.sms.tasks import send_sms
 from canteen.worker import make_celery
+from canteen_testkit.redis_server import PrivateRedis
+from canteen_testkit.stack import start_celery_worker, wait_worker_ready
 from conftest import (
     API,
     BACKEND,
@@ -68,83 +69,6 @@ from conftest import (
 __all__ = ["printer", "webhooks_to"]  # fixtures used here, defined with their tests
 
 WEBHOOK_PATH = f"{API}/payments/webhooks/razorpay"
-
-
-# ---- a private Redis that the tests may stop, freeze and restart ---------------------
-
-
-class PrivateRedis:
-    """A redis-server of this test alone (no persistence: a restart starts it empty, as a
-    Redis without AOF/RDB does after a crash)."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        self.workdir = workdir
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.frozen = False
-
-    def url(self, db: int = 0) -> str:
-        return f"redis://127.0.0.1:{self.port}/{db}"
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                if redis.Redis.from_url(self.url(), socket_timeout=0.5).ping():
-                    return
-            except redis.exceptions.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, "private redis-server did not start"
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        self.thaw()
-        self.proc.terminate()
-        self.proc.wait(10)
-        self.proc = None
-
-    def restart_empty(self) -> None:
-        self.stop()
-        self.start()
-
-    def freeze(self) -> None:
-        """SIGSTOP: connections are accepted by the kernel but never answered (a hung
-        Redis), the case where only client timeouts keep requests from hanging."""
-        assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGSTOP)
-        self.frozen = True
-
-    def thaw(self) -> None:
-        if self.proc is not None and self.frozen:
-            os.kill(self.proc.pid, signal.SIGCONT)
-            self.frozen = False
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    server = PrivateRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest_asyncio.fixture
@@ -786,43 +710,10 @@ class HoldingProxy:
         self.server.server_close()
 
 
-def _start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    log = open(log_path, "ab")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "canteen.worker",
-            "worker",
-            "--pool=solo",
-            "--loglevel=INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    log.close()
-    return proc
-
-
 def _received(log_path: Path, job: str) -> list[str]:
     """Ids of `job` tasks the workers logged as received, in order."""
     found = re.findall(rf"Task {re.escape(job)}\[([0-9a-f-]+)\] received", log_path.read_text())
     return [str(task_id) for task_id in found]
-
-
-def _wait_ready(proc: subprocess.Popen[bytes], log_path: Path, seen: int) -> None:
-    deadline = time.monotonic() + 120
-    while log_path.read_bytes().count(b"ready.") <= seen:
-        if proc.poll() is not None:
-            raise RuntimeError("Celery worker exited:\n" + log_path.read_text()[-3000:])
-        assert time.monotonic() < deadline, "Celery worker not ready in 120 s"
-        time.sleep(0.2)
 
 
 async def test_a_killed_workers_refund_runs_on_another_worker_within_the_timeout(
@@ -847,11 +738,11 @@ async def test_a_killed_workers_refund_runs_on_another_worker_within_the_timeout
     }
     log_path = tmp_path / "worker.log"
     log_path.write_bytes(b"")
-    first = _start_worker(env, log_path)
+    first = start_celery_worker(env, log_path, "--without-heartbeat")
     second: subprocess.Popen[bytes] | None = None
     healthy = container.jobs
     try:
-        _wait_ready(first, log_path, 0)
+        wait_worker_ready(first, log_path, 0)
         me, order, paid = await _paid_order(client, container, razorpay_sandbox)
         proxy.hold.set()
         container.jobs = CeleryRunner(private_redis.url(1), visibility_timeout=visibility)
@@ -868,8 +759,8 @@ async def test_a_killed_workers_refund_runs_on_another_worker_within_the_timeout
         proxy.hold.clear()
         proxy.release.set()  # the gateway gets the dead worker's refund after all
 
-        second = _start_worker(env, log_path)
-        await asyncio.to_thread(_wait_ready, second, log_path, 1)
+        second = start_celery_worker(env, log_path, "--without-heartbeat")
+        await asyncio.to_thread(wait_worker_ready, second, log_path, 1)
         await eventually(lambda: _refund_sent(container), timeout=visibility + 30)
         took = time.monotonic() - killed_at
         assert took < visibility + 10, f"redelivered {took:.1f} s after the kill"
@@ -951,13 +842,13 @@ async def test_a_refill_killed_mid_way_is_done_by_the_next_run(
     log_path = tmp_path / "worker.log"
     log_path.write_bytes(b"")
     runner = CeleryRunner(private_redis.url(1), visibility_timeout=3)
-    first = _start_worker(env, log_path)
+    first = start_celery_worker(env, log_path, "--without-heartbeat")
     second: subprocess.Popen[bytes] | None = None
     # Our transaction holds what the refill needs (the item's row; SQLite's write lock),
     # so the worker is caught inside the job when it is killed.
     holder = await container.engine.connect()
     try:
-        await asyncio.to_thread(_wait_ready, first, log_path, 0)
+        await asyncio.to_thread(wait_worker_ready, first, log_path, 0)
         await holder.begin()
         await holder.execute(select(MenuItem.id).where(MenuItem.id == m.samosa).with_for_update())
         await runner.enqueue("menu.daily_stock_reset")
@@ -971,8 +862,8 @@ async def test_a_refill_killed_mid_way_is_done_by_the_next_run(
         await holder.rollback()
         assert await left() == 3
 
-        second = _start_worker(env, log_path)
-        await asyncio.to_thread(_wait_ready, second, log_path, 1)
+        second = start_celery_worker(env, log_path, "--without-heartbeat")
+        await asyncio.to_thread(wait_worker_ready, second, log_path, 1)
         await runner.enqueue("menu.daily_stock_reset")  # the next sweep
 
         async def refilled() -> bool:

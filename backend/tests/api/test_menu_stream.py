@@ -4,34 +4,16 @@ paused kitchen reaches an open menu at once, and a reconnect replays what it mis
 from __future__ import annotations
 
 import asyncio
-import json
-from typing import Any
 
 import httpx
 from live import serve
 from orders_helpers import order_body, place, seed_menu
 
+from canteen_testkit.sse import read_sse
 from conftest import API, assert_error, bearer, login_customer, login_staff
 
-
-async def _events(response: httpx.Response, want: int, timeout: float = 5.0) -> list[dict]:
-    events: list[dict[str, Any]] = []
-    current: dict[str, Any] = {}
-
-    async def read() -> None:
-        async for line in response.aiter_lines():
-            if line == "":
-                if "data" in current:
-                    events.append({**current, "data": json.loads(current["data"])})
-                    if len(events) >= want:
-                        return
-                current.clear()
-            elif not line.startswith(":"):
-                key, _, value = line.partition(": ")
-                current[key] = value
-
-    await asyncio.wait_for(read(), timeout)
-    return events
+# test_kitchen_86 reads the stream through this name.
+_events = read_sse
 
 
 def _what(events: list[dict]) -> list[tuple[str, str | None]]:
@@ -49,7 +31,7 @@ async def test_changes_reach_an_open_menu_live_and_a_reconnect_replays_them(app,
         ) as resp:
             assert resp.status_code == 200
             assert resp.headers["content-type"].startswith("text/event-stream")
-            reading = asyncio.create_task(_events(resp, 4))
+            reading = asyncio.create_task(read_sse(resp, 4))
             await asyncio.sleep(0.2)
             # A friend buys the last samosas; the manager raises a price; the kitchen pauses.
             r = await place(client, friend, order_body((m.samosa, 2)))
@@ -94,7 +76,7 @@ async def test_changes_reach_an_open_menu_live_and_a_reconnect_replays_them(app,
             params={"token": me["access_token"]},
             headers={"Last-Event-ID": last_id},
         ) as resp:
-            replay = await _events(resp, 3)
+            replay = await read_sse(resp, 3)
         assert replay[0]["data"] == {"last_event_id": int(last_id), "replay": True}
         assert _what(replay[1:]) == [("config.updated", None), ("menu.updated", "back_in_stock")]
         assert replay[2]["data"]["data"]["id"] == str(m.samosa)

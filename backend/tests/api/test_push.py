@@ -32,6 +32,7 @@ from canteen.notifications.push import PushMessage, order_status_message
 from canteen.notifications.tasks import claim_key, push_order_status
 from canteen.orders.models import Order
 from canteen.settings import ConfigurationError
+from canteen.users.models import DeviceToken, User
 from canteen_testkit.fcm_standin import (
     GOOGLE_TOKEN_URI,
     INVALID_TOKEN_BODY,
@@ -40,7 +41,6 @@ from canteen_testkit.fcm_standin import (
     google_error,
     write_service_account,
 )
-from canteen.users.models import DeviceToken, User
 from conftest import API, count_rows
 
 PROJECT = "canteen-test"

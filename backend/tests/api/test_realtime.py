@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from canteen.events.models import Event
 from canteen.events.service import record_event
+from canteen_testkit.sse import read_sse
 from conftest import API, BACKEND, assert_error, bearer, login_customer, login_staff
 
 
@@ -175,28 +176,6 @@ async def test_a_client_too_far_behind_is_closed_not_buffered(app, client, conta
         await _wait_for(lambda: container.hub.socket_count == 0)
 
 
-async def _sse_events(response: httpx.Response, want: int, timeout: float = 5.0):
-    events: list[dict[str, Any]] = []
-    current: dict[str, Any] = {}
-
-    async def read() -> None:
-        async for line in response.aiter_lines():
-            if line == "":
-                if "data" in current:
-                    events.append(dict(current))
-                    if len(events) >= want:
-                        return
-                current.clear()
-            elif line.startswith(":"):
-                continue
-            else:
-                key, _, value = line.partition(": ")
-                current[key] = value
-
-    await asyncio.wait_for(read(), timeout)
-    return events
-
-
 async def test_kitchen_stream_live_and_replay_without_gaps_or_repeats(app, client, container):
     m = await seed_menu(container)
     me = await login_customer(client, container)
@@ -207,7 +186,7 @@ async def test_kitchen_stream_live_and_replay_without_gaps_or_repeats(app, clien
         ) as resp:
             assert resp.status_code == 200
             assert resp.headers["content-type"].startswith("text/event-stream")
-            hello_task = asyncio.create_task(_sse_events(resp, 3))
+            hello_task = asyncio.create_task(read_sse(resp, 3, decode=False))
             await asyncio.sleep(0.2)
             o1 = (await place(client, me, order_body((m.dosa, 1)))).json()["data"]
             await _status(client, kitchen, o1["id"], "preparing")
@@ -226,7 +205,7 @@ async def test_kitchen_stream_live_and_replay_without_gaps_or_repeats(app, clien
             params={"token": kitchen["access_token"]},
             headers={"Last-Event-ID": last_id},
         ) as resp:
-            replay = await _sse_events(resp, 4)
+            replay = await read_sse(resp, 4, decode=False)
         kinds = [(e["event"], json.loads(e["data"]).get("status")) for e in replay[1:]]
         assert kinds == [
             ("order.status_changed", "ready"),
@@ -350,7 +329,7 @@ async def test_the_largest_seq_is_a_valid_last_event_id(app, client, container):
         ) as resp,
     ):
         assert resp.status_code == 200
-        (hello,) = await _sse_events(resp, 1)
+        (hello,) = await read_sse(resp, 1, decode=False)
     assert hello["event"] == "hello" and hello["id"] == largest
     assert json.loads(hello["data"]) == {"last_event_id": 2**63 - 1, "replay": True}
 

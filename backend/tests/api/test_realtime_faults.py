@@ -11,21 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
-import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import redis
 import websockets
-from live import api_processes, free_port, serve
+from live import api_processes, serve
 from orders_helpers import order_body, place, seed_menu
 from sqlalchemy import select, update
 
@@ -33,6 +29,7 @@ from canteen.core.db import utcnow
 from canteen.events.models import Event
 from canteen.events.service import record_event
 from canteen.users.models import User
+from canteen_testkit.redis_server import PrivateRedis
 from conftest import (
     API,
     BACKEND,
@@ -327,65 +324,6 @@ async def test_hub_catch_up_delivers_what_the_bus_missed_once_and_in_order(conta
 # ---- Redis restarted under two API processes (PostgreSQL + Redis) ----------------------
 
 
-class PrivateRedis:
-    """A redis-server of this test's own, on its own port, that the test can kill."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.workdir = workdir
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                if self.client().ping():
-                    return
-            except redis.ConnectionError:
-                pass
-            assert self.proc.poll() is None, "redis-server exited"
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.02)
-
-    def client(self) -> redis.Redis:
-        return redis.Redis.from_url(self.url, socket_timeout=2)
-
-    def subscribers(self) -> int:
-        result = self.client().pubsub_numsub("canteen:events")
-        return int(result[0][1])
-
-    def freeze(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGSTOP)
-
-    def thaw(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGCONT)
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-
-
 async def _otp_login(http: httpx.AsyncClient, phone: str) -> dict[str, Any]:
     r = await http.post(f"{API}/auth/request-otp", json={"phone": phone})
     assert r.status_code == 200, r.text
@@ -448,7 +386,7 @@ async def _order_watched_on_b(container, base_env, tmp_path) -> AsyncIterator[Sc
     private = PrivateRedis(tmp_path)
     private.start()
     # The bus and key-value store on the private Redis; jobs stay on the suite's broker.
-    env = {**base_env, "CANTEEN_REDIS_URL": private.url}
+    env = {**base_env, "CANTEEN_REDIS_URL": private.url()}
     try:
         with api_processes(env, tmp_path) as (a, b):
             async with (

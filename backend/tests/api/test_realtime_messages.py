@@ -19,6 +19,7 @@ from live import serve
 from orders_helpers import order_body, place, seed_menu
 
 from canteen.realtime.schemas import DOC, render
+from canteen_testkit.sse import read_sse
 from conftest import API, bearer, login_customer, login_staff
 
 
@@ -34,26 +35,6 @@ def _check(channel: str, messages: list[dict[str, Any]]) -> None:
     for message in messages:
         errors = [e.message for e in validator.iter_errors(message)]
         assert not errors, (message, errors)
-
-
-async def _sse(response: httpx.Response, want: int, timeout: float = 5.0) -> list[dict]:
-    frames: list[dict[str, Any]] = []
-    current: dict[str, Any] = {}
-
-    async def read() -> None:
-        async for line in response.aiter_lines():
-            if line == "":
-                if "data" in current:
-                    frames.append({**current, "data": json.loads(current["data"])})
-                    if len(frames) >= want:
-                        return
-                current.clear()
-            elif not line.startswith(":"):
-                key, _, value = line.partition(": ")
-                current[key] = value
-
-    await asyncio.wait_for(read(), timeout)
-    return frames
 
 
 def test_the_documented_schemas_are_current():
@@ -128,7 +109,7 @@ async def test_kitchen_stream_messages_match_the_schema(app, client, container):
             "GET", f"{API}/admin/orders/stream", params={"token": admin["access_token"]}
         ) as resp,
     ):
-        reading = asyncio.create_task(_sse(resp, 5))
+        reading = asyncio.create_task(read_sse(resp, 5))
         await asyncio.sleep(0.2)
         order = (await place(client, me, order_body((m.dosa, 1)))).json()["data"]
         await _status(client, admin, order["id"], "preparing")
@@ -162,7 +143,7 @@ async def test_menu_stream_messages_match_the_schema(app, client, container):
         httpx.AsyncClient(base_url=f"http://{host}") as http,
         http.stream("GET", f"{API}/menu/stream", params={"token": me["access_token"]}) as resp,
     ):
-        reading = asyncio.create_task(_sse(resp, 3))
+        reading = asyncio.create_task(read_sse(resp, 3))
         await asyncio.sleep(0.2)
         r = await client.patch(
             f"{API}/admin/menu/items/{m.dosa}", json={"price": 6500}, headers=bearer(admin)
