@@ -87,6 +87,12 @@ export function AppLayout() {
             {admin ? (
               <>
                 <li>
+                  <NavLink to="/dashboard">Dashboard</NavLink>
+                </li>
+                <li>
+                  <NavLink to="/reports">Reports</NavLink>
+                </li>
+                <li>
                   <NavLink to="/settings">Settings</NavLink>
                 </li>
                 <li>

@@ -17,9 +17,11 @@ const ENDED: Record<string, string> = {
   signed_out: "You have signed out.",
 };
 
-function safeNext(next: string | null): string {
-  // Only paths inside the portal: never an absolute URL someone put in a link.
-  return next && next.startsWith("/") && !next.startsWith("//") ? next : "/board";
+function safeNext(next: string | null, role: string): string {
+  // Only paths inside the portal: never an absolute URL someone put in a link. Without
+  // one, admins land on the dashboard and the kitchen on its board.
+  if (next && next.startsWith("/") && !next.startsWith("//")) return next;
+  return role === "admin" ? "/dashboard" : "/board";
 }
 
 export function LoginPage() {
@@ -36,7 +38,7 @@ export function LoginPage() {
   // never yields a staff role (the API answers 403 STAFF_USE_PASSWORD).
   const login = useMutation({ mutationFn: () => staffLogin(phone, password) });
 
-  if (current) return <Navigate to={safeNext(params.get("next"))} replace />;
+  if (current) return <Navigate to={safeNext(params.get("next"), current.user.role)} replace />;
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
