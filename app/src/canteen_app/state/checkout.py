@@ -19,6 +19,7 @@ from canteen_client import (
     CheckoutResult,
     ConflictFailure,
     Order,
+    OrderAction,
     PublicConfig,
 )
 
@@ -201,8 +202,6 @@ class PaymentState:
 
 
 def awaiting_payment(order: Order) -> bool:
-    return (
-        order.payment_method == "upi"
-        and order.payment_status in ("pending", "failed")
-        and order.status == "received"
-    )
+    """The order still waits for a UPI payment: the server lets it be retried then
+    (its `actions`; the app keeps no copy of the rule)."""
+    return order.can(OrderAction.retry_payment)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from canteen_app.state.cart import Cart, CartFull, lines_from_order
-from canteen_client import CanteenClient, MenuItem, Order
+from canteen_client import CanteenClient, MenuItem, Order, OrderAction
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,7 @@ class ReorderResult:
 
 
 def needs_feedback(order: Order) -> bool:
-    return order.status == "completed" and order.feedback is None
+    return order.can(OrderAction.feedback)
 
 
 class OrdersState:

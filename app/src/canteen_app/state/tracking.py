@@ -10,7 +10,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from canteen_client import CanteenClient, CanteenError, Order, OrderState, OrderTracker
+from canteen_client import (
+    CanteenClient,
+    CanteenError,
+    Order,
+    OrderAction,
+    OrderState,
+    OrderTracker,
+)
 
 log = logging.getLogger("canteen_app.tracking")
 
@@ -46,7 +53,6 @@ PAYMENT_TEXT = {
     "cash_due": "Pay in cash at the counter",
     "paid": "Paid in cash",
 }
-CANCELLABLE = frozenset({"received", "confirmed"})
 REFUND_TEXT = {
     "requested": "Refund of {amount} requested",
     "pending": "Refund of {amount} on its way to your UPI account",
@@ -194,7 +200,7 @@ def eta_text(ready_at: datetime | None, local_now: datetime, status: str) -> str
 
 
 def can_cancel(order: Order) -> bool:
-    return order.status in CANCELLABLE
+    return order.can(OrderAction.cancel)
 
 
 class TrackingState:
