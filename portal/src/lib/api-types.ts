@@ -12,6 +12,9 @@ export type Role = Schemas["Role"];
 export type Session = Schemas["Session"];
 export type TokenPair = Schemas["TokenPair"];
 export type KitchenOrder = Schemas["KitchenOrderOut"];
+/** The order as its customer sees it, with `actions`: what the customer may do now. */
+export type CustomerOrder = Schemas["OrderOut"];
+export type CustomerAction = Schemas["CustomerAction"];
 export type KitchenOrderDetail = Schemas["KitchenOrderDetail"];
 export type OrderEvent = Schemas["OrderEventOut"];
 export type OrderLine = Schemas["OrderLineOut"];
@@ -23,6 +26,11 @@ export type CategoryUpdate = Schemas["CategoryUpdate"];
 export type MenuItem = Schemas["MenuItemOut"];
 export type MenuItemCreate = Schemas["MenuItemCreate"];
 export type MenuItemUpdate = Schemas["MenuItemUpdate"];
+/** A dish's option group (half/full, filling, add-ons) and what the admin sends for one. */
+export type OptionGroup = Schemas["OptionGroupOut"];
+export type OptionGroupIn = Schemas["OptionGroupIn"];
+/** A chosen option as an order line keeps it (its price is in the line's unit_price). */
+export type OrderLineOption = Schemas["OrderLineOption"];
 export type Diet = Schemas["Diet"];
 export type Allergen = Schemas["Allergen"];
 export type TimeSlot = Schemas["TimeSlotOut"];
