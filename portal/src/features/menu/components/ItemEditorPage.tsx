@@ -16,6 +16,7 @@ import { menuKeys, useCategories, useTimeSlots } from "../hooks/use-menu";
 import { ALLERGENS, DIETS } from "../types";
 import { DietMark } from "./DietMark";
 import { ImageUploader } from "./ImageUploader";
+import { OptionGroupsEditor } from "./OptionGroupsEditor";
 
 export function ItemEditorPage() {
   const { itemId } = useParams();
@@ -247,6 +248,11 @@ function ItemEditor({ item }: { item: MenuItem | null }) {
               <input type="number" value={form.sort_order} onChange={(e) => set("sort_order", e.target.value)} />
             </Field>
           </div>
+          <OptionGroupsEditor
+            groups={form.option_groups}
+            onChange={(groups) => set("option_groups", groups)}
+            errors={errorsFor("option_groups")}
+          />
           <div className="field">
             <Switch checked={form.is_available} label="Available to order" onChange={(v) => set("is_available", v)}>
               Available to order

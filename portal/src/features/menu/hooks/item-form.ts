@@ -2,6 +2,8 @@
 import type { Allergen, Diet, MenuItem, MenuItemCreate, MenuItemUpdate } from "@/lib/api-types";
 import { paiseToRupeeInput, parseRupees } from "@/lib/money";
 
+import { groupsFromItem, sameGroups, validateGroups, type GroupForm } from "./option-form";
+
 export interface ItemForm {
   name: string;
   category_id: string;
@@ -14,6 +16,7 @@ export interface ItemForm {
   daily_stock: string;
   sort_order: string;
   is_available: boolean;
+  option_groups: GroupForm[];
 }
 
 export type FormErrors = Partial<Record<keyof ItemForm, string>>;
@@ -31,6 +34,7 @@ export function emptyForm(categoryId = ""): ItemForm {
     daily_stock: "",
     sort_order: "0",
     is_available: true,
+    option_groups: [],
   };
 }
 
@@ -47,6 +51,7 @@ export function formFromItem(item: MenuItem): ItemForm {
     daily_stock: item.daily_stock === null || item.daily_stock === undefined ? "" : String(item.daily_stock),
     sort_order: String(item.sort_order),
     is_available: item.is_available,
+    option_groups: groupsFromItem(item.option_groups),
   };
 }
 
@@ -78,6 +83,8 @@ export function validate(form: ItemForm): { body: MenuItemCreate | null; errors:
   }
   const sort = wholeNumber(form.sort_order || "0", -1_000_000, 1_000_000);
   if (sort === null) errors.sort_order = "A whole number.";
+  const groups = validateGroups(form.option_groups);
+  if (groups.error) errors.option_groups = groups.error;
   if (Object.keys(errors).length) return { body: null, errors };
   return {
     errors,
@@ -93,6 +100,7 @@ export function validate(form: ItemForm): { body: MenuItemCreate | null; errors:
       prep_minutes: prep as number,
       daily_stock: dailyStock,
       sort_order: sort as number,
+      option_groups: groups.body ?? [],
     },
   };
 }
@@ -114,5 +122,6 @@ export function diff(item: MenuItem, body: MenuItemCreate): MenuItemUpdate {
   if (body.prep_minutes !== undefined && body.prep_minutes !== item.prep_minutes) out.prep_minutes = body.prep_minutes;
   if ((body.daily_stock ?? null) !== (item.daily_stock ?? null)) out.daily_stock = body.daily_stock ?? null;
   if (body.sort_order !== undefined && body.sort_order !== item.sort_order) out.sort_order = body.sort_order;
+  if (!sameGroups(item.option_groups, body.option_groups ?? [])) out.option_groups = body.option_groups ?? [];
   return out;
 }
