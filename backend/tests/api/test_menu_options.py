@@ -211,12 +211,12 @@ async def test_admin_refuses_inconsistent_groups_all_at_once(client, container):
     err = assert_error(r, 400, "VALIDATION_ERROR")
     assert [(d["field"], d["issue"]) for d in err["details"]] == [
         ("time_slots", "unknown_time_slot"),
-        ("option_groups[0].max_select", "single_choice"),
-        ("option_groups[1].name", "duplicate"),
-        ("option_groups[1].min_select", "required_group"),
-        ("option_groups[2].min_select", "optional_group"),
-        ("option_groups[2].max_select", "above_options"),
-        ("option_groups[2].options[1].name", "duplicate"),
+        ("option_groups.0.max_select", "single_choice"),
+        ("option_groups.1.name", "duplicate"),
+        ("option_groups.1.min_select", "required_group"),
+        ("option_groups.2.min_select", "optional_group"),
+        ("option_groups.2.max_select", "above_options"),
+        ("option_groups.2.options.1.name", "duplicate"),
     ]
     assert all(d["message"] for d in err["details"])
     assert await counts(container) == before
@@ -369,7 +369,7 @@ async def test_gone_and_switched_off_options_are_refused_with_the_dishes(client,
     assert err["details"] == [
         {"menu_item_id": chai["id"], "reason": "unavailable", "name": "Chai"},
         {
-            "field": "items[0].options",
+            "field": "items.0.options",
             "issue": "option_not_found",
             "message": "Dosa: that choice is no longer on the menu",
             "reason": "option_not_found",
@@ -378,7 +378,7 @@ async def test_gone_and_switched_off_options_are_refused_with_the_dishes(client,
             "name": "Dosa",
         },
         {
-            "field": "items[1].options",
+            "field": "items.1.options",
             "issue": "option_unavailable",
             "message": "Dosa: Cheese is not available right now",
             "reason": "option_unavailable",
@@ -415,7 +415,7 @@ async def test_too_few_too_many_and_repeated_options_are_refused(client, contain
     group = {g["name"]: g["id"] for g in dosa["option_groups"]}
     assert err["details"] == [
         {
-            "field": "items[0].options",
+            "field": "items.0.options",
             "issue": "too_few_options",
             "message": "Dosa: choose Filling",
             "min_select": 1,
@@ -426,7 +426,7 @@ async def test_too_few_too_many_and_repeated_options_are_refused(client, contain
             "chosen": 0,
         },
         {
-            "field": "items[1].options",
+            "field": "items.1.options",
             "issue": "too_many_options",
             "message": "Dosa: choose at most 1 from Filling",
             "max_select": 1,
@@ -437,7 +437,7 @@ async def test_too_few_too_many_and_repeated_options_are_refused(client, contain
             "chosen": 2,
         },
         {
-            "field": "items[2].options",
+            "field": "items.2.options",
             "issue": "too_many_options",
             "message": "Dosa: choose at most 2 from Extras",
             "max_select": 2,
@@ -448,7 +448,7 @@ async def test_too_few_too_many_and_repeated_options_are_refused(client, contain
             "chosen": 3,
         },
         {
-            "field": "items[3].options",
+            "field": "items.3.options",
             "issue": "duplicate_option",
             "message": "The same option is chosen twice",
             "menu_item_id": dosa["id"],

@@ -154,8 +154,8 @@ def test_unavailable_and_unknown_options_are_the_menus_state() -> None:
     body = order(line(dosa, 1, opt(dosa, "Cheese")), line(dosa, 1, gone, gone))
     problems = missing_options(body.items, {dosa.id: dosa})
     assert [(p["field"], p["issue"], p["option_id"]) for p in problems] == [
-        ("items[0].options", "option_unavailable", opt(dosa, "Cheese")),
-        ("items[1].options", "option_not_found", gone),  # once, though sent twice
+        ("items.0.options", "option_unavailable", opt(dosa, "Cheese")),
+        ("items.1.options", "option_not_found", gone),  # once, though sent twice
     ]
     assert issubclass(ItemUnavailable, Exception)
 
@@ -171,7 +171,7 @@ def test_counts_are_checked_per_group_all_at_once() -> None:
     with pytest.raises(ValidationFailed) as caught:
         check_option_counts(body.items, {dosa.id: dosa})
     assert [(d["field"], d["issue"], d["group"]) for d in caught.value.details] == [
-        ("items[0].options", "too_few_options", "Filling"),
-        ("items[1].options", "too_many_options", "Filling"),
-        ("items[1].options", "too_many_options", "Extras"),
+        ("items.0.options", "too_few_options", "Filling"),
+        ("items.1.options", "too_many_options", "Filling"),
+        ("items.1.options", "too_many_options", "Extras"),
     ]

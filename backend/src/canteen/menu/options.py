@@ -84,7 +84,7 @@ def normalise_groups(
     seen_ids: set[uuid.UUID] = set()
     group_names: set[str] = set()
     for g_index, group in enumerate(groups):
-        field = f"option_groups[{g_index}]"
+        field = f"option_groups.{g_index}"
         low, high = _selections(field, group, group_names, problems)
         option_names: set[str] = set()
         options: list[dict[str, Any]] = []
@@ -92,7 +92,7 @@ def normalise_groups(
             if option.name.casefold() in option_names:
                 problems.append(
                     field_error(
-                        f"{field}.options[{o_index}].name",
+                        f"{field}.options.{o_index}.name",
                         "duplicate",
                         f"Two options in {group.name!r} are called {option.name!r}",
                     )
@@ -101,7 +101,7 @@ def normalise_groups(
             option_id = option.id or uuid.uuid4()
             if option_id in seen_ids:
                 problems.append(
-                    field_error(f"{field}.options[{o_index}].id", "duplicate", "Ids must differ")
+                    field_error(f"{field}.options.{o_index}.id", "duplicate", "Ids must differ")
                 )
             seen_ids.add(option_id)
             options.append(

@@ -82,7 +82,7 @@ def missing_options(
             reason = "option_not_found" if option is None else "option_unavailable"
             gone.append(
                 field_error(
-                    f"items[{index}].options",
+                    f"items.{index}.options",
                     reason,
                     f"{item.name}: that choice is no longer on the menu"
                     if option is None
@@ -107,7 +107,7 @@ def check_option_counts(lines: Sequence[OrderLineIn], known: dict[uuid.UUID, Ite
 
 
 def _count_problems(index: int, line: OrderLineIn, item: ItemInfo) -> Iterable[dict[str, Any]]:
-    field = f"items[{index}].options"
+    field = f"items.{index}.options"
     repeated = {o for o in line.options if line.options.count(o) > 1}
     for option_id in sorted(repeated, key=line.options.index):
         yield field_error(
