@@ -11,6 +11,9 @@ import type { CanteenConfig, ConfigUpdate } from "@/lib/api-types";
 import { paiseToRupeeInput, parseRupees } from "@/lib/money";
 import { formatDateTime } from "@/lib/time";
 
+import { DisplayTokensPanel } from "@/features/display/components/DisplayTokensPanel";
+import { PrinterPanel } from "@/features/printing/components/PrinterPanel";
+
 import { fetchConfig, updateConfig } from "../api/settings";
 import { TimeSlotsPanel } from "./TimeSlotsPanel";
 
@@ -65,6 +68,8 @@ export function SettingsPage() {
       <div className="settings-grid">
         {config.data ? <ConfigForm key={config.data.updated_at} config={config.data} /> : null}
         <TimeSlotsPanel />
+        <DisplayTokensPanel />
+        <PrinterPanel />
       </div>
     </div>
   );
