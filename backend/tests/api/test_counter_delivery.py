@@ -301,3 +301,37 @@ async def test_delivery_staff_cannot_touch_orders_not_theirs(client, container):
     assert (await _row(container, order["id"])).status == "ready"
     assert (await _row(container, unassigned["id"])).status == "ready"
     assert await count_rows(container, Event) == events
+
+
+async def test_a_recalled_cash_handover_returns_the_cash_record(client, container):
+    m, me, kitchen = await _setup(client, container)
+    admin = await login_staff(client, container, "admin", "+919000000101")
+    order = (await place(client, me, order_body((m.dosa, 1)))).json()["data"]
+    oid = order["id"]
+    await _ready(client, kitchen, oid)
+    r = await client.post(
+        f"{API}/admin/orders/{oid}/handover",
+        json={"pickup_code": order["pickup_code"]},
+        headers=bearer(kitchen),
+    )
+    assert r.status_code == 200, r.text
+    r = await client.post(
+        f"{API}/admin/orders/{oid}/recall", json={"reason": "wrong bag"}, headers=bearer(kitchen)
+    )
+    assert r.status_code == 200, r.text
+    row = await _row(container, oid)
+    assert (row.status, row.payment_status) == ("ready", "cash_due")
+    assert (row.cash_collected_at, row.cash_collected_by, row.cash_collected_amount) == (
+        None,
+        None,
+        None,
+    )
+    # Handed over again by someone else: the record is theirs, once.
+    r = await client.post(
+        f"{API}/admin/orders/{oid}/handover",
+        json={"pickup_code": order["pickup_code"]},
+        headers=bearer(admin),
+    )
+    assert r.status_code == 200, r.text
+    row = await _row(container, oid)
+    assert (row.cash_collected_amount, str(row.cash_collected_by)) == (6000, admin["user"]["id"])

@@ -55,3 +55,14 @@ def collect_cash(order: Order, actor_id: uuid.UUID | None, now: datetime) -> dic
         "cash_collected": order.total,
         "cash_collected_by": str(actor_id) if actor_id else None,
     }
+
+
+def return_cash(order: Order) -> None:
+    """A recalled handover or delivery: the cash counts as not taken (cash_due again), so
+    the drawer's totals, read from these columns, drop it."""
+    if order.payment_method != PaymentMethod.cash:
+        return
+    order.payment_status = PaymentStatus.cash_due
+    order.cash_collected_at = None
+    order.cash_collected_by = None
+    order.cash_collected_amount = None

@@ -27,8 +27,9 @@ from canteen.events.service import record_event
 from canteen.events.types import EventType
 from canteen.menu.config import mark_menu_changed
 from canteen.menu.models import MenuItem
+from canteen.orders.counter import return_cash
 from canteen.orders.events import record_order_event
-from canteen.orders.models import Order, OrderStatus, PaymentMethod, PaymentStatus
+from canteen.orders.models import Order, OrderStatus, PaymentStatus
 
 RECALL_WINDOW = timedelta(minutes=5)
 STAFF = frozenset({"kitchen", "admin"})
@@ -210,8 +211,7 @@ def _restore(order: Order, current: OrderStatus, back_to: OrderStatus, now: date
         order.ready_at = None
     elif current == OrderStatus.completed:
         order.completed_at = None
-        if order.payment_method == PaymentMethod.cash:
-            order.payment_status = PaymentStatus.cash_due  # the cash was not taken after all
+        return_cash(order)  # the cash was not taken after all
     else:
         order.cancelled_at = None
         order.cancelled_by = None
