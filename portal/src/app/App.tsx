@@ -8,6 +8,7 @@ import { BoardPage } from "@/features/board/components/BoardPage";
 import { CounterPage } from "@/features/counter/components/CounterPage";
 import { DeliveriesPage } from "@/features/delivery/components/DeliveriesPage";
 import { DeliveryLayout } from "@/features/delivery/components/DeliveryLayout";
+import { DisplayPage } from "@/features/display/components/DisplayPage";
 import { resetBoardState } from "@/features/board/hooks/stores";
 import { ItemEditorPage } from "@/features/menu/components/ItemEditorPage";
 import { MenuPage } from "@/features/menu/components/MenuPage";
@@ -26,6 +27,7 @@ const TITLES: [RegExp, string][] = [
   [/^\/board/, "Live board"],
   [/^\/counter/, "Counter"],
   [/^\/deliveries/, "My deliveries"],
+  [/^\/display/, "Order status"],
   [/^\/orders\/.+/, "Order"],
   [/^\/orders/, "Orders"],
   [/^\/menu\/items\/new/, "New menu item"],
@@ -64,6 +66,8 @@ export function AppRoutes() {
   return (
     <Routes>
       <Route path="/login" element={<LoginPage />} />
+      {/* The counter TV: its own display token, no staff session and no app chrome. */}
+      <Route path="/display" element={<DisplayPage />} />
       <Route
         element={
           <RequireDelivery>

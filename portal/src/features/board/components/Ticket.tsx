@@ -8,6 +8,8 @@ import { awaitingPayment, paymentLabel } from "@/lib/status";
 import { formatAge, formatClock } from "@/lib/time";
 
 import type { AgeLevel } from "../types";
+import { PrintButton } from "@/features/printing/components/PrintButton";
+
 import { useTicketAction } from "../hooks/use-ticket-actions";
 import { StockDialog } from "./StockDialog";
 import { AssignDialog, CancelDialog, HandoverDialog } from "./TicketDialogs";
@@ -169,6 +171,7 @@ function TicketView({ order, age, level, fresh }: TicketProps) {
             <Button size="sm" variant="ghost" onClick={() => setOpen("stock")} aria-describedby={headingId}>
               86 a dish…
             </Button>
+            <PrintButton order={order} describedBy={headingId} />
           </div>
         ) : null}
       </article>
