@@ -60,7 +60,7 @@ export function DashboardPage() {
   if (query.isError) return <LoadError error={query.error} retry={() => void query.refetch()} />;
   const d = query.data;
   return (
-    <div className="reports-page">
+    <div className="page reports-page">
       <header className="page-head">
         <h1>Today</h1>
         <p className="muted">

@@ -42,7 +42,7 @@ export function ReportsPage() {
     return `?${next.toString()}`;
   };
   return (
-    <div className="reports-page">
+    <div className="page reports-page">
       <header className="page-head">
         <h1>Reports</h1>
         <nav aria-label="Reports" className="report-tabs">
