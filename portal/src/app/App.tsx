@@ -14,6 +14,8 @@ import { ItemEditorPage } from "@/features/menu/components/ItemEditorPage";
 import { MenuPage } from "@/features/menu/components/MenuPage";
 import { OrderDetailPage } from "@/features/orders/components/OrderDetailPage";
 import { OrdersPage } from "@/features/orders/components/OrdersPage";
+import { DashboardPage } from "@/features/reports/components/DashboardPage";
+import { ReportsPage } from "@/features/reports/components/ReportsPage";
 import { SettingsPage } from "@/features/settings/components/SettingsPage";
 import { StaffPage } from "@/features/staff/components/StaffPage";
 import { makeQueryClient } from "@/lib/query-client";
@@ -34,6 +36,8 @@ const TITLES: [RegExp, string][] = [
   [/^\/menu\/items\//, "Edit menu item"],
   [/^\/menu/, "Menu"],
   [/^\/settings/, "Settings"],
+  [/^\/dashboard/, "Dashboard"],
+  [/^\/reports/, "Reports"],
   [/^\/staff/, "Staff"],
 ];
 
@@ -62,6 +66,12 @@ function SessionBoundary({ client }: { client: QueryClient }) {
   return null;
 }
 
+/** Admins land on the dashboard, the kitchen on its board. */
+function Landing() {
+  const admin = useSession()?.user.role === "admin";
+  return <Navigate to={admin ? "/dashboard" : "/board"} replace />;
+}
+
 export function AppRoutes() {
   return (
     <Routes>
@@ -84,7 +94,7 @@ export function AppRoutes() {
           </RequireStaff>
         }
       >
-        <Route index element={<Navigate to="/board" replace />} />
+        <Route index element={<Landing />} />
         <Route path="/board" element={<BoardPage />} />
         <Route path="/counter" element={<CounterPage />} />
         <Route path="/orders" element={<OrdersPage />} />
@@ -103,6 +113,22 @@ export function AppRoutes() {
           element={
             <RequireAdmin>
               <ItemEditorPage />
+            </RequireAdmin>
+          }
+        />
+        <Route
+          path="/dashboard"
+          element={
+            <RequireAdmin>
+              <DashboardPage />
+            </RequireAdmin>
+          }
+        />
+        <Route
+          path="/reports"
+          element={
+            <RequireAdmin>
+              <ReportsPage />
             </RequireAdmin>
           }
         />
