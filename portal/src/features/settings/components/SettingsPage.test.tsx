@@ -35,7 +35,16 @@ const lunch = {
 describe("the settings page", () => {
   beforeEach(() => {
     signInAs("admin");
-    server.use(http.get(`${API}/time-slots`, () => HttpResponse.json({ data: [lunch] })));
+    server.use(
+      http.get(`${API}/time-slots`, () => HttpResponse.json({ data: [lunch] })),
+      // The display tokens and printer panels (their own tests: features/display, features/printing).
+      http.get(`${API}/displays`, () => HttpResponse.json({ data: [] })),
+      http.get(`${API}/printing`, () =>
+        HttpResponse.json({
+          data: { auto_print: false, auto_print_since: null, printer_host: null, printer_port: 9100 },
+        }),
+      ),
+    );
   });
 
   it("saves exactly the switches and the fee that changed, in one request", async () => {
