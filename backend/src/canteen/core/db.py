@@ -113,6 +113,21 @@ async def run_after_commit(session: AsyncSession) -> None:
         await hook()
 
 
+async def end_read_transaction(session: AsyncSession) -> None:
+    """End the transaction the request's dependencies opened (authentication read the
+    account) before the request waits on its client, so no database lock is held while a
+    slow body arrives (on SQLite every transaction is a writer). What the request writes
+    afterwards is one new transaction, committed by the unit of work as usual.
+
+    Only for reads: a change already made would be committed here, half a request, so
+    that is refused.
+    """
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("end_read_transaction: the session holds unflushed changes")
+    if session.in_transaction():
+        await session.commit()
+
+
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 

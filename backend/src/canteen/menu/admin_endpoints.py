@@ -26,7 +26,7 @@ from canteen.menu.schemas import (
     TimeSlotOut,
     TimeSlotUpdate,
 )
-from canteen.menu.uploads import OPENAPI_BODY, read_image_upload
+from canteen.menu.uploads import OPENAPI_BODY, receive_item_image
 
 router = APIRouter(prefix="/admin", tags=["menu-admin"])
 
@@ -139,11 +139,7 @@ async def upload_item_image(
 ) -> Envelope[MenuItemOut]:
     """Multipart field `file`: JPEG, PNG or WebP (judged by its bytes), ≤ 5 MB, ≤ 4096x4096.
     Stored re-encoded as WebP in a display and a thumbnail size."""
-    # Authentication has read the account; end that transaction before the body arrives,
-    # so a slow upload holds no database lock (on SQLite every transaction is a writer).
-    await db.commit()
-    data = await read_image_upload(request)
-    item = await service.set_item_image(db, c.storage, item_id, data, actor_id=admin.id)
+    item = await receive_item_image(db, c.storage, item_id, request, actor_id=admin.id)
     return Envelope(data=MenuItemOut.of(item))
 
 

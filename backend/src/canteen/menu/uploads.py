@@ -7,15 +7,21 @@ the caller's dependencies (authentication) have passed.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncGenerator
 
 from python_multipart.exceptions import MultipartParseError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
+from canteen.core.db import end_read_transaction
 from canteen.core.errors import ValidationFailed, field_error
+from canteen.menu import service
 from canteen.menu.images import MAX_BYTES
+from canteen.menu.models import MenuItem
+from canteen.storage.base import Storage
 
 FIELD = "file"
 # Room for the multipart boundaries and part headers around a file at the limit.
@@ -88,3 +94,19 @@ async def read_image_upload(request: Request, limit: int = MAX_BYTES) -> bytes:
         await form.close()
     # One byte over is enough to know; process_image gives the exact message.
     return data
+
+
+async def receive_item_image(
+    session: AsyncSession,
+    storage: Storage,
+    item_id: uuid.UUID,
+    request: Request,
+    *,
+    actor_id: uuid.UUID,
+) -> MenuItem:
+    """POST /admin/menu/items/{id}/image: read the multipart body, then store the image."""
+    # Authentication has read the account; end that transaction before the body arrives,
+    # so a slow upload holds no database lock (on SQLite every transaction is a writer).
+    await end_read_transaction(session)
+    data = await read_image_upload(request)
+    return await service.set_item_image(session, storage, item_id, data, actor_id=actor_id)
