@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.run            # the full run (at most ~20 minutes)
     .venv/bin/python -m bench.run --quick    # a 1-2 minute smoke run of every phase
+    .venv/bin/python -m bench.run --phases= --no-report --reports 1000000  # reports only
 
 Phases, per configuration (PostgreSQL + Redis; one API worker, then two):
   micro     menu GET 200/304 vs the read ceiling, POST /orders vs the write ceiling
@@ -179,6 +180,13 @@ def main() -> None:
         help="wait up to this many seconds for the load average to fall under 1.5",
     )
     parser.add_argument("--keep-work", action="store_true", help="keep logs in the work dir")
+    parser.add_argument(
+        "--reports",
+        type=int,
+        metavar="ORDERS",
+        help="also run the reports phase (bench/reports.py) on this many generated orders; "
+        "not in the default run (a million orders take far more than 2 minutes)",
+    )
     args = parser.parse_args()
 
     # SIGTERM cleans up like Ctrl-C (every process we started is stopped by its pid).
@@ -257,6 +265,10 @@ def main() -> None:
                 ) as s:
                     _phase(cfg, "rush", run_rush, s, cwork, p, budget)
                     _save(result, cfg, 1)
+        if args.reports:
+            from bench import reports
+
+            result["reports"] = reports.run(args.reports, runs=20)
     except KeyboardInterrupt:
         result["interrupted"] = True
         print("interrupted; writing what was measured", file=sys.stderr)
