@@ -133,7 +133,9 @@ class CheckoutState:
         """After PRICE_CHANGED: the cart takes the server's prices (the student confirmed
         them, or goes back to the cart to see them). The next place() is a new attempt
         with a new key; the refused one kept nothing on the server."""
-        await self.cart.apply_prices({c.menu_item_id: c.new_price for c in failure.price_changes})
+        await self.cart.apply_price_changes(
+            [(c.menu_item_id, c.old_price, c.new_price) for c in failure.price_changes]
+        )
 
     async def remove_unavailable(self, failure: ConflictFailure) -> list[str]:
         """ "Remove and continue": drop the refused lines (a new attempt follows)."""

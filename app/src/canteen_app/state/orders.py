@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from canteen_app.state.cart import Cart, CartFull, lines_from_order
+from canteen_app.state.cart import Cart, CartFull, lines_from_order, missing_options
 from canteen_client import CanteenClient, MenuItem, Order, OrderAction
 
 
@@ -13,6 +13,9 @@ from canteen_client import CanteenClient, MenuItem, Order, OrderAction
 class ReorderResult:
     added: list[str]
     skipped: list[str]  # names of items that cannot be ordered now
+    # Dishes whose chosen options are gone or off: (menu item id, what to say); the
+    # student chooses again on the dish's page.
+    choose_again: list[tuple[str, str]] = field(default_factory=list)
 
 
 def needs_feedback(order: Order) -> bool:
@@ -54,18 +57,29 @@ class OrdersState:
         by_id = {i.id: i for i in menu}
         added: list[str] = []
         skipped: list[str] = []
+        choose_again: list[tuple[str, str]] = []
         for line in lines_from_order(order.items):
             item = by_id.get(line.menu_item_id)
             if item is None or not item.orderable:
                 skipped.append(line.name)
                 continue
+            gone = missing_options(line, item)
+            if gone:
+                said = ", ".join(gone)
+                choose_again.append(
+                    (item.id, f"{item.name}: {said} is no longer available; choose again")
+                )
+                continue
+            current = {o.id: o for g in item.option_groups for o in g.options}
             try:
-                await cart.add(item, line.quantity, line.notes)
+                await cart.add(
+                    item, line.quantity, line.notes, [current[o.id] for o in line.options]
+                )
             except CartFull:
                 skipped.append(line.name)
                 continue
             added.append(item.name)
-        return ReorderResult(added, skipped)
+        return ReorderResult(added, skipped, choose_again)
 
     async def feedback(self, order_id: str, rating: int, comment: str | None) -> Order:
         if not 1 <= rating <= 5:

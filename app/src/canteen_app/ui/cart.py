@@ -12,6 +12,8 @@ from canteen_app.state.cart import (
     ONE_DISH_LIMIT,
     CartItem,
     limit_notes,
+    missing_options,
+    price_now,
 )
 from canteen_app.state.checkout import (
     ORDER_TYPES,
@@ -57,10 +59,10 @@ class CartScreen(Screen):
         if quantity > MAX_QUANTITY:
             self.app.toast(ONE_DISH_LIMIT)
             return
-        await self.state.cart.set_quantity(line.menu_item_id, quantity)
+        await self.state.cart.set_quantity(line.key, quantity)
 
     async def remove(self, line: CartItem) -> None:
-        await self.state.cart.remove([line.menu_item_id])
+        await self.state.cart.remove([line.key])
         self.app.toast(f"Removed {line.name}")
 
     def refresh(self) -> None:
@@ -103,13 +105,26 @@ class CartScreen(Screen):
             )
         info: list[ft.Control] = [
             ft.Row([diet_mark(line.diet), ft.Text(line.name, weight=ft.FontWeight.W_600)]),
-            ft.Text(f"{money(line.unit_price)} each · {money(line.line_total)}", size=13),
         ]
-        if item is not None and item.price != line.unit_price:
+        if line.options:
+            info.append(ft.Text(line.options_text, size=13, weight=ft.FontWeight.W_500))
+        info.append(ft.Text(f"{money(line.unit_price)} each · {money(line.line_total)}", size=13))
+        now = price_now(line, item) if item is not None else None
+        gone = missing_options(line, item) if item is not None else []
+        if gone:
+            # The dish is there but not as chosen: remove the line and choose again.
+            info.append(
+                ft.Text(
+                    f"{', '.join(gone)} is no longer available: remove and choose again",
+                    size=12,
+                    color=ft.Colors.ERROR,
+                )
+            )
+        elif now is not None and now != line.unit_price:
             # The student confirms a new price at checkout (PRICE_CHANGED), never silently.
             info.append(
                 ft.Text(
-                    f"Price now {money(item.price)} (was {money(line.unit_price)})",
+                    f"Price now {money(now)} (was {money(line.unit_price)})",
                     size=12,
                     color=ft.Colors.ORANGE_900,
                 )

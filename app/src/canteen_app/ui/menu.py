@@ -22,6 +22,7 @@ from canteen_app.ui.widgets import (
     section_title,
 )
 from canteen_client import MenuItem
+from canteen_client.models import MenuOption, OptionGroup
 
 
 class MenuScreen(Screen):
@@ -234,13 +235,21 @@ class MenuScreen(Screen):
             controls += [self.item_card(i) for i in items]
         self.items.controls = controls
 
+    async def choose(self, item: MenuItem) -> None:
+        await self.app.go(f"/item/{item.id}")
+
     def item_card(self, item: MenuItem) -> ft.Control:
         cart = self.state.cart
-        qty = cart.quantity_of(item.id)
+        # The tile's stepper is the dish without options; lines with options are the cart's.
+        plain = cart.get(item.id)
+        qty = plain.quantity if plain else 0
         thumb = media_url(self.state.api.base_url, item.thumbnail_url or item.image_url)
         picture = dish_photo(thumb, item.name, width=64, height=64)
         if not item.orderable:
             action: ft.Control = ft.Text("Sold out", color=ft.Colors.ERROR)
+        elif any(g.min_select > 0 for g in item.option_groups):
+            # A choice must be made first (the filling, half or full): on the dish's page.
+            action = icon_action(ft.Icons.TUNE, f"Choose {item.name}", on(self.choose, item))
         elif qty:
             action = qty_stepper(
                 item.name,
@@ -278,12 +287,89 @@ class MenuScreen(Screen):
         )
 
 
+def chosen_options(item: MenuItem, chosen: dict[str, list[str]]) -> list[MenuOption]:
+    """The picked options in the dish's order (group, then option)."""
+    return [o for g in item.option_groups for o in g.options if o.id in chosen.get(g.id, [])]
+
+
+def choices_missing(item: MenuItem, chosen: dict[str, list[str]]) -> list[str]:
+    """The groups that still need a choice before the dish can be added, by name."""
+    return [g.name for g in item.option_groups if len(chosen.get(g.id, [])) < g.min_select]
+
+
+def option_label(option: MenuOption) -> str:
+    extra = f" +{money(option.price_delta)}" if option.price_delta else ""
+    off = " (not available)" if not option.is_available else ""
+    return f"{option.name}{extra}{off}"
+
+
 class ItemScreen(Screen):
     title = "Dish"
+
+    async def pick(self, group: OptionGroup, option_id: str, on_: bool) -> None:
+        picked = list(self.chosen.get(group.id, []))
+        if group.kind == "single":
+            picked = [option_id] if on_ else []
+        elif on_ and option_id not in picked:
+            if len(picked) >= group.max_select:
+                self.app.toast(f"At most {group.max_select} from {group.name}")
+                self.redraw()
+                return
+            picked.append(option_id)
+        elif not on_ and option_id in picked:
+            picked.remove(option_id)
+        self.chosen[group.id] = picked
+        self.redraw()
+
+    def group_control(self, group: OptionGroup) -> ft.Control:
+        picked = self.chosen.get(group.id, [])
+        rule = (
+            "choose 1"
+            if group.kind == "single"
+            else f"choose up to {group.max_select}"
+            if group.min_select == 0
+            else f"choose {group.min_select} to {group.max_select}"
+        )
+        need = "required" if group.min_select > 0 else "optional"
+        title = ft.Text(f"{group.name} ({rule}, {need})", weight=ft.FontWeight.W_600)
+        if group.kind == "single":
+
+            async def changed(e: ft.Event[ft.RadioGroup]) -> None:
+                await self.pick(group, str(e.control.value), True)
+
+            choices: ft.Control = ft.RadioGroup(
+                value=picked[0] if picked else None,
+                on_change=changed,
+                content=ft.Column(
+                    [
+                        ft.Radio(value=o.id, label=option_label(o), disabled=not o.is_available)
+                        for o in group.options
+                    ],
+                    spacing=0,
+                ),
+            )
+        else:
+            choices = ft.Column(
+                [
+                    ft.Checkbox(
+                        label=option_label(o),
+                        value=o.id in picked,
+                        disabled=not o.is_available,
+                        on_change=on(self.toggle, group, o.id),
+                    )
+                    for o in group.options
+                ],
+                spacing=0,
+            )
+        return ft.Column([title, choices], spacing=2)
+
+    async def toggle(self, group: OptionGroup, option_id: str) -> None:
+        await self.pick(group, option_id, option_id not in self.chosen.get(group.id, []))
 
     def build(self) -> list[ft.Control]:
         self.item: MenuItem | None = None
         self.quantity = 1
+        self.chosen: dict[str, list[str]] = {}  # group id -> option ids, in picking order
         self.body = ft.Column(spacing=10)
         self.notes = ft.TextField(label="Notes for the kitchen (optional)", max_length=200)
         self.add_button = ft.FilledButton("Add to cart", on_click=self.add)
@@ -295,6 +381,7 @@ class ItemScreen(Screen):
         if item is None:
             item = await self.app.attempt(lambda: self.state.menu.item(item_id))
         self.item = item
+        self.chosen = {}
         existing = self.state.cart.get(item_id)
         if existing is not None and existing.notes:
             self.notes.value = existing.notes
@@ -316,8 +403,12 @@ class ItemScreen(Screen):
         if self.state.cart.would_exceed(item.id, self.quantity):
             self.app.toast(f"{ONE_DISH_LIMIT}: you have {self.state.cart.quantity_of(item.id)}")
             return
+        if choices_missing(item, self.chosen):
+            return
         try:
-            await self.state.cart.add(item, self.quantity, self.notes.value or "")
+            await self.state.cart.add(
+                item, self.quantity, self.notes.value or "", chosen_options(item, self.chosen)
+            )
         except CartFull as exc:
             self.app.toast(str(exc))
             return
@@ -367,9 +458,15 @@ class ItemScreen(Screen):
         if item.stock_remaining is not None and item.orderable:
             controls.append(ft.Text(f"{item.stock_remaining} left today", size=13))
         if item.orderable:
-            self.add_button.content = (
-                f"Add {self.quantity} to cart · {money(item.price * self.quantity)}"
-            )
+            unit = item.price + sum(o.price_delta for o in chosen_options(item, self.chosen))
+            missing = choices_missing(item, self.chosen)
+            self.add_button.content = f"Add {self.quantity} to cart · {money(unit * self.quantity)}"
+            self.add_button.disabled = bool(missing)
+            controls += [self.group_control(g) for g in item.option_groups]
+            if missing:
+                controls.append(
+                    ft.Text("Choose " + " and ".join(missing) + " to add", color=ft.Colors.ERROR)
+                )
             controls += [
                 qty_stepper(
                     item.name,
