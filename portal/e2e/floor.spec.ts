@@ -139,4 +139,41 @@ test.describe("the kitchen floor", () => {
       });
     }
   });
+
+  test("a mistaken handover is recalled from the board within 5 minutes and the student sees it", async ({
+    page,
+    signIn,
+  }) => {
+    await signIn("kitchen");
+    await page.goto("/portal/board");
+    await expect(page.getByRole("status").filter({ hasText: "Live" })).toBeVisible();
+    const customer = await customerSession();
+    const order = await placeOrder(customer.access_token, [{ item: await menuItem("Masala Chai"), quantity: 1 }]);
+    const card = ticket(page, order.number);
+    await card.getByRole("button", { name: "Start preparing" }).click();
+    await ticket(page, order.number).getByRole("button", { name: "Mark ready" }).click();
+    await expect(column(page, "Ready").locator(ticket(page, order.number))).toBeVisible();
+    await ticket(page, order.number).getByRole("button", { name: "Hand over…" }).click();
+    const handover = page.getByRole("dialog", { name: `Hand over ${order.number}` });
+    await handover.getByLabel("Pickup code").fill(order.pickup_code);
+    await handover.getByRole("button", { name: "Hand over" }).click();
+    await expect(ticket(page, order.number)).toHaveCount(0);
+
+    const strip = page.getByRole("region", { name: "Just moved" });
+    await expect(strip).toContainText("Handed over");
+    await strip.getByRole("button", { name: `Recall ${order.number}` }).click();
+    const dialog = page.getByRole("dialog", { name: `Recall ${order.number}?` });
+    await expect(dialog).toContainText("goes back to Ready");
+    await dialog.getByRole("button", { name: "Handed to the wrong student" }).click();
+    await dialog.getByRole("button", { name: "Recall" }).click();
+    await expect(column(page, "Ready").locator(ticket(page, order.number))).toBeVisible();
+    await expect(strip).toHaveCount(0);
+    const mine = await call<{ status: string; payment_status: string }>("GET", `/orders/${order.id}`, {
+      token: customer.access_token,
+    });
+    expect(mine).toMatchObject({ status: "ready", payment_status: "cash_due" });
+    // The order's history says who recalled it and why.
+    await page.goto(`/portal/orders/${order.id}`);
+    await expect(page.getByRole("region", { name: "History" })).toContainText("Handed to the wrong student");
+  });
 });

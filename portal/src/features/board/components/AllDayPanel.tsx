@@ -20,6 +20,11 @@ export function AllDayPanel({ lines }: { lines: AllDayLine[] }) {
             <li key={line.menuItemId} className={line.toMake === 0 ? "all-day-unpaid-only" : undefined}>
               <span className="all-day-qty">{line.toMake}</span>
               <span className="all-day-name">{line.name}</span>
+              {line.options.map((option) => (
+                <span key={option.name} className="all-day-option">
+                  · {option.count} {option.name}
+                </span>
+              ))}
               {line.awaitingPayment ? <span className="all-day-unpaid">+{line.awaitingPayment} unpaid</span> : null}
               <button
                 type="button"

@@ -10,6 +10,7 @@ import { alertStore, boardStore } from "../hooks/stores";
 import { boardSnapshotKey, loadBoard } from "../hooks/use-kitchen-feed";
 import { useNow } from "../hooks/use-now";
 import { AllDayPanel } from "./AllDayPanel";
+import { RecentMoves } from "./RecentMoves";
 import { Ticket } from "./Ticket";
 import "../styles/floor.css";
 
@@ -91,6 +92,7 @@ export function BoardPage() {
         <LoadError error={snapshot.error} retry={() => void snapshot.refetch()} />
       ) : null}
       {snapshot.isPending && total === 0 ? <Loading label="Loading the board…" /> : null}
+      <RecentMoves now={now} />
       <div className="board-body">
         {showAllDay ? <AllDayPanel lines={lines} /> : null}
         <div className="board-columns">
@@ -108,6 +110,7 @@ export function BoardPage() {
                       age={ageSeconds(order, board, now)}
                       level={ageLevel(order, board, now)}
                       fresh={Boolean(fresh[order.id])}
+                      now={order.status === "ready" ? now : undefined /* the recall window; others stay memoised */}
                     />
                   ))}
                 </ol>

@@ -5,12 +5,16 @@ import { ErrorSummary } from "@/components/ErrorSummary";
 import type { KitchenOrder, StaffTarget } from "@/lib/api-types";
 import { formatPaise } from "@/lib/money";
 import { awaitingPayment, paymentLabel } from "@/lib/status";
+import { useStore } from "@/lib/store";
 import { formatAge, formatClock } from "@/lib/time";
 
+import { recallable, recentStore } from "../hooks/recall";
 import type { AgeLevel } from "../types";
+import { optionNames } from "../hooks/board-state";
 import { PrintButton } from "@/features/printing/components/PrintButton";
 
 import { useTicketAction } from "../hooks/use-ticket-actions";
+import { RecallDialog } from "./RecallDialog";
 import { StockDialog } from "./StockDialog";
 import { AssignDialog, CancelDialog, HandoverDialog } from "./TicketDialogs";
 
@@ -19,9 +23,11 @@ interface TicketProps {
   age: number;
   level: AgeLevel;
   fresh: boolean;
+  /** The board's clock (ms), for the recall window. */
+  now?: number;
 }
 
-type Open = "cancel" | "handover" | "assign" | "stock" | null;
+type Open = "cancel" | "handover" | "assign" | "stock" | "recall" | null;
 
 const LEVEL_TEXT: Record<AgeLevel, string> = { ok: "", warn: "getting old", late: "late" };
 
@@ -42,11 +48,13 @@ function primaryActions(order: KitchenOrder): { target: StaffTarget; label: stri
   return out;
 }
 
-function TicketView({ order, age, level, fresh }: TicketProps) {
+function TicketView({ order, age, level, fresh, now = Date.now() }: TicketProps) {
   const action = useTicketAction(order.id);
   const [open, setOpen] = useState<Open>(null);
   const unpaid = awaitingPayment(order) && order.status === "received";
   const customerCancelled = order.status === "cancelled" && order.cancelled_by === "customer";
+  const move = useStore(recentStore)[order.id];
+  const canRecall = order.status === "ready" && move?.to === "ready" && recallable(move, now);
   const headingId = `ticket-${order.id}`;
   const canAssign = order.order_type === "delivery" && ["confirmed", "preparing", "ready"].includes(order.status);
 
@@ -115,6 +123,11 @@ function TicketView({ order, age, level, fresh }: TicketProps) {
           {order.items.map((line, index) => (
             <li key={`${line.menu_item_id}-${index}`}>
               <span className="qty">{line.quantity}×</span> <span className="item-name">{line.name}</span>
+              {line.options?.length ? (
+                <span className="line-options" aria-label={`Options: ${optionNames(line.options)}`}>
+                  {optionNames(line.options)}
+                </span>
+              ) : null}
               {line.notes ? <span className="line-note">“{line.notes}”</span> : null}
             </li>
           ))}
@@ -168,6 +181,11 @@ function TicketView({ order, age, level, fresh }: TicketProps) {
         </div>
         {!customerCancelled ? (
           <div className="ticket-tools">
+            {canRecall ? (
+              <Button size="sm" onClick={() => setOpen("recall")} aria-describedby={headingId}>
+                Recall
+              </Button>
+            ) : null}
             <Button size="sm" variant="ghost" onClick={() => setOpen("stock")} aria-describedby={headingId}>
               86 a dish…
             </Button>
@@ -175,6 +193,7 @@ function TicketView({ order, age, level, fresh }: TicketProps) {
           </div>
         ) : null}
       </article>
+      {open === "recall" && move ? <RecallDialog move={move} open onClose={close} /> : null}
       {open === "stock" ? (
         <StockDialog
           dishes={[

@@ -83,8 +83,39 @@ describe("board state", () => {
     board = applyOrder(board, order({ id: "3", status: "received", items: [line("chai", "Chai", 4)] }));
     board = applyOrder(board, order({ id: "4", status: "ready", items: [line("dosa", "Masala Dosa", 5)] }));
     expect(allDay(board)).toEqual([
-      { menuItemId: "dosa", name: "Masala Dosa", toMake: 3, awaitingPayment: 0 },
-      { menuItemId: "chai", name: "Chai", toMake: 1, awaitingPayment: 4 },
+      { menuItemId: "dosa", name: "Masala Dosa", toMake: 3, awaitingPayment: 0, options: [] },
+      { menuItemId: "chai", name: "Chai", toMake: 1, awaitingPayment: 4, options: [] },
+    ]);
+  });
+
+  it("counts the options of the portions to make: 4 Dosa · 3 Masala · 1 Cheese", () => {
+    const option = (name: string) => ({ id: name, group: "Filling", name, price_delta: 0 });
+    const line = (quantity: number, ...options: string[]) => ({
+      menu_item_id: "dosa",
+      name: "Dosa",
+      unit_price: 100,
+      quantity,
+      line_total: 100 * quantity,
+      notes: null,
+      options: options.map(option),
+    });
+    let board = emptyBoard();
+    board = applyOrder(board, order({ id: "1", status: "confirmed", items: [line(2, "Masala"), line(1, "Cheese")] }));
+    board = applyOrder(board, order({ id: "2", status: "preparing", items: [line(1, "Masala", "Butter")] }));
+    // Unpaid orders are not being made: their options are not counted.
+    board = applyOrder(board, order({ id: "3", status: "received", items: [line(5, "Cheese")] }));
+    expect(allDay(board)).toEqual([
+      {
+        menuItemId: "dosa",
+        name: "Dosa",
+        toMake: 4,
+        awaitingPayment: 5,
+        options: [
+          { name: "Masala", count: 3 },
+          { name: "Butter", count: 1 },
+          { name: "Cheese", count: 1 },
+        ],
+      },
     ]);
   });
 });

@@ -1,5 +1,5 @@
 /** Pure functions over the board's data; the hooks and the feed only call these. */
-import type { KitchenOrder } from "@/lib/api-types";
+import type { KitchenOrder, OrderLineOption } from "@/lib/api-types";
 import { TERMINAL_STATUSES } from "@/lib/status";
 
 import type { AgeLevel, AllDayLine, BoardData } from "../types";
@@ -95,6 +95,15 @@ export function ageLevel(order: KitchenOrder, board: BoardData, now: number): Ag
   return "ok";
 }
 
+/** A finished order was recalled: let the next copy of it back on the board. */
+export function reopen(board: BoardData, orderId: string): BoardData {
+  if (!board.closed[orderId] && !board.leaving[orderId]) return board;
+  const { [orderId]: _closed, ...closed } = board.closed;
+  const { [orderId]: _leaving, ...leaving } = board.leaving;
+  const { [orderId]: _order, ...orders } = board.orders;
+  return { ...board, closed, leaving, orders: board.leaving[orderId] ? orders : board.orders };
+}
+
 /** Drop the customer-cancelled tickets whose minute on the board is over. */
 export function expireLeaving(board: BoardData, now: number): BoardData {
   const expired = Object.entries(board.leaving).filter(([, l]) => l.until <= now);
@@ -116,7 +125,8 @@ export function column(board: BoardData, statuses: readonly string[]): KitchenOr
     .sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at) || a.number.localeCompare(b.number));
 }
 
-/** The "all day" counts: portions of each item still to be made across active orders. */
+/** The "all day" counts: portions of each item still to be made across active orders, with
+ * how many of them have each option ("4 Dosa · 3 Masala · 1 Cheese"). */
 export function allDay(board: BoardData): AllDayLine[] {
   const lines = new Map<string, AllDayLine>();
   for (const order of Object.values(board.orders)) {
@@ -129,13 +139,28 @@ export function allDay(board: BoardData): AllDayLine[] {
         name: line.name,
         toMake: 0,
         awaitingPayment: 0,
+        options: [],
       };
-      if (toMake) entry.toMake += line.quantity;
-      else entry.awaitingPayment += line.quantity;
+      if (toMake) {
+        entry.toMake += line.quantity;
+        for (const option of line.options ?? []) {
+          const counted = entry.options.find((o) => o.name === option.name);
+          if (counted) counted.count += line.quantity;
+          else entry.options.push({ name: option.name, count: line.quantity });
+        }
+      } else entry.awaitingPayment += line.quantity;
       lines.set(line.menu_item_id, entry);
     }
+  }
+  for (const entry of lines.values()) {
+    entry.options.sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
   }
   return [...lines.values()].sort(
     (a, b) => b.toMake - a.toMake || b.awaitingPayment - a.awaitingPayment || a.name.localeCompare(b.name),
   );
+}
+
+/** "Masala · Butter": a line's chosen options as the cook reads them. */
+export function optionNames(options: readonly OrderLineOption[]): string {
+  return options.map((o) => o.name).join(" · ");
 }

@@ -4,7 +4,8 @@ import type { StreamStatus } from "@/lib/sse";
 import { createStore } from "@/lib/store";
 
 import type { BoardData } from "../types";
-import { applyOrder, applySnapshot, CANCELLED_SHOWN_MS, emptyBoard, expireLeaving } from "./board-state";
+import { applyOrder, applySnapshot, CANCELLED_SHOWN_MS, emptyBoard, expireLeaving, reopen } from "./board-state";
+import { resetRecall } from "./recall";
 import { cancelSound } from "./sound";
 
 export const boardStore = createStore<BoardData>(emptyBoard());
@@ -17,6 +18,11 @@ export function mergeOrder(order: KitchenOrder, answeredAt?: number): void {
     cancelSound();
     setTimeout(() => boardStore.set((board) => expireLeaving(board, Date.now())), CANCELLED_SHOWN_MS + 50);
   }
+}
+
+/** The order was recalled from completed or cancelled: it may come back. */
+export function reopenOrder(orderId: string): void {
+  boardStore.set((board) => reopen(board, orderId));
 }
 
 /** Merge a full list; returns the ids to ask about (held but not listed). */
@@ -74,4 +80,5 @@ export function resetBoardState(): void {
   boardStore.set(emptyBoard());
   feedStore.set({ status: "stopped", lastSeq: null, applied: 0 });
   alertStore.set({ alerts: [], fresh: {}, seen: {} });
+  resetRecall();
 }

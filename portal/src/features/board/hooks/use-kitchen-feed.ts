@@ -14,8 +14,9 @@ import { ApiError } from "@/lib/api";
 import { KitchenStream, type KitchenEvent } from "@/lib/sse";
 
 import { fetchActiveOrders, fetchOrder } from "../api/orders";
+import { forgetMove, noteMove } from "./recall";
 import { alertSound } from "./sound";
-import { alertStore, boardStore, feedStore, mergeOrder, mergeSnapshot } from "./stores";
+import { alertStore, boardStore, feedStore, mergeOrder, mergeSnapshot, reopenOrder } from "./stores";
 
 export const boardSnapshotKey = ["board", "snapshot"] as const;
 /** How long a new ticket stays highlighted, and the alert banner stays up. */
@@ -101,6 +102,12 @@ export function feedHandlers(queryClient: QueryClient, flushDelayMs = 25): FeedH
       feedStore.set((s) => ({ ...s, lastSeq: event.seq, applied: s.applied + 1 }));
       if (event.type.startsWith("order.") && event.order_id) {
         if (event.type === "order.created") noteNewOrder(event);
+        if (event.type === "order.status_changed") noteMove(event, boardStore.get().clockOffsetMs);
+        if (event.type === "order.recalled") {
+          // Put back (possibly by another tablet): the ticket may return from completed/cancelled.
+          forgetMove(event.order_id);
+          reopenOrder(event.order_id);
+        }
         pending.add(event.order_id);
         if (!timer) timer = setTimeout(() => void flush(), flushDelayMs);
         void queryClient.invalidateQueries({ queryKey: ["orders"] });

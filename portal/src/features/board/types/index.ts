@@ -31,6 +31,8 @@ export interface AllDayLine {
   toMake: number;
   /** Portions in orders still waiting for their UPI payment. */
   awaitingPayment: number;
+  /** Of the portions to make, how many have each option, most first. */
+  options: { name: string; count: number }[];
 }
 
 export const boardKey = ["board"] as const;

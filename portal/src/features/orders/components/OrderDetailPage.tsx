@@ -19,6 +19,9 @@ function describe(event: OrderEvent): string {
     }
     case "order.payment_updated":
       return `Payment: ${paymentLabel(event.payment_status ?? String(data.payment_status ?? ""))}`;
+    case "order.recalled":
+      // A mistaken kitchen move put back (issue 17): who is in the event's actor.
+      return `Recalled: ${statusLabel(String(data.from ?? "?"))} → ${statusLabel(String(data.to ?? "?"))} (reason: ${String(data.reason ?? "")})`;
     case "order.assigned":
       return `Assigned to ${String(data.delivery_staff_name ?? "a delivery staff member")}`;
     default:
