@@ -9,6 +9,7 @@ here so other domains import one module.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import uuid
 from typing import Any
@@ -18,12 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from canteen.core.db import after_commit
-from canteen.core.errors import Conflict, NotFound, ValidationFailed
+from canteen.core.errors import NotFound, ValidationFailed, field_error
 from canteen.events.service import record_event
 from canteen.events.types import EventType
 from canteen.menu.config import bump_menu_version, get_config, mark_menu_changed, update_config
+from canteen.menu.errors import CategoryNotEmpty
 from canteen.menu.images import ImageRejected, delete_item_image, process_image, store_item_image
 from canteen.menu.models import Allergen, Category, MenuItem, TimeSlot
+from canteen.menu.options import normalise_groups
 from canteen.menu.schemas import (
     CategoryCreate,
     CategoryUpdate,
@@ -59,6 +62,7 @@ __all__ = [
     "reset_daily_stock",
     "set_availability",
     "set_item_image",
+    "set_option_availability",
     "slot_by_code",
     "update_category",
     "update_config",
@@ -115,10 +119,9 @@ async def delete_category(
         select(func.count()).select_from(MenuItem).where(MenuItem.category_id == category.id)
     )
     if items:
-        raise Conflict(
+        raise CategoryNotEmpty(
             f"The category still has {items} item(s); move or delete them first, "
             "or deactivate the category instead",
-            code="CATEGORY_NOT_EMPTY",
             details=[{"category_id": str(category.id), "items": items}],
         )
     await session.delete(category)
@@ -170,12 +173,14 @@ async def create_item(
     problems: list[dict[str, Any]] = []
     await _check_category(session, body.category_id, problems)
     slots = await _resolve_slots(session, body.time_slots, problems)
+    option_groups = normalise_groups(body.option_groups, problems)
     if problems:
         raise ValidationFailed(details=problems)
-    values = body.model_dump(exclude={"time_slots", "allergens", "description"})
+    values = body.model_dump(exclude={"time_slots", "allergens", "description", "option_groups"})
     item = MenuItem(
         id=uuid.uuid4(),
         **values,
+        option_groups=option_groups,
         description=body.description or None,
         allergens=_allergens(body.allergens),
         image_keys=[],
@@ -199,6 +204,8 @@ async def update_item(
     slots: list[TimeSlot] | None = None
     if "time_slots" in requested:
         slots = await _resolve_slots(session, requested.pop("time_slots"), problems)
+    if "option_groups" in requested:
+        requested["option_groups"] = normalise_groups(body.option_groups or [], problems)
     if problems:
         raise ValidationFailed(details=problems)
     if "allergens" in requested:
@@ -252,6 +259,39 @@ async def set_availability(
     return item
 
 
+async def set_option_availability(
+    session: AsyncSession,
+    item_id: uuid.UUID,
+    option_id: uuid.UUID,
+    is_available: bool,
+    *,
+    actor_id: uuid.UUID,
+) -> MenuItem:
+    """The "86" switch for one option (no cheese left: the cheese dosa is off)."""
+    item = await get_item(session, item_id, lock=True)
+    groups = copy.deepcopy(item.option_groups or [])
+    option = next(
+        (o for g in groups for o in g["options"] if o["id"] == str(option_id)),
+        None,
+    )
+    if option is None:
+        raise NotFound("The dish has no option with this id")
+    if option["is_available"] != is_available:
+        option["is_available"] = is_available
+        item.option_groups = groups  # a new value: the JSON column sees the change
+        await session.flush()
+        await _announce(
+            session,
+            "item",
+            "option_availability_changed",
+            item.id,
+            ["option_groups"],
+            actor_id,
+            extra={"option_id": str(option_id), "is_available": is_available},
+        )
+    return item
+
+
 async def reset_daily_stock(session: AsyncSession, *, actor_id: uuid.UUID | None = None) -> int:
     """Refill every item with a daily count (start of the day); returns how many."""
     result = await session.execute(
@@ -301,7 +341,7 @@ async def set_item_image(
     except ImageRejected as exc:
         raise ValidationFailed(
             exc.message,
-            details=[{"field": "file", "issue": exc.reason, "message": exc.message}],
+            details=[field_error("file", exc.reason, exc.message)],
         ) from exc
     item = await get_item(session, item_id, lock=True)
     stored = await store_item_image(storage, str(item.id), processed)
@@ -379,11 +419,7 @@ async def _check_category(
 ) -> None:
     if await session.get(Category, category_id) is None:
         problems.append(
-            {
-                "field": "category_id",
-                "issue": "unknown_category",
-                "message": f"No category with id {category_id}",
-            }
+            field_error("category_id", "unknown_category", f"No category with id {category_id}")
         )
 
 
@@ -393,11 +429,7 @@ async def _resolve_slots(
     wanted = list(dict.fromkeys(codes))
     if not wanted:
         problems.append(
-            {
-                "field": "time_slots",
-                "issue": "required",
-                "message": "An item must be sold in at least one time slot",
-            }
+            field_error("time_slots", "required", "An item must be sold in at least one time slot")
         )
         return []
     slots = {
@@ -406,12 +438,12 @@ async def _resolve_slots(
     unknown = [c for c in wanted if c not in slots]
     if unknown:
         problems.append(
-            {
-                "field": "time_slots",
-                "issue": "unknown_time_slot",
-                "message": "No time slot called " + ", ".join(repr(c) for c in unknown),
-                "unknown": unknown,
-            }
+            field_error(
+                "time_slots",
+                "unknown_time_slot",
+                "No time slot called " + ", ".join(repr(c) for c in unknown),
+                unknown=unknown,
+            )
         )
     # Stored and shown in serving order, whatever order the request listed them in.
     return sorted(
