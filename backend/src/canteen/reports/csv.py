@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import date
 from typing import Any
 
@@ -115,17 +115,15 @@ def refunds(c: Container, start: date, end: date) -> AsyncIterator[bytes]:
 
 async def _refunds(c: Container, stmt: Select[Any]) -> AsyncIterator[bytes]:
     tz = service.zone_of(c)
+
+    def line(row: Any) -> list[Any]:
+        r = ledger.refund_row(row, tz)
+        money = rupees(r.amount)
+        return [r.order_id, r.order_number, r.at, money, r.reason, r.status, r.gateway_refund_id]
+
     yield _line(["order_id", "order_number", "at", "amount", "reason", "status", "gateway_id"])
-    async with c.sessionmaker() as session:
-        result = await session.stream(stmt.execution_options(yield_per=BATCH))
-        async for row in result:
-            r = ledger.refund_row(row, tz)
-            yield _line(
-                [
-                    *(r.order_id, r.order_number, r.at, rupees(r.amount)),
-                    *(r.reason, r.status, r.gateway_refund_id),
-                ]
-            )
+    async for chunk in _batches(c, stmt, line):
+        yield chunk
 
 
 def feedback(c: Container, start: date, end: date, rating: int | None) -> AsyncIterator[bytes]:
@@ -135,12 +133,28 @@ def feedback(c: Container, start: date, end: date, rating: int | None) -> AsyncI
 
 async def _feedback(c: Container, stmt: Select[Any]) -> AsyncIterator[bytes]:
     tz = service.zone_of(c)
+
+    def line(row: Any) -> list[Any]:
+        r = ledger.feedback_row(row, tz)
+        return [r.order_id, r.order_number, r.at, r.rating, r.comment, r.items]
+
     yield _line(["order_id", "order_number", "at", "rating", "comment", "items"])
+    async for chunk in _batches(c, stmt, line):
+        yield chunk
+
+
+async def _batches(
+    c: Container, stmt: Select[Any], line: Callable[[Any], list[Any]]
+) -> AsyncIterator[bytes]:
+    """One chunk per batch the cursor fetches: a send per row would cost more than the row."""
     async with c.sessionmaker() as session:
         result = await session.stream(stmt.execution_options(yield_per=BATCH))
-        async for row in result:
-            r = ledger.feedback_row(row, tz)
-            yield _line([r.order_id, r.order_number, r.at, r.rating, r.comment, r.items])
+        async for rows in result.partitions():
+            out = io.StringIO()
+            writer = csv.writer(out, lineterminator="\r\n")
+            for row in rows:
+                writer.writerow(["" if v is None else v for v in line(row)])
+            yield out.getvalue().encode()
 
 
 def response(name: str, start: date, end: date, body: AsyncIterator[bytes]) -> StreamingResponse:
