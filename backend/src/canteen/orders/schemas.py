@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from canteen.core.strict import Int, JsonInt
+from canteen.events.types import EventType
 from canteen.orders.actions import CustomerAction
 
 MAX_LINES = 30
@@ -171,7 +172,7 @@ class KitchenOrderOut(OrderBase):
 class OrderEventOut(BaseModel):
     id: uuid.UUID
     seq: int
-    type: str
+    type: EventType  # the one list of wire names, so generated clients get the enum
     status: str | None
     payment_status: str | None
     actor_id: uuid.UUID | None
