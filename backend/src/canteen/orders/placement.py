@@ -41,6 +41,7 @@ from canteen.orders.pricing import (
     ItemUnavailable,
     OrderTooLarge,
     PriceChanged,
+    PricedLine,
     check_option_counts,
     check_prices,
     check_size,
@@ -126,20 +127,7 @@ async def _create(
     total = check_prices(body, priced, delivery_fee)
     sold_out = await _take_stock(session, wanted, stock, known)
 
-    lines = [
-        OrderItem(
-            position=position,
-            menu_item_id=p.item.id,
-            name=p.item.name,
-            unit_price=p.unit_price,
-            quantity=p.quantity,
-            line_total=p.line_total,
-            notes=(line.notes or "").strip() or None,
-            prep_minutes=p.item.prep_minutes,
-            options=p.options_snapshot(),
-        )
-        for position, (line, p) in enumerate(zip(body.items, priced, strict=True))
-    ]
+    lines = _order_lines(body, priced)
     prep = max(line.prep_minutes for line in lines)
     cash = body.payment_method == PaymentMethod.cash
     business_date = now.astimezone(tz).date()
@@ -180,6 +168,29 @@ async def _create(
         items=lines,
     )
     session.add(order)
+    await _record_created(session, order, user)
+    return order
+
+
+def _order_lines(body: OrderCreate, priced: list[PricedLine]) -> list[OrderItem]:
+    """The order's lines as placed: names, prices and chosen options kept as they were."""
+    return [
+        OrderItem(
+            position=position,
+            menu_item_id=p.item.id,
+            name=p.item.name,
+            unit_price=p.unit_price,
+            quantity=p.quantity,
+            line_total=p.line_total,
+            notes=(line.notes or "").strip() or None,
+            prep_minutes=p.item.prep_minutes,
+            options=p.options_snapshot(),
+        )
+        for position, (line, p) in enumerate(zip(body.items, priced, strict=True))
+    ]
+
+
+async def _record_created(session: AsyncSession, order: Order, user: User) -> None:
     await record_order_event(
         session,
         EventType.order_created,
@@ -197,12 +208,11 @@ async def _create(
                     "notes": li.notes,
                     "options": [o["name"] for o in li.options],
                 }
-                for li in lines
+                for li in order.items
             ],
             "estimated_ready_at": _iso(order.estimated_ready_at),
         },
     )
-    return order
 
 
 def _check_open(config: CanteenConfig, body: OrderCreate) -> None:
