@@ -124,7 +124,10 @@ EXTRA: dict[str, dict[int, str]] = {
     },
     "kitchen-handover": {409: "`INVALID_TRANSITION`, `PAYMENT_PENDING` or `PICKUP_CODE_MISMATCH`"},
     "kitchen-assign_delivery": {409: "`NOT_A_DELIVERY_ORDER` or `INVALID_TRANSITION`"},
-    "delivery-delivery_status": {409: "`INVALID_TRANSITION`"},
+    "kitchen-counter_lookup": {404: "`ORDER_NOT_FOUND`: no ready pickup order has this code"},
+    "delivery-delivery_status": {
+        409: "`INVALID_TRANSITION` or `PICKUP_CODE_MISMATCH` (the customer's code at the door)",
+    },
     "realtime-menu_stream": {
         401: "`INVALID_TOKEN` or `TOKEN_EXPIRED` (token in `?token=` or `Authorization`)",
     },
@@ -162,7 +165,27 @@ PARAMETERS: dict[str, dict[str, dict[str, Any]]] = {
         },
     },
 }
-_SEQ = {"type": "string", "pattern": "^[0-9]{1,18}$"}
+
+
+def digits_up_to(limit: int) -> str:
+    """A pattern for ASCII digits whose value is at most `limit` (leading zeros allowed),
+    with no more digits than `limit` has: what a number check says, as a regex."""
+    top = str(limit)
+    alternatives = [f"[0-9]{{1,{len(top) - 1}}}"] if len(top) > 1 else []
+    for i, digit in enumerate(top):
+        rest = len(top) - i - 1
+        if digit != "0":
+            tail = f"[0-9]{{{rest}}}" if rest else ""
+            alternatives.append(f"{top[:i]}[0-{int(digit) - 1}]{tail}")
+    alternatives.append(top)
+    return "^(?:" + "|".join(alternatives) + ")$"
+
+
+# A resume position is a seq an event could have: 1 to 19 ASCII digits up to the largest
+# 64-bit seq, exactly what realtime.endpoints.parse_seq accepts (the server's parse is
+# the rule; backend/tests/unit/test_seq_pattern.py holds the two together).
+MAX_SEQ = 2**63 - 1
+_SEQ = {"type": "string", "pattern": digits_up_to(MAX_SEQ)}
 PARAMETERS["realtime-menu_stream"] = PARAMETERS["realtime-kitchen_stream"] = {
     "last_event_id": {
         "name": "last_event_id",
