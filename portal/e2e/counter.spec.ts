@@ -1,12 +1,18 @@
 /**
  * Counter mode (issue 17, part 1): the pickup code finds the ready order, a wrong one
  * changes nothing, a cash order says how much to collect, and Hand over completes it and
- * records the cash. Takes docs/portal-counter.png.
+ * records the cash; the camera reads the app's QR code (Chromium's fake camera playing it).
+ * Takes docs/portal-counter.png.
  */
+import { spawnSync } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { chromium } from "@playwright/test";
+
+import { CHROMIUM_ARGS } from "../playwright.config";
 import { call, customerSession, menuItem, placeOrder, staffSession } from "./support/api";
+import { e2eEnv } from "./support/env";
 import { expect, test } from "./support/fixtures";
 
 const docs = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "docs");
@@ -89,4 +95,78 @@ test.describe("the counter", () => {
     expect(last?.data.cash_collected).toBe(order.total);
     expect(last?.data.cash_collected_by).toBe(me.user.id);
   });
+});
+
+/** A short video of the app's QR code for `code` (segno, as the app draws it), for Chromium's fake camera. */
+function qrVideo(code: string, path: string): void {
+  const python = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", ".venv", "bin", "python");
+  const script = [
+    "import sys, segno",
+    "code, path = sys.argv[1], sys.argv[2]",
+    "matrix = [list(row) for row in segno.make_qr(code, error='m').matrix]",
+    "n, border, scale, W, H = len(matrix), 4, 10, 640, 480",
+    "ox, oy = (W - (n + 2 * border) * scale) // 2, (H - (n + 2 * border) * scale) // 2",
+    "Y = bytearray([235]) * (W * H)",
+    "for y in range(n):",
+    "    for x in range(n):",
+    "        if matrix[y][x]:",
+    "            for dy in range(scale):",
+    "                at = (oy + (border + y) * scale + dy) * W + ox + (border + x) * scale",
+    "                Y[at:at + scale] = bytes([16]) * scale",
+    "UV = bytes([128]) * ((W // 2) * (H // 2))",
+    "with open(path, 'wb') as f:",
+    "    f.write(f'YUV4MPEG2 W{W} H{H} F10:1 Ip A1:1 C420jpeg\\n'.encode())",
+    "    for _ in range(5):",
+    "        f.write(b'FRAME\\n' + bytes(Y) + UV + UV)",
+  ].join("\n");
+  const run = spawnSync(python, ["-c", script, code, path], { encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`could not draw the QR video: ${run.stderr}`);
+}
+
+test("the camera reads the QR code from the student's app and opens the order", async ({}, testInfo) => {
+  const kitchen = await staffSession("kitchen");
+  const customer = await customerSession();
+  const order = await placeOrder(customer.access_token, [{ item: await menuItem("Masala Dosa"), quantity: 1 }]);
+  for (const status of ["preparing", "ready"]) {
+    await call("PATCH", `/admin/orders/${order.id}/status`, { token: kitchen.access_token, body: { status } });
+  }
+  const video = testInfo.outputPath("qr.y4m");
+  qrVideo(order.pickup_code, video);
+  // Chromium's fake camera plays the video: the scanner sees the code as a webcam would.
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: [
+      ...CHROMIUM_ARGS,
+      "--use-fake-device-for-media-stream",
+      "--use-fake-ui-for-media-stream",
+      `--use-file-for-fake-video-capture=${video}`,
+    ],
+  });
+  try {
+    const context = await browser.newContext({ baseURL: e2eEnv().baseURL, permissions: ["camera"] });
+    await context.addInitScript(
+      (stored) => window.localStorage.setItem("canteen.portal.session", stored),
+      JSON.stringify({
+        accessToken: kitchen.access_token,
+        refreshToken: kitchen.refresh_token,
+        accessExpiresAt: Date.now() + kitchen.expires_in * 1000,
+        user: kitchen.user,
+      }),
+    );
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    await page.goto("/portal/counter");
+    await page.getByRole("button", { name: "Scan QR" }).click();
+    const match = page.getByRole("region", { name: `Order ${order.number}` });
+    await expect(match).toBeVisible({ timeout: 15_000 });
+    await expect(page.getByLabel("Pickup code")).toHaveValue(order.pickup_code);
+    await match.getByRole("button", { name: "Hand over" }).click();
+    await expect(match).toHaveCount(0);
+    const done = await call<{ status: string }>("GET", `/admin/orders/${order.id}`, { token: kitchen.access_token });
+    expect(done.status).toBe("completed");
+    expect(errors).toEqual([]);
+  } finally {
+    await browser.close();
+  }
 });
