@@ -7,6 +7,7 @@ import flet as ft
 from canteen_app.state.checkout import awaiting_payment
 from canteen_app.state.menu import local_now
 from canteen_app.state.orders import needs_feedback
+from canteen_app.state.pickup_qr import pickup_qr_png
 from canteen_app.state.tracking import (
     TrackingState,
     can_cancel,
@@ -21,7 +22,7 @@ from canteen_app.state.tracking import (
 )
 from canteen_app.ui.base import Screen
 from canteen_app.ui.widgets import empty_state, money, on
-from canteen_client import CanteenError, Order
+from canteen_client import CanteenError, Order, OrderAction, OrderLine
 
 STATUS_COLOURS = {
     "received": ft.Colors.BLUE_GREY_700,
@@ -34,12 +35,24 @@ STATUS_COLOURS = {
 }
 
 
+def line_name(line: OrderLine) -> str:
+    """ "Dosa (Masala, Butter)": the dish with the options it was ordered with."""
+    names = ", ".join(o.name for o in line.options)
+    return f"{line.name} ({names})" if names else line.name
+
+
 async def reorder(screen: Screen, order: Order) -> None:
     """Put the order's dishes back in the cart (those on the menu now) and open the cart."""
     state = screen.state
     if not state.menu.loaded:
         await screen.app.attempt(state.load_menu)
     result = await state.orders.reorder(order, state.menu.items, state.cart)
+    if result.choose_again:
+        # An option of the dish is gone: say so and let the student choose again.
+        item_id, said = result.choose_again[0]
+        screen.app.toast(said)
+        await screen.app.go(f"/item/{item_id}")
+        return
     if result.skipped:
         screen.app.toast("Not available now: " + ", ".join(result.skipped))
     elif result.added:
@@ -82,7 +95,7 @@ class OrdersScreen(Screen):
 
     def order_card(self, order: Order) -> ft.Control:
         when = local_now(self.state.config, order.created_at)
-        items = ", ".join(f"{x.quantity} x {x.name}" for x in order.items)
+        items = ", ".join(f"{x.quantity} x {line_name(x)}" for x in order.items)
         return ft.Card(
             ft.Container(
                 ft.Column(
@@ -216,6 +229,13 @@ class TrackingScreen(Screen):
                     content=ft.Text(order.pickup_code, size=40, weight=ft.FontWeight.BOLD),
                 ),
                 ft.Text(hint, size=12, color=ft.Colors.OUTLINE),
+                # The same code for the counter's camera (the portal scans it).
+                ft.Image(
+                    src=pickup_qr_png(order.pickup_code),
+                    width=132,
+                    height=132,
+                    semantics_label=f"QR code of the {heading.lower()} {order.pickup_code}",
+                ),
             ]
             if status not in ("cancelled", "completed") and order.pickup_code
             else []
@@ -228,7 +248,10 @@ class TrackingScreen(Screen):
         self.details.controls = [
             *[
                 ft.Row(
-                    [ft.Text(f"{x.quantity} x {x.name}", expand=True), ft.Text(money(x.line_total))]
+                    [
+                        ft.Text(f"{x.quantity} x {line_name(x)}", expand=True),
+                        ft.Text(money(x.line_total)),
+                    ]
                 )
                 for x in order.items
             ],
@@ -251,7 +274,9 @@ class TrackingScreen(Screen):
             ),
         ]
         actions: list[ft.Control] = []
-        if can_cancel(order) and status in ("received", "confirmed"):
+        # The server's actions describe the order on screen; a newer status from the
+        # socket is shown once the order is read again.
+        if can_cancel(order) and status == order.status:
             actions.append(ft.OutlinedButton("Cancel order", on_click=self.confirm_cancel))
         if status in ("completed", "cancelled"):
             actions.append(
@@ -310,7 +335,7 @@ class TrackingScreen(Screen):
                 )
             ]
         failed = self.tracking.payment_failed
-        if not (failed or awaiting_payment(order)) or status != "received":
+        if not awaiting_payment(order) or status != order.status:
             return []
         why = self.tracking.payment_error
         controls: list[ft.Control] = [
@@ -332,13 +357,13 @@ class TrackingScreen(Screen):
             )
         )
         buttons: list[ft.Control] = []
-        if failed:
+        if failed or not order.can(OrderAction.pay):
+            # Declined, or no checkout yet (the gateway was down): start it again.
             buttons.append(ft.FilledButton("Try UPI again", on_click=self.retry_payment))
         else:
             buttons.append(ft.FilledButton(f"Pay {money(order.total)} with UPI", on_click=self.pay))
             buttons.append(ft.OutlinedButton("I have paid", on_click=self.check_payment))
-        config = self.state.config
-        if config is None or config.cash_payment_enabled:
+        if order.can(OrderAction.switch_to_cash):
             buttons.append(ft.OutlinedButton("Pay cash instead", on_click=self.switch_to_cash))
         controls.append(ft.Row(buttons, wrap=True))
         return [
