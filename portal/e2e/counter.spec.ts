@@ -4,6 +4,7 @@
  * records the cash; the camera reads the app's QR code (Chromium's fake camera playing it).
  * Takes docs/portal-counter.png.
  */
+import AxeBuilder from "@axe-core/playwright";
 import { spawnSync } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,6 +17,12 @@ import { e2eEnv } from "./support/env";
 import { expect, test } from "./support/fixtures";
 
 const docs = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "docs");
+
+/** axe-core, WCAG 2.1 A and AA (contrast included), as e2e/accessibility.spec.ts runs it. */
+async function audit(page: import("@playwright/test").Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  return results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+}
 
 interface OrderView {
   status: string;
@@ -82,6 +89,7 @@ test.describe("the counter", () => {
     await expect(match).toContainText("1 × Masala Chai");
     await expect(match.getByText(`Collect ${rupees(order.total)}`)).toBeVisible();
     await expect(page.getByRole("alert")).toHaveCount(0);
+    expect(await audit(page)).toEqual([]);
     await page.screenshot({ path: join(docs, "portal-counter.png") });
 
     await match.getByRole("button", { name: "Hand over" }).click();

@@ -3,6 +3,7 @@
  * in, see their assigned order, pick it up, and prove the delivery with the customer's code
  * (a wrong one changes nothing). Nothing else of the portal opens. Takes docs/portal-delivery.png.
  */
+import AxeBuilder from "@axe-core/playwright";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -11,6 +12,12 @@ import { DEMO } from "./support/env";
 import { expect, test } from "./support/fixtures";
 
 const docs = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "docs");
+
+/** axe-core, WCAG 2.1 A and AA (contrast included), as e2e/accessibility.spec.ts runs it. */
+async function audit(page: import("@playwright/test").Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  return results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+}
 
 function rupees(paise: number): string {
   return `₹${(paise / 100).toLocaleString("en-IN", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
@@ -69,6 +76,7 @@ test.describe("the delivery screen", () => {
     });
     expect([still.status, still.payment_status]).toEqual(["out_for_delivery", "cash_due"]);
     await code.fill("");
+    expect(await audit(page)).toEqual([]);
     await page.screenshot({ path: join(docs, "portal-delivery.png") });
 
     await code.fill(order.pickup_code);
