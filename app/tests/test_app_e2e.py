@@ -81,6 +81,8 @@ def test_cash_order_tracked_live_to_feedback(
     see(page, "Ready for pickup: now")
     shown = page.get_by_text(re.compile(r"Pickup code \d{4}")).first.inner_text()
     code = re.search(r"Pickup code (\d{4})", shown).group(1)  # type: ignore[union-attr]
+    # Beside the digits, the same code as a QR code for the counter's camera (issue 17).
+    expect(page.get_by_label(f"QR code of the pickup code {code}")).to_be_visible()
     api.handover(order_id, code)  # the counter checks the code the app shows
     expect(page.get_by_text("How was your order?")).to_be_visible()  # feedback after completion
     button(page, "4 stars").click()
