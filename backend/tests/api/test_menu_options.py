@@ -3,9 +3,12 @@ carries them, and placement validates, prices and keeps the chosen options."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
+import httpx
+from live import serve
 from menu_support import admin_session, counts, kitchen_session, make_category, make_slots
 from orders_helpers import place
 from sqlalchemy import func, select
@@ -13,6 +16,7 @@ from sqlalchemy import func, select
 from canteen.events.models import Event
 from canteen.menu.models import MenuItem
 from canteen.orders.models import Order, OrderItem
+from canteen_testkit.sse import read_sse
 from conftest import API, assert_error, bearer, count_rows, login_customer
 
 FILLING = {
@@ -268,6 +272,33 @@ async def test_kitchen_switches_one_option_off(client, container):
     )
     assert err["message"] == "The dish has no option with this id" and err["details"] == []
     assert await counts(container) == before
+
+
+async def test_an_open_menu_hears_an_option_switched_off(app, client, container):
+    _, dosa, _ = await dosa_menu(client, container)
+    kitchen = await kitchen_session(client, container)
+    me = await login_customer(client, container)
+    cheese = option_id(dosa, "Filling", "Cheese")
+    async with (
+        serve(app) as host,
+        httpx.AsyncClient(base_url=f"http://{host}") as http,
+        http.stream("GET", f"{API}/menu/stream", params={"token": me["access_token"]}) as resp,
+    ):
+        assert resp.status_code == 200
+        reading = asyncio.create_task(read_sse(resp, 2))
+        await asyncio.sleep(0.2)
+        r = await client.patch(
+            f"{API}/admin/menu/items/{dosa['id']}/options/{cheese}/availability",
+            json={"is_available": False},
+            headers=bearer(kitchen),
+        )
+        assert r.status_code == 200, r.text
+        events = await reading
+    assert [e["event"] for e in events] == ["hello", "menu.updated"], events
+    data = events[1]["data"]["data"]
+    assert data["action"] == "option_availability_changed" and data["id"] == dosa["id"]
+    assert data["option_id"] == cheese and data["is_available"] is False
+    assert data["changes"] == ["option_groups"]
 
 
 # ---- placement -------------------------------------------------------------------------
