@@ -8,7 +8,7 @@ moments are indexed (migration 0010). Money is summed in paise.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -172,6 +172,30 @@ async def _counts(session: AsyncSession, w: Window, key: Keyer, out: dict[str, P
         ("ratings", "rating_sum"),
         out,
     )
+
+
+SUMMED = ("orders", "revenue_upi", "revenue_cash", "refunded", "ready", "late", "cancelled")
+SUMMED_TOO = ("uncollected", "ratings", "rating_sum")
+
+
+def add_up(parts: Iterable[Partial]) -> Partial:
+    """The sums of several groups' partials; the mean prep time weighted by orders ready."""
+    total: Partial = {name: 0 for name in (*SUMMED, *SUMMED_TOO)}
+    prep = 0.0
+    for p in parts:
+        for name in (*SUMMED, *SUMMED_TOO):
+            total[name] += int(p.get(name) or 0)
+        if p.get("avg_prep") is not None:
+            prep += float(p["avg_prep"]) * int(p["ready"])
+    total["avg_prep"] = prep / total["ready"] if total["ready"] else None
+    return total
+
+
+async def p90_prep(session: AsyncSession, w: Window) -> float | None:
+    out: dict[str, Partial] = defaultdict(dict)
+    await _prep(session, w, keyer(None, w.zone), out)
+    value = out.get("all", {}).get("p90_prep")
+    return None if value is None else float(value)
 
 
 def percentile(values: list[float], q: float) -> float:

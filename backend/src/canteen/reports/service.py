@@ -121,14 +121,15 @@ async def sales_report(
 ) -> SalesReport:
     w = window(c, start, end)
     parts = await queries.sales_partials(session, w, queries.keyer(group, w.zone))
-    totals = await queries.sales_partials(session, w, queries.keyer(None, w.zone))
+    # Every row falls in exactly one group: the totals are the groups' sums, except the
+    # percentile, which needs one more read (of the prep times alone).
+    totals = queries.add_up(parts.values())
+    totals["p90_prep"] = await queries.p90_prep(session, w)
     rows = [
         SalesRow(key=str(k), label=_label(group, k), figures=figures(parts[k]))
         for k in sorted(parts, key=lambda k: _sort_key(group, k))
     ]
-    return SalesReport(
-        start=start, end=end, group=group, totals=figures(totals.get("all", {})), rows=rows
-    )
+    return SalesReport(start=start, end=end, group=group, totals=figures(totals), rows=rows)
 
 
 async def _dishes(session: AsyncSession, w: Window, group: DishGroup) -> list[DishRow]:
