@@ -938,15 +938,21 @@ def _dev_settings(tmp_path: Any) -> Any:
     return Settings(env="test", data_dir=str(tmp_path), secret_key="x" * 48)
 
 
-def test_the_api_mounts_the_sandbox_in_development(tmp_path: Any) -> None:
+async def test_the_api_mounts_the_sandbox_in_development(tmp_path: Any) -> None:
     from canteen.app import create_app
     from canteen.payments.factory import SANDBOX_PATH
 
     app = create_app(_dev_settings(tmp_path))
     assert SANDBOX_PATH in _mounts(app)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as http:
+        index = await http.get(f"{SANDBOX_PATH}/")
+    assert index.status_code == 200
+    assert index.json()["service"] == "razorpay-sandbox"
 
 
-def test_without_the_sandbox_installed_the_api_starts_and_says_so(
+async def test_without_the_sandbox_installed_the_api_starts_and_says_so(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     from canteen.app import create_app
@@ -961,3 +967,12 @@ def test_without_the_sandbox_installed_the_api_starts_and_says_so(
         "canteen-razorpay-sandbox" in r.getMessage() and r.levelname == "WARNING"
         for r in caplog.records
     )
+    # Nothing answers there: the API's own 404, not a gateway that is half there.
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as http:
+        r = await http.post(f"{SANDBOX_PATH}/v1/orders", json={"amount": 500, "currency": "INR"})
+    assert r.status_code == 404
+    assert r.json() == {
+        "error": {"code": "NOT_FOUND", "message": "No such resource", "details": []}
+    }

@@ -31,7 +31,7 @@ async def write_menu(
     """An all-day slot (00:00-23:59:59) and a lunch slot (12:00-15:00), the categories in
     order, the dishes (veg, available, 10 minutes unless `values` says otherwise) and the
     canteen's config. Returns the ids of the categories and dishes by name."""
-    from canteen.menu import service as menu_service
+    from canteen.menu.config import get_config
     from canteen.menu.models import Category, TimeSlot
 
     async with container.sessionmaker() as s, s.begin():
@@ -64,7 +64,7 @@ async def write_menu(
         ]
         s.add_all(items)
         await s.flush()
-        canteen = await menu_service.get_config(s)
+        canteen = await get_config(s)
         for key, value in config.items():
             setattr(canteen, key, value)
         ids = {name: cat.id for name, cat in cats.items()}
