@@ -612,3 +612,22 @@ async def test_an_empty_range_has_zero_figures_and_a_header_only_csv(client, con
     assert data["totals"]["avg_prep_seconds"] is None and data["totals"]["net_revenue"] == 0
     r = await client.get(f"{R}/refunds.csv", params=SPAN, headers=bearer(admin))
     assert r.text == "order_id,order_number,at,amount,reason,status,gateway_id\r\n"
+
+
+async def test_a_display_token_is_refused(client, container) -> None:
+    """The counter TV's token reads the display and nothing else, reports included."""
+    admin = await login_staff(client, container, "admin", "+919000000101")
+    r = await client.post(
+        f"{API}/admin/displays", json={"name": "Counter TV"}, headers=bearer(admin)
+    )
+    assert r.status_code == 201, r.text
+    token = r.json()["data"]["token"]
+    for path in PATHS:
+        r = await client.get(
+            f"{R}/{path}", params=SPAN, headers={"Authorization": f"Bearer {token}"}
+        )
+        err = assert_error(r, 401, "INVALID_TOKEN")
+        assert err["details"] == []
+        r = await client.get(f"{R}/{path}", params={**SPAN, "token": token})
+        assert_error(r, 401, "INVALID_TOKEN")
+    assert await count_rows(container, Order) == 0
