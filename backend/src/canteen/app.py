@@ -51,6 +51,7 @@ from canteen.realtime.endpoints import router as realtime_router
 from canteen.realtime.menu_stream import router as menu_stream_router
 from canteen.reports.endpoints import router as reports_router
 from canteen.settings import Settings, check_production, get_settings
+from canteen.stations.endpoints import router as stations_router
 from canteen.users.endpoints import router as users_router
 
 API_PREFIX = "/api/v1"
@@ -153,6 +154,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     api.include_router(payments_router)
     api.include_router(kitchen_orders_router)
     api.include_router(recall_router)
+    api.include_router(stations_router)
     api.include_router(delivery_router)
     api.include_router(displays_router)
     api.include_router(display_stream_router)

@@ -9,6 +9,7 @@ from canteen.menu.models import CanteenConfig, Category, MenuItem, TimeSlot, men
 from canteen.orders.models import Order, OrderDayCounter, OrderItem
 from canteen.payments.models import Payment, Refund, WebhookEvent
 from canteen.printing.models import PrinterSettings
+from canteen.stations.models import FloorSettings, LineMark, Station
 from canteen.users.models import DeviceToken, User
 
 __all__ = [
@@ -19,7 +20,9 @@ __all__ = [
     "DeviceToken",
     "DisplayToken",
     "Event",
+    "FloorSettings",
     "JobMark",
+    "LineMark",
     "MenuItem",
     "Order",
     "OrderDayCounter",
@@ -27,6 +30,7 @@ __all__ = [
     "Payment",
     "PrinterSettings",
     "Refund",
+    "Station",
     "TimeSlot",
     "User",
     "WebhookEvent",

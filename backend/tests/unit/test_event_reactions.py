@@ -102,6 +102,7 @@ def test_one_enum_names_every_type_with_unchanged_wire_values() -> None:
         "order.payment_updated",
         "order.assigned",
         "order.recalled",
+        "order.line_done",
         "menu.updated",
         "config.updated",
     }

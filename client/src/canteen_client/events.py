@@ -20,5 +20,6 @@ class EventType(StrEnum):
     order_payment_updated = "order.payment_updated"
     order_assigned = "order.assigned"
     order_recalled = "order.recalled"  # a mistaken kitchen move put back (status restored)
+    order_line_done = "order.line_done"  # a station marked a line done (or undone)
     menu_updated = "menu.updated"
     config_updated = "config.updated"

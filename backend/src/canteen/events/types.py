@@ -16,6 +16,8 @@ class EventType(StrEnum):
     order_assigned = "order.assigned"
     # A mistaken move (ready, handover, staff cancel) put back by the kitchen (issue 17).
     order_recalled = "order.recalled"
+    # A station marked one line of an order done, or undone (issue 17, stations).
+    order_line_done = "order.line_done"
     menu_updated = "menu.updated"
     config_updated = "config.updated"
 

@@ -104,6 +104,10 @@ class MenuItem(IdMixin, TimestampMixin, Base):
     option_groups: Mapped[list[dict[str, Any]]] = mapped_column(
         JSON, default=list, server_default="[]"
     )
+    # The kitchen station that makes it (canteen.stations); None: no station.
+    station_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("stations.id", ondelete="SET NULL"), index=True
+    )
 
     slots: Mapped[list[TimeSlot]] = relationship(
         secondary=menu_item_slots, order_by=(TimeSlot.sort_order, TimeSlot.start_time)

@@ -271,6 +271,9 @@ class MenuItemOut(BaseModel):
     option_groups: list[OptionGroupOut] = Field(
         default_factory=list, description="Choices the student makes; see docs/menu.md"
     )
+    station_id: uuid.UUID | None = Field(
+        default=None, description="The kitchen station that makes it (null: none)"
+    )
 
     @classmethod
     def of(cls, item: MenuItem) -> MenuItemOut:
@@ -293,6 +296,7 @@ class MenuItemOut(BaseModel):
             prep_minutes=item.prep_minutes,
             sort_order=item.sort_order,
             option_groups=[OptionGroupOut.model_validate(g) for g in item.option_groups or []],
+            station_id=item.station_id,
         )
 
 

@@ -23,6 +23,7 @@ from canteen.core.container import Container
 from canteen.core.errors import (
     InsufficientRole,
     InvalidToken,
+    NotFound,
     TokenExpired,
     ValidationFailed,
     field_error,
@@ -36,6 +37,8 @@ from canteen.orders.state import TERMINAL
 from canteen.realtime.accounts import DEACTIVATED
 from canteen.realtime.hub import KITCHEN_TYPES
 from canteen.realtime.sse import wait_disconnect
+from canteen.realtime.station_filter import station_reader
+from canteen.stations.models import Station
 from canteen.users.models import Role
 
 log = logging.getLogger("canteen.realtime")
@@ -238,6 +241,9 @@ async def kitchen_stream(
     last_event_id_query: Annotated[str | None, Query(alias="last_event_id")] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
     authorization: Annotated[str | None, Header()] = None,
+    station: Annotated[
+        uuid.UUID | None, Query(description="Only the events of orders with a line there")
+    ] = None,
 ) -> StreamingResponse:
     c: Container = request.app.state.container
     raw = token or (authorization or "").removeprefix("Bearer ").strip()
@@ -257,9 +263,16 @@ async def kitchen_stream(
         else:
             after = await latest_seq(session)
         account = (user.id, str(user.role))
+        if station is not None and await session.get(Station, station) is None:
+            raise NotFound("No such station", details=[field_error("station", "unknown")])
     return StreamingResponse(
         stream_log(
-            c, request, after, partial(c.hub.accounts.watch, *account), replay=resume is not None
+            c,
+            request,
+            after,
+            partial(c.hub.accounts.watch, *account),
+            replay=resume is not None,
+            read=None if station is None else station_reader(station),
         ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},

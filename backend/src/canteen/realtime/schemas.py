@@ -97,6 +97,21 @@ class OrderRecalled(_OrderEvent):
     data: RecalledData  # type: ignore[assignment]
 
 
+class LineDoneData(_Message):
+    position: int = Field(description="The line's position in the order")
+    done: bool = Field(description="false: the mark was taken back")
+    name: str
+    station_id: uuid.UUID | None
+    all_done: bool = Field(description="Every line of the order is done now")
+
+
+class OrderLineDone(_OrderEvent):
+    """A station marked one line of the order done (or undone)."""
+
+    type: Literal[EventType.order_line_done]
+    data: LineDoneData  # type: ignore[assignment]
+
+
 class MenuUpdated(_Event):
     type: Literal[EventType.menu_updated]
 
@@ -106,7 +121,12 @@ class ConfigUpdated(_Event):
 
 
 OrderEvent = Annotated[
-    OrderCreated | OrderStatusChanged | OrderPaymentUpdated | OrderAssigned | OrderRecalled,
+    OrderCreated
+    | OrderStatusChanged
+    | OrderPaymentUpdated
+    | OrderAssigned
+    | OrderRecalled
+    | OrderLineDone,
     Field(discriminator="type"),
 ]
 
@@ -155,7 +175,8 @@ OrderSocketMessage = Annotated[
     | OrderStatusChanged
     | OrderPaymentUpdated
     | OrderAssigned
-    | OrderRecalled,
+    | OrderRecalled
+    | OrderLineDone,
     Field(discriminator="type"),
 ]
 KitchenStreamData = (
@@ -166,6 +187,7 @@ KitchenStreamData = (
         | OrderPaymentUpdated
         | OrderAssigned
         | OrderRecalled
+        | OrderLineDone
         | MenuUpdated
         | ConfigUpdated,
         Field(discriminator="type"),
