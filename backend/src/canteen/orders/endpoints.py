@@ -49,7 +49,7 @@ async def create_order(
     placed = await place_and_checkout(c, db, user, body, idempotency_key)
     if not placed.created:
         response.status_code = 200
-    return Envelope(data=await presenter.customer_order(c, db, placed.order))
+    return Envelope(data=await presenter.customer_order(c, db, placed.order, placed.facts))
 
 
 @router.get("/orders", response_model=ListEnvelope[OrderOut])

@@ -37,9 +37,12 @@ class PaymentsPort(Protocol):
         """Each order's payment facts (orders without any may be left out)."""
         ...
 
-    async def start_checkout(self, c: Container, session: AsyncSession, order: Order) -> None:
-        """Create the gateway order of a just-placed UPI order; a gateway outage leaves
-        the order without one (the customer retries), it does not raise."""
+    async def start_checkout(
+        self, c: Container, session: AsyncSession, order: Order
+    ) -> PaymentFacts:
+        """Create the gateway order of a just-placed UPI order, and say what its customer
+        sees of it; a gateway outage leaves the order without one (the customer retries),
+        it does not raise."""
         ...
 
 

@@ -6,9 +6,11 @@ one exists) and its `actions`, whichever endpoint or message shows it.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.container import Container
@@ -16,6 +18,7 @@ from canteen.events.models import Event
 from canteen.menu import service as menu
 from canteen.orders.actions import awaits_upi_payment, customer_actions
 from canteen.orders.models import Order
+from canteen.orders.no_shows import cash_allowed
 from canteen.orders.ports import NO_PAYMENT, PaymentFacts, payments
 from canteen.orders.schemas import (
     CustomerSummary,
@@ -38,12 +41,32 @@ async def customer_orders(
     if not orders:
         return []
     facts = await payments().facts(c, session, orders)
-    cash_enabled = (await menu.get_config(session)).cash_payment_enabled
-    return [customer_order_out(o, facts.get(o.id, NO_PAYMENT), cash_enabled) for o in orders]
+    cash = await _cash_enabled(session, orders)
+    return [customer_order_out(o, facts.get(o.id, NO_PAYMENT), cash[o.customer_id]) for o in orders]
 
 
-async def customer_order(c: Container, session: AsyncSession, order: Order) -> OrderOut:
-    return (await customer_orders(c, session, [order]))[0]
+async def _cash_enabled(session: AsyncSession, orders: Sequence[Order]) -> dict[uuid.UUID, bool]:
+    """Whether each order's customer may pay cash: the canteen takes cash and the customer
+    is within its no-show limit (issue 16); the count is read only when a limit is set."""
+    config = await menu.get_config(session)
+    customers = {o.customer_id for o in orders}
+    if not config.cash_payment_enabled or config.no_show_cash_limit is None:
+        return dict.fromkeys(customers, config.cash_payment_enabled)
+    counts = await session.execute(
+        select(User.id, User.no_show_count).where(User.id.in_(customers))
+    )
+    allowed = {uid: cash_allowed(config, n) for uid, n in counts.tuples()}
+    return {uid: allowed.get(uid, True) for uid in customers}
+
+
+async def customer_order(
+    c: Container, session: AsyncSession, order: Order, facts: PaymentFacts | None = None
+) -> OrderOut:
+    """`facts`: the payment facts when the caller has them (a just-placed order)."""
+    if facts is None:
+        return (await customer_orders(c, session, [order]))[0]
+    cash = await _cash_enabled(session, [order])
+    return customer_order_out(order, facts, cash[order.customer_id])
 
 
 def customer_order_out(order: Order, facts: PaymentFacts, cash_enabled: bool) -> OrderOut:

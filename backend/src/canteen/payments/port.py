@@ -38,8 +38,11 @@ class Payments:
             for order_id in payments.keys() | refunds.keys()
         }
 
-    async def start_checkout(self, c: Container, session: AsyncSession, order: Order) -> None:
-        await ensure_checkout(c, session, order)
+    async def start_checkout(
+        self, c: Container, session: AsyncSession, order: Order
+    ) -> PaymentFacts:
+        # A just-placed order has no refund; its payment is at hand (no second read).
+        return _facts(c, await ensure_checkout(c, session, order), None)
 
 
 def _facts(c: Container, payment: Payment | None, refund: Refund | None) -> PaymentFacts:
