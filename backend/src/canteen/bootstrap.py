@@ -28,7 +28,9 @@ from canteen.settings import Settings
 def load_jobs() -> None:
     """Import every module that registers jobs (the worker and the app both need them)."""
     import canteen.menu.tasks
+    import canteen.notifications.reminders
     import canteen.notifications.tasks
+    import canteen.orders.tasks
     import canteen.payments.tasks
     import canteen.printing.tasks
     import canteen.sms.tasks  # noqa: F401

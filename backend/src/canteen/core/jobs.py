@@ -46,6 +46,8 @@ PERIODIC: dict[str, float] = {
     "payments.redrive_refunds": 60.0,
     "push.redrive": 60.0,
     "menu.daily_stock_reset": 300.0,
+    "orders.sweep_not_collected": 30.0,
+    "push.collection_reminders": 30.0,
 }
 
 

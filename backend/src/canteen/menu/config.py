@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "max_items_per_order": 20,
     "max_order_total": 200000,
     "ready_sms_enabled": False,
+    "collection_window_minutes": 30,
+    "no_show_cash_limit": None,
     "menu_version": 1,
 }
 
@@ -144,6 +146,8 @@ async def public_config(
         max_items_per_order=config.max_items_per_order,
         max_order_total=config.max_order_total,
         ready_sms_enabled=config.ready_sms_enabled,
+        collection_window_minutes=config.collection_window_minutes,
+        no_show_cash_limit=config.no_show_cash_limit,
         accepting_orders=config.restaurant_open and not config.ordering_paused,
         razorpay_key_id=razorpay_key_id,
         timezone=timezone,

@@ -149,4 +149,8 @@ class CanteenConfig(Base):
     max_order_total: Mapped[int] = mapped_column(Integer, default=200000, server_default="200000")
     # Text the student when the order is ready (push and the open app always tell them).
     ready_sms_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # No-shows (issue 16): a ready pickup order left this long becomes not_collected; past
+    # `no_show_cash_limit` of them (None: no limit) a customer pays by UPI only.
+    collection_window_minutes: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    no_show_cash_limit: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

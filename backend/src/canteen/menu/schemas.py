@@ -75,6 +75,8 @@ DailyStock = Annotated[int, Field(ge=0, le=MAX_DAILY_STOCK), JsonInt]
 Fee = Annotated[int, Field(ge=0, le=MAX_DELIVERY_FEE, description="Integer paise"), JsonInt]
 ItemsPerOrder = Annotated[int, Field(ge=1, le=500, description="Total quantity"), JsonInt]
 OrderTotalCap = Annotated[int, Field(ge=100, le=10_000_000, description="Integer paise"), JsonInt]
+WindowMinutes = Annotated[int, Field(ge=5, le=240, description="Minutes"), JsonInt]
+NoShowLimit = Annotated[int, Field(ge=1, le=100, description="No-shows"), JsonInt]
 
 
 # Slot times are the canteen's wall-clock times without a zone, sent as "07:30:00".
@@ -373,6 +375,15 @@ class _ConfigFields(BaseModel):
     max_items_per_order: int = Field(description="Most dishes (total quantity) one order may hold")
     max_order_total: int = Field(description="Largest total one order may have, integer paise")
     ready_sms_enabled: bool = Field(description="Text the student when the order is ready")
+    collection_window_minutes: int = Field(
+        description="A ready pickup order not collected this many minutes after it was ready "
+        "becomes not_collected. A paid UPI order that is not collected is not refunded "
+        "automatically (the food was made); an admin can refund it by hand with a reason"
+    )
+    no_show_cash_limit: int | None = Field(
+        description="After this many uncollected orders a customer may only pay by UPI "
+        "(null: no limit)"
+    )
 
 
 class ConfigOut(_ConfigFields):
@@ -413,6 +424,7 @@ class ConfigUpdate(_Patch):
             "max_items_per_order",
             "max_order_total",
             "ready_sms_enabled",
+            "collection_window_minutes",
         }
     )
 
@@ -425,3 +437,5 @@ class ConfigUpdate(_Patch):
     max_items_per_order: ItemsPerOrder | None = None
     max_order_total: OrderTotalCap | None = None
     ready_sms_enabled: Bool | None = None
+    collection_window_minutes: WindowMinutes | None = None
+    no_show_cash_limit: NoShowLimit | None = Field(default=None, description="null: no limit")

@@ -91,6 +91,9 @@ def order_status_message(
         case "cancelled":
             title = "Order Cancelled"
             body = f"Your order {ref} has been cancelled"
+        case "not_collected":
+            title = "Order Not Collected"
+            body = f"Your order {ref} was not collected in time"
         case _:
             raise ValueError(f"no push notification for order status {status!r}")
     data = {
@@ -100,3 +103,20 @@ def order_status_message(
         "click_action": CLICK_ACTION,
     }
     return PushContent(title, body, data)
+
+
+def collection_reminder_message(order_number: str, order_id: str, minutes_left: int) -> PushContent:
+    """The reminder sent five minutes before a ready pickup order's window closes."""
+    unit = "minute" if minutes_left == 1 else "minutes"
+    data = {
+        "type": "collection_reminder",
+        "order_id": str(order_id),
+        "status": "ready",
+        "click_action": CLICK_ACTION,
+    }
+    return PushContent(
+        "Your order is waiting ⏰",
+        f"Collect your order #{order_number} within {minutes_left} {unit}, "
+        "or it will be marked not collected",
+        data,
+    )

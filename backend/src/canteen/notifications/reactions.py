@@ -11,7 +11,15 @@ from canteen.events.types import EventType
 
 # Customer-facing statuses that are worth a push notification (design §9).
 PUSH_STATUSES = frozenset(
-    {"confirmed", "preparing", "ready", "out_for_delivery", "completed", "cancelled"}
+    {
+        "confirmed",
+        "preparing",
+        "ready",
+        "out_for_delivery",
+        "completed",
+        "cancelled",
+        "not_collected",
+    }
 )
 
 

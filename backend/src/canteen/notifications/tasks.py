@@ -22,7 +22,7 @@ from canteen.core.jobs import RetryableJobError, job
 from canteen.core.once import JobMark, mark_once
 from canteen.events.models import Event
 from canteen.events.types import EventType
-from canteen.notifications.push import PushMessage, PushResult, order_status_message
+from canteen.notifications.push import PushContent, PushMessage, PushResult, order_status_message
 from canteen.notifications.reactions import PUSH_STATUSES
 from canteen.orders.models import Order
 from canteen.users.models import DeviceToken
@@ -140,17 +140,23 @@ async def _push_order_status(
     if not tokens:
         return
     try:
-        title, body, data = order_status_message(number, order_id, status, order_type)
+        content = order_status_message(number, order_id, status, order_type)
     except ValueError as exc:
         log.warning("push.order_status: nothing to send for event %s: %s", event_id, exc)
         return
+    await deliver(c, event_id, tokens, content)
 
-    # Claim each device for this event; a device claimed earlier was already sent to
-    # (or is being sent to by a concurrent run).
+
+async def deliver(c: Container, claim_id: str, tokens: list[str], content: PushContent) -> None:
+    """Send `content` to each device not yet sent it under `claim_id` (an event id, or a
+    reminder's key); raises RetryableJobError when some devices failed transiently."""
+    title, body, data = content
+    # Claim each device; a device claimed earlier was already sent to (or is being sent
+    # to by a concurrent run).
     claimed = [
         token
         for token in tokens
-        if await c.kv.set(claim_key(event_id, token), "1", ttl=CLAIM_TTL_SECONDS, nx=True)
+        if await c.kv.set(claim_key(claim_id, token), "1", ttl=CLAIM_TTL_SECONDS, nx=True)
     ]
     if not claimed:
         return
@@ -159,22 +165,22 @@ async def _push_order_status(
         results = await c.push.send_many(messages)
     except BaseException:
         # Nothing is known to have been sent: let the next run try every device again.
-        await c.kv.delete(*(claim_key(event_id, t) for t in claimed))
+        await c.kv.delete(*(claim_key(claim_id, t) for t in claimed))
         raise
 
     await _forget_invalid_tokens(c, [r for r in results if r.token_invalid])
     failed = [r for r in results if not r.ok and not r.token_invalid]
     for r in failed:
         log.warning(
-            "push.order_status: event %s device %s failed (retryable=%s): %s",
-            event_id,
+            "push %s: device %s failed (retryable=%s): %s",
+            claim_id,
             token_fingerprint(r.token),
             r.retryable,
             r.error,
         )
     retry = [r for r in failed if r.retryable]
     if retry:
-        await c.kv.delete(*(claim_key(event_id, r.token) for r in retry))
+        await c.kv.delete(*(claim_key(claim_id, r.token) for r in retry))
         raise RetryableJobError(
             f"push to {len(retry)} of {len(results)} devices failed transiently: {retry[0].error}"
         )

@@ -42,3 +42,8 @@ class OrderNotCompleted(Conflict):
 class FeedbackExists(Conflict):
     code = "FEEDBACK_EXISTS"
     message = "Feedback for this order was already given"
+
+
+class CashNotAllowed(Conflict):
+    code = "CASH_NOT_ALLOWED"
+    message = "Cash is not available for this account; pay by UPI"

@@ -1,6 +1,8 @@
 """The one order state machine (product.md, "Order lifecycle").
 
-received → confirmed → preparing → ready → (out_for_delivery →) completed, and cancelled.
+received → confirmed → preparing → ready → (out_for_delivery →) completed, and cancelled;
+a pickup order left ready past the collection window becomes not_collected (the sweep in
+`orders.no_shows`).
 Every status change in the system goes through `check_transition`; the rules that depend
 on who is asking live here too, so the API, the portal and the jobs cannot disagree.
 """
@@ -30,13 +32,14 @@ TRANSITIONS: dict[OrderStatus, tuple[OrderStatus, ...]] = {
     S.received: (S.confirmed, S.cancelled),
     S.confirmed: (S.preparing, S.cancelled),
     S.preparing: (S.ready, S.cancelled),
-    S.ready: (S.out_for_delivery, S.completed, S.cancelled),
+    S.ready: (S.out_for_delivery, S.completed, S.cancelled, S.not_collected),
     S.out_for_delivery: (S.completed, S.cancelled),
     S.completed: (),
     S.cancelled: (),
+    S.not_collected: (),
 }
 
-TERMINAL = frozenset({S.completed, S.cancelled})
+TERMINAL = frozenset({S.completed, S.cancelled, S.not_collected})
 CUSTOMER_CANCELLABLE = frozenset({S.received, S.confirmed})
 ACTIVE = frozenset({S.received, S.confirmed, S.preparing, S.ready, S.out_for_delivery})
 
@@ -86,6 +89,12 @@ def _permitted(order: Order, target: OrderStatus, actor: Actor) -> Refusal | Non
             )
         if actor == Actor.delivery:
             return Refusal(InvalidTransition, "Delivery staff cannot cancel orders")
+    elif target == S.not_collected:
+        # Only the sweep decides it, when the collection window has passed.
+        if actor != Actor.system:
+            return Refusal(InvalidTransition, "Orders become not collected when their window ends")
+        if order.order_type != OrderType.pickup:
+            return Refusal(InvalidTransition, "Only pickup orders wait to be collected")
     return None
 
 

@@ -16,6 +16,7 @@ from canteen.menu import service as menu
 from canteen.orders import service as orders
 from canteen.orders.events import record_order_event
 from canteen.orders.models import Order, OrderStatus, PaymentMethod, PaymentStatus
+from canteen.orders.no_shows import check_cash_allowed
 from canteen.orders.state import Actor
 from canteen.payments.errors import (
     PaymentGatewayUnavailable,
@@ -114,6 +115,8 @@ async def switch_own_to_cash(
     """POST /orders/{id}/payment/switch-to-cash on the customer's own order."""
     await orders.get_own_order(session, user, order_id)
     order = await orders.lock_order(session, order_id)
+    # Past the canteen's no-show limit the customer pays by UPI only (issue 16).
+    check_cash_allowed(await menu.get_config(session), user, PaymentMethod.cash)
     return await switch_to_cash(c, session, order)
 
 

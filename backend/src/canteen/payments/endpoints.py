@@ -5,14 +5,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
-from canteen.auth.deps import CurrentUser
+from canteen.auth.deps import Admin, CurrentUser
 from canteen.core.deps import ContainerDep, Session
 from canteen.core.responses import Envelope
 from canteen.orders.presenter import customer_order
-from canteen.orders.schemas import OrderOut
-from canteen.payments import callback, capture, checkout, webhooks
+from canteen.orders.schemas import OrderOut, RefundOut
+from canteen.payments import callback, capture, checkout, manual_refund, webhooks
 
 router = APIRouter(tags=["payments"])
 
@@ -22,6 +22,12 @@ class VerifyRequest(BaseModel):
     razorpay_order_id: str = Field(min_length=1, max_length=64)
     razorpay_payment_id: str = Field(min_length=1, max_length=64)
     razorpay_signature: str = Field(min_length=1, max_length=256)
+
+
+class ManualRefundIn(BaseModel):
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)
+    ] = Field(description="Why the money is given back (kept with the refund)")
 
 
 class WebhookAck(BaseModel):
@@ -97,3 +103,15 @@ async def checkout_callback(
         error_description,
     )
     return HTMLResponse(page)
+
+
+@router.post("/admin/orders/{order_id}/refund", response_model=Envelope[RefundOut], status_code=202)
+async def refund_by_admin(
+    order_id: uuid.UUID, body: ManualRefundIn, admin: Admin, db: Session
+) -> Envelope[RefundOut]:
+    """Refund a paid order by hand (e.g. one not collected, which is never refunded
+    automatically); the refund is sent to the gateway after the commit."""
+    refund = await manual_refund.refund_by_admin(db, order_id, body.reason, admin)
+    return Envelope(
+        data=RefundOut(status=refund.status, amount=refund.amount, reason=refund.reason)
+    )

@@ -30,3 +30,13 @@ class PaymentNotRetryable(Conflict):
 class PaymentMethodDisabled(Conflict):
     code = "PAYMENT_METHOD_DISABLED"
     message = "Paying by cash is not available right now"
+
+
+class OrderNotPaid(Conflict):
+    code = "ORDER_NOT_PAID"
+    message = "This order has no captured UPI payment to refund"
+
+
+class AlreadyRefunded(Conflict):
+    code = "ALREADY_REFUNDED"
+    message = "This order's payment has already been refunded"

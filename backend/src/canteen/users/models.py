@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from canteen.core.db import Base, IdMixin, TimestampMixin, UTCDateTime
@@ -30,6 +30,9 @@ class User(IdMixin, TimestampMixin, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Ready pickup orders never collected (issue 16), counted with the transition so that
+    # placement reads it off the user it already has.
+    no_show_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class DeviceToken(IdMixin, TimestampMixin, Base):
