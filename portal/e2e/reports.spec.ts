@@ -8,6 +8,9 @@ import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
+import AxeBuilder from "@axe-core/playwright";
+import type { Page } from "@playwright/test";
+
 import { call, customerSession, menuItem, placeOrder, staffSession } from "./support/api";
 import { expect, test } from "./support/fixtures";
 
@@ -32,6 +35,12 @@ function parseCsv(text: string): Record<string, string>[] {
   const names = head!.split(",");
   // The sales report has no quoted cells (keys, labels and numbers only).
   return lines.map((line) => Object.fromEntries(line.split(",").map((cell, i) => [names[i]!, cell])));
+}
+
+/** axe-core, WCAG 2.1 A and AA (contrast included), as e2e/accessibility.spec.ts runs it. */
+async function audit(page: Page) {
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  return results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
 }
 
 test.describe("dashboard and reports", () => {
@@ -96,6 +105,20 @@ test.describe("dashboard and reports", () => {
         rupees(r.figures.revenue_cash),
       ]),
     );
+  });
+
+  test("the dashboard and every report view pass axe", async ({ page, signIn }) => {
+    await signIn("admin");
+    await page.goto("/portal/dashboard");
+    await expect(page.getByRole("heading", { level: 1, name: "Today" })).toBeVisible();
+    await expect(page.getByText(/Loading/)).toHaveCount(0);
+    expect(await audit(page), "dashboard").toEqual([]);
+    for (const view of ["sales", "cash", "refunds", "feedback"]) {
+      await page.goto(`/portal/reports?view=${view}`);
+      await expect(page.getByRole("heading", { level: 1, name: "Reports" })).toBeVisible();
+      await expect(page.getByText(/Loading/)).toHaveCount(0);
+      expect(await audit(page), view).toEqual([]);
+    }
   });
 
   test("kitchen staff see no reports, and the API refuses them", async ({ page, signIn }) => {
