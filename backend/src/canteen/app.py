@@ -26,6 +26,7 @@ from canteen.core.openapi import install_contract
 from canteen.core.responses import ORJSONResponse
 from canteen.dev.endpoints import router as dev_router
 from canteen.displays.endpoints import router as displays_router
+from canteen.kitchen.endpoints import router as kitchen_router
 from canteen.menu.admin_endpoints import router as menu_admin_router
 from canteen.menu.endpoints import config_router
 from canteen.menu.endpoints import router as menu_router
@@ -155,6 +156,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     api.include_router(kitchen_orders_router)
     api.include_router(recall_router)
     api.include_router(stations_router)
+    api.include_router(kitchen_router)
     api.include_router(delivery_router)
     api.include_router(displays_router)
     api.include_router(display_stream_router)

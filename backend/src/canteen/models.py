@@ -5,6 +5,7 @@ from canteen.core.once import JobMark
 from canteen.dev.models import DevOutboxMessage
 from canteen.displays.models import DisplayToken
 from canteen.events.models import Event
+from canteen.kitchen.models import ItemTiming, KitchenWindow, SlotCapacity
 from canteen.menu.models import CanteenConfig, Category, MenuItem, TimeSlot, menu_item_slots
 from canteen.orders.models import Order, OrderDayCounter, OrderItem
 from canteen.payments.models import Payment, Refund, WebhookEvent
@@ -21,7 +22,9 @@ __all__ = [
     "DisplayToken",
     "Event",
     "FloorSettings",
+    "ItemTiming",
     "JobMark",
+    "KitchenWindow",
     "LineMark",
     "MenuItem",
     "Order",
@@ -30,6 +33,7 @@ __all__ = [
     "Payment",
     "PrinterSettings",
     "Refund",
+    "SlotCapacity",
     "Station",
     "TimeSlot",
     "User",

@@ -30,6 +30,8 @@ class OrderStatus(StrEnum):
     out_for_delivery = "out_for_delivery"
     completed = "completed"
     cancelled = "cancelled"
+    # A pickup order left ready past the canteen's collection window (issue 16).
+    not_collected = "not_collected"
 
 
 class PaymentStatus(StrEnum):
@@ -79,6 +81,11 @@ class Order(IdMixin, TimestampMixin, Base):
     pickup_code: Mapped[str] = mapped_column(String(4))
     prep_minutes: Mapped[int] = mapped_column(Integer, default=0)
     estimated_ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The kitchen window the order reserved and the minutes it took there (issue 16);
+    # a cancel gives them back. None for orders placed before capacity existed.
+    pickup_window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pickup_window_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    window_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     delivery_staff_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     request_hash: Mapped[str | None] = mapped_column(String(64))
@@ -86,6 +93,7 @@ class Order(IdMixin, TimestampMixin, Base):
     # customer | kitchen | admin | system (payment timeout): the student is told who.
     cancelled_by: Mapped[str | None] = mapped_column(String(16))
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    preparing_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import math
 import secrets
 import uuid
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, bindparam, func, select, text, update
+from sqlalchemy import Date, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.container import Container
@@ -18,6 +17,7 @@ from canteen.core.db import after_commit
 from canteen.core.errors import Conflict, ValidationFailed, field_error
 from canteen.events.service import record_event
 from canteen.events.types import EventType
+from canteen.kitchen import capacity, eta
 from canteen.menu import service as menu
 from canteen.menu.cache import SlotView
 from canteen.menu.catalogue import Catalogue, ItemInfo
@@ -37,6 +37,7 @@ from canteen.orders.models import (
     PaymentMethod,
     PaymentStatus,
 )
+from canteen.orders.no_shows import check_cash_allowed
 from canteen.orders.pricing import (
     ItemUnavailable,
     OrderTooLarge,
@@ -51,16 +52,10 @@ from canteen.orders.pricing import (
 from canteen.orders.schemas import MAX_PER_DISH, OrderCreate
 from canteen.users.models import User
 
-# Tickets the kitchen works on at once; the queue part of the ETA is divided by it.
-KITCHEN_STATIONS = 3
-
 # Statements every placement runs, built once: building a statement per call (and its
 # cache key) costs more CPU than running it.
 _BY_IDEMPOTENCY_KEY = select(Order).where(
     Order.customer_id == bindparam("customer_id"), Order.idempotency_key == bindparam("key")
-)
-_QUEUED_PREP_MINUTES = select(func.coalesce(func.sum(Order.prep_minutes), 0)).where(
-    Order.status.in_([OrderStatus.confirmed, OrderStatus.preparing])
 )
 _STOCK_LEFT = select(MenuItem.id, MenuItem.stock_remaining).where(
     MenuItem.id.in_(bindparam("ids", expanding=True))
@@ -115,6 +110,7 @@ async def _create(
     """Checks (all problems of a kind at once), prices, takes stock, numbers the order."""
     config = await menu.get_config(session)
     _check_open(config, body)
+    check_cash_allowed(config, user, body.payment_method)  # the no-show limit (issue 16)
     tz = ZoneInfo(c.settings.timezone)
     now = c.clock.now()
     catalogue = await c.catalogue.get(session, config.catalogue_version)
@@ -131,7 +127,8 @@ async def _create(
     prep = max(line.prep_minutes for line in lines)
     cash = body.payment_method == PaymentMethod.cash
     business_date = now.astimezone(tz).date()
-    estimated_ready_at = await _estimate_ready(session, now, prep, slot, tz)
+    # The kitchen window after the stock (locks always in this order), before the shared rows.
+    window, estimated_ready_at = await _reserve_window(session, now, tz, slot, body, lines)
     # The shared rows last, just before the inserts and the commit: the settings row (the
     # menu version moves when stock does), then the day's counter row. Always in this order.
     if sold_out is not None:
@@ -160,6 +157,9 @@ async def _create(
         pickup_code=f"{secrets.randbelow(10_000):04d}",
         prep_minutes=prep,
         estimated_ready_at=estimated_ready_at,
+        pickup_window_start=window.window.start,
+        pickup_window_end=window.window.end,
+        window_minutes=window.cost,
         idempotency_key=key,
         request_hash=request_hash,
         confirmed_at=now if cash else None,
@@ -417,19 +417,29 @@ async def _next_seq(session: AsyncSession, business_date: date) -> int:
     return int((await session.execute(_NEXT_SEQ, {"day": business_date})).scalar_one())
 
 
-async def _estimate_ready(
-    session: AsyncSession, now: datetime, prep: int, slot: SlotView, tz: ZoneInfo
-) -> datetime:
-    """Own prep time plus the kitchen's queue shared across its stations; never before the
-    chosen slot opens (a lunch pre-order placed at breakfast is ready at lunch)."""
-    queued = await session.scalar(_QUEUED_PREP_MINUTES)
-    minutes = prep + math.ceil(int(queued or 0) / KITCHEN_STATIONS)
-    eta = now + timedelta(minutes=minutes)
-    local_now = now.astimezone(tz)
-    slot_start = datetime.combine(local_now.date(), slot.start_time, tzinfo=tz)
-    if slot_start > local_now:
-        eta = max(eta, slot_start + timedelta(minutes=prep))
-    return eta
+async def _reserve_window(
+    session: AsyncSession,
+    now: datetime,
+    tz: ZoneInfo,
+    slot: SlotView,
+    body: OrderCreate,
+    lines: list[OrderItem],
+) -> tuple[capacity.Reservation, datetime]:
+    """The order's kitchen window (kitchen.capacity) and its estimate (kitchen.eta): the
+    dishes' measured cooking time, the queue ahead in the window, the window itself."""
+    measured = await eta.cook_seconds(session, (li.menu_item_id for li in lines))
+    own = eta.own_seconds(((li.menu_item_id, li.prep_minutes) for li in lines), measured)
+    picked = time.fromisoformat(body.pickup_window) if body.pickup_window else None
+    reservation = await capacity.reserve(
+        session,
+        slot,
+        now=now,
+        tz=tz,
+        lines=[(li.prep_minutes, li.quantity) for li in lines],
+        ready_from=now + timedelta(seconds=own),
+        picked=picked,
+    )
+    return reservation, eta.placement_estimate(now, own, reservation)
 
 
 def _iso(value: datetime | None) -> str | None:

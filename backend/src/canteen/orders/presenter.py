@@ -139,6 +139,8 @@ def _fields(order: Order) -> dict[str, object]:
         "currency": order.currency,
         "pickup_code": order.pickup_code,
         "estimated_ready_at": order.estimated_ready_at,
+        "pickup_window_start": order.pickup_window_start,
+        "pickup_window_end": order.pickup_window_end,
         "cancel_reason": order.cancel_reason,
         "cancelled_by": order.cancelled_by,
         "delivery_staff_id": order.delivery_staff_id,

@@ -57,6 +57,13 @@ class OrderCreate(BaseModel):
     delivery_address: str | None = Field(default=None, max_length=500)
     time_slot: str | None = Field(default=None, min_length=1, max_length=32)
     instructions: str | None = Field(default=None, max_length=500)
+    pickup_window: str | None = Field(
+        default=None,
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        description='Pick up at this window of the slot (its start, canteen time, "13:15"; '
+        "GET /menu/windows lists them). Without it the order takes the earliest window with "
+        "room; a full window answers 409 SLOT_FULL with the next windows that have room.",
+    )
     expected_total: Paise | None = Field(
         default=None,
         description="The total the customer saw at checkout, integer paise. If the server's "
@@ -133,6 +140,10 @@ class OrderBase(BaseModel):
     currency: str
     pickup_code: str
     estimated_ready_at: datetime | None
+    pickup_window_start: datetime | None = Field(
+        default=None, description="The kitchen window the order reserved (null: older orders)"
+    )
+    pickup_window_end: datetime | None = None
     cancel_reason: str | None
     cancelled_by: Literal["customer", "kitchen", "admin", "delivery", "system"] | None = Field(
         default=None, description="Who cancelled the order (system: payment timeout)"

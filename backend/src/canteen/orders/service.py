@@ -15,6 +15,7 @@ from canteen.core.pagination import PageParams
 from canteen.events.models import Event
 from canteen.events.service import record_event
 from canteen.events.types import EventType
+from canteen.kitchen import capacity, eta
 from canteen.menu import service as menu
 from canteen.menu.models import MenuItem
 from canteen.orders.counter import collect_cash
@@ -182,23 +183,7 @@ async def transition(
         if not hmac.compare_digest(pickup_code, order.pickup_code):
             raise PickupCodeMismatch(details=[field_error("pickup_code", "mismatch")])
     previous = order.status
-    cash: dict[str, object] = {}
-    order.status = target
-    order.updated_at = now
-    if target == OrderStatus.confirmed:
-        order.confirmed_at = now
-    elif target == OrderStatus.ready:
-        order.ready_at = now
-    elif target == OrderStatus.completed:
-        order.completed_at = now
-        cash = collect_cash(order, actor_id, now)  # cash changes hands at handover
-    elif target == OrderStatus.cancelled:
-        order.cancelled_at = now
-        order.cancelled_by = actor.value
-        order.cancel_reason = reason or (
-            "cancelled by customer" if actor == Actor.customer else None
-        )
-        await _give_back_stock(session, order)
+    cash = await _stamp(session, order, target, actor, actor_id, now, reason)
     await record_order_event(
         session,
         EventType.order_status_changed,
@@ -213,6 +198,51 @@ async def transition(
         },
     )
     return order
+
+
+async def _stamp(
+    session: AsyncSession,
+    order: Order,
+    target: OrderStatus,
+    actor: Actor,
+    actor_id: uuid.UUID | None,
+    now: datetime,
+    reason: str | None,
+) -> dict[str, object]:
+    """The new status and what comes with it; returns the cash taken at a handover."""
+    cash: dict[str, object] = {}
+    order.status = target
+    order.updated_at = now
+    if target == OrderStatus.confirmed:
+        order.confirmed_at = now
+    elif target == OrderStatus.preparing:
+        order.preparing_at = now
+    elif target == OrderStatus.ready:
+        order.ready_at = now
+        # The kitchen's measured times per dish, for the next estimates (kitchen.eta).
+        await eta.record_stage_times(
+            session,
+            (line.menu_item_id for line in order.items),
+            confirmed_at=order.confirmed_at,
+            preparing_at=order.preparing_at,
+            ready_at=now,
+        )
+    elif target == OrderStatus.completed:
+        order.completed_at = now
+        cash = collect_cash(order, actor_id, now)  # cash changes hands at handover
+    elif target == OrderStatus.cancelled:
+        order.cancelled_at = now
+        order.cancelled_by = actor.value
+        order.cancel_reason = reason or (
+            "cancelled by customer" if actor == Actor.customer else None
+        )
+        await _give_back_stock(session, order)
+        # Its kitchen window's room back (kitchen.capacity), after the stock: lock order.
+        await capacity.release(
+            session, order.time_slot, order.pickup_window_start, order.window_minutes
+        )
+        order.window_minutes = 0
+    return cash
 
 
 async def _give_back_stock(session: AsyncSession, order: Order) -> None:

@@ -80,7 +80,9 @@ def _capacity_up() -> None:
         "kitchen_slot_capacity",
         sa.Column("slot_code", sa.String(length=32), nullable=False),
         sa.Column("minutes_per_window", sa.Integer(), nullable=False),
-        sa.CheckConstraint("minutes_per_window > 0", name=op.f("ck_kitchen_slot_capacity_positive")),
+        sa.CheckConstraint(
+            "minutes_per_window > 0", name=op.f("ck_kitchen_slot_capacity_positive")
+        ),
         sa.PrimaryKeyConstraint("slot_code", name=op.f("pk_kitchen_slot_capacity")),
     )
     op.create_table(

@@ -1,0 +1,107 @@
+"""Honest ready times (issue 16, part 3).
+
+The estimate is built from what the kitchen does, not from the menu's fixed prep minutes
+alone:
+- per dish, recent averages of the orders that held it, kept incrementally when an order
+  turns ready (`record_stage_times`: waiting = confirmed -> preparing, cooking = preparing
+  -> ready; exponentially weighted, so a slow or quick spell shows within a few orders);
+- the queue ahead: the reserved window's used minutes (capacity's running figure), so the
+  order is ready when the kitchen has worked through its window up to it;
+- the window itself: never before the window of a pre-order.
+No placement reads the event log or sums the queue.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from canteen.core.db import UTCDateTime
+from canteen.kitchen.capacity import WINDOW, Reservation
+from canteen.kitchen.models import ItemTiming
+
+# Weight of the newest order in a dish's averages.
+ALPHA = 0.3
+# Without any measurement yet, a typical dish's minutes (the windows endpoint's default).
+TYPICAL_MINUTES = 10
+
+_TIMINGS = select(ItemTiming.menu_item_id, ItemTiming.cook_seconds).where(
+    ItemTiming.menu_item_id.in_(bindparam("ids", expanding=True)), ItemTiming.samples > 0
+)
+
+
+async def cook_seconds(
+    session: AsyncSession, item_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, float]:
+    """The measured cooking seconds of the dishes that have any."""
+    ids = list(set(item_ids))
+    if not ids:
+        return {}
+    rows = await session.execute(_TIMINGS, {"ids": ids})
+    return {item_id: float(seconds) for item_id, seconds in rows.tuples()}
+
+
+def own_seconds(lines: Iterable[tuple[uuid.UUID, int]], measured: dict[uuid.UUID, float]) -> float:
+    """The order's cooking time: its slowest dish (dishes cook side by side), measured
+    where the kitchen has made it before, else the menu's prep minutes."""
+    return max((measured.get(item_id, prep * 60.0) for item_id, prep in lines), default=0.0)
+
+
+def placement_estimate(now: datetime, own: float, reservation: Reservation) -> datetime:
+    """Ready when the kitchen has worked through its window up to this order (the used
+    minutes ahead of it and its own, at the window's capacity), never sooner than its own
+    cooking time from now."""
+    window = reservation.window
+    through = WINDOW * (reservation.used_after / reservation.capacity)
+    queue_done = window.start + through
+    return max(now + timedelta(seconds=own), queue_done)
+
+
+_MEASURED = select(ItemTiming.cook_seconds).where(ItemTiming.samples > 0)
+
+
+async def typical_seconds(session: AsyncSession) -> float:
+    """A typical dish's measured cooking time (the mean over dishes), for the windows
+    the app shows before anything is in the cart."""
+    rows = list(await session.scalars(_MEASURED))
+    if not rows:
+        return TYPICAL_MINUTES * 60.0
+    return sum(rows) / len(rows)
+
+
+_RECORD = text(
+    "INSERT INTO kitchen_item_timings (menu_item_id, wait_seconds, cook_seconds, samples, "
+    "updated_at) VALUES (:item, :wait, :cook, 1, :now) "
+    "ON CONFLICT (menu_item_id) DO UPDATE SET "
+    "wait_seconds = kitchen_item_timings.wait_seconds * (1 - :alpha) "
+    "+ excluded.wait_seconds * :alpha, "
+    "cook_seconds = kitchen_item_timings.cook_seconds * (1 - :alpha) "
+    "+ excluded.cook_seconds * :alpha, "
+    "samples = kitchen_item_timings.samples + 1, updated_at = excluded.updated_at"
+).bindparams(
+    bindparam("now", type_=UTCDateTime()), bindparam("item", type_=ItemTiming.menu_item_id.type)
+)
+
+
+async def record_stage_times(
+    session: AsyncSession,
+    item_ids: Iterable[uuid.UUID],
+    *,
+    confirmed_at: datetime | None,
+    preparing_at: datetime | None,
+    ready_at: datetime,
+) -> None:
+    """An order turned ready: fold its stage times into each of its dishes' averages
+    (one upsert per dish, in id order so two orders never deadlock)."""
+    if preparing_at is None:
+        return  # not measured: the order skipped the preparing stage
+    cook = max(0.0, (ready_at - preparing_at).total_seconds())
+    wait = max(0.0, (preparing_at - confirmed_at).total_seconds()) if confirmed_at else 0.0
+    for item_id in sorted(set(item_ids)):
+        await session.execute(
+            _RECORD, {"item": item_id, "wait": wait, "cook": cook, "now": ready_at, "alpha": ALPHA}
+        )
