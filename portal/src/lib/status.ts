@@ -7,6 +7,7 @@ export const STATUS_LABEL: Record<string, string> = {
   out_for_delivery: "Out for delivery",
   completed: "Completed",
   cancelled: "Cancelled",
+  not_collected: "Not collected",
 };
 
 export const ALL_STATUSES = [
@@ -17,11 +18,12 @@ export const ALL_STATUSES = [
   "out_for_delivery",
   "completed",
   "cancelled",
+  "not_collected",
 ] as const;
 
 export const ACTIVE_STATUSES = ["received", "confirmed", "preparing", "ready", "out_for_delivery"] as const;
 
-export const TERMINAL_STATUSES = new Set(["completed", "cancelled"]);
+export const TERMINAL_STATUSES = new Set(["completed", "cancelled", "not_collected"]);
 
 export const PAYMENT_LABEL: Record<string, string> = {
   pending: "UPI unpaid",

@@ -246,8 +246,9 @@ describe("board shortcuts", () => {
     signInAs("kitchen");
     let lists = 0;
     server.use(
-      http.get(BASE, () => {
-        lists += 1;
+      http.get(BASE, ({ request }) => {
+        // The "Not collected" section asks for its own list (NotCollected.test.tsx).
+        if (new URL(request.url).searchParams.get("status") !== "not_collected") lists += 1;
         return HttpResponse.json(list([]));
       }),
     );
