@@ -5,6 +5,28 @@
 import { call, customerSession, menuItem, placeOrder, staffSession } from "./support/api";
 import { e2eEnv } from "./support/env";
 import { column, expect, test, ticket } from "./support/fixtures";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import type { Browser, Page } from "@playwright/test";
+
+const docs = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "docs");
+
+/** A second tablet: its own browser context, signed in as the kitchen. */
+async function secondTablet(browser: Browser): Promise<Page> {
+  const session = await staffSession("kitchen");
+  const context = await browser.newContext({ baseURL: e2eEnv().baseURL, viewport: { width: 1280, height: 800 } });
+  await context.addInitScript(
+    (stored) => window.localStorage.setItem("canteen.portal.session", stored),
+    JSON.stringify({
+      accessToken: session.access_token,
+      refreshToken: session.refresh_token,
+      accessExpiresAt: Date.now() + session.expires_in * 1000,
+      user: session.user,
+    }),
+  );
+  return context.newPage();
+}
 
 /** A student's open menu: the public menu stream, read as it arrives. */
 function openMenuStream(token: string) {
@@ -175,5 +197,61 @@ test.describe("the kitchen floor", () => {
     // The order's history says who recalled it and why.
     await page.goto(`/portal/orders/${order.id}`);
     await expect(page.getByRole("region", { name: "History" })).toContainText("Handed to the wrong student");
+  });
+
+  test("a station view with done marks that a second tablet sees live", async ({ page, browser, signIn }) => {
+    const admin = await staffSession("admin");
+    const token = { token: admin.access_token };
+    const dosa = await menuItem("Masala Dosa");
+    const chai = await menuItem("Masala Chai");
+    const tawa = await call<{ id: string }>("POST", "/admin/stations", { ...token, body: { name: "Dosa tawa" } });
+    const drinks = await call<{ id: string }>("POST", "/admin/stations", { ...token, body: { name: "Beverages" } });
+    await call("PUT", `/admin/menu/items/${dosa.id}/station`, { ...token, body: { station_id: tawa.id } });
+    await call("PUT", `/admin/menu/items/${chai.id}/station`, { ...token, body: { station_id: drinks.id } });
+    const other = await secondTablet(browser);
+    try {
+      const customer = await customerSession();
+      const order = await placeOrder(customer.access_token, [
+        { item: dosa, quantity: 2 },
+        { item: chai, quantity: 1 },
+      ]);
+      const chaiOnly = await placeOrder(customer.access_token, [{ item: chai, quantity: 2 }]);
+      await signIn("kitchen");
+      await page.goto("/portal/board");
+      await page.getByLabel("Station").selectOption({ label: "Dosa tawa" });
+      const card = ticket(page, order.number);
+      await expect(card).toBeVisible();
+      await expect(ticket(page, chaiOnly.number)).toHaveCount(0);
+      await expect(card.getByRole("list", { name: "Items" })).not.toContainText("Masala Chai");
+      const allDay = page.getByRole("region", { name: /All day/ });
+      await expect(allDay).toContainText("Masala Dosa");
+      await expect(allDay).not.toContainText("Masala Chai");
+
+      // The expediter's tablet shows every station.
+      await other.goto("/portal/board");
+      const seen = other.locator(`li.ticket[data-order-number="${order.number}"]`);
+      await expect(seen).toBeVisible();
+      await card.getByRole("button", { name: "Masala Dosa done" }).click();
+      await expect(seen.getByRole("button", { name: "Masala Dosa done" })).toHaveAttribute("aria-pressed", "true");
+      await expect(seen.getByRole("status")).toHaveCount(0);
+      await other.getByLabel("Station").selectOption({ label: "Beverages" });
+      await seen.getByRole("button", { name: "Masala Chai done" }).click();
+      await other.getByLabel("Station").selectOption({ label: "All stations" });
+      await expect(seen.getByRole("status")).toHaveText("All stations done");
+      await expect(card.getByRole("status")).toHaveText("All stations done");
+      await page.mouse.move(0, 799);
+      await page.screenshot({ path: join(docs, "portal-stations.png") });
+      // The expediter marks it ready.
+      await seen.getByRole("button", { name: "Start preparing" }).click();
+      await other
+        .locator(`li.ticket[data-order-number="${order.number}"]`)
+        .getByRole("button", { name: "Mark ready" })
+        .click();
+      await expect(column(page, "Ready").locator(ticket(page, order.number))).toBeVisible();
+    } finally {
+      await other.context().close();
+      await call("DELETE", `/admin/stations/${tawa.id}`, token);
+      await call("DELETE", `/admin/stations/${drinks.id}`, token);
+    }
   });
 });

@@ -1,4 +1,11 @@
+import { http, HttpResponse } from "msw";
 import { setupServer } from "msw/node";
 
-/** The mock API for component tests; each test adds the handlers it needs. */
-export const server = setupServer();
+/** The mock API for component tests; each test adds the handlers it needs. The defaults:
+ * a canteen with no kitchen stations (the board asks on every load). */
+export const server = setupServer(
+  http.get("http://localhost:3000/api/v1/admin/stations", () =>
+    HttpResponse.json({ data: { stations: [], auto_ready: false } }),
+  ),
+  http.get("http://localhost:3000/api/v1/admin/stations/marks", () => HttpResponse.json({ data: [] })),
+);

@@ -9,7 +9,9 @@ import { ageLevel, ageSeconds, allDay, column } from "../hooks/board-state";
 import { alertStore, boardStore } from "../hooks/stores";
 import { boardSnapshotKey, loadBoard } from "../hooks/use-kitchen-feed";
 import { useNow } from "../hooks/use-now";
+import { useStationView } from "../hooks/use-station-view";
 import { AllDayPanel } from "./AllDayPanel";
+import { NotCollected } from "./NotCollected";
 import { RecentMoves } from "./RecentMoves";
 import { Ticket } from "./Ticket";
 import "../styles/floor.css";
@@ -36,8 +38,13 @@ export function BoardPage() {
   const { fresh } = useStore(alertStore);
   const now = useNow(1000);
   const [showAllDay, setShowAllDay] = useState(() => localStorage.getItem(ALL_DAY_KEY) !== "off");
-  const lines = useMemo(() => allDay(board), [board]);
-  const columns = useMemo(() => COLUMNS.map((c) => ({ ...c, orders: column(board, c.statuses) })), [board]);
+  const station = useStationView(board);
+  const view = station.view; // one station's lines only, or the whole board
+  const lines = useMemo(() => allDay(view), [view]);
+  const columns = useMemo(
+    () => COLUMNS.map((c) => ({ ...c, orders: column(view, c.statuses).map((o) => board.orders[o.id] ?? o) })),
+    [view, board],
+  );
   const total = columns.reduce((sum, c) => sum + c.orders.length, 0);
 
   useEffect(() => {
@@ -68,6 +75,7 @@ export function BoardPage() {
           </span>
         </h1>
         <div className="board-tools">
+          {station.picker}
           <Button
             size="sm"
             variant="ghost"
@@ -93,6 +101,7 @@ export function BoardPage() {
       ) : null}
       {snapshot.isPending && total === 0 ? <Loading label="Loading the board…" /> : null}
       <RecentMoves now={now} />
+      <NotCollected />
       <div className="board-body">
         {showAllDay ? <AllDayPanel lines={lines} /> : null}
         <div className="board-columns">
@@ -111,6 +120,7 @@ export function BoardPage() {
                       level={ageLevel(order, board, now)}
                       fresh={Boolean(fresh[order.id])}
                       now={order.status === "ready" ? now : undefined /* the recall window; others stay memoised */}
+                      stations={station.linesOf(order)}
                     />
                   ))}
                 </ol>

@@ -9,6 +9,7 @@ import { useStore } from "@/lib/store";
 import { formatAge, formatClock } from "@/lib/time";
 
 import { recallable, recentStore } from "../hooks/recall";
+import { useLineDone } from "../hooks/use-line-done";
 import type { AgeLevel } from "../types";
 import { optionNames } from "../hooks/board-state";
 import { PrintButton } from "@/features/printing/components/PrintButton";
@@ -25,6 +26,15 @@ interface TicketProps {
   fresh: boolean;
   /** The board's clock (ms), for the recall window. */
   now?: number;
+  /** Stations exist: lines carry done marks. */
+  stations?: StationLines;
+}
+
+export interface StationLines {
+  /** Positions of the lines this view shows (one station's), or every line. */
+  visible: number[];
+  /** Positions marked done (by any station). */
+  done: number[];
 }
 
 type Open = "cancel" | "handover" | "assign" | "stock" | "recall" | null;
@@ -48,7 +58,10 @@ function primaryActions(order: KitchenOrder): { target: StaffTarget; label: stri
   return out;
 }
 
-function TicketView({ order, age, level, fresh, now = Date.now() }: TicketProps) {
+function TicketView({ order, age, level, fresh, now = Date.now(), stations }: TicketProps) {
+  const lineDone = useLineDone(order.id);
+  const open_ = order.status === "confirmed" || order.status === "preparing";
+  const allDone = Boolean(stations) && open_ && (stations?.done.length ?? 0) >= order.items.length;
   const action = useTicketAction(order.id);
   const [open, setOpen] = useState<Open>(null);
   const unpaid = awaitingPayment(order) && order.status === "received";
@@ -120,18 +133,45 @@ function TicketView({ order, age, level, fresh, now = Date.now() }: TicketProps)
           </p>
         ) : null}
         <ul className="ticket-lines" aria-label="Items">
-          {order.items.map((line, index) => (
-            <li key={`${line.menu_item_id}-${index}`}>
-              <span className="qty">{line.quantity}×</span> <span className="item-name">{line.name}</span>
-              {line.options?.length ? (
-                <span className="line-options" aria-label={`Options: ${optionNames(line.options)}`}>
-                  {optionNames(line.options)}
-                </span>
-              ) : null}
-              {line.notes ? <span className="line-note">“{line.notes}”</span> : null}
-            </li>
-          ))}
+          {order.items.map((line, index) =>
+            stations && !stations.visible.includes(index) ? null : (
+              <li
+                key={`${line.menu_item_id}-${index}`}
+                className={stations?.done.includes(index) ? "line-done" : undefined}
+              >
+                {stations && open_ ? (
+                  <button
+                    type="button"
+                    className="line-done-toggle"
+                    aria-pressed={stations.done.includes(index)}
+                    aria-label={`${line.name} done`}
+                    disabled={lineDone.isPending}
+                    onClick={() => lineDone.mutate({ position: index, done: !stations.done.includes(index) })}
+                  >
+                    {stations.done.includes(index) ? "✓" : "○"}
+                  </button>
+                ) : stations?.done.includes(index) ? (
+                  <span className="line-done-mark" aria-label="done">
+                    ✓{" "}
+                  </span>
+                ) : null}
+                <span className="qty">{line.quantity}×</span> <span className="item-name">{line.name}</span>
+                {line.options?.length ? (
+                  <span className="line-options" aria-label={`Options: ${optionNames(line.options)}`}>
+                    {optionNames(line.options)}
+                  </span>
+                ) : null}
+                {line.notes ? <span className="line-note">“{line.notes}”</span> : null}
+              </li>
+            ),
+          )}
         </ul>
+        {allDone ? (
+          <p className="ticket-all-done" role="status">
+            All stations done
+          </p>
+        ) : null}
+        {lineDone.error ? <ErrorSummary error={lineDone.error} /> : null}
         {order.instructions ? <p className="ticket-instructions">Note: {order.instructions}</p> : null}
         <p className="ticket-customer">
           {order.customer.name ?? "Customer"} · {order.customer.phone} · {formatPaise(order.total)}

@@ -15,6 +15,7 @@ import { KitchenStream, type KitchenEvent } from "@/lib/sse";
 
 import { fetchActiveOrders, fetchOrder } from "../api/orders";
 import { forgetMove, noteMove } from "./recall";
+import { applyLineEvent, marksKey } from "./stations-view";
 import { alertSound } from "./sound";
 import { alertStore, boardStore, feedStore, mergeOrder, mergeSnapshot, reopenOrder } from "./stores";
 
@@ -96,13 +97,17 @@ export function feedHandlers(queryClient: QueryClient, flushDelayMs = 25): FeedH
     onHello: ({ replay }) => {
       // A fresh stream starts at "now": load the board after it is open, so nothing falls
       // between the list and the stream. A resumed stream replays what was missed instead.
-      if (!replay) void queryClient.invalidateQueries({ queryKey: boardSnapshotKey });
+      if (!replay) {
+        void queryClient.invalidateQueries({ queryKey: boardSnapshotKey });
+        void queryClient.invalidateQueries({ queryKey: marksKey });
+      }
     },
     onEvent: (event) => {
       feedStore.set((s) => ({ ...s, lastSeq: event.seq, applied: s.applied + 1 }));
       if (event.type.startsWith("order.") && event.order_id) {
         if (event.type === "order.created") noteNewOrder(event);
         if (event.type === "order.status_changed") noteMove(event, boardStore.get().clockOffsetMs);
+        if (event.type === "order.line_done") applyLineEvent(queryClient, event);
         if (event.type === "order.recalled") {
           // Put back (possibly by another tablet): the ticket may return from completed/cancelled.
           forgetMove(event.order_id);

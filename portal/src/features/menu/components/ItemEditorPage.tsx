@@ -15,6 +15,8 @@ import { diff, emptyForm, formFromItem, validate, type FormErrors, type ItemForm
 import { menuKeys, useCategories, useTimeSlots } from "../hooks/use-menu";
 import { ALLERGENS, DIETS } from "../types";
 import { DietMark } from "./DietMark";
+import { StationSelect } from "@/features/stations/components/StationSelect";
+
 import { ImageUploader } from "./ImageUploader";
 import { OptionGroupsEditor } from "./OptionGroupsEditor";
 
@@ -282,7 +284,10 @@ function ItemEditor({ item }: { item: MenuItem | null }) {
           <ErrorSummary error={remove.error} />
         </form>
         {item ? (
-          <ImageUploader item={item} />
+          <>
+            <StationSelect item={item} />
+            <ImageUploader item={item} />
+          </>
         ) : (
           <section className="card image-card" aria-labelledby="photo-title">
             <h2 id="photo-title">Photo</h2>

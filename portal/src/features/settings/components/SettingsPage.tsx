@@ -13,8 +13,10 @@ import { formatDateTime } from "@/lib/time";
 
 import { DisplayTokensPanel } from "@/features/display/components/DisplayTokensPanel";
 import { PrinterPanel } from "@/features/printing/components/PrinterPanel";
+import { StationsPanel } from "@/features/stations/components/StationsPanel";
 
 import { fetchConfig, updateConfig } from "../api/settings";
+import { NoShowsPanel } from "./NoShowsPanel";
 import { TimeSlotsPanel } from "./TimeSlotsPanel";
 
 type Toggle =
@@ -67,9 +69,11 @@ export function SettingsPage() {
       {config.isError ? <LoadError error={config.error} retry={() => void config.refetch()} /> : null}
       <div className="settings-grid">
         {config.data ? <ConfigForm key={config.data.updated_at} config={config.data} /> : null}
+        <NoShowsPanel />
         <TimeSlotsPanel />
         <DisplayTokensPanel />
         <PrinterPanel />
+        <StationsPanel />
       </div>
     </div>
   );

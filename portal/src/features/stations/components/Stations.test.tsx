@@ -1,0 +1,149 @@
+import { act, screen, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { http, HttpResponse } from "msw";
+
+import { BoardPage } from "@/features/board/components/BoardPage";
+import { feedHandlers } from "@/features/board/hooks/use-kitchen-feed";
+import { chooseStation } from "@/features/board/hooks/stations-view";
+import { envelope, list, order, signInAs } from "@/testing/factories";
+import { renderPage } from "@/testing/render";
+import { server } from "@/testing/server";
+
+import { StationsPanel } from "./StationsPanel";
+
+const API = "http://localhost:3000/api/v1";
+const line = (id: string, name: string, quantity: number) => ({
+  menu_item_id: id,
+  name,
+  unit_price: 100,
+  quantity,
+  line_total: 100 * quantity,
+  notes: null,
+});
+const floor = {
+  stations: [
+    { id: "st-tawa", name: "Dosa tawa", sort_order: 0, item_ids: ["dosa"] },
+    { id: "st-drinks", name: "Beverages", sort_order: 1, item_ids: ["chai"] },
+  ],
+  auto_ready: false,
+};
+
+describe("the board with stations", () => {
+  beforeEach(() => {
+    signInAs("kitchen");
+    chooseStation("");
+  });
+
+  it("shows one station's lines and counts, marks lines done, and says when all stations are done", async () => {
+    const both = order({
+      id: "o1",
+      number: "ORD-20261101-001",
+      status: "preparing",
+      items: [line("dosa", "Masala Dosa", 2), line("chai", "Masala Chai", 1)],
+    });
+    const chaiOnly = order({ id: "o2", number: "ORD-20261101-002", items: [line("chai", "Masala Chai", 3)] });
+    const marked: { method: string; url: string }[] = [];
+    server.use(
+      http.get(`${API}/admin/orders`, () => HttpResponse.json(list([both, chaiOnly]))),
+      http.get(`${API}/admin/orders/:id`, ({ params }) =>
+        HttpResponse.json({ data: { ...(params.id === "o1" ? both : chaiOnly), events: [] } }),
+      ),
+      http.get(`${API}/admin/stations`, () => HttpResponse.json(envelope(floor))),
+      http.get(`${API}/admin/stations/marks`, () =>
+        HttpResponse.json(envelope([{ order_id: "o1", position: 1, done_at: "2026-11-01T06:00:00Z" }])),
+      ),
+      http.put(`${API}/admin/orders/:id/lines/:position/done`, ({ request }) => {
+        marked.push({ method: "PUT", url: request.url });
+        return HttpResponse.json(envelope({ order_id: "o1", status: "preparing", done: [0, 1], all_done: true }));
+      }),
+    );
+    renderPage(<BoardPage />);
+    const picker = await screen.findByLabelText("Station");
+    await userEvent.selectOptions(picker, "Dosa tawa");
+    // Only the tawa's lines and tickets; its own all-day count.
+    expect(await screen.findByRole("heading", { name: /ORD-20261101-001/ })).toBeInTheDocument();
+    expect(screen.queryByRole("heading", { name: /ORD-20261101-002/ })).toBeNull();
+    const ticket = screen.getByRole("heading", { name: /ORD-20261101-001/ }).closest("li")!;
+    expect(within(ticket).getByRole("list", { name: "Items" })).toHaveTextContent("Masala Dosa");
+    expect(within(ticket).getByRole("list", { name: "Items" })).not.toHaveTextContent("Masala Chai");
+    const allDay = screen.getByRole("region", { name: /All day/ });
+    expect(allDay).toHaveTextContent("Masala Dosa");
+    expect(allDay).not.toHaveTextContent("Masala Chai");
+    // Mark the dosa done: the chai was done already, so every station is done.
+    const toggle = within(ticket).getByRole("button", { name: "Masala Dosa done" });
+    expect(toggle).toHaveAttribute("aria-pressed", "false");
+    await userEvent.click(toggle);
+    await vi.waitFor(() => expect(toggle).toHaveAttribute("aria-pressed", "true"));
+    expect(marked).toEqual([{ method: "PUT", url: `${API}/admin/orders/o1/lines/0/done` }]);
+    expect(within(ticket).getByRole("status")).toHaveTextContent("All stations done");
+  });
+
+  it("hears another station's done mark on the kitchen stream", async () => {
+    const both = order({ id: "o1", number: "ORD-20261101-001", items: [line("dosa", "Masala Dosa", 1)] });
+    server.use(
+      http.get(`${API}/admin/orders`, () => HttpResponse.json(list([both]))),
+      http.get(`${API}/admin/orders/:id`, () => HttpResponse.json({ data: { ...both, events: [] } })),
+      http.get(`${API}/admin/stations`, () => HttpResponse.json(envelope(floor))),
+    );
+    const { client } = renderPage(<BoardPage />);
+    const ticket = (await screen.findByRole("heading", { name: /ORD-20261101-001/ })).closest("li")!;
+    const toggle = await within(ticket).findByRole("button", { name: "Masala Dosa done" });
+    const feed = feedHandlers(client, 1);
+    act(() =>
+      feed.onEvent({
+        id: "e1",
+        seq: 3,
+        type: "order.line_done",
+        order_id: "o1",
+        order_number: both.number,
+        at: "",
+        data: { position: 0, done: true, all_done: true },
+      }),
+    );
+    await vi.waitFor(() => expect(toggle).toHaveAttribute("aria-pressed", "true"));
+  });
+});
+
+describe("Settings → Stations", () => {
+  beforeEach(() => signInAs("admin"));
+
+  it("adds and deletes stations and switches ready-when-all-done", async () => {
+    let current = { stations: [] as typeof floor.stations, auto_ready: false };
+    const calls: string[] = [];
+    server.use(
+      http.get(`${API}/admin/stations`, () => HttpResponse.json(envelope(current))),
+      http.post(`${API}/admin/stations`, async ({ request }) => {
+        const body = (await request.json()) as { name: string };
+        calls.push(`add ${body.name}`);
+        current = { ...current, stations: [{ id: "s1", name: body.name, sort_order: 0, item_ids: [] }] };
+        return HttpResponse.json(envelope(current.stations[0]), { status: 201 });
+      }),
+      http.delete(`${API}/admin/stations/:id`, ({ params }) => {
+        calls.push(`delete ${String(params.id)}`);
+        current = { ...current, stations: [] };
+        return new HttpResponse(null, { status: 204 });
+      }),
+      http.patch(`${API}/admin/stations/settings`, async ({ request }) => {
+        const body = (await request.json()) as { auto_ready: boolean };
+        calls.push(`auto_ready ${body.auto_ready}`);
+        current = { ...current, auto_ready: body.auto_ready };
+        return HttpResponse.json(envelope(current));
+      }),
+    );
+    renderPage(<StationsPanel />);
+    expect(await screen.findByText("No stations yet.")).toBeInTheDocument();
+    await userEvent.type(screen.getByLabelText("New station"), "Tandoor");
+    await userEvent.click(screen.getByRole("button", { name: "Add station" }));
+    expect(await screen.findByText("Tandoor")).toBeInTheDocument();
+    await userEvent.click(screen.getByRole("switch", { name: "Ready when every station is done" }));
+    await vi.waitFor(() =>
+      expect(screen.getByRole("switch", { name: "Ready when every station is done" })).toHaveAttribute(
+        "aria-checked",
+        "true",
+      ),
+    );
+    await userEvent.click(screen.getByRole("button", { name: "Delete station Tandoor" }));
+    expect(await screen.findByText("No stations yet.")).toBeInTheDocument();
+    expect(calls).toEqual(["add Tandoor", "auto_ready true", "delete s1"]);
+  });
+});

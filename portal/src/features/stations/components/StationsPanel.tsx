@@ -1,0 +1,77 @@
+import { useState, type FormEvent } from "react";
+
+import { Button } from "@/components/Button";
+import { ErrorSummary, fieldErrors } from "@/components/ErrorSummary";
+import { Field } from "@/components/Field";
+import { LoadError, Loading } from "@/components/States";
+import { Switch } from "@/components/Switch";
+
+import { useFloor, useStationAdmin } from "../hooks/use-stations";
+import "@/features/board/styles/floor.css";
+
+/** Settings → Stations: the kitchen's stations, and whether all-done orders turn ready. */
+export function StationsPanel() {
+  const floor = useFloor();
+  const { create, remove, autoReady } = useStationAdmin();
+  const [name, setName] = useState("");
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (!name.trim()) return;
+    create.mutate({ name: name.trim(), sortOrder: floor.data?.stations.length ?? 0 }, { onSuccess: () => setName("") });
+  };
+  return (
+    <section className="card stations-panel" aria-labelledby="stations-title">
+      <h2 id="stations-title">Stations</h2>
+      <p className="muted">
+        Give each dish a station in its editor; the board can then show one station&apos;s lines. With no stations the
+        board works as one kitchen.
+      </p>
+      {floor.isPending ? <Loading /> : null}
+      {floor.isError ? <LoadError error={floor.error} retry={() => void floor.refetch()} /> : null}
+      {floor.data ? (
+        <>
+          {floor.data.stations.length ? (
+            <ul className="stations-list">
+              {floor.data.stations.map((station) => (
+                <li key={station.id}>
+                  <span className="station-name">{station.name}</span>
+                  <span className="muted">
+                    {station.item_ids.length} {station.item_ids.length === 1 ? "dish" : "dishes"}
+                  </span>
+                  <Button
+                    size="sm"
+                    variant="ghost"
+                    busy={remove.isPending && remove.variables === station.id}
+                    onClick={() => remove.mutate(station.id)}
+                    aria-label={`Delete station ${station.name}`}
+                  >
+                    Delete
+                  </Button>
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p>No stations yet.</p>
+          )}
+          <Switch
+            checked={floor.data.auto_ready}
+            onChange={(on) => autoReady.mutate(on)}
+            busy={autoReady.isPending}
+            label="Ready when every station is done"
+          >
+            Ready when every station is done
+          </Switch>
+        </>
+      ) : null}
+      <form onSubmit={submit} className="stations-add" noValidate>
+        <Field label="New station" errors={fieldErrors(create.error, "name")}>
+          <input value={name} maxLength={60} onChange={(e) => setName(e.target.value)} placeholder="Dosa tawa" />
+        </Field>
+        <Button type="submit" busy={create.isPending} disabled={!name.trim()}>
+          Add station
+        </Button>
+      </form>
+      <ErrorSummary error={create.error ?? remove.error ?? autoReady.error} shownFields={["name"]} />
+    </section>
+  );
+}

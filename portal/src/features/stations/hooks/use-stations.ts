@@ -1,0 +1,41 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+
+import { createStation, deleteStation, fetchFloor, setAutoReady, setItemStation, type Floor } from "../api/stations";
+
+export const floorKey = ["floor"] as const;
+
+/** The stations and which dishes each makes (kitchen and admins). */
+export function useFloor(enabled = true) {
+  return useQuery({ queryKey: floorKey, queryFn: fetchFloor, enabled, staleTime: 30_000 });
+}
+
+/** menu item id → station id, from the floor. */
+export function stationOfItems(floor: Floor | undefined): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const station of floor?.stations ?? []) for (const id of station.item_ids) map.set(id, station.id);
+  return map;
+}
+
+export function useStationAdmin() {
+  const queryClient = useQueryClient();
+  const settle = () => void queryClient.invalidateQueries({ queryKey: floorKey });
+  return {
+    create: useMutation({
+      mutationFn: ({ name, sortOrder }: { name: string; sortOrder: number }) => createStation(name, sortOrder),
+      onSuccess: settle,
+    }),
+    remove: useMutation({ mutationFn: deleteStation, onSuccess: settle }),
+    autoReady: useMutation({
+      mutationFn: setAutoReady,
+      onSuccess: (floor) => queryClient.setQueryData(floorKey, floor),
+    }),
+    assign: useMutation({
+      mutationFn: ({ itemId, stationId }: { itemId: string; stationId: string | null }) =>
+        setItemStation(itemId, stationId),
+      onSuccess: () => {
+        settle();
+        void queryClient.invalidateQueries({ queryKey: ["menu"] });
+      },
+    }),
+  };
+}
