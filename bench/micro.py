@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from bench import actors, infra
+from bench import actors, infra, pg
 from bench.loadgen import LoadResult, closed_loop, open_model
 from bench.menu import request_bytes
 from bench.stack import Stack
@@ -71,9 +71,13 @@ async def compare(
     rounds: int,
     connections: int,
     latency_base: str,
+    database_url: str | None = None,
 ) -> dict[str, Any]:
-    """Capacity and latency of each target on one path; returns the summary and runs."""
+    """Capacity and latency of each target on one path; returns the summary and runs.
+    With `database_url`, PostgreSQL's CPU (its backends of that database) is read over
+    each run too, for the CPU per request on both sides."""
     runs: list[LoadResult] = []
+    pg_cpu: list[float] = []  # PostgreSQL CPU seconds of each run, in the order of `runs`
     probes: dict[str, float] = {}
     for t in targets:  # warm-up: caches, pools, connections
         await closed_loop(t.port, t.make, t.expect, 1.0, connections)
@@ -83,6 +87,9 @@ async def compare(
         await settle(t.pids)
     for _ in range(rounds):
         for t in targets:
+            meter = pg.PgCpu(database_url) if database_url else None
+            if meter:
+                await meter.start()
             runs.append(
                 await open_model(
                     t.port,
@@ -97,9 +104,11 @@ async def compare(
                     mode="capacity",
                 )
             )
+            pg_cpu.append(await meter.stop() if meter else float("nan"))
             await settle(t.pids)
     rate = 0.5 * probes[latency_base]
     for t in targets:
+        pg_cpu.append(float("nan"))
         runs.append(
             await open_model(
                 t.port,
@@ -129,7 +138,25 @@ async def compare(
                 r.server_cpu_pct for r in runs if r.target == t.name and r.mode == "capacity"
             ),
         }
+        summary[t.name].update(_per_request(t.name, runs, pg_cpu))
     return {"summary": summary, "runs": [asdict(r) for r in runs]}
+
+
+def _per_request(name: str, runs: list[LoadResult], pg_cpu: list[float]) -> dict[str, Any]:
+    """CPU milliseconds per answered request at capacity (median over the rounds): the
+    target's own process(es) and PostgreSQL's backends."""
+    api: list[float] = []
+    db: list[float] = []
+    for run, pg_s in zip(runs, pg_cpu, strict=True):
+        if run.target != name or run.mode != "capacity" or not run.throughput_rps:
+            continue
+        api.append(10 * run.server_cpu_pct / run.throughput_rps)
+        if pg_s == pg_s and run.ok:  # not NaN; over the run and its drain, per answer
+            db.append(1000 * pg_s / run.ok)
+    return {
+        "cpu_ms_per_request": round(statistics.median(api), 2) if api else None,
+        "pg_cpu_ms_per_request": round(statistics.median(db), 2) if db else None,
+    }
 
 
 async def menu_reads(
@@ -235,6 +262,7 @@ async def order_writes(
             rounds=rounds,
             connections=connections,
             latency_base="app",
+            database_url=s.database_url,
         )
     finally:
         ceiling.stop()
@@ -248,5 +276,6 @@ async def order_writes(
         rounds=1,
         connections=connections,
         latency_base="app",
+        database_url=s.database_url,
     )
     return out

@@ -115,6 +115,7 @@ def params(quick: bool) -> dict[str, Any]:
             "probe_orders": 5,
             "menu_students": 200,
             "profile_s": 1.5,
+            "flat": {"duration": 2.0, "rounds": 1, "connections": 16},
             "rush": {"peak_per_min": 300, "seconds": 20},
             "search": [],
             "budget_s": 4 * 60,
@@ -126,6 +127,7 @@ def params(quick: bool) -> dict[str, Any]:
         "probe_orders": 30,
         "menu_students": 1000,
         "profile_s": 5.0,
+        "flat": {"duration": 4.0, "rounds": 2, "connections": 16},
         "rush": {"peak_per_min": 300, "seconds": 180},
         "search": [600, 900, 1200, 1800, 2400],
         "budget_s": 19.5 * 60,
@@ -149,6 +151,12 @@ async def run_profile(s: Any, work: Path, p: dict[str, Any]) -> dict[str, Any]:
     return await profile.orders_profile(s, work, duration=p["profile_s"])
 
 
+async def run_flat(s: Any, work: Path, p: dict[str, Any]) -> dict[str, Any]:
+    from bench import flat
+
+    return await flat.flat_cost(s, work, **p["flat"])
+
+
 async def run_realtime(s: Any, work: Path, p: dict[str, Any]) -> dict[str, Any]:
     from bench import realtime
 
@@ -168,8 +176,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1-2 minute smoke run")
     parser.add_argument(
         "--phases",
-        default="micro,profile,realtime,rush",
-        help="comma-separated subset of micro,profile,realtime,rush (default: all)",
+        default="micro,profile,flat,realtime,rush",
+        help="comma-separated subset of micro,profile,flat,realtime,rush (default: all)",
     )
     parser.add_argument("--workers", help="API worker counts (default: 1,2; with --quick: 1)")
     parser.add_argument("--no-report", action="store_true", help="do not touch docs/")
@@ -226,7 +234,7 @@ def main() -> None:
             result["redis"] = "private redis-server" if "6379" not in redis_base else redis_base
             rush_done = False
             for workers in worker_counts:
-                if not {"micro", "realtime", "profile"} & set(phases):
+                if not {"micro", "realtime", "profile", "flat"} & set(phases):
                     break
                 cfg: dict[str, Any] = {"load_at_start": infra.loadavg()}
                 cwork = work / f"w{workers}"
@@ -243,6 +251,9 @@ def main() -> None:
                         _save(result, cfg, workers)
                     if "profile" in phases and workers == 1:
                         _phase(cfg, "profile", run_profile, s, cwork, p)
+                        _save(result, cfg, workers)
+                    if "flat" in phases and workers == 1:
+                        _phase(cfg, "flat", run_flat, s, cwork, p)
                         _save(result, cfg, workers)
                     if "realtime" in phases:
                         _phase(cfg, "realtime", run_realtime, s, cwork, p)

@@ -4,12 +4,13 @@ configuration and torn down after it."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import infra
+from bench import infra, pg
 
 SERVER_CPUS = (0,)  # the API, its worker, the sandbox, the ceilings
 LOADGEN_CPUS = (1,)  # the load generator and the WebSocket holders
@@ -87,6 +88,7 @@ def stack(
         celery = infra.start_celery(env, work / "celery.log", server_cpus)
         procs.append(celery)
         _check_jobs(f"http://127.0.0.1:{port}")
+        asyncio.run(pg.open_kitchen(database_url))
         yield Stack(workers, work, database_url, redis_base, api, celery, sandbox, env)
     finally:
         for proc in reversed(procs):

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -72,13 +73,29 @@ def make_engine(url: str, *, pool: bool = True) -> AsyncEngine:
         # One writer at a time: wait for the lock instead of failing with "database is locked".
         kwargs["connect_args"] = {"timeout": 30}
     elif pool:
-        kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+        # No pool_pre_ping: on asyncpg it is BEGIN, a query and ROLLBACK, three round trips
+        # on every checkout of every request. _drop_closed_connections checks for free.
+        kwargs.update(pool_size=10, max_overflow=20)
     if not pool:
         kwargs["poolclass"] = NullPool
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
         _tune_sqlite(engine)
+    elif pool:
+        _drop_closed_connections(engine)
     return engine
+
+
+def _drop_closed_connections(engine: AsyncEngine) -> None:
+    """A pooled connection whose socket the server closed (a restart, a terminated
+    backend) is replaced at checkout, without a round trip: asyncpg marks a connection
+    closed as soon as the event loop sees the socket end, even while it sits idle."""
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        raw = getattr(dbapi_conn, "_connection", None)
+        if raw is not None and raw.is_closed():
+            raise DisconnectionError("connection closed by the server")
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
