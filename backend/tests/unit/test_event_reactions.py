@@ -103,6 +103,7 @@ def test_one_enum_names_every_type_with_unchanged_wire_values() -> None:
         "order.assigned",
         "order.recalled",
         "order.line_done",
+        "order.eta_changed",
         "menu.updated",
         "config.updated",
     }

@@ -21,5 +21,6 @@ class EventType(StrEnum):
     order_assigned = "order.assigned"
     order_recalled = "order.recalled"  # a mistaken kitchen move put back (status restored)
     order_line_done = "order.line_done"  # a station marked a line done (or undone)
+    order_eta_changed = "order.eta_changed"  # the estimated ready time moved (data.to)
     menu_updated = "menu.updated"
     config_updated = "config.updated"

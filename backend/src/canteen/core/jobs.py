@@ -48,6 +48,7 @@ PERIODIC: dict[str, float] = {
     "menu.daily_stock_reset": 300.0,
     "orders.sweep_not_collected": 30.0,
     "push.collection_reminders": 30.0,
+    "kitchen.reestimate": 60.0,
 }
 
 

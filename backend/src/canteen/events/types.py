@@ -18,6 +18,8 @@ class EventType(StrEnum):
     order_recalled = "order.recalled"
     # A station marked one line of an order done, or undone (issue 17, stations).
     order_line_done = "order.line_done"
+    # The kitchen's estimate of an order's ready time moved (issue 16, honest ready times).
+    order_eta_changed = "order.eta_changed"
     menu_updated = "menu.updated"
     config_updated = "config.updated"
 

@@ -40,6 +40,18 @@ async def text_when_ready(event: Event, jobs: JobRunner) -> None:
         await jobs.enqueue("sms.order_ready", event_id=str(event.id), order_id=str(event.order_id))
 
 
+async def push_eta_change(event: Event, jobs: JobRunner) -> None:
+    # Only a move of more than 5 minutes from what the student was told (kitchen.reestimate).
+    if event.order_id and event.data.get("notify"):
+        await jobs.enqueue(
+            "push.order_eta",
+            event_id=str(event.id),
+            order_id=str(event.order_id),
+            ready_around=str(event.data["to"]),
+        )
+
+
 def register() -> None:
+    register_reaction(EventType.order_eta_changed, push_eta_change)
     register_reaction(EventType.order_status_changed, push_order_status)
     register_reaction(EventType.order_status_changed, text_when_ready)

@@ -86,6 +86,9 @@ class Order(IdMixin, TimestampMixin, Base):
     pickup_window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pickup_window_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     window_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The estimate the student was last told (placement, or a push): kitchen.reestimate
+    # pushes again when the estimate moves more than 5 minutes from it.
+    promised_ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivery_staff_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     request_hash: Mapped[str | None] = mapped_column(String(64))

@@ -157,6 +157,7 @@ async def _create(
         pickup_code=f"{secrets.randbelow(10_000):04d}",
         prep_minutes=prep,
         estimated_ready_at=estimated_ready_at,
+        promised_ready_at=estimated_ready_at,
         pickup_window_start=window.window.start,
         pickup_window_end=window.window.end,
         window_minutes=window.cost,

@@ -112,6 +112,20 @@ class OrderLineDone(_OrderEvent):
     data: LineDoneData  # type: ignore[assignment]
 
 
+class EtaChangedData(_Message):
+    from_: datetime | None = Field(alias="from", description="The estimate until now")
+    to: datetime = Field(description="The new estimated ready time")
+    minutes: int = Field(description="How far it moved, in minutes (negative: sooner)")
+    notify: bool = Field(description="It moved more than 5 minutes: the student is told")
+
+
+class OrderEtaChanged(_OrderEvent):
+    """The kitchen's estimate of the order's ready time moved as the queue did."""
+
+    type: Literal[EventType.order_eta_changed]
+    data: EtaChangedData  # type: ignore[assignment]
+
+
 class MenuUpdated(_Event):
     type: Literal[EventType.menu_updated]
 
@@ -126,7 +140,8 @@ OrderEvent = Annotated[
     | OrderPaymentUpdated
     | OrderAssigned
     | OrderRecalled
-    | OrderLineDone,
+    | OrderLineDone
+    | OrderEtaChanged,
     Field(discriminator="type"),
 ]
 
@@ -176,7 +191,8 @@ OrderSocketMessage = Annotated[
     | OrderPaymentUpdated
     | OrderAssigned
     | OrderRecalled
-    | OrderLineDone,
+    | OrderLineDone
+    | OrderEtaChanged,
     Field(discriminator="type"),
 ]
 KitchenStreamData = (
@@ -188,6 +204,7 @@ KitchenStreamData = (
         | OrderAssigned
         | OrderRecalled
         | OrderLineDone
+        | OrderEtaChanged
         | MenuUpdated
         | ConfigUpdated,
         Field(discriminator="type"),

@@ -109,10 +109,12 @@ def _capacity_up() -> None:
             sa.Column("window_minutes", sa.Integer(), server_default=sa.text("0"), nullable=False)
         )
         batch_op.add_column(sa.Column("preparing_at", sa.DateTime(timezone=True)))
+        batch_op.add_column(sa.Column("promised_ready_at", sa.DateTime(timezone=True)))
 
 
 def _capacity_down() -> None:
     with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_column("promised_ready_at")
         batch_op.drop_column("preparing_at")
         batch_op.drop_column("window_minutes")
         batch_op.drop_column("pickup_window_end")
