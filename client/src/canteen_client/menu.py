@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from canteen_client.errors import NetworkFailure, ServerFailure
-from canteen_client.models import Category, MenuItem, PublicConfig
+from canteen_client.models import Category, KitchenWindows, MenuItem, PublicConfig
 
 if TYPE_CHECKING:
     from canteen_client.client import CanteenClient
@@ -163,6 +163,14 @@ class MenuAPI:
                 last = config
                 yield config
             await self._client.sleep(self.config_ttl)
+
+    async def windows(self, time_slot: str | None = None) -> KitchenWindows:
+        """The slot's kitchen windows with room (default: the slot being served now),
+        each with its ready_around, and `kitchen_busy` for "Kitchen busy: ready around …".
+        Not cached: the room changes with every order."""
+        params = {"time_slot": time_slot} if time_slot is not None else None
+        data = await self._client.data("GET", "/menu/windows", params=params, auth=False)
+        return KitchenWindows.from_json(data)
 
     @property
     def cached_config(self) -> PublicConfig | None:

@@ -246,6 +246,48 @@ class TimeSlot:
 
 
 @dataclass(frozen=True, slots=True)
+class KitchenWindow:
+    """One 15-minute window of a slot with room in the kitchen (`GET /menu/windows`)."""
+
+    window: str  # its start in canteen time, as `checkout(pickup_window=...)` takes it
+    start: datetime
+    end: datetime
+    room_minutes: int
+    ready_around: datetime
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> KitchenWindow:
+        return cls(
+            window=str(d["window"]),
+            start=_req_dt(d["start"]),
+            end=_req_dt(d["end"]),
+            room_minutes=int(d["room_minutes"]),
+            ready_around=_req_dt(d["ready_around"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class KitchenWindows:
+    """A slot's windows with room and whether the kitchen is busy ("ready around …")."""
+
+    time_slot: str
+    minutes_per_window: int
+    kitchen_busy: bool
+    ready_around: datetime | None
+    windows: list[KitchenWindow]
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> KitchenWindows:
+        return cls(
+            time_slot=str(d["time_slot"]),
+            minutes_per_window=int(d["minutes_per_window"]),
+            kitchen_busy=bool(d["kitchen_busy"]),
+            ready_around=_dt(d.get("ready_around")),
+            windows=[KitchenWindow.from_json(w) for w in d.get("windows") or []],
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class PublicConfig:
     """`GET /config/public` (design §10.3): what the app shows and allows right now."""
 
@@ -431,6 +473,9 @@ class Order:
     # What the customer may do now (OrderAction values), by the server's own rules; a
     # value this SDK does not know yet is kept as it came. Older servers send none.
     actions: tuple[str, ...] = ()
+    # The kitchen window the order reserved (issue 16); None from older servers.
+    pickup_window_start: datetime | None = None
+    pickup_window_end: datetime | None = None
 
     @property
     def is_terminal(self) -> bool:
@@ -472,6 +517,8 @@ class Order:
             refund=RefundInfo.from_json(refund) if isinstance(refund, Mapping) else None,
             cancelled_by=_opt_str(d.get("cancelled_by")),
             actions=tuple(str(a) for a in d.get("actions") or ()),
+            pickup_window_start=_dt(d.get("pickup_window_start")),
+            pickup_window_end=_dt(d.get("pickup_window_end")),
         )
 
 

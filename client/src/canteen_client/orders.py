@@ -97,6 +97,7 @@ class OrdersAPI:
         order_type: str = "pickup",
         payment_method: str = "cash",
         time_slot: str | None = None,
+        pickup_window: str | None = None,
         delivery_address: str | None = None,
         instructions: str | None = None,
         expected_total: int | None = None,
@@ -115,6 +116,8 @@ class OrdersAPI:
         }
         if time_slot is not None:
             body["time_slot"] = time_slot
+        if pickup_window is not None:  # "13:15": a window of the slot (menu.windows)
+            body["pickup_window"] = pickup_window
         if delivery_address is not None:
             body["delivery_address"] = delivery_address
         if instructions is not None:
