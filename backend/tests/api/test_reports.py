@@ -635,3 +635,24 @@ async def test_a_display_token_is_refused(client, container) -> None:
         r = await client.get(f"{R}/{path}", params={**SPAN, "token": token})
         assert_error(r, 401, "INVALID_TOKEN")
     assert await count_rows(container, Order) == 0
+
+
+async def test_a_no_show_counts_as_uncollected_on_its_own_day(world: World) -> None:
+    """Once the no-show sweep has moved G to not_collected, it is uncollected at once (not
+    only after its day), and counted once."""
+    from canteen.orders import no_shows
+
+    w = world
+    await w.at(ist(D, 18, 0))
+    async with w.container.sessionmaker() as s, s.begin():
+        due = await no_shows.uncollected(w.container, s)
+        assert [str(i) for i in due] == [w.orders["G"]["id"]]
+        assert await no_shows.mark_not_collected(w.container, s, due[0])
+    today = (await w.get("dashboard"))["data"]["figures"]
+    assert (today["uncollected"], today["ready"], today["orders"]) == (1, 3, 5)
+    await w.at(ist(NEXT, 12, 0))
+    rows = (await w.get("sales", **{"from": D, "to": NEXT}))["data"]["rows"]
+    assert [(r["key"], r["figures"]["uncollected"]) for r in rows] == [
+        ("2026-11-10", 1),
+        ("2026-11-11", 0),
+    ]
