@@ -30,6 +30,7 @@ import redis
 from live import serve
 from orders_helpers import order_body, place, seed_menu, set_config
 from sqlalchemy import func, select, text
+from test_no_shows import reminder_once_case, sweeps_race_case
 from test_payments import _events, _order, _upi_order, eventually, sandbox_pay, webhooks_to
 from test_printing import print_twice_case, printer
 
@@ -412,6 +413,8 @@ TWICE = {
     "sms.order_ready": "test_ready_sms_twice_texts_once",
     "push.redrive": "test_a_push_whose_job_redis_lost_is_redriven_once",
     "printing.print_ticket": "test_print_ticket_twice_prints_once",
+    "orders.sweep_not_collected": "test_not_collected_sweep_twice_moves_once",
+    "push.collection_reminders": "test_collection_reminders_twice_remind_once",
 }
 
 
@@ -424,6 +427,14 @@ def test_every_job_is_run_twice_by_a_test():
 
 async def test_print_ticket_twice_prints_once(client, container, printer):
     await print_twice_case(client, container, printer)
+
+
+async def test_not_collected_sweep_twice_moves_once(client, container, clock):
+    await sweeps_race_case(client, container, clock)  # two sweeps at once, then checks
+
+
+async def test_collection_reminders_twice_remind_once(client, container, clock):
+    await reminder_once_case(client, container, clock)  # three runs, one reminder
 
 
 async def test_sms_send_twice_texts_once(container):

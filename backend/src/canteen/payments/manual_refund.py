@@ -42,7 +42,14 @@ async def refund_by_admin(
         status = existing.status if existing is not None else RefundState.processed
         raise AlreadyRefunded(
             f"This order's payment was already refunded (refund {status})",
-            details=[field_error("order_id", "already_refunded", refund_status=str(status))],
+            details=[
+                field_error(
+                    "order_id",
+                    "already_refunded",
+                    "An order's payment is refunded once",
+                    refund_status=str(status),
+                )
+            ],
         )
     if payment is None or payment.status != PaymentState.captured:
         raise OrderNotPaid(
@@ -50,6 +57,7 @@ async def refund_by_admin(
                 field_error(
                     "order_id",
                     "not_paid",
+                    "Only an order paid by UPI (captured) can be refunded",
                     payment_method=order.payment_method,
                     payment_status=order.payment_status,
                 )
