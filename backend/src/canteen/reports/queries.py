@@ -22,10 +22,6 @@ from canteen.payments.models import Payment, Refund
 from canteen.reports.schemas import SalesGroup
 from canteen.reports.zone import LocalTime
 
-# The no-show status, once the orders domain has one; before that an order still "ready"
-# after its day has ended was never collected.
-NOT_COLLECTED: str | None = getattr(OrderStatus, "not_collected", None)
-
 Keyer = Callable[[Any], ColumnElement[Any]]
 Partial = dict[str, Any]
 
@@ -154,8 +150,9 @@ async def _counts(session: AsyncSession, w: Window, key: Keyer, out: dict[str, P
         ("cancelled",),
         out,
     )
+    # Moved to not_collected by the no-show sweep, or still ready after its day has ended.
     waiting = (Order.status == OrderStatus.ready) & (Order.ready_at < w.today_start)
-    never = waiting if NOT_COLLECTED is None else waiting | (Order.status == NOT_COLLECTED)
+    never = waiting | (Order.status == OrderStatus.not_collected)
     ready = key(Order.ready_at)
     await _collect(
         session,
