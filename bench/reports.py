@@ -87,7 +87,7 @@ GENERATE = [
                   CASE WHEN g % 10 < 3 THEN time '08:00' WHEN g % 10 < 8 THEN time '12:00'
                        ELSE time '16:00' END AS start_at,
                   CASE WHEN g %% 10 < 3 THEN 120 WHEN g %% 10 < 8 THEN 150 ELSE 120 END AS span,
-                  (2 + (g * 7919) %% 29) * 1000 AS amount,
+                  (2 + (g::bigint * 7919) %% 29) * 1000 AS amount,
                   (5 + (g * 31) %% 21) * interval '1 minute' AS prep,
                   CASE WHEN g % 100 < 8 THEN 'cancelled' WHEN g % 100 < 12 THEN 'ready'
                        ELSE 'completed' END AS st,
