@@ -218,21 +218,38 @@ async def test_lunch_items_sell_in_the_lunch_slot(client, container):
 async def test_canteen_switches(client, container):
     m = await seed_menu(container)
     me = await login_customer(client, container)
+    stock = await stock_of(container, m.samosa)
+    disabled = {"field": "payment_method", "issue": "disabled"}
     cases = [
-        ({"restaurant_open": False}, {}, "RESTAURANT_CLOSED"),
-        ({"ordering_paused": True}, {}, "ORDERING_PAUSED"),
+        ({"restaurant_open": False}, {}, "RESTAURANT_CLOSED", "The canteen is closed", []),
+        ({"ordering_paused": True}, {}, "ORDERING_PAUSED", "The kitchen has paused", []),
         (
             {"delivery_enabled": False},
             {"order_type": "delivery", "delivery_address": "Gate 2"},
             "DELIVERY_DISABLED",
+            "Delivery is not available",
+            [{"field": "order_type", "issue": "disabled", "value": "delivery"}],
         ),
-        ({"cash_payment_enabled": False}, {}, "PAYMENT_METHOD_DISABLED"),
-        ({"upi_payment_enabled": False}, {"payment_method": "upi"}, "PAYMENT_METHOD_DISABLED"),
+        (
+            {"cash_payment_enabled": False},
+            {},
+            "PAYMENT_METHOD_DISABLED",
+            "Paying by CASH is not available",
+            [{**disabled, "value": "cash"}],
+        ),
+        (
+            {"upi_payment_enabled": False},
+            {"payment_method": "upi"},
+            "PAYMENT_METHOD_DISABLED",
+            "Paying by UPI is not available",
+            [{**disabled, "value": "upi"}],
+        ),
     ]
-    for config, extra, code in cases:
+    for config, extra, code, message, details in cases:
         await set_config(container, **config)
-        r = await place(client, me, order_body((m.dosa, 1), **extra))
-        assert_error(r, 409, code)
+        r = await place(client, me, order_body((m.dosa, 1), (m.samosa, 1), **extra))
+        err = assert_error(r, 409, code)
+        assert err["message"].startswith(message) and err["details"] == details
         await set_config(
             container,
             restaurant_open=True,
@@ -242,6 +259,9 @@ async def test_canteen_switches(client, container):
             upi_payment_enabled=True,
         )
     assert await count_rows(container, Order) == 0
+    assert await count_rows(container, OrderItem) == 0
+    assert await count_rows(container, Event) == 0
+    assert await stock_of(container, m.samosa) == stock
 
 
 async def test_body_validation(client, container):

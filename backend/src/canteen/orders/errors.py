@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from canteen.core.errors import Conflict, NotFound
+from canteen.core.errors import Conflict, NotFound, field_error
 
 
 class OrderNotFound(NotFound):
@@ -47,3 +47,37 @@ class FeedbackExists(Conflict):
 class CashNotAllowed(Conflict):
     code = "CASH_NOT_ALLOWED"
     message = "Cash is not available for this account; pay by UPI"
+
+
+# The canteen's switches (Settings), checked before anything of the order is read.
+class RestaurantClosed(Conflict):
+    code = "RESTAURANT_CLOSED"
+    message = "The canteen is closed right now"
+
+
+class OrderingPaused(Conflict):
+    code = "ORDERING_PAUSED"
+    message = "The kitchen has paused new orders for a few minutes; try again soon"
+
+
+class DeliveryDisabled(Conflict):
+    code = "DELIVERY_DISABLED"
+    message = "Delivery is not available right now"
+
+    @classmethod
+    def now(cls) -> DeliveryDisabled:
+        return cls(details=[field_error("order_type", "disabled", value="delivery")])
+
+
+class PaymentMethodDisabled(Conflict):
+    # Here rather than in payments: placement refuses it too, and orders imports nothing
+    # of payments (payments.errors re-exports it for switch-to-cash).
+    code = "PAYMENT_METHOD_DISABLED"
+    message = "Paying by cash is not available right now"
+
+    @classmethod
+    def for_method(cls, method: str) -> PaymentMethodDisabled:
+        return cls(
+            f"Paying by {method.upper()} is not available right now",
+            details=[field_error("payment_method", "disabled", value=method)],
+        )

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.container import Container
 from canteen.core.db import after_commit
-from canteen.core.errors import Conflict, ValidationFailed, field_error
+from canteen.core.errors import ValidationFailed, field_error
 from canteen.events.service import record_event
 from canteen.events.types import EventType
 from canteen.kitchen import capacity, eta
@@ -22,6 +22,12 @@ from canteen.menu import service as menu
 from canteen.menu.cache import SlotView
 from canteen.menu.catalogue import Catalogue, ItemInfo
 from canteen.menu.models import CanteenConfig, MenuItem
+from canteen.orders.errors import (
+    DeliveryDisabled,
+    OrderingPaused,
+    PaymentMethodDisabled,
+    RestaurantClosed,
+)
 from canteen.orders.events import record_order_event
 from canteen.orders.idempotency import (
     IdempotencyKeyReused,
@@ -219,24 +225,17 @@ async def _record_created(session: AsyncSession, order: Order, user: User) -> No
 def _check_open(config: CanteenConfig, body: OrderCreate) -> None:
     """The canteen takes this kind of order now, paid this way."""
     if not config.restaurant_open:
-        raise Conflict("The canteen is closed right now", code="RESTAURANT_CLOSED")
+        raise RestaurantClosed()
     if config.ordering_paused:
-        raise Conflict(
-            "The kitchen has paused new orders for a few minutes; try again soon",
-            code="ORDERING_PAUSED",
-        )
+        raise OrderingPaused()
     if body.order_type == OrderType.delivery and not config.delivery_enabled:
-        raise Conflict("Delivery is not available right now", code="DELIVERY_DISABLED")
+        raise DeliveryDisabled.now()
     method_on = {
         PaymentMethod.upi: config.upi_payment_enabled,
         PaymentMethod.cash: config.cash_payment_enabled,
     }[PaymentMethod(body.payment_method)]
     if not method_on:
-        raise Conflict(
-            f"Paying by {body.payment_method.upper()} is not available right now",
-            code="PAYMENT_METHOD_DISABLED",
-            details=[{"field": "payment_method", "value": body.payment_method}],
-        )
+        raise PaymentMethodDisabled.for_method(body.payment_method)
     if body.order_type == OrderType.delivery and not (body.delivery_address or "").strip():
         raise ValidationFailed(
             details=[
@@ -382,11 +381,7 @@ def _resolve_slot(catalogue: Catalogue, code: str | None, now: datetime, tz: Zon
         if slot is None or not slot.is_active:
             raise ValidationFailed(
                 details=[
-                    {
-                        "field": "time_slot",
-                        "issue": "unknown_slot",
-                        "message": f"No active time slot called {code!r}",
-                    }
+                    field_error("time_slot", "unknown_slot", f"No active time slot called {code!r}")
                 ]
             )
         return slot
@@ -394,11 +389,7 @@ def _resolve_slot(catalogue: Catalogue, code: str | None, now: datetime, tz: Zon
     if current is None:
         raise ValidationFailed(
             details=[
-                {
-                    "field": "time_slot",
-                    "issue": "required",
-                    "message": "No time slot is being served now; choose one",
-                }
+                field_error("time_slot", "required", "No time slot is being served now; choose one")
             ]
         )
     return current

@@ -4,6 +4,20 @@ from __future__ import annotations
 
 from canteen.core.errors import AppError, Conflict
 
+# One class per code: placement refuses a switched-off method too, and orders imports
+# nothing of payments, so the class lives in orders' errors.
+from canteen.orders.errors import PaymentMethodDisabled
+
+__all__ = [
+    "AlreadyRefunded",
+    "OrderNotPaid",
+    "PaymentGatewayUnavailable",
+    "PaymentMethodDisabled",
+    "PaymentNotRetryable",
+    "PaymentNotStarted",
+    "PaymentSignatureInvalid",
+]
+
 
 class PaymentSignatureInvalid(AppError):
     status_code = 400
@@ -25,11 +39,6 @@ class PaymentNotStarted(Conflict):
 class PaymentNotRetryable(Conflict):
     code = "PAYMENT_NOT_RETRYABLE"
     message = "This order is not waiting for a UPI payment"
-
-
-class PaymentMethodDisabled(Conflict):
-    code = "PAYMENT_METHOD_DISABLED"
-    message = "Paying by cash is not available right now"
 
 
 class OrderNotPaid(Conflict):
