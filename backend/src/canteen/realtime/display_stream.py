@@ -16,12 +16,13 @@ from typing import Annotated
 import orjson
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from canteen.core.container import Container
 from canteen.core.deps import Session
 from canteen.displays.deps import CurrentDisplay
 from canteen.events.models import Event
+from canteen.events.service import latest_seq
 from canteen.events.types import EventType
 from canteen.orders.models import Order, OrderType
 from canteen.realtime.endpoints import parse_seq, stream_log
@@ -63,7 +64,7 @@ async def display_stream(
     if resume is not None:
         after = parse_seq(resume)
     else:
-        after = int(await db.scalar(select(func.coalesce(func.max(Event.seq), 0))) or 0)
+        after = await latest_seq(db)
     return StreamingResponse(
         stream_log(
             c,
