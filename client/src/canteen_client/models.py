@@ -15,7 +15,8 @@ from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
-TERMINAL_STATUSES = frozenset({"completed", "cancelled"})
+# not_collected: a ready pickup order left past the canteen's collection window (issue 16).
+TERMINAL_STATUSES = frozenset({"completed", "cancelled", "not_collected"})
 
 
 class OrderAction(StrEnum):

@@ -146,8 +146,6 @@ async def public_config(
         max_items_per_order=config.max_items_per_order,
         max_order_total=config.max_order_total,
         ready_sms_enabled=config.ready_sms_enabled,
-        collection_window_minutes=config.collection_window_minutes,
-        no_show_cash_limit=config.no_show_cash_limit,
         accepting_orders=config.restaurant_open and not config.ordering_paused,
         razorpay_key_id=razorpay_key_id,
         timezone=timezone,

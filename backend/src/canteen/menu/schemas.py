@@ -375,6 +375,11 @@ class _ConfigFields(BaseModel):
     max_items_per_order: int = Field(description="Most dishes (total quantity) one order may hold")
     max_order_total: int = Field(description="Largest total one order may have, integer paise")
     ready_sms_enabled: bool = Field(description="Text the student when the order is ready")
+
+
+class ConfigOut(_ConfigFields):
+    """What an admin sees and edits."""
+
     collection_window_minutes: int = Field(
         description="A ready pickup order not collected this many minutes after it was ready "
         "becomes not_collected. A paid UPI order that is not collected is not refunded "
@@ -384,11 +389,6 @@ class _ConfigFields(BaseModel):
         description="After this many uncollected orders a customer may only pay by UPI "
         "(null: no limit)"
     )
-
-
-class ConfigOut(_ConfigFields):
-    """What an admin sees and edits."""
-
     updated_at: datetime
 
 
