@@ -175,11 +175,12 @@ async def _probe_round(
                 )
             if r.status_code != 200:
                 errors += 1
-    # Wait (bounded) for every probe socket to end (the server closes after `completed`).
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(
-            asyncio.gather(*(p.task for p in probes.values() if p.task)), timeout=15
-        )
+    # Wait (bounded) until every probe socket has had `completed` (the server keeps the
+    # socket open for the handover's 5-minute recall window, so it does not end here).
+    for _ in range(150):  # 15 s
+        if all(any(m.get("status") == "completed" for m in p.messages) for p in probes.values()):
+            break
+        await asyncio.sleep(0.1)
     await asyncio.sleep(0.5)
     ws_lat, ws_tap, missing = [], [], 0
     for oid, p in probes.items():

@@ -62,7 +62,7 @@ async def _status(client, staff, oid: str, status: str, **extra: Any) -> None:
     assert r.status_code == 200, r.text
 
 
-async def test_order_socket_messages_match_the_schema(app, client, container, monkeypatch):
+async def test_order_socket_messages_match_the_schema(app, client, container, monkeypatch, clock):
     from canteen.realtime import endpoints
 
     monkeypatch.setattr(endpoints, "WS_HEARTBEAT_SECONDS", 0.3)
@@ -81,6 +81,7 @@ async def test_order_socket_messages_match_the_schema(app, client, container, mo
             await _status(
                 client, kitchen, order["id"], "completed", pickup_code=order["pickup_code"]
             )
+            clock.advance(5 * 60 + 3)  # past the handover's recall window: the socket closes
             try:
                 while True:
                     msg = json.loads(await asyncio.wait_for(ws.recv(), 5))

@@ -78,11 +78,7 @@ async def recall(
         raise NotFound("No such order")
     current = OrderStatus(order.status)
     move = await _last_move(session, order)
-    moved_at = {
-        OrderStatus.ready: order.ready_at,
-        OrderStatus.completed: order.completed_at,
-        OrderStatus.cancelled: order.cancelled_at,
-    }.get(current)
+    moved_at = _moved_at(order)
     detail = field_error("status", "not_recallable", current=current.value)
     if move is None or moved_at is None:
         raise NothingToRecall(details=[detail])
@@ -119,6 +115,28 @@ async def recall(
     return Recalled(order, current)
 
 
+async def recallable_until(session: AsyncSession, order: Order) -> datetime | None:
+    """Until when the move that left the order where it is may still be recalled; None
+    when it cannot be (not a kitchen move, a recall already, a refund started). The order
+    socket keeps a recallable handover or cancel open until then (realtime.order_window).
+    """
+    move = await _last_move(session, order)
+    moved_at = _moved_at(order)
+    if move is None or moved_at is None:
+        return None
+    if order.status == OrderStatus.cancelled and await _refund_started(session, order):
+        return None
+    return moved_at + RECALL_WINDOW
+
+
+def _moved_at(order: Order) -> datetime | None:
+    return {
+        OrderStatus.ready: order.ready_at,
+        OrderStatus.completed: order.completed_at,
+        OrderStatus.cancelled: order.cancelled_at,
+    }.get(OrderStatus(order.status))
+
+
 async def _last_move(session: AsyncSession, order: Order) -> Event | None:
     """The status change that brought the order where it is, if the kitchen made it."""
     last = await session.scalar(
@@ -141,10 +159,15 @@ async def _last_move(session: AsyncSession, order: Order) -> Event | None:
     return last
 
 
-async def _check_no_refund(session: AsyncSession, order: Order) -> None:
+async def _refund_started(session: AsyncSession, order: Order) -> bool:
     paid = order.payment_status in (PaymentStatus.captured, PaymentStatus.refunded)
-    refund = await session.scalar(select(exists().where(_refunds.c.order_id == order.id)))
-    if paid or refund:
+    return paid or bool(
+        await session.scalar(select(exists().where(_refunds.c.order_id == order.id)))
+    )
+
+
+async def _check_no_refund(session: AsyncSession, order: Order) -> None:
+    if await _refund_started(session, order):
         raise RecallRefundStarted(
             details=[field_error("payment_status", "refund_started", current=order.payment_status)]
         )

@@ -10,6 +10,7 @@ import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractContextManager
+from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
 
@@ -30,12 +31,12 @@ from canteen.core.errors import (
 )
 from canteen.events.models import Event
 from canteen.events.service import latest_seq
-from canteen.events.types import EventType
 from canteen.orders.models import Order
 from canteen.orders.presenter import customer_order
 from canteen.orders.state import TERMINAL
 from canteen.realtime.accounts import DEACTIVATED
 from canteen.realtime.hub import KITCHEN_TYPES
+from canteen.realtime.order_window import WINDOW_CHECK_SECONDS, closing_time, read_closing_time
 from canteen.realtime.sse import wait_disconnect
 from canteen.realtime.station_filter import station_reader
 from canteen.stations.models import Station
@@ -85,15 +86,39 @@ class _Follower:
     to send, so every send (pings included) comes from one place, in order.
     """
 
-    __slots__ = ("finished", "last_seq", "paused", "pending", "sender", "websocket")
+    __slots__ = (
+        "closing",
+        "finished",
+        "last_seq",
+        "paused",
+        "pending",
+        "sender",
+        "terminal",
+        "turn",
+        "websocket",
+        "window",
+    )
 
-    def __init__(self, websocket: WebSocket, last_seq: int) -> None:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        last_seq: int,
+        closing: Callable[[], Awaitable[datetime | None]],
+        now: Callable[[], datetime],
+    ) -> None:
         self.websocket = websocket
         self.last_seq = last_seq
         self.pending: deque[dict[str, Any] | _Close] = deque()
         self.sender: asyncio.Task[None] | None = None
         self.paused = True  # until the snapshot has gone out
         self.finished = False
+        # A finished order's socket closes when its status is final (realtime.order_window):
+        # `window` waits for that while the order is terminal; `turn` tells it the
+        # order moved again (a recall) since it started.
+        self.closing = (closing, now)
+        self.terminal = False
+        self.turn = 0
+        self.window: asyncio.Task[None] | None = None
 
     def offer(self, message: dict[str, Any]) -> None:
         if self.finished:
@@ -137,23 +162,46 @@ class _Follower:
                 elif int(message.get("seq", 0)) > self.last_seq:  # else already in the snapshot
                     self.last_seq = int(message["seq"])
                     await self.websocket.send_text(orjson.dumps(message).decode())
-                    if (
-                        message.get("type") == EventType.order_status_changed
-                        and message.get("status") in TERMINAL
-                    ):
-                        self.finished = True
-                        await self.websocket.close(code=1000)
+                    self.status_seen(message.get("status"))
         except Exception:  # the client went away mid-send: the handler sees it and ends
             self.finished = True
         finally:
             self.sender = None
 
+    def status_seen(self, status: Any) -> None:
+        """A status went out: a terminal one starts waiting for it to be final."""
+        if status is None or (status in TERMINAL) == self.terminal:
+            return
+        self.terminal = status in TERMINAL
+        self.turn += 1
+        if self.terminal:
+            self.window = asyncio.get_running_loop().create_task(self._close_when_final())
+
+    async def _close_when_final(self) -> None:
+        closing, now = self.closing
+        turn, until = self.turn, None
+        while turn == self.turn and not self.finished:
+            if until is None or now() >= until:
+                try:  # shielded: a read cancelled half-way can leave SQLite locked
+                    until = await asyncio.shield(asyncio.ensure_future(closing()))
+                except Exception:
+                    log.exception("order socket: could not read the recall window")
+                    until = now()  # close as for any finished order
+                if until is None or turn != self.turn:
+                    return  # moved again (recalled): its events are on the way
+                if now() >= until:
+                    self.pending.append(_Close(1000, ""))
+                    self._wake()
+                    return
+            await asyncio.sleep(WINDOW_CHECK_SECONDS)
+
     async def stop(self) -> None:
         self.finished = True
-        if self.sender is not None:
-            self.sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.sender
+        for task in (self.sender, self.window):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
 
 _PING: dict[str, Any] = {"type": "ping"}
@@ -168,7 +216,7 @@ async def track_order(websocket: WebSocket, order_id: str, token: str = "") -> N
     except ValueError:
         await _refuse(websocket, CLOSE_NO_ORDER, "no such order")
         return
-    follower = _Follower(websocket, 0)
+    follower = _Follower(websocket, 0, partial(read_closing_time, c, oid), c.clock.now)
     # Subscribe first, then read the state: a change in between is not lost (the
     # follower holds it until the snapshot is out and drops what the snapshot covers).
     with c.hub.order_subscription(str(oid), follower.offer):
@@ -199,7 +247,9 @@ async def track_order(websocket: WebSocket, order_id: str, token: str = "") -> N
                     "order": (await customer_order(c, session, order)).model_dump(mode="json"),
                 }
             ).decode()
-            finished = order.status in TERMINAL
+            # A handover or staff cancel that may still be recalled is not final yet.
+            closes_at = await closing_time(session, order, c.clock.now())
+            finished = closes_at is not None and closes_at <= c.clock.now()
         try:
             await websocket.accept()
             await websocket.send_text(snapshot)
@@ -207,6 +257,7 @@ async def track_order(websocket: WebSocket, order_id: str, token: str = "") -> N
                 await websocket.close(code=1000)
                 return
             follower.resume(last_seq)
+            follower.status_seen(order.status)
             # The handler only waits for the client: frames are ignored, a disconnect
             # ends it at once (and never holds up a server shutdown).
             with c.hub.accounts.watch(*account, follower.revoke):
