@@ -17,8 +17,8 @@ from sqlalchemy import select
 from canteen.dev.models import DevOutboxMessage
 from canteen.events.models import Event
 from canteen.kitchen.models import ItemTiming
-from canteen.kitchen.tasks import reestimate_open_orders
 from canteen.orders.models import Order
+from canteen.orders.tasks import reestimate_open_orders
 from canteen.users.models import DeviceToken
 from conftest import API, bearer, login_customer, login_staff
 

@@ -1,60 +1,29 @@
-"""Who is asking: the current user from the bearer token, and role checks."""
+"""Who is asking: the current user and the role checks every domain's routes depend on.
+
+Defined in `canteen.users.deps` (beside the account, so users' routes need nothing of auth
+and the two packages form no import circle); this is the name the domains import.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from canteen.users.deps import (
+    Admin,
+    CurrentUser,
+    Customer,
+    DeliveryStaff,
+    KitchenStaff,
+    authenticate,
+    get_current_user,
+    require_roles,
+)
 
-from fastapi import Depends
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from canteen.core.container import Container
-from canteen.core.deps import ContainerDep, Session
-from canteen.core.errors import InsufficientRole, InvalidToken
-from canteen.core.openapi import needs_bearer_token
-from canteen.users.models import Role, User
-
-_bearer = HTTPBearer(auto_error=False)
-
-
-async def authenticate(container: Container, session: AsyncSession, token: str) -> User:
-    """Check the JWT, then the account: a deactivated account's tokens stop at once."""
-    claims = container.tokens.decode_access(token, container.clock.now())
-    user = await session.get(User, claims.user_id)
-    if user is None:
-        raise InvalidToken("The account no longer exists")
-    if not user.is_active:
-        raise InvalidToken("This account has been deactivated")
-    return user
-
-
-@needs_bearer_token
-async def get_current_user(
-    container: ContainerDep,
-    session: Session,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> User:
-    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
-        raise InvalidToken("Authentication is required")
-    return await authenticate(container, session, credentials.credentials)
-
-
-CurrentUser = Annotated[User, Depends(get_current_user)]
-
-
-def require_roles(*roles: Role) -> Callable[[User], Coroutine[Any, Any, User]]:
-    allowed = {r.value for r in roles}
-
-    async def check(user: CurrentUser) -> User:
-        if user.role not in allowed:
-            raise InsufficientRole(details=[{"required_roles": sorted(allowed), "role": user.role}])
-        return user
-
-    return check
-
-
-Customer = Annotated[User, Depends(require_roles(Role.customer))]
-KitchenStaff = Annotated[User, Depends(require_roles(Role.kitchen, Role.admin))]
-Admin = Annotated[User, Depends(require_roles(Role.admin))]
-DeliveryStaff = Annotated[User, Depends(require_roles(Role.delivery, Role.kitchen, Role.admin))]
+__all__ = [
+    "Admin",
+    "CurrentUser",
+    "Customer",
+    "DeliveryStaff",
+    "KitchenStaff",
+    "authenticate",
+    "get_current_user",
+    "require_roles",
+]

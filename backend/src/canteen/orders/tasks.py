@@ -1,4 +1,4 @@
-"""Orders' jobs: the no-show sweep (issue 16)."""
+"""Orders' jobs: the no-show sweep and the re-estimate of open orders (issue 16)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from canteen.core.db import unit_of_work
 from canteen.core.jobs import job
 from canteen.orders import no_shows
+from canteen.orders.reestimate import reestimate
 
 if TYPE_CHECKING:
     from canteen.core.container import Container
@@ -29,3 +30,13 @@ async def sweep_not_collected(c: Container) -> None:
             moved += await no_shows.mark_not_collected(c, session, order_id)
     if moved:
         log.info("orders.sweep_not_collected: %d order(s) not collected", moved)
+
+
+# Named for what it follows (the kitchen's pace); it moves orders, so it is orders' job.
+@job("kitchen.reestimate", max_retries=0)
+async def reestimate_open_orders(c: Container) -> None:
+    """Every minute (PERIODIC): the open orders' estimates follow the kitchen."""
+    async with unit_of_work(c.sessionmaker) as session:
+        moved = await reestimate(session, c.clock.now())
+    if moved:
+        log.info("kitchen.reestimate: %d estimate(s) moved", moved)

@@ -4,11 +4,11 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from canteen.auth.deps import Admin, CurrentUser, KitchenStaff
 from canteen.core.deps import ContainerDep, Session
 from canteen.core.pagination import Page
 from canteen.core.responses import Envelope, ListEnvelope, PageMeta
 from canteen.users import service
+from canteen.users.deps import Admin, CurrentUser, KitchenStaff
 from canteen.users.schemas import (
     DeviceTokenDelete,
     DeviceTokenIn,

@@ -1,7 +1,9 @@
 """Re-estimating open orders as the queue moves (issue 16, part 3).
 
-A periodic job (kitchen.reestimate, PERIODIC) looks at the orders the kitchen holds
-(confirmed, preparing) with the dishes' latest measured times:
+Orders' own, as it moves orders and records their events; the kitchen's measured times
+come from `kitchen.eta` (orders -> kitchen, never back: no import circle).
+A periodic job (kitchen.reestimate in orders/tasks.py, PERIODIC) looks at the orders
+the kitchen holds (confirmed, preparing) with the dishes' latest measured times:
 - preparing: ready when its slowest dish's cooking time after it started has passed, or
   now if that is already over (the kitchen is late);
 - confirmed: not before its estimate, nor before its cooking time from now (a kitchen
