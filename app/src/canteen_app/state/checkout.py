@@ -13,11 +13,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from canteen_app.state.cart import Cart
+from canteen_app.state.menu import load_windows
 from canteen_client import (
     CanteenClient,
     Checkout,
     CheckoutResult,
     ConflictFailure,
+    KitchenWindows,
     Order,
     OrderAction,
     PublicConfig,
@@ -34,6 +36,7 @@ class CheckoutForm:
     delivery_address: str = ""
     instructions: str = ""
     time_slot: str | None = None
+    pickup_window: str | None = None  # "13:15"; None: the earliest window with room
 
 
 def order_types(config: PublicConfig | None) -> list[str]:
@@ -95,6 +98,15 @@ class CheckoutState:
         self.form = CheckoutForm()
         self.attempt: Checkout | None = None
         self.attempts_made = 0  # attempts created (diagnostics, tests)
+        self.windows: KitchenWindows | None = None  # the chosen slot's windows with room
+
+    async def load_windows(self, slot: str | None) -> None:
+        """The slot's windows for the picker; a picked window no longer offered is
+        dropped (the earliest with room is taken instead)."""
+        self.windows = await load_windows(self.api, slot)
+        offered = {w.window for w in self.windows.windows} if self.windows else set()
+        if self.form.pickup_window not in offered:
+            self.form = replace(self.form, pickup_window=None)
 
     def _body(self) -> dict[str, Any]:
         f = self.form
@@ -103,6 +115,7 @@ class CheckoutState:
             order_type=f.order_type,
             payment_method=f.payment_method,
             time_slot=f.time_slot,
+            pickup_window=f.pickup_window,
             delivery_address=f.delivery_address.strip() if f.order_type == "delivery" else None,
             instructions=f.instructions.strip() or None,
             # What the checkout shows: the server refuses (PRICE_CHANGED) rather than

@@ -173,6 +173,16 @@ def action_for(error: CanteenError, names: dict[str, str] | None = None) -> UiAc
                 describe_price_change(error, names),
                 code=code,
             )
+        if code == "SLOT_FULL":
+            windows = [str(d["window"]) for d in error.details if d.get("window")]
+            return UiAction(
+                ActionKind.CONFLICT,
+                "The kitchen is full then",
+                "Next windows with room: " + ", ".join(windows)
+                if windows
+                else "No window in this slot has room left. Choose another slot.",
+                code=code,
+            )
         if code == "ORDER_TOO_LARGE":
             said = [x.message for x in error.limits if x.message]
             return UiAction(

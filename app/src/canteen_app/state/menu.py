@@ -10,7 +10,15 @@ from datetime import datetime, time
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
-from canteen_client import CanteenClient, Category, MenuItem, PublicConfig, TimeSlot
+from canteen_client import (
+    CanteenClient,
+    CanteenError,
+    Category,
+    KitchenWindows,
+    MenuItem,
+    PublicConfig,
+    TimeSlot,
+)
 
 DIETS = {"veg": "Veg", "egg": "Egg", "non_veg": "Non-veg"}
 ALLERGENS = ("gluten", "dairy", "nuts", "peanuts", "soy", "egg", "shellfish", "sesame")
@@ -69,6 +77,28 @@ def local_now(config: PublicConfig | None, now: datetime | None = None) -> datet
     return moment.astimezone()
 
 
+def busy_notice(windows: KitchenWindows | None, config: PublicConfig | None) -> str | None:
+    """ "Kitchen busy: ready around 13:25" when the kitchen's earliest window with room is
+    later than a typical order could be ready (the server says which: kitchen_busy)."""
+    if windows is None or not windows.kitchen_busy:
+        return None
+    if windows.ready_around is None:
+        return "Kitchen full for this slot: no window has room"
+    local = local_now(config, windows.ready_around)
+    return f"Kitchen busy: ready around {local:%H:%M}"
+
+
+async def load_windows(api: CanteenClient, slot: str | None) -> KitchenWindows | None:
+    """The slot's kitchen windows; None when the server cannot say (older servers,
+    offline): the app then shows no notice and places for the earliest window."""
+    if slot is None:
+        return None
+    try:
+        return await api.menu.windows(slot)
+    except CanteenError:
+        return None
+
+
 def choose_slot(config: PublicConfig, now: datetime | None = None) -> TimeSlot | None:
     """The slot being served; outside serving hours the next one today, else the first."""
     slots = config.time_slots
@@ -106,6 +136,7 @@ class MenuState:
         self.slot: str | None = None
         self.filters = MenuFilters()
         self.loaded = False
+        self.windows: KitchenWindows | None = None  # the kitchen's room in the slot
 
     async def load(self, slot: str | None) -> None:
         """Fetch the categories and the slot's items (ETag-cached by the SDK)."""
@@ -113,6 +144,7 @@ class MenuState:
         self.items = await self.api.menu.items(time_slot=slot) if slot else []
         self.slot = slot
         self.loaded = True
+        self.windows = await load_windows(self.api, slot)
 
     def mark_sold_out(self, item_id: str) -> bool:
         """A live message said the dish sold out: show it before the re-read lands."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import replace
+from datetime import datetime
 
 import flet as ft
 
@@ -24,9 +25,12 @@ from canteen_app.state.checkout import (
     validate,
 )
 from canteen_app.state.errors import ActionKind, UiAction
+from canteen_app.state.menu import busy_notice, local_now
 from canteen_app.ui.base import Screen
 from canteen_app.ui.widgets import diet_mark, empty_state, icon_action, money, on, qty_stepper
 from canteen_client import CanteenError, ConflictFailure, Order
+
+EARLIEST = "earliest"  # the picker's "no window chosen": the server takes the earliest
 
 
 class CartScreen(Screen):
@@ -168,7 +172,12 @@ class CheckoutScreen(Screen):
             label="Delivery address", hint_text="Hostel, room, building", on_change=self.typed
         )
         self.payment = ft.RadioGroup(content=ft.Column(spacing=0), on_change=self.form_changed)
-        self.slot = ft.Dropdown(label="Time slot", on_select=self.form_changed, width=260)
+        self.slot = ft.Dropdown(label="Time slot", on_select=self.slot_changed, width=260)
+        self.kitchen = ft.Text(size=14, weight=ft.FontWeight.W_600, color=ft.Colors.TERTIARY)
+        self.window = ft.Dropdown(label="Pick-up window", on_select=self.form_changed, width=320)
+        self.window_picker = ft.Semantics(
+            label="Pick-up window", container=True, content=self.window
+        )
         self.instructions = ft.TextField(
             label="Instructions for the kitchen (optional)", max_length=500, on_change=self.typed
         )
@@ -183,6 +192,8 @@ class CheckoutScreen(Screen):
             ft.Text("Pay with", weight=ft.FontWeight.W_600),
             self.payment,
             self.slot,
+            self.kitchen,
+            self.window_picker,
             self.instructions,
             ft.Divider(),
             self.summary,
@@ -192,6 +203,24 @@ class CheckoutScreen(Screen):
 
     async def shown(self) -> None:
         await self.app.attempt(self.state.refresh_all)
+        await self.load_windows()
+        self.redraw()
+
+    def _slot(self) -> str | None:
+        state = self.state
+        config = state.config
+        return (
+            state.checkout.form.time_slot
+            or state.menu.slot
+            or (config.current_time_slot if config else None)
+        )
+
+    async def load_windows(self) -> None:
+        await self.state.checkout.load_windows(self._slot())
+
+    async def slot_changed(self) -> None:
+        self._read_form()
+        await self.load_windows()
         self.redraw()
 
     def _read_form(self) -> None:
@@ -203,6 +232,7 @@ class CheckoutScreen(Screen):
             delivery_address=self.address.value or "",
             instructions=self.instructions.value or "",
             time_slot=self.slot.value or checkout.form.time_slot,
+            pickup_window=None if self.window.value in (None, EARLIEST) else self.window.value,
         )
 
     async def typed(self) -> None:
@@ -234,6 +264,7 @@ class CheckoutScreen(Screen):
                 ft.DropdownOption(key=s.code, text=s.label) for s in config.time_slots
             ]
         self.slot.value = form.time_slot
+        self._windows(form.pickup_window)
         self.instructions.value = form.instructions
         subtotal, fee, total = totals(state.cart, form, config)
         rows = [("Items", subtotal)]
@@ -264,6 +295,36 @@ class CheckoutScreen(Screen):
             self._blocked_shown = reason
         elif self.error.value == getattr(self, "_blocked_shown", None):
             self._show_error(None)
+
+    def _windows(self, picked: str | None) -> None:
+        """The kitchen's windows with room, each with when the order would be ready."""
+        windows = self.state.checkout.windows
+        config = self.state.config
+        notice = busy_notice(windows, config)
+        self.kitchen.value = notice or ""
+        self.kitchen.visible = notice is not None
+        self.window_picker.visible = windows is not None and bool(windows.windows)
+        if windows is None or not windows.windows:
+            return
+
+        def around(when: datetime) -> str:
+            return f"{local_now(config, when):%H:%M}"
+
+        first = windows.windows[0]
+        self.window.options = [
+            ft.DropdownOption(
+                key=EARLIEST, text=f"Earliest with room · ready around {around(first.ready_around)}"
+            ),
+            *[
+                ft.DropdownOption(
+                    key=w.window, text=f"{w.window} · ready around {around(w.ready_around)}"
+                )
+                for w in windows.windows
+            ],
+        ]
+        self.window.value = picked or EARLIEST
+        chosen = next((o.text for o in self.window.options if o.key == self.window.value), "")
+        self.window_picker.label = f"Pick-up window: {chosen}"
 
     def _show_error(self, text: str | None) -> None:
         self.error.value = text or ""
@@ -315,6 +376,10 @@ class CheckoutScreen(Screen):
             self.page.update()
         if order is not None:
             await self.placed(order)
+        else:  # refused (SLOT_FULL among others): the windows as they are now
+            await self.load_windows()
+            self.redraw()
+            self.page.update()
 
     async def remove_and_continue(self, failure: ConflictFailure) -> None:
         removed = await self.state.checkout.remove_unavailable(failure)

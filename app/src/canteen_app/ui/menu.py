@@ -8,7 +8,7 @@ from dataclasses import replace
 import flet as ft
 
 from canteen_app.state.cart import MAX_QUANTITY, ONE_DISH_LIMIT, CartFull
-from canteen_app.state.menu import ALLERGENS, DIETS, media_url, slot_label
+from canteen_app.state.menu import ALLERGENS, DIETS, busy_notice, media_url, slot_label
 from canteen_app.ui.base import Screen
 from canteen_app.ui.widgets import (
     diet_mark,
@@ -69,6 +69,7 @@ class MenuScreen(Screen):
             dense=True,
         )
         self.status = ft.Text(size=13, color=ft.Colors.ON_SURFACE_VARIANT)
+        self.busy = ft.Text(size=14, weight=ft.FontWeight.W_600, color=ft.Colors.TERTIARY)
         self.items = ft.Column(spacing=8)
         self.checkout_bar = ft.FilledButton(
             "View cart",
@@ -83,6 +84,7 @@ class MenuScreen(Screen):
             self.diets,
             self.allergen_panel,
             self.status,
+            self.busy,
             self.items,
         ]
 
@@ -221,6 +223,9 @@ class MenuScreen(Screen):
             menu.slot or "",
         )
         self.status.value = f"{shown} of {len(menu.items)} dishes · {slot_name}"
+        notice = busy_notice(menu.windows, config)
+        self.busy.value = notice or ""
+        self.busy.visible = notice is not None
         if not groups:
             self.items.controls = [
                 empty_state(
