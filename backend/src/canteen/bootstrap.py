@@ -30,6 +30,7 @@ def load_jobs() -> None:
     import canteen.kitchen.tasks
     import canteen.menu.tasks
     import canteen.notifications.eta_push
+    import canteen.notifications.ready_sms
     import canteen.notifications.reminders
     import canteen.notifications.tasks
     import canteen.orders.tasks

@@ -14,8 +14,9 @@ class PrinterStandIn:
     """Runs in a thread, so a Celery worker process can print to it as well as the test's
     own event loop."""
 
-    def __init__(self) -> None:
-        self._server = socket.create_server(("127.0.0.1", 0))
+    def __init__(self, port: int = 0) -> None:
+        # A given port: the same printer coming back after it was down.
+        self._server = socket.create_server(("127.0.0.1", port))
         self.port: int = self._server.getsockname()[1]
         self.tickets: list[bytes] = []  # one per connection, in arrival order
         self._lock = threading.Lock()

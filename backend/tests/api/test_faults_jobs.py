@@ -33,6 +33,8 @@ from sqlalchemy import func, select, text
 from test_no_shows import reminder_once_case, sweeps_race_case
 from test_payments import _events, _order, _upi_order, eventually, sandbox_pay, webhooks_to
 from test_printing import print_twice_case, printer
+from test_printing_once import ticket_redrive_case
+from test_ready_sms_once import ready_redrive_case
 
 from canteen.app import create_app
 from canteen.bootstrap import build_container
@@ -41,6 +43,7 @@ from canteen.core.jobs import PERIODIC, REGISTRY, CeleryRunner
 from canteen.dev.models import DevOutboxMessage
 from canteen.menu.models import MenuItem
 from canteen.menu.tasks import daily_stock_reset
+from canteen.notifications.ready_sms import sms_order_ready
 from canteen.notifications.tasks import push_order_status
 from canteen.orders.models import Order
 from canteen.payments.models import Payment, Refund, WebhookEvent
@@ -415,6 +418,8 @@ TWICE = {
     "printing.print_ticket": "test_print_ticket_twice_prints_once",
     "orders.sweep_not_collected": "test_not_collected_sweep_twice_moves_once",
     "push.collection_reminders": "test_collection_reminders_twice_remind_once",
+    "sms.redrive_ready": "test_ready_sms_redrive_twice_texts_once",
+    "printing.redrive_tickets": "test_ticket_redrive_twice_prints_once",
 }
 
 
@@ -427,6 +432,14 @@ def test_every_job_is_run_twice_by_a_test():
 
 async def test_print_ticket_twice_prints_once(client, container, printer):
     await print_twice_case(client, container, printer)
+
+
+async def test_ticket_redrive_twice_prints_once(client, container, clock, private_redis, printer):
+    await ticket_redrive_case(client, container, clock, private_redis, printer)  # 3 sweeps
+
+
+async def test_ready_sms_redrive_twice_texts_once(client, container, clock, private_redis):
+    await ready_redrive_case(client, container, clock, private_redis)  # 3 sweeps, one text
 
 
 async def test_not_collected_sweep_twice_moves_once(client, container, clock):
@@ -453,16 +466,13 @@ async def test_sms_send_twice_texts_once(container):
 
 
 async def test_ready_sms_twice_texts_once(client, container):
-    spec = REGISTRY.get("sms.order_ready")
-    if spec is None:
-        pytest.skip("no ready text job in this tree")
     m = await seed_menu(container)
     await set_config(container, ready_sms_enabled=True)
     me = await login_customer(client, container, "+919811100011")
     order = (await place(client, me, order_body((m.dosa, 1)))).json()["data"]
     event_id = str(uuid.uuid4())
     for _ in range(2):
-        await spec.func(container, event_id=event_id, order_id=order["id"])
+        await sms_order_ready(container, event_id=event_id, order_id=order["id"])
     async with container.sessionmaker() as s:
         texts = list(
             await s.scalars(

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from canteen.events.models import Event
 from canteen.menu.models import MenuItem
-from canteen.notifications.tasks import sms_order_ready
+from canteen.notifications.ready_sms import sms_order_ready
 from canteen.orders.models import Order
 from canteen.users.models import User
 from conftest import (

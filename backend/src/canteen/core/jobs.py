@@ -4,8 +4,9 @@ On the embedded default jobs run in this process (asyncio tasks with retries); w
 Redis they go to Celery (`canteen.worker`), which runs the very same functions.
 Jobs must be safe to run twice: both runners retry on failure, and Celery hands a killed
 worker's job to another worker (tests/api/test_faults_jobs.py runs each job twice).
-Jobs that move money are re-driven from the database by the sweeps below, so a job
-that Redis lost is done anyway (docs/payments.md).
+Jobs that move money or tell someone something (refunds, pushes, the ready SMS, kitchen
+tickets) are re-driven from the database by the sweeps below, so a job that Redis lost
+is done anyway (docs/payments.md, docs/operations.md).
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ PERIODIC: dict[str, float] = {
     "payments.apply_stored_webhooks": 30.0,
     "payments.redrive_refunds": 60.0,
     "push.redrive": 60.0,
+    "sms.redrive_ready": 60.0,
+    "printing.redrive_tickets": 60.0,
     "menu.daily_stock_reset": 300.0,
     "orders.sweep_not_collected": 30.0,
     "push.collection_reminders": 30.0,

@@ -1,14 +1,29 @@
-"""The job that prints a kitchen order ticket on the canteen's network printer."""
+"""The jobs that print kitchen order tickets on the canteen's network printer.
+
+A ticket printed twice is better than one never printed (the kitchen would not cook the
+order): at least once. The job takes a lease on the ticket in the database, sends the
+bytes, then commits the printed mark (`canteen.core.once`), so a second run prints
+nothing and a run killed mid-send is taken over once its lease ends; the ticket prints
+twice only if the kill fell after the printer took the bytes. `printing.redrive_tickets`
+prints the orders confirmed with printing on whose ticket was never marked (a lost job, a
+printer down for longer than the job's retries) while the kitchen has them to cook.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from canteen.core.db import unit_of_work
 from canteen.core.jobs import RetryableJobError, job
+from canteen.core.once import JobMark, Outcome, effect_once
+from canteen.orders.models import Order, OrderStatus
 from canteen.printing import escpos_ticket
 from canteen.printing.service import get_printer_settings, ticket_for
 
@@ -17,13 +32,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("canteen.printing")
 
-# A ticket printed is printed for good (a second one would have the kitchen cook twice).
-PRINTED_TTL_SECONDS = 7 * 24 * 3600
-# Longer than a send (5 s connect timeout): a run killed mid-send frees the claim after it.
-SENDING_TTL_SECONDS = 30
+# Longer than a send (5 s connect and write timeouts): an older lease is a dead run's.
+LEASE_SECONDS = 30.0
+# Orders confirmed this long ago are re-driven if their ticket is missing and they are
+# still to be cooked (confirmed or preparing); the grace leaves the order's own job time.
+REDRIVE_WINDOW_SECONDS = 1800.0
+REDRIVE_GRACE_SECONDS = 60.0
+TO_COOK = (OrderStatus.confirmed.value, OrderStatus.preparing.value)
 
 
-def claim_key(order_id: str, station: str | None) -> str:
+def claim_key(order_id: str | uuid.UUID, station: str | None) -> str:
+    """The ticket's printed mark in job_marks (its lease is this key + ":lease")."""
     return f"kot:{order_id}:{station or '-'}"
 
 
@@ -37,42 +56,107 @@ async def print_ticket(
     line_ids: list[str] | None = None,
 ) -> None:
     """Print the ticket of one order (all its lines, or one station's `line_ids`) if the
-    canteen printed on confirm when the order was confirmed (`confirmed_at`). Safe to run
-    twice: the ticket is claimed before sending and marked printed after, so a second run
-    prints nothing; a failed send gives the claim back and is retried (the printer was
-    off or out of paper)."""
+    canteen printed on confirm when the order was confirmed (`confirmed_at`). A printer
+    that is off or out of paper is retried; another run printing it makes this one wait."""
+    outcome = await print_once(
+        c,
+        uuid.UUID(order_id),
+        datetime.fromisoformat(confirmed_at),
+        station=station,
+        line_ids=[uuid.UUID(i) for i in line_ids] if line_ids is not None else None,
+    )
+    if outcome is Outcome.busy:
+        raise RetryableJobError("another run is printing this ticket")
+
+
+async def print_once(
+    c: Container,
+    order_id: uuid.UUID,
+    confirmed_at: datetime,
+    *,
+    station: str | None = None,
+    line_ids: list[uuid.UUID] | None = None,
+) -> Outcome | None:
+    """None when there is nothing to print (printing off then or now, no lines)."""
     async with c.sessionmaker() as session:
         settings = await get_printer_settings(session)
         since, host, port = settings.auto_print_since, settings.printer_host, settings.printer_port
-        wanted = (
-            settings.auto_print
-            and since is not None
-            and since <= datetime.fromisoformat(confirmed_at)
-        )
+        wanted = settings.auto_print and since is not None and since <= confirmed_at
         ticket = await ticket_for(
-            session,
-            uuid.UUID(order_id),
-            timezone=c.settings.timezone,
-            line_ids=[uuid.UUID(i) for i in line_ids] if line_ids is not None else None,
-            station=station,
+            session, order_id, timezone=c.settings.timezone, line_ids=line_ids, station=station
         )
         await session.commit()  # the settings row may have just been made
     if not wanted or not host:
-        return  # off when the order was confirmed, or switched off since
+        return None  # off when the order was confirmed, or switched off since
     if ticket is None or not ticket.lines:
         log.warning("no ticket to print for order %s", order_id)
-        return
-    claim = claim_key(order_id, station)
-    if not await c.kv.set(claim, "sending", SENDING_TTL_SECONDS, nx=True):
-        if await c.kv.get(claim) == b"printed":
-            return
-        raise RetryableJobError("another run is printing this ticket")
-    try:
-        await asyncio.to_thread(escpos_ticket.send, host, port, escpos_ticket.render(ticket))
-    except OSError as exc:
-        await c.kv.delete(claim)
-        raise RetryableJobError(f"printer {host}:{port} unreachable: {exc}") from exc
-    except BaseException:
-        await c.kv.delete(claim)
-        raise
-    await c.kv.set(claim, "printed", PRINTED_TTL_SECONDS)
+        return None
+    data = escpos_ticket.render(ticket)
+
+    async def send() -> None:
+        try:
+            await asyncio.to_thread(escpos_ticket.send, host, port, data)
+        except OSError as exc:
+            raise RetryableJobError(f"printer {host}:{port} unreachable: {exc}") from exc
+
+    return await effect_once(
+        c.sessionmaker,
+        claim_key(order_id, station),
+        clock=c.clock,
+        lease_seconds=LEASE_SECONDS,
+        effect=send,
+    )
+
+
+@job("printing.redrive_tickets", max_retries=0)
+async def redrive_tickets(c: Container) -> None:
+    """Sweep: with printing on, orders confirmed since it was switched on, 1 to 30 minutes
+    ago, still to be cooked and without a printed mark are printed now, oldest first. An
+    unreachable printer ends the sweep (the next one tries again)."""
+    now = c.clock.now()
+    async with c.sessionmaker() as session:
+        due = await _tickets_due(session, now)
+        await session.commit()  # the settings row may have just been made
+    for order_id, confirmed in due:
+        try:
+            await print_once(c, order_id, confirmed)  # busy: its owner is printing it
+        except RetryableJobError as exc:
+            log.warning("tickets not re-driven, next sweep: %s", exc)
+            break
+        except Exception:
+            log.warning("ticket for order %s not printed; next sweep", order_id, exc_info=True)
+    async with unit_of_work(c.sessionmaker) as session:
+        # Marks outlive the window by a day, then go.
+        await session.execute(
+            delete(JobMark).where(
+                JobMark.key.like("kot:%"), JobMark.created_at < now - timedelta(days=1)
+            )
+        )
+
+
+async def _tickets_due(session: AsyncSession, now: datetime) -> list[tuple[uuid.UUID, datetime]]:
+    settings = await get_printer_settings(session)
+    since = settings.auto_print_since
+    if not (settings.auto_print and settings.printer_host and since is not None):
+        return []
+    oldest = max(since, now - timedelta(seconds=REDRIVE_WINDOW_SECONDS))
+    rows = (
+        await session.execute(
+            select(Order.id, Order.confirmed_at)
+            .where(
+                Order.status.in_(TO_COOK),
+                Order.confirmed_at >= oldest,
+                Order.confirmed_at <= now - timedelta(seconds=REDRIVE_GRACE_SECONDS),
+            )
+            .order_by(Order.confirmed_at)
+            .limit(200)
+        )
+    ).tuples()
+    due = [(order_id, confirmed) for order_id, confirmed in rows if confirmed is not None]
+    keys = [claim_key(order_id, None) for order_id, _ in due]
+    done = set(await session.scalars(select(JobMark.key).where(JobMark.key.in_(keys))))
+    return [
+        (order_id, confirmed)
+        for order_id, confirmed in due
+        if claim_key(order_id, None) not in done
+    ]
