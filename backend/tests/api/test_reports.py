@@ -656,3 +656,28 @@ async def test_a_no_show_counts_as_uncollected_on_its_own_day(world: World) -> N
         ("2026-11-10", 1),
         ("2026-11-11", 0),
     ]
+
+
+async def test_a_recalled_handover_leaves_the_cash_drawer(world: World) -> None:
+    """The drawer reads the order's cash columns, which a recall clears (the handover's
+    event stays in the log): after a recall A is not counted; handed over again by k2 it
+    counts once, for k2."""
+    w = world
+    await w.at(ist(D, 9, 16))
+    r = await w.client.post(
+        f"{API}/admin/orders/{w.orders['A']['id']}/recall",
+        json={"reason": "wrong bag"},
+        headers=w.h("k1"),
+    )
+    assert r.status_code == 200, r.text
+    await w.at(ist(NEXT, 12, 0))
+    (d,) = [x for x in (await w.get("cash-drawer", **{"from": D, "to": D}))["data"]]
+    assert (d["due"], d["collected"], d["difference"], d["staff"]) == (19500, 0, 19500, [])
+    await w.kitchen("A", "handover", ist(D, 9, 20), who="k2")
+    await w.at(ist(NEXT, 12, 0))
+    (d,) = (await w.get("cash-drawer", **{"from": D, "to": D}))["data"]
+    k2 = w.sessions["k2"]["user"]["id"]
+    assert d["staff"] == [
+        {"staff_id": k2, "name": "kitchen user", "handed_over": 1, "collected": 12000}
+    ]
+    assert (d["due"], d["collected"], d["difference"]) == (19500, 12000, 7500)

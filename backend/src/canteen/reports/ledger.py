@@ -1,7 +1,8 @@
 """The cash drawer and the refund and feedback lists.
 
-Who collected a cash order is read from the event log: the actor of the status event that
-completed it (the handover at the counter, or the delivery). The lists are statements that
+Who collected a cash order, when and how much is read from the order's cash columns
+(`cash_collected_by`, `_at`, `_amount`), set at the handover or the delivery and cleared
+by a recall. The lists are statements that
 the JSON pages and the CSV stream share, so both give the same rows.
 """
 
@@ -15,8 +16,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from canteen.events.models import Event
-from canteen.events.types import EventType
 from canteen.orders.models import Order, OrderItem, OrderStatus, PaymentMethod
 from canteen.payments.models import Refund
 from canteen.reports.queries import Window
@@ -28,24 +27,21 @@ NOBODY = "(no staff recorded)"
 
 
 async def cash_drawer(session: AsyncSession, w: Window) -> list[CashDay]:
-    handed = w.zone.day(Order.completed_at)
+    # The handover's own columns, which a recall clears: a recalled handover is not
+    # counted (its event stays in the log), a second handover counts for who made it.
+    taken = w.zone.day(Order.cash_collected_at)
     cash = Order.payment_method == PaymentMethod.cash
     collected = await session.execute(
-        select(handed, Event.actor_id, func.max(User.name), func.count(), func.sum(Order.total))
-        .join(
-            Event,
-            (Event.order_id == Order.id)
-            & (Event.type == EventType.order_status_changed.value)
-            & (Event.status == OrderStatus.completed.value),
+        select(
+            taken,
+            Order.cash_collected_by,
+            func.max(User.name),
+            func.count(),
+            func.sum(Order.cash_collected_amount),
         )
-        .outerjoin(User, User.id == Event.actor_id)
-        .where(
-            cash,
-            Order.status == OrderStatus.completed,
-            Order.completed_at >= w.start,
-            Order.completed_at < w.end,
-        )
-        .group_by(handed, Event.actor_id)
+        .outerjoin(User, User.id == Order.cash_collected_by)
+        .where(Order.cash_collected_at >= w.start, Order.cash_collected_at < w.end)
+        .group_by(taken, Order.cash_collected_by)
     )
     ready = w.zone.day(Order.ready_at)
     due = await session.execute(
