@@ -27,7 +27,6 @@ from canteen.settings import Settings
 
 def load_jobs() -> None:
     """Import every module that registers jobs (the worker and the app both need them)."""
-    import canteen.kitchen.tasks
     import canteen.menu.tasks
     import canteen.notifications.eta_push
     import canteen.notifications.ready_sms
