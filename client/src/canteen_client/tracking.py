@@ -5,17 +5,22 @@
             print(state.status)              # confirmed, preparing, ready, completed
 
 The tracker connects to `/ws/orders/{id}?token=…`, yields the snapshot the server sends
-first and then every change of the order's status or payment status, and stops after
-`completed` or `cancelled`. A lost connection is re-opened after 1, 2, 4, 8, 16 s, then
-every 30 s (optionally with jitter); the back-off starts again at 1 s once a connection
-delivers a message. After `max_reconnects` (10) consecutive failed reconnects it gives
-the socket up and polls `GET /orders/{id}` every `poll_interval` seconds, yielding the
-changes it sees. The server's close codes: 4401 TOKEN_EXPIRED is refreshed through the
-client's single-flight refresh and the socket re-opened at once; 4401 INVALID_TOKEN signs
-out (`AuthFailure`); 4404 (no such order, or not yours: the server closes both alike)
-raises `NotFoundFailure`; 4409 (the account's role changed) reconnects after the usual
-back-off, authorised anew. 4403 is no longer sent (older servers used it for another
-customer's order); it still raises `AuthFailure`.
+first and then every change of the order's status or payment status, and stops when the
+server closes the socket (1000) on a finished order. A handover or a kitchen cancel may
+be recalled for 5 minutes, so the server keeps the socket open that long: a recall
+arrives as a state with `event == "order.recalled"` and the restored status (`ready`,
+`preparing`, `confirmed` …), and tracking goes on. While polling (below) it stops at the
+first `completed`, `cancelled` or `not_collected` it reads. A lost connection is
+re-opened after 1, 2, 4, 8, 16 s, then every 30 s (optionally with jitter); the back-off
+starts again at 1 s once a connection delivers a message. After `max_reconnects` (10)
+consecutive failed reconnects it gives the socket up and polls `GET /orders/{id}` every
+`poll_interval` seconds, yielding the changes it sees. The server's close codes: 4401
+TOKEN_EXPIRED is refreshed through the client's single-flight refresh and the socket
+re-opened at once; 4401 INVALID_TOKEN signs out (`AuthFailure`); 4404 (no such order, or
+not yours: the server closes both alike) raises `NotFoundFailure`; 4409 (the account's
+role changed) reconnects after the usual back-off, authorised anew. 4403 is no longer
+sent (older servers used it for another customer's order); it still raises
+`AuthFailure`.
 """
 
 from __future__ import annotations
@@ -54,6 +59,10 @@ log = logging.getLogger("canteen_client.tracking")
 CLOSE_INVALID_TOKEN = 4401
 CLOSE_NOT_ALLOWED = 4403  # older servers only; "not yours" is 4404 now
 CLOSE_NO_ORDER = 4404
+CLOSE_NORMAL = 1000  # the order is final (its recall window, if any, has passed)
+
+
+ETA_CHANGED = "order.eta_changed"
 
 
 class OrderTracker:
@@ -196,14 +205,17 @@ class OrderTracker:
                             state = self._from_message(message)
                             if state is None:
                                 continue
-                            if self._changed(state):
+                            # A new estimate keeps the status but is news to the student.
+                            if self._changed(state) or state.event == ETA_CHANGED:
                                 self.last = state
                                 yield state
-                            if state.is_terminal:
-                                return
+                            # A finished order is followed on: it may still be recalled,
+                            # and the server closes the socket once it is final.
                     except ConnectionClosed:
                         pass
                     close_code, close_reason = ws.close_code, ws.close_reason or ""
+                    if close_code == CLOSE_NORMAL and self.last and self.last.is_terminal:
+                        return
             except InvalidURI:
                 raise
             except (OSError, TimeoutError, InvalidHandshake, ConnectionClosed) as exc:
