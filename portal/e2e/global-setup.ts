@@ -117,4 +117,6 @@ export default async function globalSetup(): Promise<void> {
   process.env.CANTEEN_E2E_BASE_URL = `http://127.0.0.1:${relay.port}`;
   process.env.CANTEEN_E2E_RELAY_URL = `http://127.0.0.1:${relay.controlPort}`;
   process.env.CANTEEN_E2E_SECRET_KEY = secretKey;
+  // The backend's SQLite file lives here: a test may move an order's clock back (no-shows).
+  process.env.CANTEEN_E2E_DATA_DIR = dataDir;
 }

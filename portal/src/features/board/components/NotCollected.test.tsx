@@ -42,8 +42,8 @@ describe("uncollected orders on the board", () => {
         .map((li) => li.dataset.orderNumber),
     ).toEqual(["ORD-20261101-007", "ORD-20261101-008"]);
     expect(within(section).getByText(/UPI paid/)).toBeInTheDocument();
-    expect(queries[0].getAll("status")).toEqual(["not_collected"]);
-    expect(queries[0].get("date")).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(queries.at(0)?.getAll("status")).toEqual(["not_collected"]);
+    expect(queries.at(0)?.get("date")).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     // The kitchen sees them; refunds are the admin's.
     expect(within(section).queryByRole("button", { name: /Refund/ })).toBeNull();
   });
