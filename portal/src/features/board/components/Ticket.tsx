@@ -122,6 +122,11 @@ function TicketView({ order, age, level, fresh, now = Date.now(), stations }: Ti
         <p className="ticket-meta">
           <span className={`tag tag-${order.order_type}`}>{order.order_type === "pickup" ? "Pickup" : "Delivery"}</span>
           {order.time_slot ? <span className="tag">{order.time_slot}</span> : null}
+          {order.pickup_window_start ? (
+            <span className="tag tag-window" title="The kitchen window this order reserved">
+              Window {formatClock(order.pickup_window_start)}
+            </span>
+          ) : null}
           <span className={`tag pay-${order.payment_status}`}>{paymentLabel(order.payment_status)}</span>
           {order.estimated_ready_at && (order.status === "confirmed" || order.status === "preparing") ? (
             <span className="tag tag-due">Due {formatClock(order.estimated_ready_at)}</span>

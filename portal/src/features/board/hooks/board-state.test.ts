@@ -5,6 +5,25 @@ import { ageLevel, ageSeconds, allDay, applyOrder, applySnapshot, column, emptyB
 const at = (iso: string) => Date.parse(iso);
 
 describe("board state", () => {
+  it("orders a column by kitchen window, then by placement", () => {
+    const early = order({ id: "early", status: "confirmed", created_at: "2026-11-01T06:10:00Z" });
+    const later = order({
+      id: "later",
+      status: "confirmed",
+      created_at: "2026-11-01T06:00:00Z",
+      pickup_window_start: "2026-11-01T07:45:00Z",
+    });
+    const soon = order({
+      id: "soon",
+      status: "confirmed",
+      created_at: "2026-11-01T06:05:00Z",
+      pickup_window_start: "2026-11-01T06:30:00Z",
+    });
+    let board = emptyBoard();
+    for (const o of [later, soon, early]) board = applyOrder(board, o);
+    expect(column(board, ["confirmed"]).map((o) => o.id)).toEqual(["early", "soon", "later"]);
+  });
+
   it("keeps one ticket per order and the newest copy of it", () => {
     const first = order({ id: "a", status: "confirmed", updated_at: "2026-11-01T06:00:00Z" });
     const newer = { ...first, status: "preparing", updated_at: "2026-11-01T06:01:00Z" };

@@ -117,12 +117,18 @@ export function expireLeaving(board: BoardData, now: number): BoardData {
   return { ...board, orders, leaving };
 }
 
-/** Tickets of one status, oldest first (first in, first out); a ticket the customer just
- * cancelled stays in the column it was in. */
+/** Tickets of one status by their kitchen window (issue 16: a pre-order for 13:15 waits
+ * behind the 12:30s), then oldest first (first in, first out); orders without a window
+ * (placed before capacity existed) sort as their placement time. A ticket the customer
+ * just cancelled stays in the column it was in. */
 export function column(board: BoardData, statuses: readonly string[]): KitchenOrder[] {
+  const due = (o: KitchenOrder) => Date.parse(o.pickup_window_start ?? o.created_at);
   return Object.values(board.orders)
     .filter((o) => statuses.includes(board.leaving[o.id]?.from ?? o.status))
-    .sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at) || a.number.localeCompare(b.number));
+    .sort(
+      (a, b) =>
+        due(a) - due(b) || Date.parse(a.created_at) - Date.parse(b.created_at) || a.number.localeCompare(b.number),
+    );
 }
 
 /** The "all day" counts: portions of each item still to be made across active orders, with
