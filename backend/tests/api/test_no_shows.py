@@ -6,10 +6,16 @@ customer past the canteen's no-show limit may only pay by UPI. Both backends."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from typing import Any
 
+import httpx
+import pytest
+import websockets
+from live import serve
 from orders_helpers import order_body, place, seed_menu, set_config
+from pydantic import TypeAdapter
 from sqlalchemy import func, select
 from test_payments import _order, _upi_order, eventually, sandbox_pay
 
@@ -20,7 +26,9 @@ from canteen.notifications.reminders import _remind, collection_reminders, remin
 from canteen.orders.models import Order
 from canteen.orders.tasks import sweep_not_collected
 from canteen.payments.models import Refund
+from canteen.realtime.schemas import OrderSocketMessage
 from canteen.users.models import User
+from canteen_testkit.sse import read_sse
 from conftest import API, assert_error, bearer, count_rows, login_customer, login_staff
 
 MINUTE = 60
@@ -310,7 +318,11 @@ async def test_an_uncollected_upi_order_is_not_refunded_but_an_admin_can_refund_
     }
 
     async def sent() -> bool:
-        return len(_gateway_refunds(razorpay_sandbox, paid["razorpay_payment_id"])) == 1
+        # At the gateway, and its id recorded (a Celery worker sends it on PostgreSQL).
+        async with container.sessionmaker() as s:
+            row = await s.scalar(select(Refund))
+        at_gateway = _gateway_refunds(razorpay_sandbox, paid["razorpay_payment_id"])
+        return len(at_gateway) == 1 and row is not None and row.gateway_refund_id is not None
 
     await eventually(sent)
     await container.jobs.drain()
@@ -449,3 +461,49 @@ async def test_cash_is_refused_past_the_no_show_limit_and_upi_still_allowed(
     # The limit switched off: cash again.
     await set_config(container, no_show_cash_limit=None)
     assert (await place(client, me, order_body((m.chai, 1)))).status_code == 201
+
+
+async def test_the_order_socket_and_the_kitchen_stream_carry_not_collected(
+    app, client, container, clock
+):
+    m, me, kitchen = await _setup(client, container)
+    order = await _cash_ready(client, container, me, m, kitchen)
+    async with (
+        serve(app) as host,
+        httpx.AsyncClient(base_url=f"http://{host}") as http,
+        http.stream(
+            "GET", f"{API}/admin/orders/stream", params={"token": kitchen["access_token"]}
+        ) as resp,
+        websockets.connect(
+            f"ws://{host}{API}/ws/orders/{order['id']}?token={me['access_token']}"
+        ) as ws,
+    ):
+        reading = asyncio.create_task(read_sse(resp, 2, timeout=10))
+        first = await _socket_message(ws)
+        assert first["status"] == "ready"
+        clock.advance(31 * MINUTE)
+        await sweep_not_collected(container)
+        msg = await _socket_message(ws)
+        TypeAdapter(OrderSocketMessage).validate_python(msg)  # as documented
+        assert (msg["type"], msg["status"], msg["data"]["from"], msg["data"]["to"]) == (
+            "order.status_changed",
+            "not_collected",
+            "ready",
+            "not_collected",
+        )
+        # Nothing can undo it: the socket closes at once, as for any final status.
+        with pytest.raises(websockets.ConnectionClosed):
+            await _socket_message(ws)
+        frames = await reading
+    assert [f["event"] for f in frames] == ["hello", "order.status_changed"]
+    assert (frames[1]["data"]["order_id"], frames[1]["data"]["status"]) == (
+        order["id"],
+        "not_collected",
+    )
+
+
+async def _socket_message(ws: Any, timeout: float = 10.0) -> dict[str, Any]:
+    while True:
+        msg = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        if msg.get("type") != "ping":
+            return msg
