@@ -44,6 +44,7 @@ STATUS_TEXT = {
     "out_for_delivery": "On its way",
     "completed": "Completed",
     "cancelled": "Cancelled",
+    "not_collected": "Not collected",
 }
 PAYMENT_TEXT = {
     "pending": "Waiting for your UPI payment",
@@ -98,6 +99,10 @@ def stepper(order_type: str, status: str, seen: Sequence[str] = ()) -> list[Step
         reached = max((keys.index(s) for s in seen if s in keys), default=0)
         done = [Step(k, label, "done") for k, label in steps[: reached + 1]]
         return [*done, Step("cancelled", "Cancelled", "cancelled")]
+    if status == "not_collected":
+        # Made and ready, never picked up (the canteen's collection window passed).
+        done = [Step(k, label, "done") for k, label in steps if k != "completed"]
+        return [*done, Step("not_collected", "Not collected", "cancelled")]
     index = keys.index(status) if status in keys else -1
     return [
         Step(k, label, "done" if i < index else "current" if i == index else "todo")
@@ -110,6 +115,20 @@ def current_step_label(order_type: str, status: str) -> str:
         if key == status:
             return label
     return STATUS_TEXT.get(status, status)
+
+
+def recall_text(recalled_from: str | None, status: str | None) -> str | None:
+    """What the screen says when the kitchen put back a move it made by mistake (issue
+    17, part 6: order.recalled); None when nothing was recalled."""
+    if recalled_from == "completed":
+        if status == "out_for_delivery":
+            return "Marked delivered by mistake: your order is on its way again"
+        return "Handed over by mistake: your order is ready again"
+    if recalled_from == "cancelled":
+        return "Cancelled by mistake: the kitchen has your order again"
+    if recalled_from == "ready":
+        return "Not ready after all: the kitchen is still preparing it"
+    return None
 
 
 def code_texts(order: Order) -> tuple[str, str]:
@@ -190,7 +209,13 @@ def _money(paise: int) -> str:
 
 def eta_text(ready_at: datetime | None, local_now: datetime, status: str) -> str | None:
     """ "Ready by 13:05 (about 12 min)" in the canteen's zone; None when not useful."""
-    if ready_at is None or status in ("ready", "out_for_delivery", "completed", "cancelled"):
+    if ready_at is None or status in (
+        "ready",
+        "out_for_delivery",
+        "completed",
+        "cancelled",
+        "not_collected",
+    ):
         return None
     local = ready_at.astimezone(local_now.tzinfo)
     minutes = round((local - local_now).total_seconds() / 60)
@@ -235,6 +260,11 @@ class TrackingState:
         # From live events, where the order payload does not say (yet).
         self.payment_error: str | None = None
         self.cancel_actor: str | None = None
+        # The kitchen moved the estimate more than 5 minutes (order.eta_changed, notify).
+        self.eta_moved_to: datetime | None = None
+        # The status the kitchen's mistaken move had put the order in (order.recalled),
+        # until the order moves on.
+        self.recalled_from: str | None = None
         self._task: asyncio.Task[None] | None = None
 
     def apply_order(self, order: Order) -> None:
@@ -268,6 +298,15 @@ class TrackingState:
             actor = state.data.get("actor")
             if isinstance(actor, str) and actor:
                 self.cancel_actor = actor
+        if state.event == "order.eta_changed":
+            await self._eta_changed(state)
+            return
+        if state.event == "order.recalled":
+            moved = state.data.get("from")
+            self.recalled_from = moved if isinstance(moved, str) else None
+            self.cancel_actor = None
+        elif state.status != self.status:
+            self.recalled_from = None
         order = state.order
         if order is not None and self._complete(order, state):
             self.order = order
@@ -287,9 +326,23 @@ class TrackingState:
             if reason and self.payment_status == "failed":
                 self.payment_error = reason
 
+    async def _eta_changed(self, state: OrderState) -> None:
+        """The kitchen re-estimated: read the order (its new estimated_ready_at) and keep
+        the new time for the banner when it moved more than 5 minutes."""
+        with contextlib.suppress(CanteenError):
+            self.order = await self.api.orders.order(self.order_id)
+        moved = state.data.get("to")
+        if state.data.get("notify") and isinstance(moved, str):
+            with contextlib.suppress(ValueError):
+                self.eta_moved_to = datetime.fromisoformat(moved.replace("Z", "+00:00"))
+
+    @property
+    def recall_text(self) -> str | None:
+        return recall_text(self.recalled_from, self.status)
+
     @property
     def finished(self) -> bool:
-        return self.status in ("completed", "cancelled")
+        return self.status in ("completed", "cancelled", "not_collected")
 
     @property
     def payment_failed(self) -> bool:
@@ -308,8 +361,9 @@ class TrackingState:
         return order
 
     async def run(self) -> None:
-        """Consume the tracker until the order is completed or cancelled; then, for a
-        cancelled paid order, check the refund until the gateway settles it."""
+        """Consume the tracker until the server closes the order's socket (a handover or
+        a kitchen cancel may be recalled for 5 minutes, so that is when it is final); then,
+        for a cancelled paid order, check the refund until the gateway settles it."""
         self.tracker = self.api.track(self.order_id, poll_interval=self.poll_interval)
         try:
             async with self.tracker as tracker:

@@ -17,7 +17,6 @@ from canteen_app.state.tracking import (
     current_step_label,
     eta_text,
     payment_text,
-    refund_settled,
     stepper,
 )
 from canteen_app.ui.base import Screen
@@ -32,6 +31,7 @@ STATUS_COLOURS = {
     "out_for_delivery": ft.Colors.TEAL_700,
     "completed": ft.Colors.GREEN_900,
     "cancelled": ft.Colors.RED_700,
+    "not_collected": ft.Colors.RED_700,
 }
 
 
@@ -157,6 +157,23 @@ class TrackingScreen(Screen):
         self.feedback_asked = False
         self.headline = ft.Text(size=22, weight=ft.FontWeight.BOLD)
         self.eta = ft.Text(size=15)
+        self.window = ft.Text(size=13, color=ft.Colors.ON_SURFACE_VARIANT)
+        self.eta_banner = ft.Container(
+            content=ft.Text(weight=ft.FontWeight.W_600),
+            bgcolor=ft.Colors.TERTIARY_CONTAINER,
+            padding=10,
+            border_radius=8,
+            visible=False,
+        )
+        # The kitchen put back a move it made by mistake (a handover, a cancel).
+        self.recall_banner = ft.Container(
+            content=ft.Text(weight=ft.FontWeight.W_600),
+            bgcolor=ft.Colors.AMBER_100,
+            padding=10,
+            border_radius=8,
+            visible=False,
+        )
+        self.feedback: FeedbackDialog | None = None
         self.code = ft.Column(spacing=0, horizontal_alignment=ft.CrossAxisAlignment.CENTER)
         self.steps = ft.Column(spacing=0)
         self.payment = ft.Column(spacing=6)
@@ -165,7 +182,10 @@ class TrackingScreen(Screen):
         self.live = ft.Text(size=11, color=ft.Colors.OUTLINE)
         return [
             self.headline,
+            self.recall_banner,
+            self.eta_banner,
             self.eta,
+            self.window,
             ft.Container(self.code, alignment=ft.Alignment.CENTER, padding=6),
             self.payment,
             self.steps,
@@ -181,11 +201,19 @@ class TrackingScreen(Screen):
         if order is not None and needs_feedback(order) and not self.feedback_asked:
             self.feedback_asked = True
             self.ask_feedback()
+        elif self.tracking.recall_text and self.feedback is not None:
+            # Handed over by mistake: no rating yet (asked again once it really is).
+            if self.feedback.dialog.open:
+                self.app.close_dialog()
+            self.feedback, self.feedback_asked = None, False
 
     async def shown(self) -> None:
         order = await self.app.attempt(self.tracking.load, retry=self.shown)
-        if order is not None and (not order.is_terminal or not refund_settled(order)):
-            self.tracking.start()  # live updates; a cancelled order's refund until settled
+        if order is not None:
+            # Live updates; a finished order's socket stays open while a handover or a
+            # kitchen cancel may still be recalled, and a cancelled order's refund is
+            # followed until settled.
+            self.tracking.start()
             self.state.ready.watch(order)
 
     async def hidden(self) -> None:
@@ -218,7 +246,12 @@ class TrackingScreen(Screen):
             "Cancelled" if status == "cancelled" else current_step_label(order.order_type, status)
         )
         self.headline.color = STATUS_COLOURS.get(status)
+        recalled = t.recall_text
+        self.recall_banner.visible = recalled is not None
+        if isinstance(self.recall_banner.content, ft.Text):
+            self.recall_banner.content.value = recalled or ""
         self.eta.value = self._eta(order)
+        self._kitchen_window(order, status)
         heading, hint = code_texts(order)
         self.code.controls = (
             [
@@ -237,7 +270,7 @@ class TrackingScreen(Screen):
                     semantics_label=f"QR code of the {heading.lower()} {order.pickup_code}",
                 ),
             ]
-            if status not in ("cancelled", "completed") and order.pickup_code
+            if status not in ("cancelled", "completed", "not_collected") and order.pickup_code
             else []
         )
         self.steps.controls = [
@@ -278,7 +311,7 @@ class TrackingScreen(Screen):
         # socket is shown once the order is read again.
         if can_cancel(order) and status == order.status:
             actions.append(ft.OutlinedButton("Cancel order", on_click=self.confirm_cancel))
-        if status in ("completed", "cancelled"):
+        if status in ("completed", "cancelled", "not_collected"):
             actions.append(
                 ft.FilledButton("Reorder", icon=ft.Icons.REPLAY, on_click=on(reorder, self, order))
             )
@@ -296,6 +329,26 @@ class TrackingScreen(Screen):
                 "Live updates"
                 if t.mode == "websocket"
                 else "Checking for updates every few seconds"
+            )
+
+    def _kitchen_window(self, order: Order, status: str) -> None:
+        """The window the order reserved, and a banner when the kitchen moved its time
+        by more than 5 minutes (order.eta_changed)."""
+        config = self.state.config
+        start, end = order.pickup_window_start, order.pickup_window_end
+        open_ = status not in ("completed", "cancelled", "not_collected")
+        if start is not None and end is not None and open_:
+            self.window.value = (
+                f"Pick-up window {local_now(config, start):%H:%M} to {local_now(config, end):%H:%M}"
+            )
+        else:
+            self.window.value = ""
+        moved = self.tracking.eta_moved_to
+        show = moved is not None and open_ and status not in ("ready", "out_for_delivery")
+        self.eta_banner.visible = show
+        if moved is not None and isinstance(self.eta_banner.content, ft.Text):
+            self.eta_banner.content.value = (
+                f"The kitchen changed your ready time: now around {local_now(config, moved):%H:%M}"
             )
 
     @staticmethod
@@ -431,7 +484,8 @@ class TrackingScreen(Screen):
         self.ask_feedback()
 
     def ask_feedback(self) -> None:
-        FeedbackDialog(self).open()
+        self.feedback = FeedbackDialog(self)
+        self.feedback.open()
 
 
 class FeedbackDialog:
