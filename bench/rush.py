@@ -46,7 +46,7 @@ from bench.loadgen import pct
 from bench.profile import pg_waits
 from bench.stack import SERVER_CPUS, Stack
 from canteen.realtime.hub import KITCHEN_TYPES
-from canteen_client import CanteenClient
+from canteen_client import CanteenClient, CartLine
 from canteen_client.errors import CanteenError, ConflictFailure
 from canteen_client.tracking import OrderTracker
 
@@ -167,7 +167,8 @@ class Story:
     cancel_now: bool
     duplicate: str | None  # None | double_tap | same_key_again
     refresh_menu: bool
-    lines: list[tuple[str, int]]
+    lines: list[CartLine]  # each with its chosen options
+    pick_window: bool = False  # "pick up at …": a later window than the earliest
     order_id: str | None = None
     pickup_code: str | None = None
     expected: tuple[str, str] | None = None  # (status, payment_status)
@@ -175,6 +176,20 @@ class Story:
     outcome: str = "pending"
     ready_seen: asyncio.Event = field(default_factory=asyncio.Event)
     placements: list[tuple[str, bool | None]] = field(default_factory=list)
+    # The estimates at placement (epoch seconds): the kitchen's (measured, windowed) and the
+    # fixed-prep-minutes one (placed + the slowest dish's prep minutes), for ETA accuracy.
+    predicted: float | None = None
+    fixed: float | None = None
+
+
+def choose_options(item: dict[str, Any], rng: random.Random) -> tuple[str, ...]:
+    """What a student picks: every required group's minimum, sometimes an optional extra."""
+    chosen: list[str] = []
+    for group in item.get("option_groups") or []:
+        options = [o["id"] for o in group["options"] if o.get("is_available", True)]
+        wanted = group["min_select"] if group["required"] else int(rng.random() < 0.3)
+        chosen += rng.sample(options, k=min(len(options), max(0, wanted)))
+    return tuple(chosen)
 
 
 def make_story(i: int, prefix: int, items: list[dict[str, Any]], rng: random.Random) -> Story:
@@ -202,7 +217,11 @@ def make_story(i: int, prefix: int, items: list[dict[str, Any]], rng: random.Ran
         cancel_now=method == "cash" and rng.random() < 0.08,
         duplicate=duplicate,
         refresh_menu=rng.random() < 0.5,
-        lines=[(p["id"], rng.choice((1, 1, 1, 2))) for p in picks],
+        lines=[
+            CartLine(p["id"], rng.choice((1, 1, 1, 2)), options=choose_options(p, rng))
+            for p in picks
+        ],
+        pick_window=rng.random() < 0.2,
     )
 
 
@@ -223,6 +242,7 @@ class Kitchen:
         self.counter: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self.tasks: set[asyncio.Task[None]] = set()
         self.started: set[str] = set()
+        self.prep_minutes: dict[str, int] = {}  # the menu's fixed prep minutes per dish
         self.cancelled: set[str] = set()
         self.stream_failure: str | None = None
         self._stream: asyncio.Task[None] | None = None
@@ -379,8 +399,18 @@ async def student(
             after = api.menu.stats.not_modified
             rec.time("menu (304)" if after > before else "menu (changed: 200)", dt_s)
 
+        window = None
+        if st.pick_window:
+            async with rec.step("kitchen windows"):
+                windows = await api.menu.windows("lunch")
+            later = windows.windows[1:2] or windows.windows[:1]
+            window = later[0].window if later else None
         checkout = api.orders.checkout(
-            st.lines, order_type="pickup", payment_method=st.method, time_slot="lunch"
+            st.lines,
+            order_type="pickup",
+            payment_method=st.method,
+            time_slot="lunch",
+            pickup_window=window,
         )
         if st.duplicate == "double_tap":
             t0 = time.perf_counter()
@@ -397,6 +427,10 @@ async def student(
                     again = await checkout.place()
                 st.placements.append((again.id, checkout.created))
         st.order_id, st.pickup_code = order.id, order.pickup_code
+        if order.estimated_ready_at is not None:
+            st.predicted = order.estimated_ready_at.timestamp()
+            slowest = max(kitchen.prep_minutes.get(line.menu_item_id, 0) for line in order.items)
+            st.fixed = order.created_at.timestamp() + 60 * slowest
 
         tracker = RecordingTracker(api, order.id, poll_interval=2.0)
         st.tracker = tracker
@@ -541,6 +575,7 @@ async def one_run(
     times = arrivals(peak_per_min, seconds, kind, seed)
     stories = [make_story(i, prefix, items, rng) for i in range(len(times))]
     kitchen = Kitchen(s.base_url, rec, random.Random(seed + 1))
+    kitchen.prep_minutes = {i["id"]: int(i.get("prep_minutes") or 0) for i in items}
     await kitchen.start()
     pids = s.api_pids()
     stop_sampling = asyncio.Event()
@@ -576,6 +611,7 @@ async def one_run(
     await asyncio.sleep(1.5)  # the last events reach the kitchen stream
     await kitchen.stop()
     check = await final_check(s.database_url, stories, kitchen, rec)
+    eta = eta_accuracy(stories, kitchen)
     lag.sort()
     steps = {
         name: {
@@ -634,7 +670,40 @@ async def one_run(
         "passed": passed,
         "latency_ok": latency_ok,
         "mix": _mix(stories),
+        "eta_accuracy": eta,
     }
+
+
+def eta_accuracy(stories: list[Story], kitchen: Kitchen) -> dict[str, Any]:
+    """Predicted vs actual ready time (the kitchen stream's `ready` event), in seconds of
+    absolute error: the estimate set at placement against the fixed prep minutes, over the
+    orders that took the earliest window."""
+    ready = {
+        e["order_id"]: e["at"]
+        for e in kitchen.sse_events
+        if e["type"] == "order.status_changed" and e["status"] == "ready"
+    }
+    pairs = [
+        (abs(st.predicted - ready[st.order_id]), abs(st.fixed - ready[st.order_id]))
+        for st in stories
+        # A picked later window is kept by a real kitchen; this one cooks at once.
+        if st.order_id in ready
+        and st.predicted is not None
+        and st.fixed is not None
+        and not st.pick_window
+    ]
+    measured = sorted(p[0] for p in pairs)
+    fixed = sorted(p[1] for p in pairs)
+
+    def summary(errors: list[float]) -> dict[str, float | None]:
+        if not errors:
+            return {"median_s": None, "p90_s": None}
+        return {
+            "median_s": round(pct(errors, 0.5), 1),
+            "p90_s": round(pct(errors, 0.9), 1),
+        }
+
+    return {"orders": len(pairs), "measured": summary(measured), "fixed": summary(fixed)}
 
 
 def _self_cpu() -> float:

@@ -56,7 +56,8 @@ async def _eta_events(container, oid):
 
 async def test_the_estimate_follows_the_kitchens_measured_times(client, container, clock):
     m, me, kitchen = await _setup(client, container, clock)
-    # The menu says 12 minutes for a dosa; this kitchen makes it in 5 after a minute's wait.
+    # The menu says 12 minutes for a dosa; this kitchen starts it after a minute and makes
+    # it in 5: 6 minutes in all.
     first = (await place(client, me, order_body((m.dosa, 1)))).json()["data"]
     assert close(parse(first["estimated_ready_at"]), clock.now() + timedelta(minutes=12))
     for _ in range(3):
@@ -71,13 +72,22 @@ async def test_the_estimate_follows_the_kitchens_measured_times(client, containe
         assert round(timing.cook_seconds) == 300 and round(timing.wait_seconds) == 60
     now = clock.now()
     o = (await place(client, me, order_body((m.dosa, 1)))).json()["data"]
-    assert close(parse(o["estimated_ready_at"]), now + timedelta(minutes=5))
+    assert close(parse(o["estimated_ready_at"]), now + timedelta(minutes=6))
     # A chai, never measured, keeps the menu's 3 minutes; the dosa in it is the slowest.
     both = (await place(client, me, order_body((m.dosa, 1), (m.chai, 1)))).json()["data"]
-    assert close(parse(both["estimated_ready_at"]), clock.now() + timedelta(minutes=5))
+    assert close(parse(both["estimated_ready_at"]), clock.now() + timedelta(minutes=6))
     # The windows the app shows use the measured time too.
     w = (await client.get(f"{API}/menu/windows", params={"time_slot": "allday"})).json()["data"]
-    assert close(parse(w["ready_around"]), clock.now() + timedelta(minutes=5))
+    assert close(parse(w["ready_around"]), clock.now() + timedelta(minutes=6))
+    # Once started, only the cooking is left: a late order's estimate is its start + 5.
+    oid = o["id"]
+    await _status(client, kitchen, oid, "preparing")
+    started = clock.now()
+    clock.advance(9 * 60)
+    await reestimate_open_orders(container)
+    [moved] = await _eta_events(container, oid)
+    assert close(parse(moved["to"]), clock.now())  # 9 minutes on, it is late: due now
+    assert started + timedelta(minutes=5) < parse(moved["to"])
     assert w["kitchen_busy"] is False
 
 

@@ -29,26 +29,39 @@ ALPHA = 0.3
 # Without any measurement yet, a typical dish's minutes (the windows endpoint's default).
 TYPICAL_MINUTES = 10
 
-_TIMINGS = select(ItemTiming.menu_item_id, ItemTiming.cook_seconds).where(
+_TIMINGS = select(ItemTiming.menu_item_id, ItemTiming.wait_seconds, ItemTiming.cook_seconds).where(
     ItemTiming.menu_item_id.in_(bindparam("ids", expanding=True)), ItemTiming.samples > 0
 )
 
 
-async def cook_seconds(
+async def stage_seconds(
     session: AsyncSession, item_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, float]:
-    """The measured cooking seconds of the dishes that have any."""
+) -> dict[uuid.UUID, tuple[float, float]]:
+    """The measured (waiting, cooking) seconds of the dishes that have any."""
     ids = list(set(item_ids))
     if not ids:
         return {}
     rows = await session.execute(_TIMINGS, {"ids": ids})
-    return {item_id: float(seconds) for item_id, seconds in rows.tuples()}
+    return {item_id: (float(wait), float(cook)) for item_id, wait, cook in rows.tuples()}
 
 
-def own_seconds(lines: Iterable[tuple[uuid.UUID, int]], measured: dict[uuid.UUID, float]) -> float:
-    """The order's cooking time: its slowest dish (dishes cook side by side), measured
-    where the kitchen has made it before, else the menu's prep minutes."""
-    return max((measured.get(item_id, prep * 60.0) for item_id, prep in lines), default=0.0)
+def own_seconds(
+    lines: Iterable[tuple[uuid.UUID, int]],
+    measured: dict[uuid.UUID, tuple[float, float]],
+    *,
+    waiting: bool = True,
+) -> float:
+    """The order's time in the kitchen: its slowest dish (dishes cook side by side), the
+    measured wait before the kitchen starts (unless it has started: `waiting` False) and
+    cooking time where the kitchen has made the dish before, else the menu's prep minutes."""
+
+    def dish(item_id: uuid.UUID, prep: int) -> float:
+        if item_id not in measured:
+            return prep * 60.0
+        wait, cook = measured[item_id]
+        return wait + cook if waiting else cook
+
+    return max((dish(item_id, prep) for item_id, prep in lines), default=0.0)
 
 
 def placement_estimate(now: datetime, own: float, reservation: Reservation) -> datetime:
@@ -61,12 +74,12 @@ def placement_estimate(now: datetime, own: float, reservation: Reservation) -> d
     return max(now + timedelta(seconds=own), queue_done)
 
 
-_MEASURED = select(ItemTiming.cook_seconds).where(ItemTiming.samples > 0)
+_MEASURED = select(ItemTiming.wait_seconds + ItemTiming.cook_seconds).where(ItemTiming.samples > 0)
 
 
 async def typical_seconds(session: AsyncSession) -> float:
-    """A typical dish's measured cooking time (the mean over dishes), for the windows
-    the app shows before anything is in the cart."""
+    """A typical dish's measured time in the kitchen, waiting and cooking (the mean over
+    dishes), for the windows the app shows before anything is in the cart."""
     rows = list(await session.scalars(_MEASURED))
     if not rows:
         return TYPICAL_MINUTES * 60.0

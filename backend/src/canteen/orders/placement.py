@@ -419,7 +419,7 @@ async def _reserve_window(
 ) -> tuple[capacity.Reservation, datetime]:
     """The order's kitchen window (kitchen.capacity) and its estimate (kitchen.eta): the
     dishes' measured cooking time, the queue ahead in the window, the window itself."""
-    measured = await eta.cook_seconds(session, (li.menu_item_id for li in lines))
+    measured = await eta.stage_seconds(session, (li.menu_item_id for li in lines))
     own = eta.own_seconds(((li.menu_item_id, li.prep_minutes) for li in lines), measured)
     picked = time.fromisoformat(body.pickup_window) if body.pickup_window else None
     reservation = await capacity.reserve(

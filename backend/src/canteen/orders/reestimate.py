@@ -53,12 +53,16 @@ def new_estimate(order: Order, own: float, now: datetime) -> datetime:
 async def reestimate(session: AsyncSession, now: datetime) -> int:
     """Move the open orders' estimates; returns how many moved."""
     orders = list(await session.scalars(_OPEN))
-    measured = await eta.cook_seconds(
+    measured = await eta.stage_seconds(
         session, (line.menu_item_id for o in orders for line in o.items)
     )
     moved = 0
     for order in orders:
-        own = eta.own_seconds(((li.menu_item_id, li.prep_minutes) for li in order.items), measured)
+        own = eta.own_seconds(
+            ((li.menu_item_id, li.prep_minutes) for li in order.items),
+            measured,
+            waiting=order.status != OrderStatus.preparing,  # started: only cooking is left
+        )
         before = order.estimated_ready_at
         assert before is not None
         after = new_estimate(order, own, now)
