@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
+import subprocess
 import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,9 +21,10 @@ import websockets
 from live import serve
 from orders_helpers import order_body, place, seed_menu, set_config
 from pydantic import TypeAdapter
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from test_payments import _order, _upi_order, eventually, sandbox_pay
 
+from canteen.core.jobs import CeleryRunner
 from canteen.dev.models import DevOutboxMessage
 from canteen.events.models import Event
 from canteen.menu.models import MenuItem
@@ -29,7 +35,16 @@ from canteen.payments.models import Refund
 from canteen.realtime.schemas import OrderSocketMessage
 from canteen.users.models import User
 from canteen_testkit.sse import read_sse
-from conftest import API, assert_error, bearer, count_rows, login_customer, login_staff
+from canteen_testkit.stack import start_celery_worker, wait_worker_ready
+from conftest import (
+    API,
+    BACKEND,
+    assert_error,
+    bearer,
+    count_rows,
+    login_customer,
+    login_staff,
+)
 
 MINUTE = 60
 
@@ -507,3 +522,67 @@ async def _socket_message(ws: Any, timeout: float = 10.0) -> dict[str, Any]:
         msg = json.loads(await asyncio.wait_for(ws.recv(), timeout))
         if msg.get("type") != "ping":
             return msg
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="Celery workers run with PostgreSQL and Redis")
+async def test_two_celery_workers_sweeping_at_once_move_each_order_once(
+    client, container, base_env, private_redis, tmp_path
+):
+    """Two sweeps queued at once for two real worker processes (on their own clocks: the
+    orders' ready times are put 31 minutes back instead)."""
+    m, me, kitchen = await _setup(client, container)
+    orders = [await _cash_ready(client, container, me, m, kitchen) for _ in range(4)]
+    async with container.sessionmaker() as s, s.begin():
+        await s.execute(
+            update(Order)
+            .where(Order.id.in_([uuid.UUID(o["id"]) for o in orders]))
+            .values(ready_at=datetime.now(UTC) - timedelta(minutes=31))
+        )
+    env = {
+        **os.environ,
+        **base_env,
+        "CANTEEN_REDIS_URL": private_redis.url(0),
+        "CANTEEN_CELERY_BROKER_URL": private_redis.url(1),
+    }
+    logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        for log in logs:
+            log.write_bytes(b"")
+            workers.append(start_celery_worker(env, log))
+        for proc, log in zip(workers, logs, strict=True):
+            await asyncio.to_thread(wait_worker_ready, proc, log, 0)
+        runner = CeleryRunner(private_redis.url(1))
+        await asyncio.gather(
+            runner.enqueue("orders.sweep_not_collected"),
+            runner.enqueue("orders.sweep_not_collected"),
+        )
+
+        async def moved() -> bool:
+            async with container.sessionmaker() as s:
+                statuses = await s.scalars(
+                    select(Order.status).where(Order.id.in_([uuid.UUID(o["id"]) for o in orders]))
+                )
+                return set(statuses) == {"not_collected"}
+
+        await eventually(moved, timeout=60)
+        await eventually(lambda: _both_ran(logs), timeout=30)
+    finally:
+        for proc in workers:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    for order in orders:
+        events = await _status_events(container, order["id"])
+        assert [e[0] for e in events].count("not_collected") == 1, events
+    assert await _no_shows(container, "+919876543210") == 4
+
+
+async def _both_ran(logs: list[Path]) -> bool:
+    done = [
+        len(re.findall(r"Task orders\.sweep_not_collected\[[0-9a-f-]+\] succeeded", p.read_text()))
+        for p in logs
+    ]
+    return sum(done) == 2
