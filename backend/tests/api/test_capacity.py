@@ -146,11 +146,37 @@ async def test_every_cancel_gives_the_room_back(client, container, clock):
     )
     assert r.status_code == 200, r.text
     assert await used(container, "lunch") == {}
-    async with container.sessionmaker() as s:
-        assert (await s.get(Order, uuid.UUID(a["id"]))).window_minutes == 0
     # The room is taken again by the next order.
     c = (await place(client, me, lunch((m.biryani, 1)))).json()["data"]
     assert parse(c["pickup_window_start"]) == at(clock, "12:00")
+
+
+async def test_a_recalled_cancel_takes_its_room_again(client, container, clock):
+    m, _, me = await _setup(client, container, clock, minutes=20)
+    kitchen = await login_staff(client, container, "kitchen", "+919000000201")
+    o = (await place(client, me, lunch((m.biryani, 1)))).json()["data"]
+    r = await client.patch(
+        f"{API}/admin/orders/{o['id']}/status",
+        json={"status": "cancelled", "reason": "out of rice"},
+        headers=bearer(kitchen),
+    )
+    assert r.status_code == 200, r.text
+    assert await used(container, "lunch") == {}
+    r = await client.post(
+        f"{API}/admin/orders/{o['id']}/recall",
+        json={"reason": "wrong ticket"},
+        headers=bearer(kitchen),
+    )
+    assert r.status_code == 200, r.text
+    assert await used(container, "lunch") == {"12:00": 20}
+    # Cancelled again for real: the room is given back once more.
+    r = await client.patch(
+        f"{API}/admin/orders/{o['id']}/status",
+        json={"status": "cancelled", "reason": "out of rice, really"},
+        headers=bearer(kitchen),
+    )
+    assert r.status_code == 200, r.text
+    assert await used(container, "lunch") == {}
 
 
 async def test_an_unpaid_upi_order_that_expires_gives_its_room_back(client, container, clock):

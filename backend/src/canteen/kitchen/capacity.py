@@ -212,5 +212,23 @@ async def release(
     await session.execute(_RELEASE, {"slot": slot_code, "start": start, "cost": cost})
 
 
+_RETAKE = text(
+    "UPDATE kitchen_windows SET used_minutes = used_minutes + :cost "
+    "WHERE slot_code = :slot AND window_start = :start"
+).bindparams(bindparam("start", type_=UTCDateTime()))
+
+
+async def retake(
+    session: AsyncSession, slot_code: str | None, start: datetime | None, cost: int
+) -> None:
+    """A cancel recalled by the kitchen (within minutes): the order's minutes are its
+    window's again, even if the room was taken since (the kitchen undoes its own mistake;
+    the window is then over its capacity by this order, and refuses new ones until it
+    frees up)."""
+    if slot_code is None or start is None or cost <= 0:
+        return
+    await session.execute(_RETAKE, {"slot": slot_code, "start": start, "cost": cost})
+
+
 def _iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")

@@ -25,6 +25,7 @@ from canteen.core.errors import Conflict, NotFound, field_error
 from canteen.events.models import Event
 from canteen.events.service import record_event
 from canteen.events.types import EventType
+from canteen.kitchen import capacity
 from canteen.menu.config import mark_menu_changed
 from canteen.menu.models import MenuItem
 from canteen.orders.counter import return_cash
@@ -98,6 +99,10 @@ async def recall(
     if current == OrderStatus.cancelled:
         await _check_no_refund(session, order)
         await _take_stock_again(session, order)
+        # The kitchen window's minutes too, after the stock (the placement's lock order).
+        await capacity.retake(
+            session, order.time_slot, order.pickup_window_start, order.window_minutes
+        )
     _restore(order, current, back_to, now)
     await record_order_event(
         session,

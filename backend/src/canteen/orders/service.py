@@ -238,10 +238,10 @@ async def _stamp(
         )
         await _give_back_stock(session, order)
         # Its kitchen window's room back (kitchen.capacity), after the stock: lock order.
+        # window_minutes stays: a recalled cancel takes the same minutes again.
         await capacity.release(
             session, order.time_slot, order.pickup_window_start, order.window_minutes
         )
-        order.window_minutes = 0
     return cash
 
 
