@@ -42,3 +42,6 @@ export type PublicConfig = Schemas["PublicConfig"];
 export type StaffCreate = Schemas["StaffCreate"];
 export type StaffUpdate = Schemas["StaffUpdate"];
 export type PageMeta = Schemas["PageMeta"];
+// Kitchen capacity per 15-minute window, per slot (issue 16).
+export type KitchenCapacity = Schemas["CapacityOut"];
+export type KitchenCapacityUpdate = Schemas["CapacityUpdate"];

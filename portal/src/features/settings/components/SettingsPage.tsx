@@ -16,6 +16,7 @@ import { PrinterPanel } from "@/features/printing/components/PrinterPanel";
 import { StationsPanel } from "@/features/stations/components/StationsPanel";
 
 import { fetchConfig, updateConfig } from "../api/settings";
+import { CapacityPanel } from "./CapacityPanel";
 import { NoShowsPanel } from "./NoShowsPanel";
 import { TimeSlotsPanel } from "./TimeSlotsPanel";
 
@@ -70,6 +71,7 @@ export function SettingsPage() {
       <div className="settings-grid">
         {config.data ? <ConfigForm key={config.data.updated_at} config={config.data} /> : null}
         <NoShowsPanel />
+        <CapacityPanel />
         <TimeSlotsPanel />
         <DisplayTokensPanel />
         <PrinterPanel />
