@@ -35,6 +35,7 @@ def load_jobs() -> None:
     import canteen.orders.tasks
     import canteen.payments.tasks
     import canteen.printing.tasks
+    import canteen.reports.tasks
     import canteen.sms.tasks  # noqa: F401
 
 

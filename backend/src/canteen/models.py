@@ -10,6 +10,7 @@ from canteen.menu.models import CanteenConfig, Category, MenuItem, TimeSlot, men
 from canteen.orders.models import Order, OrderDayCounter, OrderItem
 from canteen.payments.models import Payment, Refund, WebhookEvent
 from canteen.printing.models import PrinterSettings
+from canteen.reports.models import ReportDay, ReportDayRollup
 from canteen.stations.models import FloorSettings, LineMark, Station
 from canteen.users.models import DeviceToken, User
 
@@ -33,6 +34,8 @@ __all__ = [
     "Payment",
     "PrinterSettings",
     "Refund",
+    "ReportDay",
+    "ReportDayRollup",
     "SlotCapacity",
     "Station",
     "TimeSlot",

@@ -35,6 +35,7 @@ from test_payments import _events, _order, _upi_order, eventually, sandbox_pay, 
 from test_printing import print_twice_case, printer
 from test_printing_once import ticket_redrive_case
 from test_ready_sms_once import ready_redrive_case
+from test_reports_rollup import rollup_twice_case
 
 from canteen.app import create_app
 from canteen.bootstrap import build_container
@@ -418,6 +419,7 @@ TWICE = {
     "printing.print_ticket": "test_print_ticket_twice_prints_once",
     "orders.sweep_not_collected": "test_not_collected_sweep_twice_moves_once",
     "push.collection_reminders": "test_collection_reminders_twice_remind_once",
+    "reports.rollup_days": "test_rollup_days_twice_writes_once",
     "sms.redrive_ready": "test_ready_sms_redrive_twice_texts_once",
     "printing.redrive_tickets": "test_ticket_redrive_twice_prints_once",
 }
@@ -448,6 +450,10 @@ async def test_not_collected_sweep_twice_moves_once(client, container, clock):
 
 async def test_collection_reminders_twice_remind_once(client, container, clock):
     await reminder_once_case(client, container, clock)  # three runs, one reminder
+
+
+async def test_rollup_days_twice_writes_once(client, container, clock):
+    await rollup_twice_case(client, container, clock)  # twice, then twice at once
 
 
 async def test_sms_send_twice_texts_once(container):

@@ -52,6 +52,7 @@ PERIODIC: dict[str, float] = {
     "orders.sweep_not_collected": 30.0,
     "push.collection_reminders": 30.0,
     "kitchen.reestimate": 60.0,
+    "reports.rollup_days": 3600.0,
 }
 
 

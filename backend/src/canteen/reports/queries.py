@@ -65,6 +65,14 @@ async def _collect(
 
 async def sales_partials(session: AsyncSession, w: Window, key: Keyer) -> dict[str, Partial]:
     """Per group key, the raw sums the figures are made from."""
+    out = await settled_partials(session, w, key)
+    await live_partials(session, w, key, out)
+    return out
+
+
+async def settled_partials(session: AsyncSession, w: Window, key: Keyer) -> dict[str, Partial]:
+    """The figures a day's end settles (each counted on a moment that is set once and
+    only undone within minutes): what the daily rollup keeps (canteen.reports.rollup)."""
     out: dict[str, Partial] = defaultdict(dict)
     placed = key(Order.created_at)
     await _collect(
@@ -96,6 +104,17 @@ async def sales_partials(session: AsyncSession, w: Window, key: Keyer) -> dict[s
         ("revenue_cash",),
         out,
     )
+    await _prep(session, w, key, out)
+    await _counts(session, w, key, out)
+    return out
+
+
+async def live_partials(
+    session: AsyncSession, w: Window, key: Keyer, out: dict[str, Partial]
+) -> None:
+    """The figures that can still change after their day: a refund can fail days later
+    (and its row takes the database's clock), an order ready on its day is uncollected
+    until someone hands it over. Both read few rows (refunds; orders still waiting)."""
     refunded = key(Refund.created_at)
     await _collect(
         session,
@@ -106,9 +125,19 @@ async def sales_partials(session: AsyncSession, w: Window, key: Keyer) -> dict[s
         ("refunded",),
         out,
     )
-    await _prep(session, w, key, out)
-    await _counts(session, w, key, out)
-    return out
+    # Moved to not_collected by the no-show sweep, or still ready after its day has ended
+    # (the partial index ix_orders_waiting_ready_at holds exactly these orders).
+    waiting = Order.status.in_([OrderStatus.ready, OrderStatus.not_collected])
+    never = waiting & (
+        (Order.status == OrderStatus.not_collected) | (Order.ready_at < w.today_start)
+    )
+    ready = key(Order.ready_at)
+    await _collect(
+        session,
+        select(ready, func.count()).where(_between(Order.ready_at, w), never).group_by(ready),
+        ("uncollected",),
+        out,
+    )
 
 
 async def _prep(session: AsyncSession, w: Window, key: Keyer, out: dict[str, Partial]) -> None:
@@ -118,11 +147,11 @@ async def _prep(session: AsyncSession, w: Window, key: Keyer, out: dict[str, Par
     where = (_between(Order.ready_at, w), Order.confirmed_at.is_not(None))
     if w.zone.postgres:
         p90 = func.percentile_cont(0.9).within_group(seconds)
-        stmt = select(ready, func.count(), func.avg(seconds), p90, late)
+        stmt = select(ready, func.count(), func.sum(seconds), p90, late)
         await _collect(
             session,
             stmt.where(*where).group_by(ready),
-            ("ready", "avg_prep", "p90_prep", "late"),
+            ("ready", "prep_sum", "p90_prep", "late"),
             out,
         )
         return
@@ -136,7 +165,7 @@ async def _prep(session: AsyncSession, w: Window, key: Keyer, out: dict[str, Par
     for k, values in durations.items():
         out[k].update(
             ready=len(values),
-            avg_prep=sum(values) / len(values),
+            prep_sum=sum(values),
             p90_prep=percentile(values, 0.9),
             late=lates[k],
         )
@@ -148,16 +177,6 @@ async def _counts(session: AsyncSession, w: Window, key: Keyer, out: dict[str, P
         session,
         select(cancelled, func.count()).where(_between(Order.cancelled_at, w)).group_by(cancelled),
         ("cancelled",),
-        out,
-    )
-    # Moved to not_collected by the no-show sweep, or still ready after its day has ended.
-    waiting = (Order.status == OrderStatus.ready) & (Order.ready_at < w.today_start)
-    never = waiting | (Order.status == OrderStatus.not_collected)
-    ready = key(Order.ready_at)
-    await _collect(
-        session,
-        select(ready, func.count()).where(_between(Order.ready_at, w), never).group_by(ready),
-        ("uncollected",),
         out,
     )
     rated = key(Order.feedback_at)
@@ -173,26 +192,39 @@ async def _counts(session: AsyncSession, w: Window, key: Keyer, out: dict[str, P
 
 SUMMED = ("orders", "revenue_upi", "revenue_cash", "refunded", "ready", "late", "cancelled")
 SUMMED_TOO = ("uncollected", "ratings", "rating_sum")
+ADDITIVE = (*SUMMED, *SUMMED_TOO)
 
 
 def add_up(parts: Iterable[Partial]) -> Partial:
-    """The sums of several groups' partials; the mean prep time weighted by orders ready."""
-    total: Partial = {name: 0 for name in (*SUMMED, *SUMMED_TOO)}
+    """The sums of several groups' (or days') partials. The mean prep time is the summed
+    prep seconds over the orders ready; the percentile cannot be added up (the caller
+    reads it again, or leaves it out)."""
+    total: Partial = {name: 0 for name in ADDITIVE}
     prep = 0.0
     for p in parts:
-        for name in (*SUMMED, *SUMMED_TOO):
+        for name in ADDITIVE:
             total[name] += int(p.get(name) or 0)
-        if p.get("avg_prep") is not None:
-            prep += float(p["avg_prep"]) * int(p["ready"])
-    total["avg_prep"] = prep / total["ready"] if total["ready"] else None
+        prep += float(p.get("prep_sum") or 0.0)
+    total["prep_sum"] = prep
     return total
 
 
-async def p90_prep(session: AsyncSession, w: Window) -> float | None:
+def merge(into: Partial, part: Partial) -> None:
+    """Add `part`'s sums into `into` (one group key's partials from two sources)."""
+    for name in ADDITIVE:
+        if part.get(name) is not None:
+            into[name] = int(into.get(name) or 0) + int(part[name])
+    if part.get("prep_sum") is not None:
+        into["prep_sum"] = float(into.get("prep_sum") or 0.0) + float(part["prep_sum"])
+    if "p90_prep" in part:
+        into["p90_prep"] = part["p90_prep"]
+
+
+async def p90_prep(session: AsyncSession, w: Window, key: Keyer | None = None) -> dict[str, float]:
+    """The exact 90th percentile of confirmed -> ready per group key over the window."""
     out: dict[str, Partial] = defaultdict(dict)
-    await _prep(session, w, keyer(None, w.zone), out)
-    value = out.get("all", {}).get("p90_prep")
-    return None if value is None else float(value)
+    await _prep(session, w, key or keyer(None, w.zone), out)
+    return {k: float(p["p90_prep"]) for k, p in out.items() if p.get("p90_prep") is not None}
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -6,6 +6,7 @@ dates (settings.timezone) and each range is [first day 00:00, day after the last
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +17,7 @@ from canteen.core.container import Container
 from canteen.core.errors import ValidationFailed, field_error
 from canteen.menu.models import Category, MenuItem
 from canteen.orders.models import OrderItem
-from canteen.reports import ledger, queries
+from canteen.reports import ledger, queries, rollup
 from canteen.reports.queries import Partial, Window
 from canteen.reports.schemas import (
     Cancellation,
@@ -39,6 +40,9 @@ MAX_DAYS = 366
 FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2099, 12, 31)
 TOP_DISHES = 5
+# Over longer ranges the totals' (and non-day groups') 90th percentile is not given: it
+# would read every prep time of the range again (docs/reports.md, "Daily rollup").
+EXACT_P90_DAYS = 31
 
 
 def zone_of(c: Container) -> ZoneInfo:
@@ -85,7 +89,8 @@ def figures(p: Partial) -> Figures:
     upi, cash = int(p.get("revenue_upi") or 0), int(p.get("revenue_cash") or 0)
     refunded = int(p.get("refunded") or 0)
     ratings = int(p.get("ratings") or 0)
-    avg = p.get("avg_prep")
+    ready = int(p.get("ready") or 0)
+    avg = float(p.get("prep_sum") or 0.0) / ready if ready else None
     p90 = p.get("p90_prep")
     return Figures(
         orders=int(p.get("orders") or 0),
@@ -93,7 +98,7 @@ def figures(p: Partial) -> Figures:
         revenue_cash=cash,
         refunded=refunded,
         net_revenue=upi + cash - refunded,
-        ready=int(p.get("ready") or 0),
+        ready=ready,
         avg_prep_seconds=None if avg is None else round(float(avg), 1),
         p90_prep_seconds=None if p90 is None else round(float(p90), 1),
         late=int(p.get("late") or 0),
@@ -120,16 +125,44 @@ async def sales_report(
     c: Container, session: AsyncSession, start: date, end: date, group: SalesGroup
 ) -> SalesReport:
     w = window(c, start, end)
-    parts = await queries.sales_partials(session, w, queries.keyer(group, w.zone))
+    parts = await _partials(c, session, w, start, end, group)
     # Every row falls in exactly one group: the totals are the groups' sums, except the
-    # percentile, which needs one more read (of the prep times alone).
+    # percentile, which is read again over the range (exact up to EXACT_P90_DAYS days).
     totals = queries.add_up(parts.values())
-    totals["p90_prep"] = await queries.p90_prep(session, w)
+    exact = (end - start).days + 1 <= EXACT_P90_DAYS
+    if group != SalesGroup.day:  # a row spans days: its percentile is read again, or none
+        p90s = await queries.p90_prep(session, w, queries.keyer(group, w.zone)) if exact else {}
+        for k, p in parts.items():
+            p["p90_prep"] = p90s.get(k)
+    totals["p90_prep"] = (await queries.p90_prep(session, w)).get("all") if exact else None
     rows = [
         SalesRow(key=str(k), label=_label(group, k), figures=figures(parts[k]))
         for k in sorted(parts, key=lambda k: _sort_key(group, k))
     ]
     return SalesReport(start=start, end=end, group=group, totals=figures(totals), rows=rows)
+
+
+async def _partials(
+    c: Container, session: AsyncSession, w: Window, start: date, end: date, group: SalesGroup
+) -> dict[str, Partial]:
+    """Closed days from the daily rollup (filled on first read) plus their live figures
+    (refunds, uncollected); the days not yet closed, today among them, computed live."""
+    key = queries.keyer(group, w.zone)
+    opens = min(max(start, await rollup.first_open_day(c, session)), end + timedelta(days=1))
+    parts: dict[str, Partial] = defaultdict(dict)
+    if opens > start:
+        await rollup.fill(c, session, start, opens)
+        closed = Window(w.start, day_start(opens, zone_of(c)), w.today_start, w.zone)
+        live: dict[str, Partial] = defaultdict(dict)
+        await queries.live_partials(session, closed, key, live)
+        for source in (await rollup.read(session, start, opens, group), live):
+            for k, p in source.items():
+                queries.merge(parts[k], p)
+    if opens <= end:
+        rest = Window(day_start(opens, zone_of(c)), w.end, w.today_start, w.zone)
+        for k, p in (await queries.sales_partials(session, rest, key)).items():
+            queries.merge(parts[k], p)
+    return parts
 
 
 async def _dishes(session: AsyncSession, w: Window, group: DishGroup) -> list[DishRow]:
