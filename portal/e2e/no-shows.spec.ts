@@ -51,6 +51,11 @@ test.describe("uncollected orders", () => {
     await expect(apart).toContainText("Cash due");
     // A cash order has nothing to refund.
     await expect(apart.getByRole("button", { name: `Refund ${order.number}` })).toHaveCount(0);
+    // The counter lists it apart too: a student who comes late is not "not found".
+    await page.goto("/portal/counter");
+    await expect(
+      page.getByRole("region", { name: /^Not collected/ }).locator(`li[data-order-number="${order.number}"]`),
+    ).toBeVisible();
     const seen = await call<{ status: string; actions: string[] }>("GET", `/orders/${order.id}`, {
       token: customer.access_token,
     });

@@ -8,6 +8,8 @@ import type { KitchenOrder } from "@/lib/api-types";
 import { formatPaise } from "@/lib/money";
 import { paymentLabel } from "@/lib/status";
 
+import { NotCollected } from "@/features/board/components/NotCollected";
+
 import { cashDue, fetchReadyPickups, findByPickupCode, handOver } from "../api/counter";
 import { QrScanner } from "./QrScanner";
 import "./counter.css";
@@ -165,6 +167,8 @@ export function CounterPage() {
           <p className="notice">Two ready orders share this code: ask for the order number.</p>
         ) : null}
         {asked ? matches.map((o) => <Match key={o.id} order={o} code={asked} onDone={reset} />) : null}
+        {/* A student who comes after the window: their order is listed here, not found as ready. */}
+        <NotCollected />
       </div>
       <ReadyQueue />
     </div>
