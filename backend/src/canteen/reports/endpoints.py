@@ -70,7 +70,7 @@ async def dishes_csv(
 async def cash_drawer(
     _: Admin, db: Session, c: ContainerDep, start: From, end: To
 ) -> Envelope[list[CashDay]]:
-    """Per day: cash due, cash collected, and by whom (from the event log)."""
+    """Per day: cash due, cash collected, and by whom (the orders' cash columns)."""
     return Envelope(data=await service.cash_drawer(c, db, start, end))
 
 
