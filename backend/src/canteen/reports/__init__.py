@@ -1,2 +1,2 @@
-"""Reports and the manager's dashboard (issue 18): read-only figures over orders, payments,
-refunds and the event log, as JSON and as streamed CSV."""
+"""Reports and the manager's dashboard (issue 18): figures over orders, payments and
+refunds (closed days kept in a daily rollup), as JSON and as streamed CSV."""

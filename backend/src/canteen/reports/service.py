@@ -1,7 +1,8 @@
 """Reports: the figures of a date range by group, the dashboard, the cash drawer.
 
-Read-only over orders, payments, refunds and the event log; dates are the canteen's local
-dates (settings.timezone) and each range is [first day 00:00, day after the last 00:00).
+Reads orders, payments and refunds, and keeps closed days' sales figures in the daily
+rollup (rollup.py); dates are the canteen's local dates (settings.timezone) and each range
+is [first day 00:00, day after the last 00:00).
 """
 
 from __future__ import annotations
