@@ -6,6 +6,7 @@ as timezone-aware UTC; SQLite drops the zone, so `UTCDateTime` puts it back.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -74,7 +75,8 @@ def make_engine(url: str, *, pool: bool = True) -> AsyncEngine:
         kwargs["connect_args"] = {"timeout": 30}
     elif pool:
         # No pool_pre_ping: on asyncpg it is BEGIN, a query and ROLLBACK, three round trips
-        # on every checkout of every request. _drop_closed_connections checks for free.
+        # on every checkout of every request. _drop_closed_connections checks for free under
+        # load and pings only connections that sat idle.
         kwargs.update(pool_size=10, max_overflow=20)
     if not pool:
         kwargs["poolclass"] = NullPool
@@ -86,16 +88,32 @@ def make_engine(url: str, *, pool: bool = True) -> AsyncEngine:
     return engine
 
 
+# A connection idle longer than this is pinged at checkout (a Celery worker's loop does not
+# run between jobs, so it cannot have seen its sockets end); busy ones never are.
+IDLE_PING_SECONDS = 1.0
+
+
 def _drop_closed_connections(engine: AsyncEngine) -> None:
     """A pooled connection whose socket the server closed (a restart, a terminated
-    backend) is replaced at checkout, without a round trip: asyncpg marks a connection
-    closed as soon as the event loop sees the socket end, even while it sits idle."""
+    backend) is replaced at checkout. Under load for free: asyncpg marks a connection
+    closed as soon as a running event loop sees its socket end. A connection that sat idle
+    longer than IDLE_PING_SECONDS gets the real ping (what pool_pre_ping did every time)."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["checked_in"] = time.monotonic()
 
     @event.listens_for(engine.sync_engine, "checkout")
-    def _on_checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
         raw = getattr(dbapi_conn, "_connection", None)
         if raw is not None and raw.is_closed():
             raise DisconnectionError("connection closed by the server")
+        idle = time.monotonic() - record.info.get("checked_in", time.monotonic())
+        if idle > IDLE_PING_SECONDS:
+            try:
+                dbapi_conn.ping()
+            except Exception as exc:
+                raise DisconnectionError("connection lost while idle") from exc
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
