@@ -60,6 +60,22 @@ def hhmm(value: str) -> str:
     return f"{datetime.fromisoformat(value.replace('Z', '+00:00')).astimezone(TZ):%H:%M}"
 
 
+def place_via_api(api: Api, token: str, dish_id: str) -> dict[str, Any]:
+    r = api.http.post(
+        "/orders",
+        json={
+            "items": [{"menu_item_id": dish_id, "quantity": 1}],
+            "order_type": "pickup",
+            "payment_method": "cash",
+            "time_slot": "allday",
+        },
+        headers={"Authorization": f"Bearer {token}", "X-Idempotency-Key": str(uuid.uuid4())},
+    )
+    r.raise_for_status()
+    data: dict[str, Any] = r.json()["data"]
+    return data
+
+
 @pytest.fixture
 def busy_kitchen(api: Api) -> Iterator[dict[str, Any]]:
     """One kitchen minute per window: each order takes a whole window. Another student's
@@ -69,17 +85,7 @@ def busy_kitchen(api: Api) -> Iterator[dict[str, Any]]:
     set_capacity(api, 1)
     token = customer_token(api)
     for _ in range(3):
-        r = api.http.post(
-            "/orders",
-            json={
-                "items": [{"menu_item_id": menu.dishes["Masala Chai"], "quantity": 1}],
-                "order_type": "pickup",
-                "payment_method": "cash",
-                "time_slot": "allday",
-            },
-            headers={"Authorization": f"Bearer {token}", "X-Idempotency-Key": str(uuid.uuid4())},
-        )
-        r.raise_for_status()
+        place_via_api(api, token, menu.dishes["Masala Chai"])
     data = windows(api)
     assert data["kitchen_busy"] is True, data
     yield {"menu": menu, "windows": data}
@@ -119,5 +125,42 @@ def test_busy_notice_window_picker_and_the_orders_window(
         end = hhmm(order["pickup_window_end"])
         see(page, f"Pick-up window {picked['window']} to {end}")
         snap(page, shots, "tracking-window")
+    finally:
+        context.close()
+
+
+def test_the_tracking_screen_says_when_the_kitchen_moves_the_time(
+    browser: Browser, app: AppProcess, api: Api, shots: Path
+) -> None:
+    """The kitchen makes this dish in seconds, far quicker than the menu's minutes: once the
+    student's order is being prepared, the re-estimate job (every minute) moves its time
+    more than 5 minutes sooner, and the open tracking screen says so."""
+    menu = api.prepare_menu(("Veg Hakka Noodles",))
+    dish = menu.dishes["Veg Hakka Noodles"]
+    prep = api.http.get(f"/menu/items/{dish}").json()["data"]["prep_minutes"]
+    assert prep > 6, prep  # a move of more than 5 minutes is told
+    context = browser.new_context(viewport={"width": 420, "height": 1100})
+    context.set_default_timeout(TIMEOUT)
+    page: Page = context.new_page()
+    try:
+        open_app(page, app.url + "/menu")
+        sign_in_in_browser(page, api, new_phone())
+        button(page, "Add Veg Hakka Noodles").click()
+        button(page, re.compile(r"^Cart \(1\)")).click()
+        button(page, "Go to checkout").click()
+        page.get_by_role("radio", name="Cash").click()
+        button(page, re.compile(r"^Place order")).click()
+        see(page, "Pickup code")
+        order_id = page.url.rsplit("/", 1)[1]
+        api.set_status(order_id, "preparing")
+        # Another student's noodles, started and ready at once: the measured cooking time.
+        other = place_via_api(api, customer_token(api), dish)
+        api.set_status(other["id"], "preparing")
+        api.set_status(other["id"], "ready")
+        banner = page.get_by_text(re.compile(r"^The kitchen changed your ready time: now around"))
+        expect(banner).to_be_visible(timeout=100_000)  # the job runs every 60 s
+        snap(page, shots, "tracking-eta-changed")
+        order = api.kitchen_order(order_id)
+        assert f"now around {hhmm(order['estimated_ready_at'])}" in banner.inner_text()
     finally:
         context.close()
