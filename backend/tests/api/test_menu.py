@@ -43,6 +43,7 @@ ITEM_KEYS = {
     "prep_minutes",
     "sort_order",
     "option_groups",  # [] for a dish without options (issue 16)
+    "station_id",  # null while the canteen has no stations (issue 17)
 }
 
 
