@@ -19,6 +19,9 @@ export type KitchenOrderDetail = Schemas["KitchenOrderDetail"];
 export type OrderEvent = Schemas["OrderEventOut"];
 export type OrderLine = Schemas["OrderLineOut"];
 export type OrderStatus = Schemas["OrderStatus"];
+/** The event log's wire names (the backend's one EventType enum): comparing an event's
+ * `type` with anything else is a type error. */
+export type EventType = Schemas["EventType"];
 export type StaffTarget = Schemas["StatusChange"]["status"];
 export type Category = Schemas["CategoryOut"];
 export type CategoryCreate = Schemas["CategoryCreate"];

@@ -12,11 +12,16 @@
  * dropped: no event is applied twice, whatever the network does.
  */
 import { ApiError, API_PREFIX, authFetch, toApiError } from "./api";
+import type { EventType } from "./api-types";
+
+/** What a stream's events are called: the event log's types, or the display stream's
+ * PII-free projection (`display.order`, realtime/display_stream.py). */
+export type StreamEventType = EventType | "display.order";
 
 export interface KitchenEvent {
   id: string;
   seq: number;
-  type: string;
+  type: StreamEventType;
   order_id?: string;
   order_number?: string;
   status?: string;
@@ -312,6 +317,6 @@ export class KitchenStream {
     if (!Number.isFinite(seq)) return;
     if (this.lastSeq !== null && seq <= this.lastSeq) return; // seen already: never twice
     this.lastSeq = seq;
-    this.options.onEvent({ ...event, seq, type: event.type ?? message.event });
+    this.options.onEvent({ ...event, seq, type: event.type ?? (message.event as StreamEventType) });
   }
 }

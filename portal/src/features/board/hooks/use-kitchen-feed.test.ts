@@ -1,6 +1,7 @@
 import { QueryClient } from "@tanstack/react-query";
 import { http, HttpResponse } from "msw";
 
+import type { EventType } from "@/lib/api-types";
 import type { KitchenEvent } from "@/lib/sse";
 import { detail, order, signInAs } from "@/testing/factories";
 import { server } from "@/testing/server";
@@ -11,7 +12,7 @@ import { feedHandlers } from "./use-kitchen-feed";
 
 const ORDER = "http://localhost:3000/api/v1/admin/orders/:id";
 
-function event(seq: number, type: string, orderId: string, extra: Partial<KitchenEvent> = {}): KitchenEvent {
+function event(seq: number, type: EventType, orderId: string, extra: Partial<KitchenEvent> = {}): KitchenEvent {
   return { id: `e${seq}`, seq, type, order_id: orderId, order_number: `ORD-${orderId}`, at: "", data: {}, ...extra };
 }
 
