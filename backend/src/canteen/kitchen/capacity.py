@@ -164,16 +164,29 @@ async def reserve(
                 ]
             )
         windows = chosen
-    used = await used_minutes(session, slot.code, windows)
+    # The first window usually has room: try it before reading the others (one round trip).
+    taken = await _take(session, slot.code, windows[:1], cost, capacity)
+    if taken is None and len(windows) > 1:
+        used = await used_minutes(session, slot.code, windows[1:])
+        free = [w for w in windows[1:] if used.get(w.start, 0) + cost <= capacity]
+        taken = await _take(session, slot.code, free, cost, capacity)
+    if taken is None:
+        raise SlotFull(details=await _next_with_room(session, slot, now, tz, ready_from, cost))
+    window, after = taken
+    return Reservation(window, capacity, cost, after)
+
+
+async def _take(
+    session: AsyncSession, slot_code: str, windows: list[Window], cost: int, capacity: int
+) -> tuple[Window, int] | None:
+    """The first of `windows` whose conditional upsert succeeds, with its used minutes."""
     for window in windows:
-        if used.get(window.start, 0) + cost > capacity:
-            continue
         after = await session.scalar(
-            _RESERVE, {"slot": slot.code, "start": window.start, "cost": cost, "cap": capacity}
+            _RESERVE, {"slot": slot_code, "start": window.start, "cost": cost, "cap": capacity}
         )
-        if after is not None:  # None: another order took the room since the read
-            return Reservation(window, capacity, cost, int(after))
-    raise SlotFull(details=await _next_with_room(session, slot, now, tz, ready_from, cost))
+        if after is not None:  # None: full, or another order took the room since the read
+            return window, int(after)
+    return None
 
 
 async def _next_with_room(
