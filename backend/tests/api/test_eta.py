@@ -160,3 +160,16 @@ async def test_reestimate_moves_late_orders_and_tells_the_student(client, contai
     async with container.sessionmaker() as s:
         order = await s.get(Order, uuid.UUID(oid))
         assert order.promised_ready_at == order.estimated_ready_at
+
+
+async def reestimate_twice_case(client, container, clock):
+    """kitchen.reestimate run twice, then twice at once: a late order moves once."""
+    m, me, _ = await _setup(client, container, clock)
+    oid = (await place(client, me, order_body((m.dosa, 1)))).json()["data"]["id"]
+    clock.advance(3 * 60)  # not started 3 minutes on: its estimate must move
+    await reestimate_open_orders(container)
+    await reestimate_open_orders(container)
+    assert len(await _eta_events(container, oid)) == 1
+    clock.advance(3 * 60)
+    await asyncio.gather(reestimate_open_orders(container), reestimate_open_orders(container))
+    assert len(await _eta_events(container, oid)) == 2  # one more move, not two

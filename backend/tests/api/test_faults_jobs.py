@@ -30,6 +30,7 @@ import redis
 from live import serve
 from orders_helpers import order_body, place, seed_menu, set_config
 from sqlalchemy import func, select, text
+from test_eta import reestimate_twice_case
 from test_no_shows import reminder_once_case, sweeps_race_case
 from test_payments import _events, _order, _upi_order, eventually, sandbox_pay, webhooks_to
 from test_printing import print_twice_case, printer
@@ -422,6 +423,7 @@ TWICE = {
     "reports.rollup_days": "test_rollup_days_twice_writes_once",
     "sms.redrive_ready": "test_ready_sms_redrive_twice_texts_once",
     "printing.redrive_tickets": "test_ticket_redrive_twice_prints_once",
+    "kitchen.reestimate": "test_reestimate_twice_moves_once",
 }
 
 
@@ -450,6 +452,10 @@ async def test_not_collected_sweep_twice_moves_once(client, container, clock):
 
 async def test_collection_reminders_twice_remind_once(client, container, clock):
     await reminder_once_case(client, container, clock)  # three runs, one reminder
+
+
+async def test_reestimate_twice_moves_once(client, container, clock):
+    await reestimate_twice_case(client, container, clock)  # twice, then twice at once
 
 
 async def test_rollup_days_twice_writes_once(client, container, clock):
