@@ -1,5 +1,5 @@
 """The OpenAPI pattern of a stream's resume position (Last-Event-ID, ?last_event_id) is
-what the server accepts: realtime.endpoints.parse_seq is the rule, the pattern says it.
+what the server accepts: realtime.sse.parse_seq is the rule, the pattern says it.
 
 It used to allow at most 18 digits while the server took 19 (up to 2**63 - 1), so a
 client following the document refused positions the server would resume from.
@@ -14,7 +14,7 @@ import pytest
 
 from canteen.core.errors import ValidationFailed
 from canteen.core.openapi import MAX_SEQ, PARAMETERS, digits_up_to
-from canteen.realtime.endpoints import parse_seq
+from canteen.realtime.sse import parse_seq
 
 STREAMS = ("realtime-kitchen_stream", "realtime-menu_stream")
 EDGES = [

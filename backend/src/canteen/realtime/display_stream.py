@@ -2,7 +2,7 @@
 
 One mechanism, not a second feed: the same hub wakes it, it reads the same event log
 after its Last-Event-ID (so a TV that lost its network resumes without gaps or
-repeats), through `realtime.endpoints.stream_log`. What differs is what it reads (order
+repeats), through `realtime.kitchen_stream.stream_log`. What differs is what it reads (order
 events of pickup orders only) and what it writes of each: the order's id, number and
 status after the event, and nothing else: no name, phone, items, notes or pickup code,
 since the screen faces the queue. The display signs in with its display token; a
@@ -25,7 +25,8 @@ from canteen.events.models import Event
 from canteen.events.service import latest_seq
 from canteen.events.types import EventType
 from canteen.orders.models import Order, OrderType
-from canteen.realtime.endpoints import parse_seq, stream_log
+from canteen.realtime.kitchen_stream import stream_log
+from canteen.realtime.sse import HEADERS, resume_seq
 
 router = APIRouter(tags=["displays"])
 
@@ -57,14 +58,8 @@ async def display_stream(
     /display/orders); resume with `Last-Event-ID`. The display token goes in `?token=`
     (an EventSource cannot send headers) or `Authorization`."""
     c: Container = request.app.state.container
-    for value in (last_event_id, last_event_id_query):
-        if value is not None:
-            parse_seq(value)  # both refused when malformed; the header wins (as the kitchen's)
-    resume = last_event_id if last_event_id is not None else last_event_id_query
-    if resume is not None:
-        after = parse_seq(resume)
-    else:
-        after = await latest_seq(db)
+    resume = resume_seq(last_event_id, last_event_id_query)  # as the kitchen's
+    after = resume if resume is not None else await latest_seq(db)
     return StreamingResponse(
         stream_log(
             c,
@@ -76,7 +71,7 @@ async def display_stream(
             frame=display_frame,
         ),
         media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        headers=HEADERS,
     )
 
 

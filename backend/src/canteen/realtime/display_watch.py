@@ -41,7 +41,7 @@ class DisplayWatch:
         self.rounds = 0
 
     def watcher(self, display_id: uuid.UUID) -> Callable[[End], AbstractContextManager[None]]:
-        """`watch` for realtime.endpoints.stream_log, bound to one display."""
+        """`watch` for realtime.kitchen_stream.stream_log, bound to one display."""
         return lambda end: self.watch(display_id, end)
 
     @contextmanager

@@ -1,15 +1,14 @@
-"""Live order tracking (WebSocket, design §7.1) and the kitchen feed (SSE, design §7.2)."""
+"""Live order tracking (WebSocket, design §7.1) and the kitchen feed's route (SSE, design
+§7.2; opened by realtime.kitchen_stream)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import re
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractContextManager
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
@@ -17,47 +16,29 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
-from sqlalchemy import select
 
 from canteen.auth.deps import authenticate
 from canteen.core.container import Container
-from canteen.core.errors import (
-    InsufficientRole,
-    InvalidToken,
-    NotFound,
-    TokenExpired,
-    ValidationFailed,
-    field_error,
-)
-from canteen.events.models import Event
+from canteen.core.errors import InvalidToken, TokenExpired
 from canteen.events.service import latest_seq
 from canteen.orders.models import Order
 from canteen.orders.presenter import customer_order
 from canteen.orders.state import TERMINAL
 from canteen.realtime.accounts import DEACTIVATED
-from canteen.realtime.hub import KITCHEN_TYPES
+from canteen.realtime.kitchen_stream import open_kitchen_stream
 from canteen.realtime.order_window import WINDOW_CHECK_SECONDS, closing_time, read_closing_time
-from canteen.realtime.sse import wait_disconnect
-from canteen.realtime.station_filter import station_reader
-from canteen.stations.models import Station
+from canteen.realtime.sse import HEADERS
 from canteen.users.models import Role
 
 log = logging.getLogger("canteen.realtime")
 router = APIRouter(tags=["realtime"])
 
 WS_HEARTBEAT_SECONDS = 25.0
-SSE_HEARTBEAT_SECONDS = 15.0
-SSE_LIFETIME_SECONDS = 30 * 60.0
-SSE_RETRY_MS = 2000
 CLOSE_INVALID_TOKEN = 4401
 # "Not yours" and "does not exist" close alike, so order ids cannot be probed.
 CLOSE_NO_ORDER = 4404
 CLOSE_ROLE_CHANGED = 4409  # the account's role changed: reconnect to be authorised anew
 WS_MAX_PENDING = 100  # messages queued for one socket before it is dropped as too slow
-# Event seqs are 64-bit, written in ASCII digits (int() also takes "+1", " 1", "1_0"
-# and other scripts' digits).
-_SEQ_RE = re.compile(r"[0-9]{1,19}")
-_MAX_SEQ = 2**63 - 1
 
 
 async def _refuse(websocket: WebSocket, code: int, reason: str) -> None:
@@ -296,135 +277,7 @@ async def kitchen_stream(
         uuid.UUID | None, Query(description="Only the events of orders with a line there")
     ] = None,
 ) -> StreamingResponse:
-    c: Container = request.app.state.container
-    raw = token or (authorization or "").removeprefix("Bearer ").strip()
-    if not raw:
-        raise InvalidToken("Authentication is required")
-    async with c.sessionmaker() as session:
-        user = await authenticate(c, session, raw)
-        if user.role not in (Role.kitchen, Role.admin):
-            raise InsufficientRole(
-                details=[{"required_roles": ["admin", "kitchen"], "role": user.role}]
-            )
-        resume = last_event_id if last_event_id is not None else last_event_id_query
-        if last_event_id_query is not None:
-            parse_seq(last_event_id_query)  # refused even when the header wins (contract)
-        if resume is not None:
-            after = parse_seq(resume)
-        else:
-            after = await latest_seq(session)
-        account = (user.id, str(user.role))
-        if station is not None and await session.get(Station, station) is None:
-            raise NotFound("No such station", details=[field_error("station", "unknown")])
-    return StreamingResponse(
-        stream_log(
-            c,
-            request,
-            after,
-            partial(c.hub.accounts.watch, *account),
-            replay=resume is not None,
-            read=None if station is None else station_reader(station),
-        ),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    stream = await open_kitchen_stream(
+        request, token, authorization, last_event_id, last_event_id_query, station
     )
-
-
-def parse_seq(raw: str) -> int:
-    """A resume position, refused (400) unless it is a seq an event could have."""
-    if _SEQ_RE.fullmatch(raw) is None or int(raw) > _MAX_SEQ:
-        raise ValidationFailed(
-            "Last-Event-ID must be an event sequence number",
-            details=[field_error("Last-Event-ID", "invalid")],
-        )
-    return int(raw)
-
-
-def _frame(event: Event) -> bytes:
-    data = orjson.dumps(event.to_message())
-    return b"id: %d\nevent: %s\ndata: %s\n\n" % (event.seq, event.type.encode(), data)
-
-
-# What a stream reads from the log after a seq (at most 500 events, in seq order), and
-# how it writes one event: the kitchen's, or a filter of it (realtime.display_stream).
-LogReader = Callable[[Container, int], Awaitable[list[Event]]]
-Framer = Callable[[Event], bytes]
-# Keeps watching the client's credentials while the stream is open; calls `end(reason)`.
-Watch = Callable[[Callable[[str], None]], AbstractContextManager[None]]
-
-
-async def stream_log(
-    c: Container,
-    request: Request,
-    after: int,
-    watch: Watch,
-    *,
-    replay: bool,
-    read: LogReader | None = None,
-    frame: Framer = _frame,
-) -> AsyncIterator[bytes]:
-    """Read the event log after `after`, in order, each time the hub says something happened.
-
-    The log is the source, not the bus message: a reconnecting portal resumes from its
-    Last-Event-ID and nothing is missed or repeated. The stream ends, sending nothing
-    more, when its account is deactivated or changes role (realtime.accounts); the
-    portal's reconnect is then refused or authorised under the new role. The one
-    mechanism behind the kitchen stream and its filters: `read` picks the events (the
-    kitchen's by default), `frame` what each one says, `watch` who may keep listening.
-    """
-    read = read or _kitchen_events
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + SSE_LIFETIME_SECONDS
-    # Notice a closed connection at once, not at the next heartbeat write: otherwise a
-    # dropped tablet keeps its stream (and the server's shutdown) waiting.
-    disconnected = asyncio.create_task(wait_disconnect(request))
-    try:
-        with c.hub.kitchen_subscription() as sub, watch(sub.end):
-            yield b"retry: %d\nid: %d\nevent: hello\ndata: %s\n\n" % (
-                SSE_RETRY_MS,
-                after,
-                orjson.dumps({"last_event_id": after, "replay": replay}),
-            )
-            last = after
-            while loop.time() < deadline and not disconnected.done():
-                if sub.ended is not None:
-                    yield b": account changed (%s), stream closed\n\n" % sub.ended.encode()
-                    return
-                sub.wakeup.clear()
-                # Shielded: a client leaving cancels this generator, and a read cancelled
-                # half-way left its connection unclosed - on SQLite holding the database
-                # lock, so every write then failed (found by schemathesis, issue 13).
-                events = await asyncio.shield(asyncio.ensure_future(read(c, last)))
-                for event in events:
-                    if sub.ended is not None:
-                        break
-                    last = event.seq
-                    yield frame(event)
-                if len(events) == 500:
-                    continue
-                woken = asyncio.create_task(sub.wakeup.wait())
-                timeout = min(SSE_HEARTBEAT_SECONDS, max(0.1, deadline - loop.time()))
-                done, _ = await asyncio.wait(
-                    {woken, disconnected}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-                )
-                woken.cancel()
-                if disconnected in done:
-                    return
-                if not done:
-                    yield b": heartbeat\n\n"
-    finally:
-        disconnected.cancel()
-    # Lifetime cap: ask the client to come back (it resumes from its last id).
-    yield b"retry: %d\n: lifetime reached, reconnect\n\n" % SSE_RETRY_MS
-
-
-async def _kitchen_events(c: Container, after: int) -> list[Event]:
-    async with c.sessionmaker() as session:
-        return list(
-            await session.scalars(
-                select(Event)
-                .where(Event.seq > after, Event.type.in_(KITCHEN_TYPES))
-                .order_by(Event.seq)
-                .limit(500)
-            )
-        )
+    return StreamingResponse(stream, media_type="text/event-stream", headers=HEADERS)

@@ -27,9 +27,15 @@ from sqlalchemy import select
 from canteen.core.container import Container
 from canteen.events.models import Event
 from canteen.events.service import latest_seq
-from canteen.realtime.endpoints import parse_seq
 from canteen.realtime.hub import MENU_TYPES
-from canteen.realtime.sse import HEADERS, Account, bearer_token, stream_account, wait_disconnect
+from canteen.realtime.sse import (
+    HEADERS,
+    Account,
+    bearer_token,
+    resume_seq,
+    stream_account,
+    wait_disconnect,
+)
 
 router = APIRouter(tags=["realtime"])
 
@@ -72,13 +78,8 @@ async def open_menu_stream(
     is an ordinary error answer, not a broken stream."""
     c: Container = request.app.state.container
     raw = bearer_token(token, authorization)
-    # Both are checked when sent (the header wins): OpenAPI gives each the same pattern.
     # The same rule as the kitchen stream: a seq an event could have (ASCII digits, 64 bits).
-    for value in (last_event_id, last_event_id_query):
-        if value is not None:
-            parse_seq(value)
-    resume = last_event_id if last_event_id is not None else last_event_id_query
-    after = parse_seq(resume) if resume is not None else None
+    after = resume_seq(last_event_id, last_event_id_query)
     account = await stream_account(c, raw)
     return _stream(c, request, after, account)
 
