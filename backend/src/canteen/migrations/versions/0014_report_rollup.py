@@ -46,11 +46,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("day", "grp", "key", name=op.f("pk_report_day_rollup")),
     )
     # Orders still waiting at the counter (or moved to not_collected) are few: the live
-    # uncollected count reads only them, whatever the range.
+    # uncollected count reads only them (from the index alone, by day or hour).
     op.create_index(
         "ix_orders_waiting_ready_at",
         "orders",
-        ["ready_at"],
+        ["ready_at", "status"],
         postgresql_where=_WAITING,
         sqlite_where=_WAITING,
     )
