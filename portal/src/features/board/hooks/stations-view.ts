@@ -25,6 +25,13 @@ function readStation(): string {
   }
 }
 
+/**
+ * The station the board is showing now ("" = all, or not on the board): the layout's
+ * kitchen feed follows it, reading the stream's station filter (`?station=`) instead of
+ * every order's events. Set by the board (useStationView), cleared when it closes.
+ */
+export const feedStationStore = createStore<string>("");
+
 /** "" = all stations. Remembered per device (a tablet stays at its station). */
 export function chooseStation(stationId: string): void {
   stationStore.set(stationId);

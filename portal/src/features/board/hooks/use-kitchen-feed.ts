@@ -10,12 +10,13 @@
 import { type QueryClient, useQueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
 
-import { ApiError } from "@/lib/api";
+import { ApiError, API_PREFIX } from "@/lib/api";
 import { KitchenStream, type KitchenEvent } from "@/lib/sse";
+import { useStore } from "@/lib/store";
 
 import { fetchActiveOrders, fetchOrder } from "../api/orders";
 import { forgetMove, noteMove } from "./recall";
-import { applyLineEvent, marksKey } from "./stations-view";
+import { applyLineEvent, feedStationStore, marksKey } from "./stations-view";
 import { alertSound } from "./sound";
 import { alertStore, boardStore, feedStore, mergeOrder, mergeSnapshot, reopenOrder } from "./stores";
 
@@ -129,12 +130,23 @@ export function feedHandlers(queryClient: QueryClient, flushDelayMs = 25): FeedH
   };
 }
 
+/** The kitchen stream, or its filter for one station ("" = every order). */
+export function kitchenStreamPath(stationId: string): string {
+  const whole = `${API_PREFIX}/admin/orders/stream`;
+  return stationId ? `${whole}?station=${encodeURIComponent(stationId)}` : whole;
+}
+
 export function useKitchenFeed(enabled: boolean): void {
   const queryClient = useQueryClient();
+  const station = useStore(feedStationStore);
   useEffect(() => {
     if (!enabled) return;
     const handlers = feedHandlers(queryClient);
+    // A switch of station starts a fresh stream (no resume position): its hello reloads
+    // the board, since the events one filter left out were never read. Reconnects within
+    // one stream resume by Last-Event-ID as always.
     const stream = new KitchenStream({
+      path: kitchenStreamPath(station),
       onEvent: handlers.onEvent,
       onHello: handlers.onHello,
       onStatus: (status, detail) => feedStore.set((s) => ({ ...s, status, detail })),
@@ -146,5 +158,5 @@ export function useKitchenFeed(enabled: boolean): void {
       window.removeEventListener("online", online);
       stream.stop();
     };
-  }, [enabled, queryClient]);
+  }, [enabled, queryClient, station]);
 }

@@ -1,5 +1,5 @@
 import { useQuery } from "@tanstack/react-query";
-import { useCallback, useMemo, type ReactNode } from "react";
+import { useCallback, useEffect, useMemo, type ReactNode } from "react";
 
 import { fetchMarks } from "@/features/stations/api/stations";
 import { stationOfItems, useFloor } from "@/features/stations/hooks/use-stations";
@@ -8,7 +8,15 @@ import { useStore } from "@/lib/store";
 
 import type { StationLines } from "../components/Ticket";
 import type { BoardData } from "../types";
-import { chooseStation, marksFrom, marksKey, stationBoard, stationLines, stationStore } from "./stations-view";
+import {
+  chooseStation,
+  feedStationStore,
+  marksFrom,
+  marksKey,
+  stationBoard,
+  stationLines,
+  stationStore,
+} from "./stations-view";
 
 const NONE: number[] = [];
 
@@ -24,6 +32,12 @@ export function useStationView(board: BoardData): {
   const chosen = useStore(stationStore);
   const stationId = stations.some((s) => s.id === chosen) ? chosen : "";
   const itemStation = useMemo(() => stationOfItems(floor.data), [floor.data]);
+  // The feed takes this station's filtered stream; the whole one again on "All stations"
+  // and when the board closes. Only a station that exists (a forgotten one would be 404).
+  useEffect(() => {
+    feedStationStore.set(stationId);
+  }, [stationId]);
+  useEffect(() => () => feedStationStore.set(""), []);
   const marks = useQuery({
     queryKey: marksKey,
     queryFn: async () => marksFrom(await fetchMarks()),

@@ -15,6 +15,12 @@ export async function createStation(name: string, sortOrder: number): Promise<St
   return data(api.POST("/api/v1/admin/stations", { body: { name, sort_order: sortOrder } }));
 }
 
+export async function renameStation(stationId: string, name: string): Promise<Station> {
+  return data(
+    api.PATCH("/api/v1/admin/stations/{station_id}", { params: { path: { station_id: stationId } }, body: { name } }),
+  );
+}
+
 export async function deleteStation(stationId: string): Promise<void> {
   await unwrap(api.DELETE("/api/v1/admin/stations/{station_id}", { params: { path: { station_id: stationId } } }));
 }

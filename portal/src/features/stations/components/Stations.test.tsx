@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { http, HttpResponse } from "msw";
 
 import { BoardPage } from "@/features/board/components/BoardPage";
-import { feedHandlers } from "@/features/board/hooks/use-kitchen-feed";
+import { feedHandlers, useKitchenFeed } from "@/features/board/hooks/use-kitchen-feed";
 import { chooseStation } from "@/features/board/hooks/stations-view";
 import { envelope, list, order, signInAs } from "@/testing/factories";
 import { renderPage } from "@/testing/render";
@@ -104,6 +104,49 @@ describe("the board with stations", () => {
   });
 });
 
+function BoardWithFeed() {
+  useKitchenFeed(true);
+  return <BoardPage />;
+}
+
+describe("the board's feed with stations", () => {
+  beforeEach(() => {
+    signInAs("kitchen");
+    chooseStation("");
+  });
+
+  it("reads the station's filtered stream while one is picked, the whole stream on All stations", async () => {
+    const opened: string[] = [];
+    const dosa = order({ id: "o1", number: "ORD-20261101-001", items: [line("dosa", "Masala Dosa", 1)] });
+    server.use(
+      http.get(`${API}/admin/orders`, () => HttpResponse.json(list([dosa]))),
+      http.get(`${API}/admin/orders/stream`, ({ request }) => {
+        const url = new URL(request.url);
+        opened.push(url.search);
+        // A hello, then the stream stays open until the feed drops it.
+        const body = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(
+              new TextEncoder().encode('id: 7\nevent: hello\ndata: {"last_event_id":7,"replay":false}\n\n'),
+            );
+          },
+        });
+        return new HttpResponse(body, { headers: { "Content-Type": "text/event-stream" } });
+      }),
+      http.get(`${API}/admin/orders/:id`, () => HttpResponse.json({ data: { ...dosa, events: [] } })),
+      http.get(`${API}/admin/stations`, () => HttpResponse.json(envelope(floor))),
+    );
+    renderPage(<BoardWithFeed />);
+    await vi.waitFor(() => expect(opened).toEqual([""]));
+    await userEvent.selectOptions(await screen.findByLabelText("Station"), "Dosa tawa");
+    // A fresh stream of the station's filter (no resume position: its hello reloads the board).
+    await vi.waitFor(() => expect(opened).toEqual(["", "?station=st-tawa"]));
+    await userEvent.selectOptions(screen.getByLabelText("Station"), "All stations");
+    await vi.waitFor(() => expect(opened).toEqual(["", "?station=st-tawa", ""]));
+    expect(await screen.findByRole("heading", { name: /ORD-20261101-001/ })).toBeInTheDocument();
+  });
+});
+
 describe("Settings → Stations", () => {
   beforeEach(() => signInAs("admin"));
 
@@ -145,5 +188,64 @@ describe("Settings → Stations", () => {
     await userEvent.click(screen.getByRole("button", { name: "Delete station Tandoor" }));
     expect(await screen.findByText("No stations yet.")).toBeInTheDocument();
     expect(calls).toEqual(["add Tandoor", "auto_ready true", "delete s1"]);
+  });
+});
+
+describe("Settings → Stations: rename", () => {
+  beforeEach(() => signInAs("admin"));
+
+  it("renames a station, and keeps the old name when the API refuses a taken one", async () => {
+    let current = {
+      stations: [
+        { id: "s1", name: "Tandoor", sort_order: 0, item_ids: [] as string[] },
+        { id: "s2", name: "Beverages", sort_order: 1, item_ids: [] as string[] },
+      ],
+      auto_ready: false,
+    };
+    const sent: { id: string; body: unknown }[] = [];
+    server.use(
+      http.get(`${API}/admin/stations`, () => HttpResponse.json(envelope(current))),
+      http.patch(`${API}/admin/stations/:id`, async ({ params, request }) => {
+        const body = (await request.json()) as { name: string };
+        sent.push({ id: String(params.id), body });
+        if (current.stations.some((s) => s.name === body.name && s.id !== params.id)) {
+          return HttpResponse.json(
+            {
+              error: {
+                code: "STATION_NAME_TAKEN",
+                message: "A station with this name exists already",
+                details: [{ field: "name", issue: "taken", message: "A station with this name exists already" }],
+              },
+            },
+            { status: 409 },
+          );
+        }
+        current = {
+          ...current,
+          stations: current.stations.map((s) => (s.id === params.id ? { ...s, name: body.name } : s)),
+        };
+        return HttpResponse.json(envelope(current.stations.find((s) => s.id === params.id)));
+      }),
+    );
+    renderPage(<StationsPanel />);
+    await userEvent.click(await screen.findByRole("button", { name: "Rename station Tandoor" }));
+    const input = screen.getByLabelText("Rename Tandoor");
+    await userEvent.clear(input);
+    await userEvent.type(input, "Beverages");
+    await userEvent.click(screen.getByRole("button", { name: "Save" }));
+    // Refused: the message by the field, the form still open, the list unchanged.
+    expect(await screen.findAllByText("A station with this name exists already")).not.toHaveLength(0);
+    expect(screen.getByLabelText("Rename Tandoor")).toHaveValue("Beverages");
+    expect(current.stations.map((s) => s.name)).toEqual(["Tandoor", "Beverages"]);
+    await userEvent.clear(input);
+    await userEvent.type(input, "  Clay oven ");
+    await userEvent.click(screen.getByRole("button", { name: "Save" }));
+    expect(await screen.findByText("Clay oven")).toBeInTheDocument();
+    expect(screen.queryByLabelText("Rename Tandoor")).toBeNull();
+    expect(screen.queryByText("A station with this name exists already")).toBeNull();
+    expect(sent).toEqual([
+      { id: "s1", body: { name: "Beverages" } },
+      { id: "s1", body: { name: "Clay oven" } },
+    ]);
   });
 });

@@ -6,14 +6,24 @@ import { Field } from "@/components/Field";
 import { LoadError, Loading } from "@/components/States";
 import { Switch } from "@/components/Switch";
 
+import type { Station } from "../api/stations";
 import { useFloor, useStationAdmin } from "../hooks/use-stations";
 import "@/features/board/styles/floor.css";
 
 /** Settings → Stations: the kitchen's stations, and whether all-done orders turn ready. */
 export function StationsPanel() {
   const floor = useFloor();
-  const { create, remove, autoReady } = useStationAdmin();
+  const { create, rename, remove, autoReady } = useStationAdmin();
   const [name, setName] = useState("");
+  // The station being renamed and its name as typed (one at a time).
+  const [editing, setEditing] = useState<{ id: string; name: string } | null>(null);
+  const saveName = (event: FormEvent, station: Station) => {
+    event.preventDefault();
+    const next = editing?.name.trim() ?? "";
+    if (!next) return;
+    if (next === station.name) return setEditing(null);
+    rename.mutate({ stationId: station.id, name: next }, { onSuccess: () => setEditing(null) });
+  };
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (!name.trim()) return;
@@ -34,10 +44,41 @@ export function StationsPanel() {
             <ul className="stations-list">
               {floor.data.stations.map((station) => (
                 <li key={station.id}>
-                  <span className="station-name">{station.name}</span>
+                  {editing?.id === station.id ? (
+                    <form onSubmit={(e) => saveName(e, station)} className="stations-rename" noValidate>
+                      <Field label={`Rename ${station.name}`} errors={fieldErrors(rename.error, "name")}>
+                        <input
+                          value={editing.name}
+                          maxLength={60}
+                          onChange={(e) => setEditing({ id: station.id, name: e.target.value })}
+                        />
+                      </Field>
+                      <Button type="submit" size="sm" busy={rename.isPending} disabled={!editing.name.trim()}>
+                        Save
+                      </Button>
+                      <Button size="sm" variant="ghost" onClick={() => setEditing(null)}>
+                        Cancel
+                      </Button>
+                    </form>
+                  ) : (
+                    <span className="station-name">{station.name}</span>
+                  )}
                   <span className="muted">
                     {station.item_ids.length} {station.item_ids.length === 1 ? "dish" : "dishes"}
                   </span>
+                  {editing?.id === station.id ? null : (
+                    <Button
+                      size="sm"
+                      variant="ghost"
+                      onClick={() => {
+                        rename.reset();
+                        setEditing({ id: station.id, name: station.name });
+                      }}
+                      aria-label={`Rename station ${station.name}`}
+                    >
+                      Rename
+                    </Button>
+                  )}
                   <Button
                     size="sm"
                     variant="ghost"
@@ -71,7 +112,7 @@ export function StationsPanel() {
           Add station
         </Button>
       </form>
-      <ErrorSummary error={create.error ?? remove.error ?? autoReady.error} shownFields={["name"]} />
+      <ErrorSummary error={create.error ?? rename.error ?? remove.error ?? autoReady.error} shownFields={["name"]} />
     </section>
   );
 }

@@ -1,6 +1,14 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
-import { createStation, deleteStation, fetchFloor, setAutoReady, setItemStation, type Floor } from "../api/stations";
+import {
+  createStation,
+  deleteStation,
+  fetchFloor,
+  renameStation,
+  setAutoReady,
+  setItemStation,
+  type Floor,
+} from "../api/stations";
 
 export const floorKey = ["floor"] as const;
 
@@ -22,6 +30,10 @@ export function useStationAdmin() {
   return {
     create: useMutation({
       mutationFn: ({ name, sortOrder }: { name: string; sortOrder: number }) => createStation(name, sortOrder),
+      onSuccess: settle,
+    }),
+    rename: useMutation({
+      mutationFn: ({ stationId, name }: { stationId: string; name: string }) => renameStation(stationId, name),
       onSuccess: settle,
     }),
     remove: useMutation({ mutationFn: deleteStation, onSuccess: settle }),
