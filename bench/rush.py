@@ -133,7 +133,10 @@ class Recorder:
     def error(self, step: str, exc: BaseException | str) -> None:
         self.errors[step] += 1
         if len(self.error_samples) < 20:
-            self.error_samples.append(f"{step}: {exc!r}"[:300])
+            # An API error's details say which field and why (a bare 400 says nothing).
+            details = getattr(exc, "details", None)
+            extra = f" details={json.dumps(details)}" if details else ""
+            self.error_samples.append(f"{step}: {exc!r}{extra}"[:600])
 
     @contextlib.asynccontextmanager
     async def step(self, name: str) -> Any:
@@ -223,6 +226,20 @@ def make_story(i: int, prefix: int, items: list[dict[str, Any]], rng: random.Ran
         ],
         pick_window=rng.random() < 0.2,
     )
+
+
+def later_window(
+    windows: list[Any], lines: list[CartLine], prep_minutes: dict[str, int]
+) -> str | None:
+    """The window after the earliest that this cart can make. The list is for a typical
+    order (ends after now + the typical time), while placement refuses a window ending
+    before the cart's own time (400 pickup_window not_available); the menu's prep minutes
+    bound that time here (the bench kitchen cooks in seconds)."""
+    slowest = max((prep_minutes.get(line.menu_item_id, 0) for line in lines), default=0)
+    soonest = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=slowest)
+    fits = [w for w in windows if w.end > soonest]
+    later = fits[1:2] or fits[:1]
+    return later[0].window if later else None
 
 
 # ---- the kitchen -----------------------------------------------------------------------
@@ -403,8 +420,7 @@ async def student(
         if st.pick_window:
             async with rec.step("kitchen windows"):
                 windows = await api.menu.windows("lunch")
-            later = windows.windows[1:2] or windows.windows[:1]
-            window = later[0].window if later else None
+            window = later_window(windows.windows, st.lines, kitchen.prep_minutes)
         checkout = api.orders.checkout(
             st.lines,
             order_type="pickup",
@@ -507,10 +523,16 @@ async def _track(
             if state.status == "ready" and st.pickup_code and st.order_id:
                 await asyncio.sleep(random.uniform(0.5, 2.0))
                 kitchen.counter.put_nowait((st.order_id, st.pickup_code))
+            if state.is_terminal:
+                # The student's story ends here. The server keeps the socket open for the
+                # 5-minute recall window after a handover (issue 17), longer than a run.
+                break
     except Exception as exc:
         rec.error("track", exc)
     finally:
         opened.set()
+        with contextlib.suppress(Exception):
+            await tracker.aclose()
 
 
 async def _pay_upi(
