@@ -4,12 +4,16 @@ code, the record of cash taken at handover or at the door, and what delivery sta
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from orders_helpers import order_body, place, seed_menu
 from sqlalchemy import select
 
 from canteen.events.models import Event
 from canteen.orders.models import Order
+from canteen.orders.tasks import sweep_not_collected
+from canteen.users.models import User
 from conftest import API, assert_error, bearer, count_rows, login_customer, login_staff
 
 
@@ -96,6 +100,71 @@ async def test_counter_unknown_or_not_ready_code_is_404_and_changes_nothing(clie
     assert (await _row(container, ready["id"])).status == "ready"
     assert (await _row(container, waiting["id"])).status == "confirmed"
     assert await count_rows(container, Event) == events
+
+
+async def test_counter_says_an_uncollected_order_was_not_collected(client, container, clock):
+    m, me, kitchen = await _setup(client, container)
+    order = (await place(client, me, order_body((m.dosa, 1)))).json()["data"]
+    await _ready(client, kitchen, order["id"])
+    clock.advance(31 * 60)  # past the default 30-minute collection window
+    await sweep_not_collected(container)
+    row = await _row(container, order["id"])
+    assert row.status == "not_collected"
+    ready = row.ready_at.astimezone(ZoneInfo(container.settings.timezone)).strftime("%H:%M")
+    events = await count_rows(container, Event)
+    async with container.sessionmaker() as s:
+        no_shows = (await s.scalar(select(User).where(User.id == row.customer_id))).no_show_count
+    err = assert_error(
+        await _lookup(client, kitchen, order["pickup_code"]), 409, "ORDER_NOT_COLLECTED"
+    )
+    assert err["message"] == (
+        f"Order {order['number']} was not collected in time (ready at {ready}); "
+        "it can no longer be handed over here"
+    )
+    assert err["details"] == [
+        {
+            "field": "code",
+            "issue": "not_collected",
+            "order_number": order["number"],
+            "status": "not_collected",
+            "ready_at": ready,
+        }
+    ]
+    # The refusal changes nothing: same status, no event, no further no-show counted.
+    again = await _row(container, order["id"])
+    assert (again.status, again.payment_status, again.completed_at) == (
+        "not_collected",
+        row.payment_status,
+        None,
+    )
+    assert await count_rows(container, Event) == events
+    async with container.sessionmaker() as s:
+        user = await s.scalar(select(User).where(User.id == row.customer_id))
+        assert user.no_show_count == no_shows
+
+    # A ready order sharing the code is still found: it is the one to hand over.
+    other = (await place(client, me, order_body((m.chai, 1)))).json()["data"]
+    await _ready(client, kitchen, other["id"])
+    async with container.sessionmaker() as s, s.begin():
+        (await s.get(Order, uuid.UUID(other["id"]))).pickup_code = order["pickup_code"]
+    r = await _lookup(client, kitchen, order["pickup_code"])
+    assert r.status_code == 200, r.text
+    assert [o["id"] for o in r.json()["data"]] == [other["id"]]
+
+
+async def test_counter_ignores_an_uncollected_order_of_another_day(client, container, clock):
+    m, me, kitchen = await _setup(client, container)
+    order = (await place(client, me, order_body((m.dosa, 1)))).json()["data"]
+    await _ready(client, kitchen, order["id"])
+    clock.advance(31 * 60)
+    await sweep_not_collected(container)
+    async with container.sessionmaker() as s, s.begin():
+        row = await s.get(Order, uuid.UUID(order["id"]))
+        row.business_date = row.business_date - timedelta(days=1)
+    # Codes repeat across days: yesterday's no-show is not this student's order.
+    err = assert_error(await _lookup(client, kitchen, order["pickup_code"]), 404, "ORDER_NOT_FOUND")
+    assert err["details"] == []
+    assert (await _row(container, order["id"])).status == "not_collected"
 
 
 async def test_counter_lookup_is_for_kitchen_and_admin_only(client, container):

@@ -125,7 +125,11 @@ EXTRA: dict[str, dict[int, str]] = {
     },
     "kitchen-handover": {409: "`INVALID_TRANSITION`, `PAYMENT_PENDING` or `PICKUP_CODE_MISMATCH`"},
     "kitchen-assign_delivery": {409: "`NOT_A_DELIVERY_ORDER` or `INVALID_TRANSITION`"},
-    "kitchen-counter_lookup": {404: "`ORDER_NOT_FOUND`: no ready pickup order has this code"},
+    "kitchen-counter_lookup": {
+        404: "`ORDER_NOT_FOUND`: no ready pickup order has this code",
+        409: "`ORDER_NOT_COLLECTED`: today's order with this code passed its collection "
+        "window (details: `order_number`, `status`, `ready_at`)",
+    },
     "delivery-delivery_status": {
         409: "`INVALID_TRANSITION` or `PICKUP_CODE_MISMATCH` (the customer's code at the door)",
     },

@@ -4,13 +4,15 @@ record of cash taken when an order is handed over or delivered."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.errors import NotFound
+from canteen.orders.errors import OrderNotCollected
 from canteen.orders.models import Order, OrderStatus, OrderType, PaymentMethod, PaymentStatus
 from canteen.users.models import User
 
@@ -19,12 +21,15 @@ class NoReadyOrder(NotFound):
     code = "ORDER_NOT_FOUND"
 
 
-async def ready_by_pickup_code(session: AsyncSession, code: str) -> list[tuple[Order, User]]:
+async def ready_by_pickup_code(
+    session: AsyncSession, code: str, *, now: datetime, tz: ZoneInfo
+) -> list[tuple[Order, User]]:
     """Ready pickup orders with this code, oldest ready first.
 
     Codes are 4 digits, so two ready orders may share one; the counter is shown both and
-    asks for the order number. No match is 404 whatever the reason (unknown, not ready yet,
-    already handed over): the counter never learns more from a code than a ready order.
+    asks for the order number. No ready match is 404 (unknown, not ready yet, already
+    handed over), except a code whose order of today was not collected in time: 409
+    ORDER_NOT_COLLECTED, so the counter can tell the student why (issue 16).
     """
     rows = await session.execute(
         select(Order, User)
@@ -38,8 +43,30 @@ async def ready_by_pickup_code(session: AsyncSession, code: str) -> list[tuple[O
     )
     found = [(o, u) for o, u in rows.tuples()]
     if not found:
+        await _refuse_not_collected(session, code, now.astimezone(tz).date(), tz)
         raise NoReadyOrder(f"No ready order has the pickup code {code}")
     return found
+
+
+async def _refuse_not_collected(
+    session: AsyncSession, code: str, business_date: date, tz: ZoneInfo
+) -> None:
+    """Raise for today's latest uncollected pickup order with this code; codes repeat
+    across days, so an older one says nothing about the student at the counter."""
+    missed = await session.scalar(
+        select(Order)
+        .where(
+            Order.pickup_code == code,
+            Order.status == OrderStatus.not_collected,
+            Order.order_type == OrderType.pickup,
+            Order.business_date == business_date,
+        )
+        .order_by(Order.ready_at.desc(), Order.created_at.desc())
+        .limit(1)
+    )
+    if missed is not None:
+        ready = missed.ready_at.astimezone(tz).strftime("%H:%M") if missed.ready_at else None
+        raise OrderNotCollected.at_counter(missed.number, ready)
 
 
 def collect_cash(order: Order, actor_id: uuid.UUID | None, now: datetime) -> dict[str, Any]:

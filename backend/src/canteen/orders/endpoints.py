@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -133,7 +134,9 @@ async def counter_lookup(
     db: Session,
     c: ContainerDep,
 ) -> ListEnvelope[KitchenOrderOut]:
-    rows = await counter.ready_by_pickup_code(db, code)
+    rows = await counter.ready_by_pickup_code(
+        db, code, now=c.clock.now(), tz=ZoneInfo(c.settings.timezone)
+    )
     now, actor = c.clock.now(), service.actor_for(staff)
     return ListEnvelope(
         data=[presenter.kitchen_order_out(o, u, actor, now) for o, u in rows],

@@ -29,6 +29,28 @@ class PickupCodeMismatch(Conflict):
     message = "The pickup code does not match this order"
 
 
+class OrderNotCollected(Conflict):
+    # The counter's answer for a code whose order passed its collection window (issue 16):
+    # saying so beats "not found" to a student standing there with the code.
+    code = "ORDER_NOT_COLLECTED"
+
+    @classmethod
+    def at_counter(cls, number: str, ready_at: str | None) -> OrderNotCollected:
+        when = f" (ready at {ready_at})" if ready_at else ""
+        return cls(
+            f"Order {number} was not collected in time{when}; it can no longer be handed over here",
+            details=[
+                field_error(
+                    "code",
+                    "not_collected",
+                    order_number=number,
+                    status="not_collected",
+                    ready_at=ready_at,
+                )
+            ],
+        )
+
+
 class NotADeliveryOrder(Conflict):
     code = "NOT_A_DELIVERY_ORDER"
     message = "Only delivery orders are assigned to delivery staff"

@@ -66,6 +66,27 @@ describe("the counter", () => {
     expect(screen.queryByRole("button", { name: "Hand over" })).toBeNull();
   });
 
+  it("says an order was not collected in time, and offers no hand over", async () => {
+    const message =
+      "Order ORD-20261101-009 was not collected in time (ready at 12:40); it can no longer be handed over here";
+    server.use(
+      http.get(`${API}/admin/orders`, () => HttpResponse.json(list([]))),
+      http.get(`${API}/admin/orders/by-pickup-code/2468`, () =>
+        HttpResponse.json(
+          apiError("ORDER_NOT_COLLECTED", message, [
+            { field: "code", issue: "not_collected", order_number: "ORD-20261101-009", status: "not_collected" },
+          ]),
+          { status: 409 },
+        ),
+      ),
+    );
+    renderPage(<CounterPage />);
+    await userEvent.type(screen.getByLabelText("Pickup code"), "2468");
+    await userEvent.click(screen.getByRole("button", { name: "Find" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent(`${message}. Nothing was changed.`);
+    expect(screen.queryByRole("button", { name: "Hand over" })).toBeNull();
+  });
+
   it("asks for 4 digits before asking the server", async () => {
     server.use(http.get(`${API}/admin/orders`, () => HttpResponse.json(list([]))));
     renderPage(<CounterPage />);
