@@ -2,8 +2,8 @@
 
 A cash order is confirmed when placed (`order.created`), a UPI order when its payment
 arrives (`order.status_changed` to confirmed). The job checks the canteen's switch and
-printer, as the ready SMS's job does, so the reaction stays a cheap enqueue. Stations
-(issue 17, part 3) will enqueue one job per station with that station's `line_ids`.
+printer, as the ready SMS's job does, so the reaction stays a cheap enqueue. The job
+splits the order into one ticket per station when its lines have stations.
 """
 
 from __future__ import annotations

@@ -14,9 +14,11 @@ from sqlalchemy.orm import selectinload
 
 from canteen.core.db import utcnow
 from canteen.core.errors import ValidationFailed, field_error
-from canteen.orders.models import Order
+from canteen.menu.models import MenuItem
+from canteen.orders.models import Order, OrderItem
 from canteen.printing.models import DEFAULT_PORT, SETTINGS_ID, PrinterSettings
 from canteen.printing.schemas import PrinterSettingsUpdate
+from canteen.stations.models import Station
 
 
 async def get_printer_settings(session: AsyncSession) -> PrinterSettings:
@@ -114,3 +116,48 @@ async def ticket_for(
         lines=lines,
         station=station,
     )
+
+
+@dataclass(frozen=True)
+class Share:
+    """One ticket of an order: `key` names its printed mark (a station's id, None for the
+    whole order or the lines of no station), `station` its heading, `line_ids` its lines
+    (None: all of them)."""
+
+    key: str | None
+    station: str | None
+    line_ids: list[uuid.UUID] | None
+
+
+async def order_shares(
+    session: AsyncSession, order_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[Share]]:
+    """Each order's tickets: one per station its lines are made at (the dish's station as
+    the menu says now), in the stations' order, then one for lines of no station; the
+    whole order on one ticket when none of its lines has a station."""
+    rows = (
+        await session.execute(
+            select(OrderItem.order_id, OrderItem.id, Station.id, Station.name)
+            .outerjoin(MenuItem, MenuItem.id == OrderItem.menu_item_id)
+            .outerjoin(Station, Station.id == MenuItem.station_id)
+            .where(OrderItem.order_id.in_(order_ids))
+            .order_by(OrderItem.order_id, Station.sort_order, Station.name, OrderItem.position)
+        )
+    ).tuples()
+    grouped: dict[uuid.UUID, dict[uuid.UUID | None, tuple[str | None, list[uuid.UUID]]]] = {}
+    for order_id, line_id, station_id, name in rows:
+        grouped.setdefault(order_id, {}).setdefault(station_id, (name, []))[1].append(line_id)
+    shares: dict[uuid.UUID, list[Share]] = {}
+    for order_id in order_ids:
+        groups = grouped.get(order_id, {})
+        if set(groups) <= {None}:
+            shares[order_id] = [Share(None, None, None)]
+            continue
+        shares[order_id] = [
+            Share(str(station_id), name, lines)
+            for station_id, (name, lines) in groups.items()
+            if station_id is not None
+        ]
+        if None in groups:
+            shares[order_id].append(Share(None, None, groups[None][1]))
+    return shares

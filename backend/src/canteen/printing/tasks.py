@@ -4,7 +4,9 @@ A ticket printed twice is better than one never printed (the kitchen would not c
 order): at least once. The job takes a lease on the ticket in the database, sends the
 bytes, then commits the printed mark (`canteen.core.once`), so a second run prints
 nothing and a run killed mid-send is taken over once its lease ends; the ticket prints
-twice only if the kill fell after the printer took the bytes. `printing.redrive_tickets`
+twice only if the kill fell after the printer took the bytes. An order whose lines have
+stations prints one ticket per station (that station's lines, its name as the heading)
+on the one kitchen printer, each with its own mark. `printing.redrive_tickets`
 prints the orders confirmed with printing on whose ticket was never marked (a lost job, a
 printer down for longer than the job's retries) while the kitchen has them to cook.
 """
@@ -25,7 +27,7 @@ from canteen.core.jobs import RetryableJobError, job
 from canteen.core.once import JobMark, Outcome, effect_once
 from canteen.orders.models import Order, OrderStatus
 from canteen.printing import escpos_ticket
-from canteen.printing.service import get_printer_settings, ticket_for
+from canteen.printing.service import Share, Ticket, get_printer_settings, order_shares, ticket_for
 
 if TYPE_CHECKING:
     from canteen.core.container import Container
@@ -77,20 +79,49 @@ async def print_once(
     station: str | None = None,
     line_ids: list[uuid.UUID] | None = None,
 ) -> Outcome | None:
-    """None when there is nothing to print (printing off then or now, no lines)."""
+    """Print the order's tickets, one per station when its lines have stations (each
+    marked printed on its own), or the one share asked for. None when there is nothing
+    to print (printing off then or now, no lines)."""
     async with c.sessionmaker() as session:
         settings = await get_printer_settings(session)
         since, host, port = settings.auto_print_since, settings.printer_host, settings.printer_port
         wanted = settings.auto_print and since is not None and since <= confirmed_at
-        ticket = await ticket_for(
-            session, order_id, timezone=c.settings.timezone, line_ids=line_ids, station=station
-        )
+        if station is not None or line_ids is not None:
+            shares = [Share(station, station, line_ids)]
+        else:
+            shares = (await order_shares(session, [order_id]))[order_id]
+        tickets = [
+            (
+                share.key,
+                await ticket_for(
+                    session,
+                    order_id,
+                    timezone=c.settings.timezone,
+                    line_ids=share.line_ids,
+                    station=share.station,
+                ),
+            )
+            for share in shares
+        ]
         await session.commit()  # the settings row may have just been made
     if not wanted or not host:
         return None  # off when the order was confirmed, or switched off since
-    if ticket is None or not ticket.lines:
-        log.warning("no ticket to print for order %s", order_id)
+    outcomes: list[Outcome] = []
+    for key, ticket in tickets:
+        if ticket is None or not ticket.lines:
+            log.warning("no ticket to print for order %s (%s)", order_id, key or "all")
+            continue
+        outcomes.append(await _print(c, claim_key(order_id, key), host, port, ticket))
+    if not outcomes:
         return None
+    # Busy if any share is another run's (the job waits for it), else done if any printed.
+    for outcome in (Outcome.busy, Outcome.done):
+        if outcome in outcomes:
+            return outcome
+    return Outcome.already
+
+
+async def _print(c: Container, key: str, host: str, port: int, ticket: Ticket) -> Outcome:
     data = escpos_ticket.render(ticket)
 
     async def send() -> None:
@@ -100,11 +131,7 @@ async def print_once(
             raise RetryableJobError(f"printer {host}:{port} unreachable: {exc}") from exc
 
     return await effect_once(
-        c.sessionmaker,
-        claim_key(order_id, station),
-        clock=c.clock,
-        lease_seconds=LEASE_SECONDS,
-        effect=send,
+        c.sessionmaker, key, clock=c.clock, lease_seconds=LEASE_SECONDS, effect=send
     )
 
 
@@ -153,10 +180,12 @@ async def _tickets_due(session: AsyncSession, now: datetime) -> list[tuple[uuid.
         )
     ).tuples()
     due = [(order_id, confirmed) for order_id, confirmed in rows if confirmed is not None]
-    keys = [claim_key(order_id, None) for order_id, _ in due]
+    # Due while any of its tickets (one per station) has no printed mark.
+    shares = await order_shares(session, [order_id for order_id, _ in due])
+    wanted = {
+        order_id: {claim_key(order_id, share.key) for share in shares[order_id]}
+        for order_id, _ in due
+    }
+    keys = set().union(*wanted.values()) if wanted else set()
     done = set(await session.scalars(select(JobMark.key).where(JobMark.key.in_(keys))))
-    return [
-        (order_id, confirmed)
-        for order_id, confirmed in due
-        if claim_key(order_id, None) not in done
-    ]
+    return [(order_id, confirmed) for order_id, confirmed in due if wanted[order_id] - done]
