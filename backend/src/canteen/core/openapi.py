@@ -187,7 +187,7 @@ def digits_up_to(limit: int) -> str:
 
 
 # A resume position is a seq an event could have: 1 to 19 ASCII digits up to the largest
-# 64-bit seq, exactly what realtime.endpoints.parse_seq accepts (the server's parse is
+# 64-bit seq, exactly what realtime.sse.parse_seq accepts (the server's parse is
 # the rule; backend/tests/unit/test_seq_pattern.py holds the two together).
 MAX_SEQ = 2**63 - 1
 _SEQ = {"type": "string", "pattern": digits_up_to(MAX_SEQ)}
