@@ -107,6 +107,8 @@ async def fill(c: Container, session: AsyncSession, first: date, stop: date) -> 
             if day in wanted:
                 rows.append(_row(day, grp_name(group), key, p))
     now = c.clock.now().astimezone(UTC)
+    # One global order of keys: two readers filling overlapping ranges wait, never deadlock.
+    rows.sort(key=lambda r: (r["day"], r["grp"], r["key"]))
     await _insert(session, ReportDayRollup, rows)
     await _insert(session, ReportDay, [{"day": d, "computed_at": now} for d in missing])
     return len(missing)
