@@ -98,11 +98,14 @@ async def recall(
     back_to = OrderStatus(str(move.data["from"]))
     if current == OrderStatus.cancelled:
         await _check_no_refund(session, order)
-        await _take_stock_again(session, order)
-        # The kitchen window's minutes too, after the stock (the placement's lock order).
+        taken = await _take_stock_again(session, order)
+        # The kitchen window's minutes too, after the dishes' rows and before the settings
+        # row (the placement's lock order; otherwise a deadlock with a placement).
         await capacity.retake(
             session, order.time_slot, order.pickup_window_start, order.window_minutes
         )
+        if taken:
+            await _announce_sold_out(session, taken)
     _restore(order, current, back_to, now)
     await record_order_event(
         session,
@@ -178,8 +181,11 @@ async def _check_no_refund(session: AsyncSession, order: Order) -> None:
         )
 
 
-async def _take_stock_again(session: AsyncSession, order: Order) -> None:
-    """The cancel gave the counted dishes back; take them again, or refuse if sold since."""
+async def _take_stock_again(
+    session: AsyncSession, order: Order
+) -> list[tuple[uuid.UUID, str, bool]]:
+    """The cancel gave the counted dishes back; take them again, or refuse if sold since.
+    Returns each counted dish taken, with its name and whether it is now sold out."""
     wanted = Counter[uuid.UUID]()
     for line in order.items:
         wanted[line.menu_item_id] += line.quantity
@@ -206,8 +212,6 @@ async def _take_stock_again(session: AsyncSession, order: Order) -> None:
     ]
     if short:
         raise RecallStockGone(details=short)
-    if not rows:
-        return
     for item_id, _name, _left in rows:
         await session.execute(
             update(MenuItem)
@@ -215,9 +219,17 @@ async def _take_stock_again(session: AsyncSession, order: Order) -> None:
             .values(stock_remaining=MenuItem.stock_remaining - wanted[item_id])
             .execution_options(synchronize_session=False)
         )
+    # left == wanted: the recall took the last portions.
+    return [(item_id, name, left == wanted[item_id]) for item_id, name, left in rows]
+
+
+async def _announce_sold_out(
+    session: AsyncSession, taken: list[tuple[uuid.UUID, str, bool]]
+) -> None:
+    """Stock moved: the menu version moves; a dish the recall sold out is said at once."""
     version = await mark_menu_changed(session)
-    for item_id, name, left in rows:
-        if left == wanted[item_id]:  # the recall took the last portions
+    for item_id, name, sold_out in taken:
+        if sold_out:
             await record_event(
                 session,
                 EventType.menu_updated,

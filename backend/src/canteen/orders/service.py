@@ -236,16 +236,23 @@ async def _stamp(
         order.cancel_reason = reason or (
             "cancelled by customer" if actor == Actor.customer else None
         )
-        await _give_back_stock(session, order)
-        # Its kitchen window's room back (kitchen.capacity), after the stock: lock order.
+        back = await _give_back_stock(session, order)
+        # Its kitchen window's room back (kitchen.capacity): placement's lock order, the
+        # dishes' rows, the window, then the settings row (the menu version); the version
+        # bumped before the window deadlocked with a placement in the rush benchmark.
         # window_minutes stays: a recalled cancel takes the same minutes again.
         await capacity.release(
             session, order.time_slot, order.pickup_window_start, order.window_minutes
         )
+        if back is not None:
+            await _announce_back_in_stock(session, back)
     return cash
 
 
-async def _give_back_stock(session: AsyncSession, order: Order) -> None:
+async def _give_back_stock(
+    session: AsyncSession, order: Order
+) -> list[tuple[uuid.UUID, str]] | None:
+    """Give the counted dishes back; returns those back in stock, or None if none moved."""
     quantities = Counter[uuid.UUID]()
     for line in order.items:
         quantities[line.menu_item_id] += line.quantity
@@ -265,21 +272,27 @@ async def _give_back_stock(session: AsyncSession, order: Order) -> None:
             changed = True
             if row[0] == quantity:  # it was sold out until now
                 back_in_stock.append((item_id, row[1]))
-    if changed:
-        version = await menu.mark_menu_changed(session)
-        for item_id, name in back_in_stock:
-            await record_event(
-                session,
-                EventType.menu_updated,
-                data={
-                    "entity": "item",
-                    "action": "back_in_stock",
-                    "id": str(item_id),
-                    "name": name,
-                    "changes": ["stock_remaining"],
-                    "menu_version": version,
-                },
-            )
+    return back_in_stock if changed else None
+
+
+async def _announce_back_in_stock(
+    session: AsyncSession, back_in_stock: list[tuple[uuid.UUID, str]]
+) -> None:
+    """Stock moved: the menu version moves; a dish back in stock is said at once."""
+    version = await menu.mark_menu_changed(session)
+    for item_id, name in back_in_stock:
+        await record_event(
+            session,
+            EventType.menu_updated,
+            data={
+                "entity": "item",
+                "action": "back_in_stock",
+                "id": str(item_id),
+                "name": name,
+                "changes": ["stock_remaining"],
+                "menu_version": version,
+            },
+        )
 
 
 async def cancel_own(
