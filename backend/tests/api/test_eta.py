@@ -17,6 +17,7 @@ from sqlalchemy import select
 from canteen.dev.models import DevOutboxMessage
 from canteen.events.models import Event
 from canteen.kitchen.models import ItemTiming
+from canteen.notifications.eta_push import push_order_eta
 from canteen.orders.models import Order
 from canteen.orders.tasks import reestimate_open_orders
 from canteen.users.models import DeviceToken
@@ -173,3 +174,19 @@ async def reestimate_twice_case(client, container, clock):
     clock.advance(3 * 60)
     await asyncio.gather(reestimate_open_orders(container), reestimate_open_orders(container))
     assert len(await _eta_events(container, oid)) == 2  # one more move, not two
+
+
+async def eta_push_twice_case(client, container, clock):
+    """push.order_eta run twice for one event, then twice at once: one push per device."""
+    m, me, _ = await _setup(client, container, clock)
+    oid = (await place(client, me, order_body((m.dosa, 1)))).json()["data"]["id"]
+    await _devices(container, oid)
+    args = {"event_id": "eta-twice-1", "order_id": oid, "ready_around": "2026-12-04T08:30:00Z"}
+    await push_order_eta(container, **args)
+    await push_order_eta(container, **args)
+    await asyncio.gather(push_order_eta(container, **args), push_order_eta(container, **args))
+    await container.jobs.drain()
+    [push] = await _pushes(container, wait_for=1)
+    assert push.payload["data"]["type"] == "order_eta" and "ready around" in push.body
+    await asyncio.sleep(0.3)
+    assert len(await _pushes(container)) == 1

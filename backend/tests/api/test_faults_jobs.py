@@ -30,7 +30,7 @@ import redis
 from live import serve
 from orders_helpers import order_body, place, seed_menu, set_config
 from sqlalchemy import func, select, text
-from test_eta import reestimate_twice_case
+from test_eta import eta_push_twice_case, reestimate_twice_case
 from test_no_shows import reminder_once_case, sweeps_race_case
 from test_payments import _events, _order, _upi_order, eventually, sandbox_pay, webhooks_to
 from test_printing import print_twice_case, printer
@@ -39,7 +39,7 @@ from test_ready_sms_once import ready_redrive_case
 from test_reports_rollup import rollup_twice_case
 
 from canteen.app import create_app
-from canteen.bootstrap import build_container
+from canteen.bootstrap import build_container, load_jobs
 from canteen.core.container import Container
 from canteen.core.jobs import PERIODIC, REGISTRY, CeleryRunner
 from canteen.dev.models import DevOutboxMessage
@@ -424,10 +424,12 @@ TWICE = {
     "sms.redrive_ready": "test_ready_sms_redrive_twice_texts_once",
     "printing.redrive_tickets": "test_ticket_redrive_twice_prints_once",
     "kitchen.reestimate": "test_reestimate_twice_moves_once",
+    "push.order_eta": "test_eta_push_twice_notifies_once",
 }
 
 
 def test_every_job_is_run_twice_by_a_test():
+    load_jobs()  # every job the worker knows, whichever test files ran before this one
     missing = sorted(set(REGISTRY) - set(TWICE))
     assert not missing, f"jobs without a run-twice test in {__name__}: {missing}"
     for name in TWICE.values():
@@ -452,6 +454,10 @@ async def test_not_collected_sweep_twice_moves_once(client, container, clock):
 
 async def test_collection_reminders_twice_remind_once(client, container, clock):
     await reminder_once_case(client, container, clock)  # three runs, one reminder
+
+
+async def test_eta_push_twice_notifies_once(client, container, clock):
+    await eta_push_twice_case(client, container, clock)  # twice, then twice at once
 
 
 async def test_reestimate_twice_moves_once(client, container, clock):
