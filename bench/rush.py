@@ -80,8 +80,14 @@ _CODE = re.compile(r"\b(\d{6})\b")
 _SSL = ssl.create_default_context()
 
 
+# uvicorn closes a connection idle for 5 s, httpx reuses one idle up to 5 s: a request sent
+# on a connection the server is closing fails unsent ("Server disconnected"), and a POST is
+# not retried. Expiring idle connections sooner on our side closes that race.
+_LIMITS = httpx.Limits(keepalive_expiry=4.0)
+
+
 def transport() -> httpx.AsyncHTTPTransport:
-    return httpx.AsyncHTTPTransport(verify=_SSL)
+    return httpx.AsyncHTTPTransport(verify=_SSL, limits=_LIMITS)
 
 
 def parse_at(value: str) -> float:
