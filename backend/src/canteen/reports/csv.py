@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import date
 from typing import Any
@@ -48,9 +49,25 @@ def rupees(paise: int) -> str:
     return f"{sign}{whole}.{part:02d}"
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula ("CSV injection"):
+# a student's feedback comment "=HYPERLINK(...)" must reach the manager as text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def cell(value: Any) -> Any:
+    """One CSV cell: None as empty, text that a spreadsheet would run as a formula behind
+    a leading apostrophe (OWASP's advice); numbers, negative amounts included, unchanged."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def _line(values: Iterable[Any]) -> bytes:
     out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow(["" if v is None else v for v in values])
+    csv.writer(out, lineterminator="\r\n").writerow([cell(v) for v in values])
     return out.getvalue().encode()
 
 
@@ -154,7 +171,7 @@ async def _batches(
             out = io.StringIO()
             writer = csv.writer(out, lineterminator="\r\n")
             for row in rows:
-                writer.writerow(["" if v is None else v for v in line(row)])
+                writer.writerow([cell(v) for v in line(row)])
             yield out.getvalue().encode()
 
 
