@@ -108,6 +108,8 @@ FACTORIES = Factories(
 def build_container(
     settings: Settings, *, clock: Clock | None = None, pooled: bool = True, for_worker: bool = False
 ) -> Container:
+    import canteen.models  # noqa: F401  (every mapper, so any flush can sort the tables)
+
     load_jobs()
     register_reactions()
     clock = clock or Clock()

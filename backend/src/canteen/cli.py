@@ -68,9 +68,18 @@ def _migrate(settings: Settings) -> None:
     upgrade(settings.resolved_database_url)
 
 
+def _load_models() -> None:
+    """Map every model before the first flush: a flush sorts the tables by their foreign
+    keys, and menu_items.station_id names `stations`, which nothing on the seed's path
+    imports (`canteen serve` on PostgreSQL seeds before the app, or any migration, loads it)."""
+    import canteen.models  # noqa: F401
+
+
 async def _seed(settings: Settings, only_if_empty: bool = False) -> bool:
     from canteen.core.db import make_engine, make_sessionmaker
     from canteen.demo.seed import is_empty, seed_demo
+
+    _load_models()
 
     engine = make_engine(settings.resolved_database_url, pool=False)
     try:
@@ -89,6 +98,7 @@ async def _create_admin(settings: Settings, phone: str, password: str, name: str
     from canteen.core.phones import normalise_phone
     from canteen.users.service import create_admin
 
+    _load_models()
     try:
         normalised = normalise_phone(phone, settings.phone_region)
     except AppError:

@@ -196,3 +196,40 @@ def test_serve_on_an_empty_embedded_database_migrates_seeds_and_logs_in(tmp_path
     finally:
         proc.terminate()
         proc.wait(15)
+
+
+def test_serve_seeds_a_migrated_database_without_migrating_again(tmp_path):
+    """`canteen serve` as on PostgreSQL: `canteen migrate` ran before (a deployment step),
+    serve seeds the empty database in a fresh process that has loaded no model yet. The
+    seed's first flush sorts every table by its foreign keys (menu_items -> stations), so
+    every model must be mapped by then; before the fix the server died at start."""
+    env = {**os.environ, "CANTEEN_DATA_DIR": str(tmp_path), "CANTEEN_ENV": "development"}
+    for key in ("CANTEEN_DATABASE_URL", "CANTEEN_REDIS_URL", "CANTEEN_CELERY_BROKER_URL"):
+        env.pop(key, None)
+    r = _cli(env, "migrate")
+    assert r.returncode == 0, r.stderr
+    env.update({"CANTEEN_AUTO_MIGRATE": "false", "CANTEEN_SEED_DEMO": "true"})
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "canteen.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+            assert time.monotonic() < deadline, "server did not become ready"
+            time.sleep(0.2)
+        items = httpx.get(f"{base}{API}/menu/items").json()["data"]
+        assert len(items) >= 50  # the demo canteen was seeded
+    finally:
+        proc.terminate()
+        proc.wait(15)
