@@ -87,7 +87,10 @@ class World:
                 await s.scalar(select(func.count()).select_from(m).where(m.order_id == oid_))
                 for m, oid_ in ((Event, uuid.UUID(oid)), (Payment, uuid.UUID(oid)))
             ]
-            refunds = await s.scalar(select(func.count()).select_from(Refund))
+            # This order's refunds: an earlier case's refund job may still land meanwhile.
+            refunds = await s.scalar(
+                select(func.count()).select_from(Refund).where(Refund.order_id == uuid.UUID(oid))
+            )
             payment = await s.scalar(select(Payment).where(Payment.order_id == uuid.UUID(oid)))
             payment_row = (payment.status, payment.attempts) if payment else None
         return (await self.get(oid), *counts, refunds, payment_row)
