@@ -135,12 +135,12 @@ test.describe("the kitchen floor", () => {
 
       // From the all-day panel: back on, with 5 portions left.
       const allDay = page.getByRole("region", { name: /All day/ });
-      await allDay.getByRole("button", { name: "Sold out or portions left: Uttapam" }).click();
+      await allDay.getByRole("button", { name: "86 Uttapam: sold out or portions left" }).click();
       dialog = page.getByRole("dialog", { name: "Stock of Uttapam" });
       await expect(dialog.getByRole("status")).toContainText("Sold out (86'd)");
       await dialog.getByRole("button", { name: "Back on the menu" }).click();
       await expect(dialog).toBeHidden();
-      await allDay.getByRole("button", { name: "Sold out or portions left: Uttapam" }).click();
+      await allDay.getByRole("button", { name: "86 Uttapam: sold out or portions left" }).click();
       await dialog.getByLabel("Portions left today").fill("5");
       await dialog.getByRole("button", { name: "Set portions left" }).click();
       await expect(dialog).toBeHidden();

@@ -113,10 +113,39 @@ export default async function globalSetup(): Promise<void> {
     throw error;
   }
 
+  await liftKitchenCapacity(apiURL);
+
   process.env.CANTEEN_E2E_API_URL = apiURL;
   process.env.CANTEEN_E2E_BASE_URL = `http://127.0.0.1:${relay.port}`;
   process.env.CANTEEN_E2E_RELAY_URL = `http://127.0.0.1:${relay.controlPort}`;
   process.env.CANTEEN_E2E_SECRET_KEY = secretKey;
   // The backend's SQLite file lives here: a test may move an order's clock back (no-shows).
   process.env.CANTEEN_E2E_DATA_DIR = dataDir;
+}
+
+/**
+ * The suite places many orders on one backend; with the default capacity (15 kitchen minutes per
+ * window per kitchen staff member) the demo's slots fill up and later specs would get SLOT_FULL.
+ * Capacity is not what these specs test, so every demo slot gets the most a window may hold.
+ */
+async function liftKitchenCapacity(apiURL: string): Promise<void> {
+  const api = `${apiURL}/api/v1`;
+  const login = await fetch(`${api}/auth/staff-login`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ phone: "+919000000001", password: "canteen-admin" }),
+  });
+  if (!login.ok) throw new Error(`admin sign-in failed: ${login.status} ${await login.text()}`);
+  const token = ((await login.json()) as { data: { access_token: string } }).data.access_token;
+  const headers = { "Content-Type": "application/json", Authorization: `Bearer ${token}` };
+  const slots = await fetch(`${api}/admin/time-slots`, { headers });
+  if (!slots.ok) throw new Error(`time slots: ${slots.status}`);
+  for (const slot of ((await slots.json()) as { data: { code: string }[] }).data) {
+    const r = await fetch(`${api}/admin/kitchen/capacity`, {
+      method: "PUT",
+      headers,
+      body: JSON.stringify({ time_slot: slot.code, minutes_per_window: 1440 }),
+    });
+    if (!r.ok) throw new Error(`capacity of ${slot.code}: ${r.status} ${await r.text()}`);
+  }
 }

@@ -29,7 +29,7 @@ export function AllDayPanel({ lines }: { lines: AllDayLine[] }) {
               <button
                 type="button"
                 className="all-day-86"
-                aria-label={`Sold out or portions left: ${line.name}`}
+                aria-label={`86 ${line.name}: sold out or portions left`}
                 title="Sold out or portions left"
                 onClick={() => setStockOf(line)}
               >

@@ -49,7 +49,7 @@ describe("86 from the board", () => {
   it("marks a dish sold out from the all-day panel", async () => {
     const writes = serveDish(menuItem({ id: "item-dosa", name: "Masala Dosa", stock_remaining: null }));
     renderPage(<BoardPage />);
-    await userEvent.click(await screen.findByRole("button", { name: "Sold out or portions left: Masala Dosa" }));
+    await userEvent.click(await screen.findByRole("button", { name: "86 Masala Dosa: sold out or portions left" }));
     const dialog = await screen.findByRole("dialog", { name: "Stock of Masala Dosa" });
     expect(await within(dialog).findByRole("status")).toHaveTextContent("On the menu, no count today.");
     await userEvent.click(within(dialog).getByRole("button", { name: "Sold out (86)" }));
