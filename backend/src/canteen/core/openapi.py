@@ -139,6 +139,7 @@ EXTRA: dict[str, dict[int, str]] = {
     "realtime-kitchen_stream": {
         401: "`INVALID_TOKEN` or `TOKEN_EXPIRED` (token in `?token=` or `Authorization`)",
         403: "`INSUFFICIENT_ROLE`: kitchen staff and admins only",
+        404: "`NOT_FOUND`: no such station (`?station=`)",
     },
 }
 
