@@ -152,12 +152,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serve_on_an_empty_embedded_database_migrates_seeds_and_logs_in(tmp_path):
-    """The README's first command, end to end: a fresh data dir, OTP login from the outbox."""
+def _serve_until_ready(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """`canteen serve` on a free port, once /readyz answers 200 (or the test fails)."""
     port = _free_port()
-    env = {**os.environ, "CANTEEN_DATA_DIR": str(tmp_path), "CANTEEN_ENV": "development"}
-    for key in ("CANTEEN_DATABASE_URL", "CANTEEN_REDIS_URL", "CANTEEN_CELERY_BROKER_URL"):
-        env.pop(key, None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "canteen.cli", "serve", "--port", str(port)],
         env=env,
@@ -165,17 +162,27 @@ def test_serve_on_an_empty_embedded_database_migrates_seeds_and_logs_in(tmp_path
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() >= deadline:
+            proc.kill()
+            out = proc.stdout.read().decode() if proc.stdout else ""
+            raise AssertionError(f"server did not become ready:\n{out}")
+        time.sleep(0.2)
+
+
+def test_serve_on_an_empty_embedded_database_migrates_seeds_and_logs_in(tmp_path):
+    """The README's first command, end to end: a fresh data dir, OTP login from the outbox."""
+    env = {**os.environ, "CANTEEN_DATA_DIR": str(tmp_path), "CANTEEN_ENV": "development"}
+    for key in ("CANTEEN_DATABASE_URL", "CANTEEN_REDIS_URL", "CANTEEN_CELERY_BROKER_URL"):
+        env.pop(key, None)
+    proc, base = _serve_until_ready(env)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
-            assert time.monotonic() < deadline, "server did not become ready"
-            time.sleep(0.2)
         r = httpx.post(
             f"{base}{API}/auth/staff-login",
             json={"phone": "+919000000001", "password": "canteen-admin"},
@@ -209,25 +216,8 @@ def test_serve_seeds_a_migrated_database_without_migrating_again(tmp_path):
     r = _cli(env, "migrate")
     assert r.returncode == 0, r.stderr
     env.update({"CANTEEN_AUTO_MIGRATE": "false", "CANTEEN_SEED_DEMO": "true"})
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "canteen.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    proc, base = _serve_until_ready(env)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
-            assert time.monotonic() < deadline, "server did not become ready"
-            time.sleep(0.2)
         items = httpx.get(f"{base}{API}/menu/items").json()["data"]
         assert len(items) >= 50  # the demo canteen was seeded
     finally:
