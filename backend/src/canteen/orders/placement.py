@@ -28,7 +28,6 @@ from canteen.orders.errors import (
     PaymentMethodDisabled,
     RestaurantClosed,
 )
-from canteen.orders.events import record_order_event
 from canteen.orders.idempotency import (
     IdempotencyKeyReused,
     IdempotencyStore,
@@ -37,13 +36,13 @@ from canteen.orders.idempotency import (
 )
 from canteen.orders.models import (
     Order,
-    OrderItem,
     OrderStatus,
     OrderType,
     PaymentMethod,
     PaymentStatus,
 )
 from canteen.orders.no_shows import check_cash_allowed
+from canteen.orders.order_rows import insert_order, line_values, order_values
 from canteen.orders.pricing import (
     ItemUnavailable,
     OrderTooLarge,
@@ -129,23 +128,15 @@ async def _create(
     total = check_prices(body, priced, delivery_fee)
     sold_out = await _take_stock(session, wanted, stock, known)
 
-    lines = _order_lines(body, priced)
-    prep = max(line.prep_minutes for line in lines)
+    order_id = uuid.uuid4()
+    lines = _order_lines(order_id, body, priced)
     cash = body.payment_method == PaymentMethod.cash
     business_date = now.astimezone(tz).date()
-    # The kitchen window after the stock (locks always in this order), before the shared rows.
-    window, estimated_ready_at = await _reserve_window(session, now, tz, slot, body, lines)
-    # The shared rows last, just before the inserts and the commit: the settings row (the
-    # menu version moves when stock does), then the day's counter row. Always in this order.
-    if sold_out is not None:
-        await _announce_stock(session, sold_out)
-    seq = await _next_seq(session, business_date)
-
-    order = Order(
-        id=uuid.uuid4(),
-        number=f"ORD-{business_date:%Y%m%d}-{seq:03d}",
+    # Everything but the window and the number is made before the hot rows are taken, so
+    # between the first of them and the commit only precompiled statements run.
+    row = order_values(
+        id=order_id,
         business_date=business_date,
-        daily_seq=seq,
         customer_id=user.id,
         status=OrderStatus.confirmed if cash else OrderStatus.received,
         payment_method=body.payment_method,
@@ -161,28 +152,42 @@ async def _create(
         total=total,
         currency=config.currency,
         pickup_code=f"{secrets.randbelow(10_000):04d}",
-        prep_minutes=prep,
-        estimated_ready_at=estimated_ready_at,
-        promised_ready_at=estimated_ready_at,
-        pickup_window_start=window.window.start,
-        pickup_window_end=window.window.end,
-        window_minutes=window.cost,
+        prep_minutes=max(line["prep_minutes"] for line in lines),
         idempotency_key=key,
         request_hash=request_hash,
         confirmed_at=now if cash else None,
         created_at=now,
         updated_at=now,
-        items=lines,
     )
-    session.add(order)
-    await _record_created(session, order, user)
-    return order
+    event_data = _created_data(row, lines)
+    # The kitchen window after the stock (locks always in this order), before the shared rows.
+    window, estimated_ready_at = await _reserve_window(session, now, tz, slot, body, lines)
+    # The shared rows last, just before the inserts and the commit: the settings row (the
+    # menu version moves when stock does), then the day's counter row. Always in this order.
+    if sold_out is not None:
+        await _announce_stock(session, sold_out)
+    seq = await _next_seq(session, business_date)
+    row.update(
+        number=f"ORD-{business_date:%Y%m%d}-{seq:03d}",
+        daily_seq=seq,
+        estimated_ready_at=estimated_ready_at,
+        promised_ready_at=estimated_ready_at,
+        pickup_window_start=window.window.start,
+        pickup_window_end=window.window.end,
+        window_minutes=window.cost,
+    )
+    event_data["estimated_ready_at"] = _iso(estimated_ready_at)
+    return await insert_order(session, row, lines, event_data=event_data, actor_id=user.id)
 
 
-def _order_lines(body: OrderCreate, priced: list[PricedLine]) -> list[OrderItem]:
+def _order_lines(
+    order_id: uuid.UUID, body: OrderCreate, priced: list[PricedLine]
+) -> list[dict[str, Any]]:
     """The order's lines as placed: names, prices and chosen options kept as they were."""
     return [
-        OrderItem(
+        line_values(
+            id=uuid.uuid4(),
+            order_id=order_id,
             position=position,
             menu_item_id=p.item.id,
             name=p.item.name,
@@ -197,29 +202,24 @@ def _order_lines(body: OrderCreate, priced: list[PricedLine]) -> list[OrderItem]
     ]
 
 
-async def _record_created(session: AsyncSession, order: Order, user: User) -> None:
-    await record_order_event(
-        session,
-        EventType.order_created,
-        order,
-        actor_id=user.id,
-        data={
-            "order_type": order.order_type,
-            "payment_method": order.payment_method,
-            "total": order.total,
-            "time_slot": order.time_slot,
-            "items": [
-                {
-                    "name": li.name,
-                    "quantity": li.quantity,
-                    "notes": li.notes,
-                    "options": [o["name"] for o in li.options],
-                }
-                for li in order.items
-            ],
-            "estimated_ready_at": _iso(order.estimated_ready_at),
-        },
-    )
+def _created_data(row: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """The `order.created` event's data (its estimate is filled in once the window is)."""
+    return {
+        "order_type": row["order_type"],
+        "payment_method": row["payment_method"],
+        "total": row["total"],
+        "time_slot": row["time_slot"],
+        "items": [
+            {
+                "name": li["name"],
+                "quantity": li["quantity"],
+                "notes": li["notes"],
+                "options": [o["name"] for o in li["options"]],
+            }
+            for li in lines
+        ],
+        "estimated_ready_at": None,
+    }
 
 
 def _check_open(config: CanteenConfig, body: OrderCreate) -> None:
@@ -415,19 +415,19 @@ async def _reserve_window(
     tz: ZoneInfo,
     slot: SlotView,
     body: OrderCreate,
-    lines: list[OrderItem],
+    lines: list[dict[str, Any]],
 ) -> tuple[capacity.Reservation, datetime]:
     """The order's kitchen window (kitchen.capacity) and its estimate (kitchen.eta): the
     dishes' measured cooking time, the queue ahead in the window, the window itself."""
-    measured = await eta.stage_seconds(session, (li.menu_item_id for li in lines))
-    own = eta.own_seconds(((li.menu_item_id, li.prep_minutes) for li in lines), measured)
+    measured = await eta.stage_seconds(session, (li["menu_item_id"] for li in lines))
+    own = eta.own_seconds(((li["menu_item_id"], li["prep_minutes"]) for li in lines), measured)
     picked = time.fromisoformat(body.pickup_window) if body.pickup_window else None
     reservation = await capacity.reserve(
         session,
         slot,
         now=now,
         tz=tz,
-        lines=[(li.prep_minutes, li.quantity) for li in lines],
+        lines=[(li["prep_minutes"], li["quantity"]) for li in lines],
         ready_from=now + timedelta(seconds=own),
         picked=picked,
     )
