@@ -115,6 +115,23 @@ async def test_station_admin_refusals_change_nothing(client, container):
     )
     assert err["message"] == "A station with this name exists already"
     assert err["details"] == [{"field": "name", "issue": "taken", "name": "dosa TAWA"}]
+    # Case folds beyond ASCII on both backends (SQLite's lower() does not: once a 500).
+    eth = await _station(client, admin, "Ðosa")
+    for method, url in (("POST", S), ("PATCH", f"{S}/{tawa['id']}")):
+        err = assert_error(
+            await client.request(method, url, json={"name": "ðOSA"}, headers=bearer(admin)),
+            409,
+            "STATION_NAME_TAKEN",
+        )
+        assert err["details"] == [{"field": "name", "issue": "taken", "name": "ðOSA"}]
+    assert (await client.delete(f"{S}/{eth['id']}", headers=bearer(admin))).status_code == 204
+    # /settings and /marks are not station ids: other methods there are 405, not a 400.
+    for method, path, allowed in (("DELETE", "settings", "PATCH"), ("PATCH", "marks", "GET")):
+        r = await client.request(method, f"{S}/{path}", headers=bearer(admin))
+        assert_error(r, 405, "METHOD_NOT_ALLOWED")
+        assert r.headers["allow"] == allowed
+    r = await client.patch(f"{S}/not-an-id", json={}, headers=bearer(admin))
+    assert_error(r, 404, "NOT_FOUND")
     for body, issue in (({"name": "  "}, "string_too_short"), ({}, "missing")):
         err = assert_error(
             await client.post(S, json=body, headers=bearer(admin)), 400, "VALIDATION_ERROR"

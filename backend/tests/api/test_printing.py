@@ -110,6 +110,11 @@ async def test_printer_settings_are_admins_and_checked(client, container):
     data = await switch(client, admin, auto_print=True, printer_host="10.0.0.7", printer_port=9101)
     assert data["auto_print"] is True and data["auto_print_since"]
     assert await _settings(container) == (True, "10.0.0.7", 9101)
+    # null leaves auto_print and the port as they are (once a 500: NOT NULL).
+    data = await switch(client, admin, auto_print=None, printer_host="0", printer_port=None)
+    assert data["auto_print"] is True and data["printer_port"] == 9101
+    assert await _settings(container) == (True, "0", 9101)
+    await switch(client, admin, printer_host="10.0.0.7")
     # The host cannot be taken away while printing is on; switched off, it can.
     r = await client.patch(
         f"{API}/admin/printing", json={"printer_host": None}, headers=bearer(admin)

@@ -23,6 +23,13 @@ class PrinterSettingsOut(BaseModel):
 
 
 class PrinterSettingsUpdate(BaseModel):
-    auto_print: Bool | None = None
-    printer_host: str | None = Field(default=None, max_length=253, pattern=HOST_PATTERN)
-    printer_port: Annotated[int, Field(ge=1, le=65535), JsonInt] | None = None
+    auto_print: Bool | None = Field(default=None, description="null or absent: unchanged")
+    printer_host: str | None = Field(
+        default=None,
+        max_length=253,
+        pattern=HOST_PATTERN,
+        description="null: no printer (printing on confirm must then be off)",
+    )
+    printer_port: Annotated[int, Field(ge=1, le=65535), JsonInt] | None = Field(
+        default=None, description="null or absent: unchanged"
+    )

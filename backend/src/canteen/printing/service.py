@@ -44,8 +44,9 @@ async def update_printer_settings(
     row = await get_printer_settings(session)
     await session.refresh(row, with_for_update=True)
     requested = body.model_dump(exclude_unset=True)
-    if "printer_port" in requested and requested["printer_port"] is None:
-        del requested["printer_port"]  # the port always has a value; null keeps it
+    for always_set in ("auto_print", "printer_port"):  # these always have a value: null keeps it
+        if always_set in requested and requested[always_set] is None:
+            del requested[always_set]
     auto_print = requested.get("auto_print", row.auto_print)
     host = requested.get("printer_host", row.printer_host)
     if auto_print and not host:

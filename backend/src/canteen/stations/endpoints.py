@@ -56,7 +56,7 @@ async def create_station(body: StationCreate, _: Admin, db: Session) -> Envelope
     )
 
 
-@router.patch("/stations/{station_id}", response_model=Envelope[StationOut])
+@router.patch("/stations/{station_id:uuid}", response_model=Envelope[StationOut])
 async def update_station(
     station_id: uuid.UUID, body: StationUpdate, _: Admin, db: Session
 ) -> Envelope[StationOut]:
@@ -65,7 +65,7 @@ async def update_station(
     return Envelope(data=next(s for s in floor.stations if s.id == station_id))
 
 
-@router.delete("/stations/{station_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/stations/{station_id:uuid}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_station(station_id: uuid.UUID, _: Admin, db: Session) -> None:
     """Its dishes stay on the menu with no station."""
     await service.delete_station(db, station_id)

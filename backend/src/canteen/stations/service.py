@@ -10,7 +10,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.errors import Conflict, NotFound, field_error
@@ -81,8 +82,7 @@ async def get_station(session: AsyncSession, station_id: uuid.UUID) -> Station:
 async def create_station(session: AsyncSession, body: StationCreate) -> Station:
     await _check_name(session, body.name, None)
     station = Station(name=body.name, sort_order=body.sort_order)
-    session.add(station)
-    await session.flush()
+    await _flush_named(session, station)
     return station
 
 
@@ -95,7 +95,7 @@ async def update_station(
         station.name = body.name
     if body.sort_order is not None:
         station.sort_order = body.sort_order
-    await session.flush()
+    await _flush_named(session, station)
     return station
 
 
@@ -251,11 +251,21 @@ async def _settings(session: AsyncSession) -> FloorSettings:
     return settings
 
 
+async def _flush_named(session: AsyncSession, station: Station) -> None:
+    # The check gives the friendly answer; the unique index settles two admins at once.
+    try:
+        async with session.begin_nested():
+            session.add(station)
+    except IntegrityError as exc:
+        taken = field_error("name", "taken", name=station.name)
+        raise StationNameTaken(details=[taken]) from exc
+
+
 async def _check_name(session: AsyncSession, name: str, own: uuid.UUID | None) -> None:
-    clash = await session.scalar(
-        select(Station.id).where(func.lower(Station.name) == name.lower(), Station.id != own)
-        if own is not None
-        else select(Station.id).where(func.lower(Station.name) == name.lower())
-    )
-    if clash is not None:
-        raise StationNameTaken(details=[field_error("name", "taken", name=name)])
+    """Names are unique whatever their case. Compared here rather than by SQL lower(),
+    which folds only ASCII on SQLite: "Ð" and "ð" must clash on both backends. A canteen
+    has a handful of stations, so reading their names costs nothing."""
+    wanted = name.casefold()
+    for station_id, existing in await session.execute(select(Station.id, Station.name)):
+        if station_id != own and existing.casefold() == wanted:
+            raise StationNameTaken(details=[field_error("name", "taken", name=name)])
