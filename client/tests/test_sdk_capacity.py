@@ -60,3 +60,17 @@ async def test_windows_and_a_picked_window(api, raw, container, clock):
         await api.orders.place([CartLine(dish, 1)], time_slot="lunch", pickup_window="12:15")
     assert refused.value.code == "SLOT_FULL"
     assert [d["window"] for d in refused.value.details][:2] == ["12:00", "12:30"]
+
+
+async def test_windows_for_a_cart_are_those_it_fits_in(api, raw, container, clock):
+    nine_am(clock)
+    dish = await biryani(container)
+    await sign_in(api, raw, container)
+    # 12:00 is full after one biryani (20 of 20 minutes): not offered to another.
+    await api.orders.place([CartLine(dish, 1)], time_slot="lunch", pickup_window="12:00")
+    assert (await api.menu.windows("lunch")).cart_minutes is None
+    for_cart = await api.menu.windows("lunch", [(dish, 1)])
+    assert for_cart.cart_minutes == 20
+    assert [w.window for w in for_cart.windows[:2]] == ["12:15", "12:30"]
+    twice = await api.menu.windows("lunch", [(dish, 2)])  # larger than a window: a whole one
+    assert twice.cart_minutes == 20 and twice.windows[0].window == "12:15"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 
 from kitchen_helpers import at, parse, set_capacity, set_local_time, used
 from menu_support import admin_session
@@ -14,7 +15,7 @@ from orders_helpers import order_body, place, seed_menu
 from sqlalchemy import update
 
 from canteen.events.models import Event
-from canteen.menu.models import MenuItem
+from canteen.menu.models import MenuItem, TimeSlot
 from canteen.orders.models import Order, OrderItem
 from canteen.payments.tasks import expire_unpaid
 from conftest import API, assert_error, bearer, count_rows, login_customer, login_staff
@@ -210,8 +211,55 @@ async def test_the_windows_the_app_shows(client, container, clock):
     now = (await client.get(f"{API}/menu/windows")).json()["data"]
     assert now["time_slot"] == "allday" and now["kitchen_busy"] is False
     r = await client.get(f"{API}/menu/windows", params={"time_slot": "brunch"})
-    err = assert_error(r, 400, "VALIDATION_ERROR")
+    err = assert_error(r, 404, "NOT_FOUND")
     assert err["details"][0]["field"] == "time_slot"
+
+
+async def test_the_windows_fit_the_cart(client, container, clock):
+    """A window is offered for a cart only if the cart fits in it, as placing finds."""
+    m, _, me = await _setup(client, container, clock, minutes=20)
+    await place(client, me, lunch((m.biryani, 1), pickup_window="12:00"))
+    await place(client, me, lunch((m.chai, 2), pickup_window="12:15"))  # 14 minutes left
+
+    async def windows(*cart):
+        r = await client.get(
+            f"{API}/menu/windows", params={"time_slot": "lunch", "item": [str(i) for i in cart]}
+        )
+        assert r.status_code == 200, r.text
+        return r.json()["data"]
+
+    chai = await windows(m.chai, m.chai)  # 6 minutes: fits beside the queue at 12:15
+    assert chai["cart_minutes"] == 6 and chai["windows"][0]["window"] == "12:15"
+    biryani = await windows(m.biryani)  # 20 minutes: only an empty window holds it
+    assert biryani["cart_minutes"] == 20 and biryani["windows"][0]["window"] == "12:30"
+    assert "12:15" not in {w["window"] for w in biryani["windows"]}
+    placed = (await place(client, me, lunch((m.biryani, 1)))).json()["data"]
+    assert parse(placed["pickup_window_start"]) == at(clock, "12:30")  # what was offered
+    # Dishes not on the menu are left out: an unknown id alone is no cart.
+    unknown = await windows(uuid.uuid4())
+    assert unknown["cart_minutes"] is None and unknown["windows"][0]["window"] == "12:15"
+    r = await client.get(f"{API}/menu/windows", params={"item": "not-an-id"})
+    assert assert_error(r, 400, "VALIDATION_ERROR")["details"][0]["field"] == "item.0"
+
+
+async def test_the_windows_between_slots_are_the_next_slots(client, container, clock):
+    """Outside serving hours the app gets the slot that opens next, never an error; with
+    no active slot at all, 404."""
+    await _setup(client, container, clock)
+    async with container.sessionmaker() as s:
+        await s.execute(update(TimeSlot).where(TimeSlot.code == "allday").values(is_active=False))
+        await s.commit()
+    data = (await client.get(f"{API}/menu/windows")).json()["data"]
+    assert data["time_slot"] == "lunch" and data["windows"][0]["window"] == "12:00"
+    set_local_time(clock, 16, 0)  # lunch is over: tomorrow's lunch
+    data = (await client.get(f"{API}/menu/windows")).json()["data"]
+    assert data["time_slot"] == "lunch"
+    assert parse(data["windows"][0]["start"]) == at(clock, "12:00") + timedelta(days=1)
+    async with container.sessionmaker() as s:
+        await s.execute(update(TimeSlot).values(is_active=False))
+        await s.commit()
+    r = await client.get(f"{API}/menu/windows")
+    assert assert_error(r, 404, "NOT_FOUND")["details"][0]["issue"] == "none_active"
 
 
 async def test_capacity_setting_defaults_to_the_staff_and_is_admin_only(client, container, clock):
@@ -241,7 +289,7 @@ async def test_capacity_setting_defaults_to_the_staff_and_is_admin_only(client, 
         json={"time_slot": "brunch", "minutes_per_window": 10},
         headers=bearer(admin),
     )
-    err = assert_error(r, 400, "VALIDATION_ERROR")
+    err = assert_error(r, 404, "NOT_FOUND")
     assert err["details"][0]["field"] == "time_slot"
     assert err["details"][0]["issue"] == "unknown_slot"
     r = await client.put(

@@ -164,12 +164,19 @@ class MenuAPI:
                 yield config
             await self._client.sleep(self.config_ttl)
 
-    async def windows(self, time_slot: str | None = None) -> KitchenWindows:
-        """The slot's kitchen windows with room (default: the slot being served now),
-        each with its ready_around, and `kitchen_busy` for "Kitchen busy: ready around …".
+    async def windows(
+        self,
+        time_slot: str | None = None,
+        cart: Iterable[tuple[str | uuid.UUID, int]] = (),
+    ) -> KitchenWindows:
+        """The slot's kitchen windows with room (default: the slot being served now, else
+        the next to open), each with its ready_around, and `kitchen_busy` for "Kitchen
+        busy: ready around …". With `cart` ((menu item id, quantity) pairs) only windows
+        the cart fits in are listed, with the cart's own ready time, as placing finds.
         Not cached: the room changes with every order."""
-        params = {"time_slot": time_slot} if time_slot is not None else None
-        data = await self._client.data("GET", "/menu/windows", params=params, auth=False)
+        params: list[tuple[str, str]] = [("time_slot", time_slot)] if time_slot else []
+        params += [("item", str(item)) for item, quantity in cart for _ in range(quantity)]
+        data = await self._client.data("GET", "/menu/windows", params=params or None, auth=False)
         return KitchenWindows.from_json(data)
 
     @property

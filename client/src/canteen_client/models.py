@@ -276,6 +276,7 @@ class KitchenWindows:
     kitchen_busy: bool
     ready_around: datetime | None
     windows: list[KitchenWindow]
+    cart_minutes: int | None = None  # the cart's kitchen minutes, when a cart was given
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> KitchenWindows:
@@ -285,6 +286,7 @@ class KitchenWindows:
             kitchen_busy=bool(d["kitchen_busy"]),
             ready_around=_dt(d.get("ready_around")),
             windows=[KitchenWindow.from_json(w) for w in d.get("windows") or []],
+            cart_minutes=None if d.get("cart_minutes") is None else int(d["cart_minutes"]),
         )
 
 

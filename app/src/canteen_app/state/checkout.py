@@ -101,9 +101,10 @@ class CheckoutState:
         self.windows: KitchenWindows | None = None  # the chosen slot's windows with room
 
     async def load_windows(self, slot: str | None) -> None:
-        """The slot's windows for the picker; a picked window no longer offered is
+        """The slot's windows the cart fits in, for the picker; a picked window no longer offered is
         dropped (the earliest with room is taken instead)."""
-        self.windows = await load_windows(self.api, slot)
+        cart = [(line.menu_item_id, line.quantity) for line in self.cart.sdk_lines()]
+        self.windows = await load_windows(self.api, slot, cart)
         offered = {w.window for w in self.windows.windows} if self.windows else set()
         if self.form.pickup_window not in offered:
             self.form = replace(self.form, pickup_window=None)

@@ -88,13 +88,16 @@ def busy_notice(windows: KitchenWindows | None, config: PublicConfig | None) -> 
     return f"Kitchen busy: ready around {local:%H:%M}"
 
 
-async def load_windows(api: CanteenClient, slot: str | None) -> KitchenWindows | None:
-    """The slot's kitchen windows; None when the server cannot say (older servers,
-    offline): the app then shows no notice and places for the earliest window."""
+async def load_windows(
+    api: CanteenClient, slot: str | None, cart: Iterable[tuple[str, int]] = ()
+) -> KitchenWindows | None:
+    """The slot's kitchen windows (those the cart fits in, when given); None when the
+    server cannot say (older servers, offline): the app then shows no notice and places
+    for the earliest window."""
     if slot is None:
         return None
     try:
-        return await api.menu.windows(slot)
+        return await api.menu.windows(slot, cart)
     except CanteenError:
         return None
 

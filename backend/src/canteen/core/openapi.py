@@ -133,6 +133,15 @@ EXTRA: dict[str, dict[int, str]] = {
     "delivery-delivery_status": {
         409: "`INVALID_TRANSITION` or `PICKUP_CODE_MISMATCH` (the customer's code at the door)",
     },
+    "stations-create_station": {409: "`STATION_NAME_TAKEN` (names are unique whatever their case)"},
+    "stations-update_station": {409: "`STATION_NAME_TAKEN` (names are unique whatever their case)"},
+    "stations-mark_done": {409: "`LINE_NOT_OPEN`: the order is not being made"},
+    "stations-mark_undone": {409: "`LINE_NOT_OPEN`: the order is not being made"},
+    "kitchen-windows": {
+        404: "`NOT_FOUND`: no active time slot has this code, or (no `time_slot` given) the "
+        "canteen has no active slot",
+    },
+    "kitchen-set_capacity": {404: "`NOT_FOUND`: no time slot has this code"},
     "realtime-menu_stream": {
         401: "`INVALID_TOKEN` or `TOKEN_EXPIRED` (token in `?token=` or `Authorization`)",
     },

@@ -25,6 +25,10 @@ class WindowOut(BaseModel):
 class WindowsOut(BaseModel):
     time_slot: str
     minutes_per_window: int
+    cart_minutes: int | None = Field(
+        description="The kitchen minutes the cart takes (null: no cart given); only windows "
+        "with that much room are listed"
+    )
     kitchen_busy: bool = Field(
         description="The earliest window with room starts later than a typical order could "
         'be ready: show "Kitchen busy: ready around …"'
