@@ -103,6 +103,35 @@ test.describe("the counter", () => {
     expect(last?.data.cash_collected).toBe(order.total);
     expect(last?.data.cash_collected_by).toBe(me.user.id);
   });
+
+  test("the ready list follows the kitchen live: an order marked ready elsewhere appears, one handed over leaves", async ({
+    page,
+    signIn,
+  }) => {
+    const kitchen = await staffSession("kitchen");
+    const customer = await customerSession();
+    const order = await placeOrder(customer.access_token, [{ item: await menuItem("Masala Chai"), quantity: 1 }]);
+    await call("PATCH", `/admin/orders/${order.id}/status`, {
+      token: kitchen.access_token,
+      body: { status: "preparing" },
+    });
+
+    await signIn("kitchen");
+    await page.goto("/portal/counter");
+    const rows = page.getByRole("region", { name: /Ready for pickup/ }).getByRole("listitem");
+    const short = order.number.split("-").pop() ?? order.number;
+    await expect(page.getByRole("heading", { name: /Ready for pickup/ })).toBeVisible();
+    await expect(rows.filter({ hasText: short })).toHaveCount(0);
+    // Another screen (the board) marks it ready: the list shows it from the kitchen stream,
+    // well before the 30-second fallback poll could.
+    await call("PATCH", `/admin/orders/${order.id}/status`, { token: kitchen.access_token, body: { status: "ready" } });
+    await expect(rows.filter({ hasText: short })).toHaveCount(1, { timeout: 10_000 });
+    await call("POST", `/admin/orders/${order.id}/handover`, {
+      token: kitchen.access_token,
+      body: { pickup_code: order.pickup_code },
+    });
+    await expect(rows.filter({ hasText: short })).toHaveCount(0, { timeout: 10_000 });
+  });
 });
 
 /** A short video of the app's QR code for `code` (segno, as the app draws it), for Chromium's fake camera. */

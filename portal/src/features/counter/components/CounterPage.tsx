@@ -9,6 +9,7 @@ import { formatPaise } from "@/lib/money";
 import { paymentLabel } from "@/lib/status";
 
 import { NotCollected } from "@/features/board/components/NotCollected";
+import { useRefreshOnFeed } from "@/features/board/hooks/use-feed-refresh";
 
 import { cashDue, fetchReadyPickups, findByPickupCode, handOver } from "../api/counter";
 import { QrScanner } from "./QrScanner";
@@ -62,7 +63,10 @@ function Match({ order, code, onDone }: { order: KitchenOrder; code: string; onD
 }
 
 function ReadyQueue() {
-  const ready = useQuery({ queryKey: READY_KEY, queryFn: fetchReadyPickups, refetchInterval: 5000 });
+  // Live: read again after each burst of kitchen events; the slow poll only covers a feed
+  // that is down (the layout's banner says so).
+  const ready = useQuery({ queryKey: READY_KEY, queryFn: fetchReadyPickups, refetchInterval: 30_000 });
+  useRefreshOnFeed(READY_KEY);
   const orders = ready.data ?? [];
   return (
     <section className="counter-queue" aria-labelledby="counter-ready">
