@@ -42,7 +42,12 @@ from canteen.orders.models import (
     PaymentStatus,
 )
 from canteen.orders.no_shows import check_cash_allowed
-from canteen.orders.order_rows import insert_order, line_values, order_values
+from canteen.orders.order_rows import (
+    finish_order,
+    insert_provisional,
+    line_values,
+    order_values,
+)
 from canteen.orders.pricing import (
     ItemUnavailable,
     OrderTooLarge,
@@ -132,8 +137,8 @@ async def _create(
     lines = _order_lines(order_id, body, priced)
     cash = body.payment_method == PaymentMethod.cash
     business_date = now.astimezone(tz).date()
-    # Everything but the window and the number is made before the hot rows are taken, so
-    # between the first of them and the commit only precompiled statements run.
+    # Everything but the window and the number is made and written before the hot rows are
+    # taken: between the first of them and the commit, two precompiled statements run.
     row = order_values(
         id=order_id,
         business_date=business_date,
@@ -160,6 +165,7 @@ async def _create(
         updated_at=now,
     )
     event_data = _created_data(row, lines)
+    await insert_provisional(session, row, lines)
     # The kitchen window after the stock (locks always in this order), before the shared rows.
     window, estimated_ready_at = await _reserve_window(session, now, tz, slot, body, lines)
     # The shared rows last, just before the inserts and the commit: the settings row (the
@@ -177,7 +183,7 @@ async def _create(
         window_minutes=window.cost,
     )
     event_data["estimated_ready_at"] = _iso(estimated_ready_at)
-    return await insert_order(session, row, lines, event_data=event_data, actor_id=user.id)
+    return await finish_order(session, row, lines, event_data=event_data, actor_id=user.id)
 
 
 def _order_lines(
