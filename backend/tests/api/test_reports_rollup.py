@@ -198,20 +198,23 @@ async def test_an_unpaid_order_keeps_its_day_open_until_it_switches_to_cash(worl
     assert got["payment_method"]["rows"]["cash"]["orders"] == 1
 
 
-async def test_a_year_gives_no_overall_percentile_but_the_days_keep_theirs(world: World) -> None:
+async def test_a_years_percentile_is_the_histograms_and_the_days_keep_theirs(world: World) -> None:
     w = world
     await w.at(ist(NEXT, 12, 0))
     start = NEXT - timedelta(days=364)
     data = (await w.get("sales", **{"from": start, "to": NEXT, "group": "day"}))["data"]
-    assert data["totals"]["p90_prep_seconds"] is None
+    # 480, 600, 600, 600, 1500 s: exact 1140; from 30-second buckets 16, 20 x3 and 50,
+    # ranks 3 and 4 at 625 and 1515 s, interpolated at 0.6 (reports/histogram.py).
+    assert data["totals"]["p90_prep_seconds"] == 1159.0
     assert data["totals"]["avg_prep_seconds"] == 756.0  # (600 + 600 + 1500 + 600 + 480) / 5
     rows = {r["key"]: r["figures"] for r in data["rows"]}
     assert data["totals"]["ready"] == 5  # W1 a week ago, and A B G F
     assert rows[D.isoformat()]["p90_prep_seconds"] == 1230.0
     assert rows[WEEK_AGO.isoformat()]["p90_prep_seconds"] == 600.0
     hours = (await w.get("sales", **{"from": start, "to": NEXT, "group": "hour"}))["data"]
-    assert all(r["figures"]["p90_prep_seconds"] is None for r in hours["rows"])
-    assert hours["totals"]["p90_prep_seconds"] is None
+    ready = [r["figures"] for r in hours["rows"] if r["figures"]["ready"]]
+    assert ready and all(f["p90_prep_seconds"] is not None for f in ready)
+    assert hours["totals"]["p90_prep_seconds"] == 1159.0
 
 
 async def rollup_twice_case(client: Any, container: Container, clock: ManualClock) -> None:

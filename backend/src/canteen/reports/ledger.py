@@ -8,6 +8,7 @@ the JSON pages and the CSV stream share, so both give the same rows.
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from datetime import date
 from typing import Any
@@ -26,45 +27,72 @@ from canteen.users.models import User
 NOBODY = "(no staff recorded)"
 
 
+# (local day, staff id or '') -> [cash orders handed over, their total]; day -> [orders, due]
+Taken = dict[tuple[str, str], list[int]]
+Due = dict[str, list[int]]
+
+
 async def cash_drawer(session: AsyncSession, w: Window) -> list[CashDay]:
+    """The cash drawer of the window, read live (the report reads closed days' lines)."""
+    taken: Taken = defaultdict(lambda: [0, 0])
+    due: Due = defaultdict(lambda: [0, 0])
+    await collected(session, w, taken)
+    await dues(session, w, due)
+    return await cash_days(session, taken, due)
+
+
+async def collected(session: AsyncSession, w: Window, taken: Taken) -> None:
     # The handover's own columns, which a recall clears: a recalled handover is not
     # counted (its event stays in the log), a second handover counts for who made it.
-    taken = w.zone.day(Order.cash_collected_at)
-    cash = Order.payment_method == PaymentMethod.cash
-    collected = await session.execute(
-        select(
-            taken,
-            Order.cash_collected_by,
-            func.max(User.name),
-            func.count(),
-            func.sum(Order.cash_collected_amount),
-        )
-        .outerjoin(User, User.id == Order.cash_collected_by)
+    day = w.zone.day(Order.cash_collected_at)
+    rows = await session.execute(
+        select(day, Order.cash_collected_by, func.count(), func.sum(Order.cash_collected_amount))
         .where(Order.cash_collected_at >= w.start, Order.cash_collected_at < w.end)
-        .group_by(taken, Order.cash_collected_by)
+        .group_by(day, Order.cash_collected_by)
     )
+    for d, actor_id, count, total in rows:
+        cell = taken[(str(d), str(actor_id or ""))]
+        cell[0] += int(count)
+        cell[1] += int(total or 0)
+
+
+async def dues(session: AsyncSession, w: Window, due: Due) -> None:
+    """Per day: the cash orders made ready and not cancelled (count, total)."""
     ready = w.zone.day(Order.ready_at)
-    due = await session.execute(
-        select(ready, func.sum(Order.total))
+    rows = await session.execute(
+        select(ready, func.count(), func.sum(Order.total))
         .where(
-            cash,
+            Order.payment_method == PaymentMethod.cash,
             Order.status != OrderStatus.cancelled,
             Order.ready_at >= w.start,
             Order.ready_at < w.end,
         )
         .group_by(ready)
     )
+    for d, count, total in rows:
+        due[str(d)][0] += int(count)
+        due[str(d)][1] += int(total or 0)
+
+
+async def cash_days(session: AsyncSession, taken: Taken, due: Due) -> list[CashDay]:
+    """The days with cash due or collected, each with its staff (names as they are now)."""
+    ids = {uuid.UUID(k) for _, k in taken if k}
+    names: dict[str, str] = {}
+    if ids:
+        users = await session.execute(select(User.id, User.name).where(User.id.in_(ids)))
+        names = {str(i): n for i, n in users if n}
     staff: dict[str, list[StaffCash]] = defaultdict(list)
-    for day, actor_id, name, count, total in collected:
-        staff[str(day)].append(
-            StaffCash(
-                staff_id=actor_id,
-                name=name or NOBODY,
-                handed_over=int(count),
-                collected=int(total or 0),
+    for (day, k), (count, total) in taken.items():
+        if count:
+            staff[day].append(
+                StaffCash(
+                    staff_id=uuid.UUID(k) if k else None,
+                    name=names.get(k, NOBODY),
+                    handed_over=count,
+                    collected=total,
+                )
             )
-        )
-    dues = {str(day): int(total or 0) for day, total in due}
+    dues = {day: total for day, (count, total) in due.items() if count > 0}
     days = []
     for day in sorted(set(staff) | set(dues)):
         people = sorted(staff.get(day, []), key=lambda s: (-s.collected, s.name))

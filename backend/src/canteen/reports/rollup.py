@@ -29,8 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from canteen.core.container import Container
 from canteen.orders.models import Order, OrderStatus
 from canteen.orders.recall import RECALL_WINDOW
-from canteen.reports import queries
-from canteen.reports.models import ReportDay, ReportDayRollup
+from canteen.reports import histogram, lines, queries
+from canteen.reports.models import ReportDay, ReportDayLine, ReportDayRollup
 from canteen.reports.queries import Keyer, Partial, Window
 from canteen.reports.schemas import SalesGroup
 from canteen.reports.zone import LocalTime, day_start
@@ -100,9 +100,12 @@ async def fill(c: Container, session: AsyncSession, first: date, stop: date) -> 
     wanted = set(missing)
     rows: list[dict[str, Any]] = []
     for group in GROUPINGS:
-        parts = await queries.settled_partials(session, w, _composite(group, zone))
-        for composite, p in parts.items():
-            day_text, _, key = composite.partition("|")
+        composite = _composite(group, zone)
+        parts = await queries.settled_partials(session, w, composite)
+        for cell, h in (await histogram.histograms(session, w, composite)).items():
+            parts[cell]["histogram"] = h
+        for cell, p in parts.items():
+            day_text, _, key = cell.partition("|")
             day = date.fromisoformat(day_text)
             if day in wanted:
                 rows.append(_row(day, grp_name(group), key, p))
@@ -110,6 +113,7 @@ async def fill(c: Container, session: AsyncSession, first: date, stop: date) -> 
     # One global order of keys: two readers filling overlapping ranges wait, never deadlock.
     rows.sort(key=lambda r: (r["day"], r["grp"], r["key"]))
     await _insert(session, ReportDayRollup, rows)
+    await _insert(session, ReportDayLine, await lines.rows(session, w, wanted))
     await _insert(session, ReportDay, [{"day": d, "computed_at": now} for d in missing])
     return len(missing)
 
@@ -122,6 +126,7 @@ def _row(day: date, grp: str, key: str, p: Partial) -> dict[str, Any]:
     row["prep_seconds"] = float(p.get("prep_sum") or 0.0)
     p90 = p.get("p90_prep")
     row["p90_prep"] = None if p90 is None else float(p90)
+    row["prep_histogram"] = histogram.encode(p.get("histogram") or {})
     return row
 
 
@@ -154,6 +159,7 @@ async def read(
         if group == SalesGroup.day:
             part["p90_prep"] = r.p90_prep
         queries.merge(out[key], part)
+        histogram.add(out[key].setdefault("histogram", {}), histogram.decode(r.prep_histogram))
     return out
 
 
@@ -161,5 +167,8 @@ async def forget(session: AsyncSession, first: date, stop: date) -> None:
     """Drop the rollup of days [first, stop) (they are computed again on the next read)."""
     await session.execute(
         delete(ReportDayRollup).where(ReportDayRollup.day >= first, ReportDayRollup.day < stop)
+    )
+    await session.execute(
+        delete(ReportDayLine).where(ReportDayLine.day >= first, ReportDayLine.day < stop)
     )
     await session.execute(delete(ReportDay).where(ReportDay.day >= first, ReportDay.day < stop))

@@ -16,9 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.container import Container
 from canteen.core.errors import ValidationFailed, field_error
-from canteen.menu.models import Category, MenuItem
-from canteen.orders.models import OrderItem
-from canteen.reports import ledger, queries, rollup
+from canteen.reports import closed, histogram, ledger, queries, rollup
 from canteen.reports.queries import Partial, Window
 from canteen.reports.schemas import (
     Cancellation,
@@ -41,8 +39,8 @@ MAX_DAYS = 366
 FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2099, 12, 31)
 TOP_DISHES = 5
-# Over longer ranges the totals' (and non-day groups') 90th percentile is not given: it
-# would read every prep time of the range again (docs/reports.md, "Daily rollup").
+# Over longer ranges the totals' (and non-day groups') 90th percentile comes from the
+# days' histograms instead of every prep time of the range (docs/reports.md, "Percentile").
 EXACT_P90_DAYS = 31
 
 
@@ -130,12 +128,17 @@ async def sales_report(
     # Every row falls in exactly one group: the totals are the groups' sums, except the
     # percentile, which is read again over the range (exact up to EXACT_P90_DAYS days).
     totals = queries.add_up(parts.values())
-    exact = (end - start).days + 1 <= EXACT_P90_DAYS
-    if group != SalesGroup.day:  # a row spans days: its percentile is read again, or none
-        p90s = await queries.p90_prep(session, w, queries.keyer(group, w.zone)) if exact else {}
-        for k, p in parts.items():
-            p["p90_prep"] = p90s.get(k)
-    totals["p90_prep"] = (await queries.p90_prep(session, w)).get("all") if exact else None
+    if (end - start).days + 1 <= EXACT_P90_DAYS:
+        if group != SalesGroup.day:  # a row spans days: its percentile is read again
+            p90s = await queries.p90_prep(session, w, queries.keyer(group, w.zone))
+            for k, p in parts.items():
+                p["p90_prep"] = p90s.get(k)
+        totals["p90_prep"] = (await queries.p90_prep(session, w)).get("all")
+    else:  # from the days' merged histograms, within histogram.BUCKET seconds
+        if group != SalesGroup.day:
+            for p in parts.values():
+                p["p90_prep"] = histogram.percentile(p.get("histogram") or {})
+        totals["p90_prep"] = histogram.percentile(histogram.merged(parts.values()))
     rows = [
         SalesRow(key=str(k), label=_label(group, k), figures=figures(parts[k]))
         for k in sorted(parts, key=lambda k: _sort_key(group, k))
@@ -159,35 +162,34 @@ async def _partials(
         for source in (await rollup.read(session, start, opens, group), live):
             for k, p in source.items():
                 queries.merge(parts[k], p)
+                histogram.add(parts[k].setdefault("histogram", {}), p.get("histogram") or {})
     if opens <= end:
         rest = Window(day_start(opens, zone_of(c)), w.end, w.today_start, w.zone)
         for k, p in (await queries.sales_partials(session, rest, key)).items():
             queries.merge(parts[k], p)
+        if (end - start).days + 1 > EXACT_P90_DAYS:  # the open days' histograms, for the p90
+            for k, h in (await histogram.histograms(session, rest, key)).items():
+                histogram.add(parts[k].setdefault("histogram", {}), h)
     return parts
 
 
-async def _dishes(session: AsyncSession, w: Window, group: DishGroup) -> list[DishRow]:
-    if group == DishGroup.dish:
-        stmt = queries.dish_statement(w, OrderItem.menu_item_id, OrderItem.name)
-    else:
-        name = Category.name
-        stmt = queries.dish_statement(
-            w,
-            name,
-            name,
-            (MenuItem, MenuItem.id == OrderItem.menu_item_id),
-            (Category, Category.id == MenuItem.category_id),
-        )
+async def live_dishes(session: AsyncSession, w: Window, group: DishGroup) -> list[DishRow]:
+    """The range read live (today's top dishes; a category report after a dish moved)."""
+    rows = await closed.live_dishes(session, w, group)
+    return _dish_rows({k: [label, *rest] for k, label, *rest in rows}, group)
+
+
+def _dish_rows(cells: closed.Dishes, group: DishGroup) -> list[DishRow]:
     rows = [
         DishRow(
-            key=str(k) if k is not None else "",
-            label=str(label) if k is not None else "(dish removed from the menu)",
-            orders=int(orders),
-            quantity=int(quantity or 0),
-            sales=int(sales or 0),
-            cancelled_quantity=int(cancelled or 0),
+            key=k,
+            label=closed.REMOVED if group == DishGroup.category and not k else label,
+            orders=orders,
+            quantity=quantity,
+            sales=sales,
+            cancelled_quantity=cancelled,
         )
-        for k, label, orders, quantity, sales, cancelled in await session.execute(stmt)
+        for k, (label, orders, quantity, sales, cancelled) in cells.items()
     ]
     return sorted(rows, key=lambda r: (-r.quantity, -r.sales, r.label))
 
@@ -196,7 +198,9 @@ async def dish_report(
     c: Container, session: AsyncSession, start: date, end: date, group: DishGroup
 ) -> DishReport:
     w = window(c, start, end)
-    return DishReport(start=start, end=end, group=group, rows=await _dishes(session, w, group))
+    cells = await closed.dishes(c, session, w, start, end, group)
+    rows = await live_dishes(session, w, group) if cells is None else _dish_rows(cells, group)
+    return DishReport(start=start, end=end, group=group, rows=rows)
 
 
 async def dashboard(c: Container, session: AsyncSession) -> Dashboard:
@@ -227,7 +231,7 @@ async def dashboard(c: Container, session: AsyncSession) -> Dashboard:
             for by, reason, n in await queries.cancellations(session, w)
         ],
         per_quarter_hour=await _quarter_hours(session, w, then, tz),
-        top_dishes=(await _dishes(session, w, DishGroup.dish))[:TOP_DISHES],
+        top_dishes=(await live_dishes(session, w, DishGroup.dish))[:TOP_DISHES],
     )
 
 
@@ -258,7 +262,7 @@ async def _quarter_hours(
 
 
 async def cash_drawer(c: Container, session: AsyncSession, start: date, end: date) -> list[CashDay]:
-    return await ledger.cash_drawer(session, window(c, start, end))
+    return await closed.cash_drawer(c, session, window(c, start, end), start, end)
 
 
 async def refunds(
