@@ -19,6 +19,7 @@ from canteen_client import (
     NotFoundFailure,
     Tokens,
 )
+from canteen_client.tracking import RECALL_WINDOW
 
 from .sdk_harness import (
     RecordingSleep,
@@ -137,7 +138,9 @@ async def test_backoff_then_polling_fallback(api, raw, container, app):
 
     async def advance_kitchen(delay: float) -> None:
         if tracker_box and tracker_box[0].mode == "polling":
-            status = next(steps)
+            status = next(steps, None)
+            if status is None:
+                return  # handed over: polling goes on for the recall window
             extra = {"pickup_code": order.pickup_code} if status == "completed" else {}
             await set_status(raw, kitchen, order.id, status, **extra)
 
@@ -152,13 +155,79 @@ async def test_backoff_then_polling_fallback(api, raw, container, app):
         tracker = polling.track(order.id, poll_interval=5)
         tracker_box.append(tracker)
         states = [s async for s in tracker]
-    assert sleep.delays == [1, 2, 4, 8, 16, 30, 30, 30, 30, 30, 5, 5, 5]
+    # A handover may be recalled for 5 minutes: polling goes on that long (60 polls of
+    # 5 s), then stops.
+    after = int(RECALL_WINDOW.total_seconds() / 5)
+    assert sleep.delays == [1, 2, 4, 8, 16, 30, 30, 30, 30, 30] + [5] * (3 + after)
     assert tracker.delays == [1, 2, 4, 8, 16, 30, 30, 30, 30, 30]
     assert tracker.mode == "polling" and tracker.connections == 0
     assert [s.status for s in states] == ["confirmed", "preparing", "ready", "completed"]
     assert {s.source for s in states} == {"polling"}
     assert all(s.order is not None and s.order.id == order.id for s in states)
-    assert len(wire.calls("GET", f"/api/v1/orders/{order.id}")) == 4
+    assert len(wire.calls("GET", f"/api/v1/orders/{order.id}")) == 4 + after
+
+
+async def test_polling_follows_a_recalled_handover_until_the_window_passes(
+    api, raw, container, app
+):
+    """Without the socket, a recall within 5 minutes of the handover still reaches the
+    student (the restored status, from a poll); polling then follows the next handover
+    for its own 5 minutes and stops."""
+    m = await seed_menu(container)
+    await sign_in(api, raw, container)
+    kitchen = await staff_session(raw, container, "kitchen", "+919000000201")
+    order = await api.orders.place([(m.dosa, 1)], time_slot="allday")
+    for status in ("preparing", "ready"):
+        await set_status(raw, kitchen, order.id, status)
+    await set_status(raw, kitchen, order.id, "completed", pickup_code=order.pickup_code)
+    polls: list[float] = []
+
+    async def kitchen_moves(delay: float) -> None:
+        if delay != 5:
+            return  # still reconnecting
+        polls.append(delay)
+        if len(polls) == 3:  # 15 s after the handover was read
+            r = await raw.post(
+                f"/api/v1/admin/orders/{order.id}/recall",
+                json={"reason": "Wrong student"},
+                headers={"Authorization": f"Bearer {kitchen['access_token']}"},
+            )
+            assert r.status_code == 200, r.text
+        if len(polls) == 5:
+            await set_status(raw, kitchen, order.id, "completed", pickup_code=order.pickup_code)
+
+    sleep = RecordingSleep(hook=kitchen_moves)
+    polling, _ = make_api(
+        app,
+        token_store=api.token_store,
+        ws_base_url=f"ws://127.0.0.1:{free_port()}/api/v1",
+        sleep=sleep,
+    )
+    async with polling:
+        states = [s async for s in polling.track(order.id, poll_interval=5)]
+    assert [s.status for s in states] == ["completed", "ready", "completed"]
+    assert states[1].payment_status == "cash_due"  # the cash counts as not taken again
+    assert {s.source for s in states} == {"polling"}
+    assert len(polls) == 5 + int(RECALL_WINDOW.total_seconds() / 5)
+
+
+async def test_polling_stops_at_once_on_the_students_own_cancel(api, raw, container, app):
+    m = await seed_menu(container)
+    await sign_in(api, raw, container)
+    order = await api.orders.place([(m.chai, 1)], time_slot="allday")
+    await api.orders.cancel(order.id, "changed my mind")
+    sleep = RecordingSleep()
+    polling, wire = make_api(
+        app,
+        token_store=api.token_store,
+        ws_base_url=f"ws://127.0.0.1:{free_port()}/api/v1",
+        sleep=sleep,
+    )
+    async with polling:
+        states = [s async for s in polling.track(order.id, poll_interval=5)]
+    assert [s.status for s in states] == ["cancelled"]
+    assert 5 not in sleep.delays  # no poll after the first read
+    assert len(wire.calls("GET", f"/api/v1/orders/{order.id}")) == 1
 
 
 def test_backoff_sequence_with_jitter():

@@ -9,8 +9,10 @@ first and then every change of the order's status or payment status, and stops w
 server closes the socket (1000) on a finished order. A handover or a kitchen cancel may
 be recalled for 5 minutes, so the server keeps the socket open that long: a recall
 arrives as a state with `event == "order.recalled"` and the restored status (`ready`,
-`preparing`, `confirmed` …), and tracking goes on. While polling (below) it stops at the
-first `completed`, `cancelled` or `not_collected` it reads. A lost connection is
+`preparing`, `confirmed` …), and tracking goes on. Polling (below) follows a recall too:
+after a handover or a kitchen cancel it polls on for the same 5 minutes (a recall comes as
+a state with `event == "poll"` and the restored status); it stops at once on the
+customer's own cancel or `not_collected`. A lost connection is
 re-opened after 1, 2, 4, 8, 16 s, then every 30 s (optionally with jitter); the back-off
 starts again at 1 s once a connection delivers a message. After `max_reconnects` (10)
 consecutive failed reconnects it gives the socket up and polls `GET /orders/{id}` every
@@ -32,6 +34,7 @@ import random
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -60,6 +63,8 @@ CLOSE_INVALID_TOKEN = 4401
 CLOSE_NOT_ALLOWED = 4403  # older servers only; "not yours" is 4404 now
 CLOSE_NO_ORDER = 4404
 CLOSE_NORMAL = 1000  # the order is final (its recall window, if any, has passed)
+# How long the kitchen may put back a handover or a cancel (the server's orders.recall).
+RECALL_WINDOW = timedelta(minutes=5)
 
 
 ETA_CHANGED = "order.eta_changed"
@@ -273,6 +278,7 @@ class OrderTracker:
             self.poll_interval,
         )
         client = self._client
+        final_for = 0.0  # seconds polled since a final status that may still be recalled
         while True:
             wait = self.poll_interval
             try:
@@ -293,10 +299,28 @@ class OrderTracker:
                 )
                 if self._changed(state):
                     self.last = state
+                    final_for = 0.0
                     yield state
-                if state.is_terminal:
+                if state.is_terminal and not _may_be_recalled(order, final_for):
                     return
+                final_for += wait if state.is_terminal else 0.0
             await client.sleep(wait)
+
+
+def _may_be_recalled(order: Order, polled_since: float) -> bool:
+    """A handover or a kitchen cancel may be put back for RECALL_WINDOW (the socket
+    stays open that long); polling follows as long, counted in the time it has waited
+    since, and not at all once the order's last change is older than the window (with a
+    minute of leeway for clocks). A customer's own cancel and an uncollected order are
+    final at once."""
+    if order.status == "not_collected" or (
+        order.status == "cancelled" and order.cancelled_by == "customer"
+    ):
+        return False
+    if polled_since >= RECALL_WINDOW.total_seconds():
+        return False
+    age = datetime.now(UTC) - order.updated_at
+    return age <= RECALL_WINDOW + timedelta(minutes=1)
 
 
 # ---- the students' live menu channel (SSE) ------------------------------------------
