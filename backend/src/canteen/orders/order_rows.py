@@ -3,10 +3,11 @@
 The order and its lines are inserted before the placement takes the kitchen window's row
 and the day's counter row, which every other placement waits for; once it holds them, one
 UPDATE gives the order its number and window and one INSERT records `order.created`, then
-the commit: three round trips under those locks instead of five. All are precompiled Core
-statements (an ORM flush of the same rows cost several milliseconds of CPU); the ORM
-objects the rest of the request uses (the answer, the UPI checkout) are attached to the
-session as already persistent, so nothing is written twice.
+the commit: from the window's row on, four round trips instead of five (the counter, this
+UPDATE, the event, COMMIT), from the counter's on, three instead of four. All are
+precompiled Core statements (an ORM flush of the same rows cost several milliseconds of
+CPU); the ORM objects the rest of the request uses (the answer, the UPI checkout) are
+attached to the session as already persistent, so nothing is written twice.
 """
 
 from __future__ import annotations
