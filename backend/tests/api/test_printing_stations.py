@@ -1,7 +1,7 @@
 """Kitchen tickets per station (issue 17, part 7): when an order's dishes have stations, the
-one kitchen printer prints one ticket per station, each with that station's lines under
-its name and its own cut and printed mark; an order of no station prints one ticket as
-before. The printer is the TCP stand-in."""
+kitchen prints one ticket per station, each with that station's lines under its name and
+its own cut and printed mark, on the station's own printer or else the canteen's; an order
+of no station prints one ticket as before. The printers are TCP stand-ins."""
 
 from __future__ import annotations
 
@@ -11,13 +11,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from orders_helpers import seed_menu
+from printer_standin import PrinterStandIn
 from sqlalchemy import delete
 from test_printing import CUT, printer, switch
 from test_printing_once import marks
 
 from canteen.core.once import JobMark
 from canteen.printing.tasks import claim_key, print_ticket, redrive_tickets
-from conftest import API, bearer, login_customer, login_staff
+from canteen.stations.models import Station
+from conftest import API, assert_error, bearer, login_customer, login_staff
 
 __all__ = ["printer"]  # a fixture
 
@@ -160,3 +162,69 @@ async def test_lines_of_no_station_print_apart_and_an_order_of_none_prints_once(
         claim_key(mixed["id"], None),
         claim_key(plain["id"], None),
     }
+
+
+async def test_a_station_with_its_own_printer_prints_there(client, container, clock, printer):
+    """The tawa has its own printer; the drinks station has none, so its ticket goes to
+    the canteen's printer. The job's sweep finds each mark where it was printed."""
+    m = await seed_menu(container)
+    admin = await login_staff(client, container, "admin", "+919000000101")
+    me = await login_customer(client, container)
+    tawa_printer = PrinterStandIn()
+    try:
+        r = await client.post(
+            f"{API}/admin/stations",
+            json={"name": "Dosa tawa", "printer_host": "127.0.0.1", "printer_port": 1},
+            headers=bearer(admin),
+        )
+        assert r.status_code == 201, r.text
+        tawa = r.json()["data"]["id"]
+        assert (r.json()["data"]["printer_host"], r.json()["data"]["printer_port"]) == (
+            "127.0.0.1",
+            1,
+        )
+        r = await client.patch(
+            f"{API}/admin/stations/{tawa}",
+            json={"printer_port": tawa_printer.port},
+            headers=bearer(admin),
+        )
+        assert r.json()["data"]["printer_port"] == tawa_printer.port
+        assert r.json()["data"]["printer_host"] == "127.0.0.1"  # absent: unchanged
+        drinks = await _station(client, admin, "Beverages", 1)
+        await _assign(client, admin, m.dosa, tawa)
+        await _assign(client, admin, m.chai, drinks)
+        await switch(
+            client, admin, auto_print=True, printer_host="127.0.0.1", printer_port=printer.port
+        )
+        order = await _order(client, me, [(m.chai, 1), (m.dosa, 2)])
+        (at_tawa,) = await tawa_printer.wait_for(1)
+        (at_counter,) = await printer.wait_for(1)
+        await container.jobs.drain()
+        assert b"Station: Dosa tawa" in at_tawa and _lines(at_tawa) == {b"Masala Dosa"}
+        assert b"Station: Beverages" in at_counter and _lines(at_counter) == {b"Cutting Chai"}
+        assert await marks(container) == {
+            claim_key(order["id"], tawa),
+            claim_key(order["id"], drinks),
+        }
+        clock.advance(61)
+        await redrive_tickets(container)
+        await asyncio.sleep(0.5)
+        assert (len(tawa_printer.tickets), len(printer.tickets)) == (1, 1)
+        # Back to the canteen's printer, and refusals that change nothing.
+        r = await client.patch(
+            f"{API}/admin/stations/{tawa}", json={"printer_host": None}, headers=bearer(admin)
+        )
+        assert r.json()["data"]["printer_host"] is None
+        for bad, field in (
+            ({"printer_host": "kitchen printer"}, "printer_host"),
+            ({"printer_port": 0}, "printer_port"),
+            ({"printer_port": "9100"}, "printer_port"),
+        ):
+            r = await client.patch(f"{API}/admin/stations/{tawa}", json=bad, headers=bearer(admin))
+            err = assert_error(r, 400, "VALIDATION_ERROR")
+            assert err["details"][0]["field"].startswith(field), err
+        async with container.sessionmaker() as s:
+            row = await s.get(Station, uuid.UUID(tawa))
+            assert (row.printer_host, row.printer_port) == (None, tawa_printer.port)
+    finally:
+        tawa_printer.close()

@@ -43,3 +43,7 @@ IsoDate = BeforeValidator(_iso_date)
 
 Bool = StrictBool
 Int = Annotated[int, JsonInt]
+
+
+# A host name or an IPv4 address: what a printer on the kitchen's network answers to.
+HOST_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$"

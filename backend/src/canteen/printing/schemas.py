@@ -5,10 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from canteen.core.strict import Bool, JsonInt
-
-# A host name or an IPv4 address: what a printer on the kitchen's network answers to.
-HOST_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$"
+from canteen.core.strict import HOST_PATTERN, Bool, JsonInt
 
 
 class PrinterSettingsOut(BaseModel):

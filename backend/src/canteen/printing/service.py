@@ -128,6 +128,7 @@ class Share:
     key: str | None
     station: str | None
     line_ids: list[uuid.UUID] | None
+    printer: tuple[str, int | None] | None = None  # the station's own; None: the canteen's
 
 
 async def order_shares(
@@ -138,27 +139,48 @@ async def order_shares(
     whole order on one ticket when none of its lines has a station."""
     rows = (
         await session.execute(
-            select(OrderItem.order_id, OrderItem.id, Station.id, Station.name)
+            select(
+                OrderItem.order_id,
+                OrderItem.id,
+                Station.id,
+                Station.name,
+                Station.printer_host,
+                Station.printer_port,
+            )
             .outerjoin(MenuItem, MenuItem.id == OrderItem.menu_item_id)
             .outerjoin(Station, Station.id == MenuItem.station_id)
             .where(OrderItem.order_id.in_(order_ids))
             .order_by(OrderItem.order_id, Station.sort_order, Station.name, OrderItem.position)
         )
     ).tuples()
-    grouped: dict[uuid.UUID, dict[uuid.UUID | None, tuple[str | None, list[uuid.UUID]]]] = {}
-    for order_id, line_id, station_id, name in rows:
-        grouped.setdefault(order_id, {}).setdefault(station_id, (name, []))[1].append(line_id)
+    grouped: dict[uuid.UUID, dict[uuid.UUID | None, Share]] = {}
+    for order_id, line_id, station_id, name, host, port in rows:
+        groups = grouped.setdefault(order_id, {})
+        if station_id not in groups:
+            key = str(station_id) if station_id is not None else None
+            groups[station_id] = Share(key, name, [], (host, port) if host else None)
+        lines = groups[station_id].line_ids
+        assert lines is not None
+        lines.append(line_id)
     shares: dict[uuid.UUID, list[Share]] = {}
     for order_id in order_ids:
         groups = grouped.get(order_id, {})
         if set(groups) <= {None}:
             shares[order_id] = [Share(None, None, None)]
             continue
-        shares[order_id] = [
-            Share(str(station_id), name, lines)
-            for station_id, (name, lines) in groups.items()
-            if station_id is not None
-        ]
+        shares[order_id] = [share for sid, share in groups.items() if sid is not None]
         if None in groups:
-            shares[order_id].append(Share(None, None, groups[None][1]))
+            shares[order_id].append(groups[None])
     return shares
+
+
+async def station_share(
+    session: AsyncSession, station: str, line_ids: list[uuid.UUID] | None
+) -> Share:
+    """The share a job names by its station (its id), with the station's own printer."""
+    try:
+        row = await session.get(Station, uuid.UUID(station))
+    except ValueError:
+        row = None
+    printer = (row.printer_host, row.printer_port) if row and row.printer_host else None
+    return Share(station, row.name if row else station, line_ids, printer)

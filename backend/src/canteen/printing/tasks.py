@@ -6,7 +6,8 @@ bytes, then commits the printed mark (`canteen.core.once`), so a second run prin
 nothing and a run killed mid-send is taken over once its lease ends; the ticket prints
 twice only if the kill fell after the printer took the bytes. An order whose lines have
 stations prints one ticket per station (that station's lines, its name as the heading)
-on the one kitchen printer, each with its own mark. `printing.redrive_tickets`
+on the station's own printer (the canteen's printer for a station without one), each
+with its own mark. `printing.redrive_tickets`
 prints the orders confirmed with printing on whose ticket was never marked (a lost job, a
 printer down for longer than the job's retries) while the kitchen has them to cook.
 """
@@ -27,7 +28,15 @@ from canteen.core.jobs import RetryableJobError, job
 from canteen.core.once import JobMark, Outcome, effect_once
 from canteen.orders.models import Order, OrderStatus
 from canteen.printing import escpos_ticket
-from canteen.printing.service import Share, Ticket, get_printer_settings, order_shares, ticket_for
+from canteen.printing.models import DEFAULT_PORT
+from canteen.printing.service import (
+    Share,
+    Ticket,
+    get_printer_settings,
+    order_shares,
+    station_share,
+    ticket_for,
+)
 
 if TYPE_CHECKING:
     from canteen.core.container import Container
@@ -86,13 +95,15 @@ async def print_once(
         settings = await get_printer_settings(session)
         since, host, port = settings.auto_print_since, settings.printer_host, settings.printer_port
         wanted = settings.auto_print and since is not None and since <= confirmed_at
-        if station is not None or line_ids is not None:
-            shares = [Share(station, station, line_ids)]
+        if station is not None:
+            shares = [await station_share(session, station, line_ids)]
+        elif line_ids is not None:
+            shares = [Share(None, None, line_ids)]
         else:
             shares = (await order_shares(session, [order_id]))[order_id]
         tickets = [
             (
-                share.key,
+                share,
                 await ticket_for(
                     session,
                     order_id,
@@ -104,14 +115,19 @@ async def print_once(
             for share in shares
         ]
         await session.commit()  # the settings row may have just been made
-    if not wanted or not host:
+    if not wanted:
         return None  # off when the order was confirmed, or switched off since
     outcomes: list[Outcome] = []
-    for key, ticket in tickets:
+    for share, ticket in tickets:
         if ticket is None or not ticket.lines:
-            log.warning("no ticket to print for order %s (%s)", order_id, key or "all")
+            log.warning("no ticket to print for order %s (%s)", order_id, share.key or "all")
             continue
-        outcomes.append(await _print(c, claim_key(order_id, key), host, port, ticket))
+        # The station's own printer, else the canteen's (none: nothing to print to).
+        to_host, to_port = share.printer or (host, port)
+        if not to_host:
+            continue
+        key = claim_key(order_id, share.key)
+        outcomes.append(await _print(c, key, to_host, to_port or DEFAULT_PORT, ticket))
     if not outcomes:
         return None
     # Busy if any share is another run's (the job waits for it), else done if any printed.

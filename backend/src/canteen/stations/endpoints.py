@@ -51,7 +51,12 @@ async def create_station(body: StationCreate, _: Admin, db: Session) -> Envelope
     station = await service.create_station(db, body)
     return Envelope(
         data=StationOut(
-            id=station.id, name=station.name, sort_order=station.sort_order, item_ids=[]
+            id=station.id,
+            name=station.name,
+            sort_order=station.sort_order,
+            printer_host=station.printer_host,
+            printer_port=station.printer_port,
+            item_ids=[],
         )
     )
 

@@ -17,6 +17,9 @@ class Station(IdMixin, TimestampMixin, Base):
 
     name: Mapped[str] = mapped_column(String(60), unique=True)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    # The station's own ESC/POS printer; null: its tickets go to the canteen's printer.
+    printer_host: Mapped[str | None] = mapped_column(String(253), default=None)
+    printer_port: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class LineMark(Base):

@@ -8,16 +8,31 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from canteen.core.strict import Bool, JsonInt
+from canteen.core.strict import HOST_PATTERN, Bool, JsonInt
 
 StationName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 SortOrder = Annotated[int, Field(ge=0, le=1_000_000), JsonInt]
+PrinterHost = Annotated[
+    str | None,
+    Field(
+        max_length=253,
+        pattern=HOST_PATTERN,
+        description="The station's own ESC/POS printer; null: the canteen's printer "
+        "(PATCH /admin/printing) prints its tickets",
+    ),
+]
+PrinterPort = Annotated[
+    Annotated[int, Field(ge=1, le=65535), JsonInt] | None,
+    Field(description="Its port; null: 9100"),
+]
 
 
 class StationOut(BaseModel):
     id: uuid.UUID
     name: str
     sort_order: int
+    printer_host: str | None = Field(description="Null: the canteen's printer prints its tickets")
+    printer_port: int | None
     item_ids: list[uuid.UUID] = Field(description="The menu items this station makes")
 
 
@@ -30,12 +45,18 @@ class StationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: StationName
     sort_order: SortOrder = 0
+    printer_host: PrinterHost = None
+    printer_port: PrinterPort = None
 
 
 class StationUpdate(BaseModel):
+    """Absent: unchanged. The printer's host and port may be set back to null."""
+
     model_config = ConfigDict(extra="forbid")
     name: StationName | None = None
     sort_order: SortOrder | None = None
+    printer_host: PrinterHost = None
+    printer_port: PrinterPort = None
 
 
 class FloorSettingsUpdate(BaseModel):

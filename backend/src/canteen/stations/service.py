@@ -64,6 +64,8 @@ async def floor(session: AsyncSession) -> FloorOut:
                 id=s.id,
                 name=s.name,
                 sort_order=s.sort_order,
+                printer_host=s.printer_host,
+                printer_port=s.printer_port,
                 item_ids=sorted(by_station.get(s.id, [])),
             )
             for s in stations
@@ -81,7 +83,12 @@ async def get_station(session: AsyncSession, station_id: uuid.UUID) -> Station:
 
 async def create_station(session: AsyncSession, body: StationCreate) -> Station:
     await _check_name(session, body.name, None)
-    station = Station(name=body.name, sort_order=body.sort_order)
+    station = Station(
+        name=body.name,
+        sort_order=body.sort_order,
+        printer_host=body.printer_host,
+        printer_port=body.printer_port,
+    )
     await _flush_named(session, station)
     return station
 
@@ -95,6 +102,8 @@ async def update_station(
         station.name = body.name
     if body.sort_order is not None:
         station.sort_order = body.sort_order
+    for field in {"printer_host", "printer_port"} & body.model_fields_set:
+        setattr(station, field, getattr(body, field))
     await _flush_named(session, station)
     return station
 
