@@ -40,6 +40,8 @@ FINISHED_COLUMNS = (
     "pickup_window_start",
     "pickup_window_end",
     "window_minutes",
+    # Set to what it was: the column's onupdate would stamp the UPDATE's own time.
+    "updated_at",
 )
 
 
