@@ -21,6 +21,22 @@ export async function renameStation(stationId: string, name: string): Promise<St
   );
 }
 
+/** The station's own printer; a null host gives its tickets back to the canteen's printer. */
+export interface StationPrinter {
+  host: string | null;
+  /** null: 9100 */
+  port: number | null;
+}
+
+export async function setStationPrinter(stationId: string, printer: StationPrinter): Promise<Station> {
+  return data(
+    api.PATCH("/api/v1/admin/stations/{station_id}", {
+      params: { path: { station_id: stationId } },
+      body: { printer_host: printer.host, printer_port: printer.port },
+    }),
+  );
+}
+
 export async function deleteStation(stationId: string): Promise<void> {
   await unwrap(api.DELETE("/api/v1/admin/stations/{station_id}", { params: { path: { station_id: stationId } } }));
 }

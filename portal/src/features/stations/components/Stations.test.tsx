@@ -249,3 +249,108 @@ describe("Settings → Stations: rename", () => {
     ]);
   });
 });
+
+describe("Settings → Stations: a station's printer", () => {
+  beforeEach(() => signInAs("admin"));
+
+  const tawa = { id: "s1", name: "Dosa tawa", sort_order: 0, item_ids: [] as string[] };
+  /** The API's stations and the PATCH bodies it received; a host with a space is refused as the API does. */
+  function serve(station: typeof tawa & { printer_host: string | null; printer_port: number | null }) {
+    let current = station;
+    const sent: unknown[] = [];
+    server.use(
+      http.get(`${API}/admin/stations`, () => HttpResponse.json(envelope({ stations: [current], auto_ready: false }))),
+      http.patch(`${API}/admin/stations/:id`, async ({ request }) => {
+        const body = (await request.json()) as { printer_host: string | null; printer_port: number | null };
+        sent.push(body);
+        if (body.printer_host?.includes(" ")) {
+          return HttpResponse.json(
+            {
+              error: {
+                code: "VALIDATION_ERROR",
+                message: "The request is not valid",
+                details: [{ field: "body.printer_host", issue: "pattern", message: "Not a host name or IPv4 address" }],
+              },
+            },
+            { status: 400 },
+          );
+        }
+        current = { ...current, ...body };
+        return HttpResponse.json(envelope(current));
+      }),
+    );
+    return { sent, current: () => current };
+  }
+
+  it("sets a station's printer: the PATCH sends host and port, and the row says where it prints", async () => {
+    const api = serve({ ...tawa, printer_host: null, printer_port: null });
+    renderPage(<StationsPanel />);
+    expect(await screen.findByText("Prints on the canteen's printer")).toBeInTheDocument();
+    await userEvent.click(screen.getByRole("button", { name: "Printer of station Dosa tawa" }));
+    const form = screen.getByRole("form", { name: "Printer of Dosa tawa" });
+    await userEvent.type(within(form).getByLabelText("Printer host"), " 10.0.0.8 ");
+    await userEvent.type(within(form).getByLabelText("Printer port"), "9101");
+    await userEvent.click(within(form).getByRole("button", { name: "Save" }));
+    expect(await screen.findByText("Prints on 10.0.0.8:9101")).toBeInTheDocument();
+    expect(screen.queryByRole("form", { name: "Printer of Dosa tawa" })).toBeNull();
+    expect(api.sent).toEqual([{ printer_host: "10.0.0.8", printer_port: 9101 }]);
+  });
+
+  it("an empty port sends null (9100), and clearing the host sends null for both", async () => {
+    const api = serve({ ...tawa, printer_host: "kitchen-printer", printer_port: 9101 });
+    renderPage(<StationsPanel />);
+    expect(await screen.findByText("Prints on kitchen-printer:9101")).toBeInTheDocument();
+    await userEvent.click(screen.getByRole("button", { name: "Printer of station Dosa tawa" }));
+    let form = screen.getByRole("form", { name: "Printer of Dosa tawa" });
+    expect(within(form).getByLabelText("Printer host")).toHaveValue("kitchen-printer");
+    await userEvent.clear(within(form).getByLabelText("Printer port"));
+    await userEvent.click(within(form).getByRole("button", { name: "Save" }));
+    expect(await screen.findByText("Prints on kitchen-printer:9100")).toBeInTheDocument();
+
+    await userEvent.click(screen.getByRole("button", { name: "Printer of station Dosa tawa" }));
+    form = screen.getByRole("form", { name: "Printer of Dosa tawa" });
+    await userEvent.clear(within(form).getByLabelText("Printer host"));
+    await userEvent.type(within(form).getByLabelText("Printer port"), "9102");
+    await userEvent.click(within(form).getByRole("button", { name: "Save" }));
+    expect(await screen.findByText("Prints on the canteen's printer")).toBeInTheDocument();
+    expect(api.sent).toEqual([
+      { printer_host: "kitchen-printer", printer_port: null },
+      { printer_host: null, printer_port: null },
+    ]);
+  });
+
+  it("a port that is not a number is caught before sending", async () => {
+    const api = serve({ ...tawa, printer_host: null, printer_port: null });
+    renderPage(<StationsPanel />);
+    await userEvent.click(await screen.findByRole("button", { name: "Printer of station Dosa tawa" }));
+    const form = screen.getByRole("form", { name: "Printer of Dosa tawa" });
+    await userEvent.type(within(form).getByLabelText("Printer host"), "10.0.0.8");
+    await userEvent.type(within(form).getByLabelText("Printer port"), "91OO");
+    expect(within(form).getByLabelText("Printer port")).toHaveAccessibleDescription(
+      /A port is a number, 9100 for most printers\./,
+    );
+    expect(within(form).getByRole("button", { name: "Save" })).toBeDisabled();
+    expect(api.sent).toEqual([]);
+  });
+
+  it("a host the API refuses shows its error beside the field, and nothing changes", async () => {
+    const api = serve({ ...tawa, printer_host: "10.0.0.8", printer_port: null });
+    renderPage(<StationsPanel />);
+    expect(await screen.findByText("Prints on 10.0.0.8:9100")).toBeInTheDocument();
+    await userEvent.click(screen.getByRole("button", { name: "Printer of station Dosa tawa" }));
+    const form = screen.getByRole("form", { name: "Printer of Dosa tawa" });
+    const host = within(form).getByLabelText("Printer host");
+    await userEvent.clear(host);
+    await userEvent.type(host, "back office");
+    await userEvent.click(within(form).getByRole("button", { name: "Save" }));
+    await vi.waitFor(() => expect(host).toHaveAccessibleDescription(/Not a host name or IPv4 address/));
+    expect(host).toHaveAttribute("aria-invalid", "true");
+    expect(within(form).getByRole("alert")).toHaveTextContent("Not saved; the station prints where it did.");
+    // Shown by the field, so not listed again in the summary.
+    expect(within(form).getByRole("alert")).not.toHaveTextContent("Printer host:");
+    expect(host).toHaveValue("back office");
+    expect(screen.getByText("Prints on 10.0.0.8:9100")).toBeInTheDocument();
+    expect(api.current()).toMatchObject({ printer_host: "10.0.0.8", printer_port: null });
+    expect(api.sent).toEqual([{ printer_host: "back office", printer_port: null }]);
+  });
+});

@@ -6,24 +6,17 @@ import { Field } from "@/components/Field";
 import { LoadError, Loading } from "@/components/States";
 import { Switch } from "@/components/Switch";
 
-import type { Station } from "../api/stations";
 import { useFloor, useStationAdmin } from "../hooks/use-stations";
+import { StationRow, type Renaming } from "./StationRow";
 import "@/features/board/styles/floor.css";
+import "../styles/stations.css";
 
-/** Settings → Stations: the kitchen's stations, and whether all-done orders turn ready. */
+/** Settings → Stations: the kitchen's stations, their printers, and whether all-done orders turn ready. */
 export function StationsPanel() {
   const floor = useFloor();
   const { create, rename, remove, autoReady } = useStationAdmin();
   const [name, setName] = useState("");
-  // The station being renamed and its name as typed (one at a time).
-  const [editing, setEditing] = useState<{ id: string; name: string } | null>(null);
-  const saveName = (event: FormEvent, station: Station) => {
-    event.preventDefault();
-    const next = editing?.name.trim() ?? "";
-    if (!next) return;
-    if (next === station.name) return setEditing(null);
-    rename.mutate({ stationId: station.id, name: next }, { onSuccess: () => setEditing(null) });
-  };
+  const [renaming, setRenaming] = useState<Renaming>(null);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (!name.trim()) return;
@@ -34,7 +27,7 @@ export function StationsPanel() {
       <h2 id="stations-title">Stations</h2>
       <p className="muted">
         Give each dish a station in its editor; the board can then show one station&apos;s lines. With no stations the
-        board works as one kitchen.
+        board works as one kitchen. A station with its own printer gets its kitchen tickets there.
       </p>
       {floor.isPending ? <Loading /> : null}
       {floor.isError ? <LoadError error={floor.error} retry={() => void floor.refetch()} /> : null}
@@ -43,52 +36,14 @@ export function StationsPanel() {
           {floor.data.stations.length ? (
             <ul className="stations-list">
               {floor.data.stations.map((station) => (
-                <li key={station.id}>
-                  {editing?.id === station.id ? (
-                    <form onSubmit={(e) => saveName(e, station)} className="stations-rename" noValidate>
-                      <Field label={`Rename ${station.name}`} errors={fieldErrors(rename.error, "name")}>
-                        <input
-                          value={editing.name}
-                          maxLength={60}
-                          onChange={(e) => setEditing({ id: station.id, name: e.target.value })}
-                        />
-                      </Field>
-                      <Button type="submit" size="sm" busy={rename.isPending} disabled={!editing.name.trim()}>
-                        Save
-                      </Button>
-                      <Button size="sm" variant="ghost" onClick={() => setEditing(null)}>
-                        Cancel
-                      </Button>
-                    </form>
-                  ) : (
-                    <span className="station-name">{station.name}</span>
-                  )}
-                  <span className="muted">
-                    {station.item_ids.length} {station.item_ids.length === 1 ? "dish" : "dishes"}
-                  </span>
-                  {editing?.id === station.id ? null : (
-                    <Button
-                      size="sm"
-                      variant="ghost"
-                      onClick={() => {
-                        rename.reset();
-                        setEditing({ id: station.id, name: station.name });
-                      }}
-                      aria-label={`Rename station ${station.name}`}
-                    >
-                      Rename
-                    </Button>
-                  )}
-                  <Button
-                    size="sm"
-                    variant="ghost"
-                    busy={remove.isPending && remove.variables === station.id}
-                    onClick={() => remove.mutate(station.id)}
-                    aria-label={`Delete station ${station.name}`}
-                  >
-                    Delete
-                  </Button>
-                </li>
+                <StationRow
+                  key={station.id}
+                  station={station}
+                  rename={rename}
+                  remove={remove}
+                  renaming={renaming}
+                  setRenaming={setRenaming}
+                />
               ))}
             </ul>
           ) : (

@@ -7,7 +7,9 @@ import {
   renameStation,
   setAutoReady,
   setItemStation,
+  setStationPrinter,
   type Floor,
+  type StationPrinter,
 } from "../api/stations";
 
 export const floorKey = ["floor"] as const;
@@ -50,4 +52,21 @@ export function useStationAdmin() {
       },
     }),
   };
+}
+
+/** One station's printer, saved on its own (each row keeps its own error). */
+export function useStationPrinter() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ stationId, printer }: { stationId: string; printer: StationPrinter }) =>
+      setStationPrinter(stationId, printer),
+    onSuccess: (saved) => {
+      // The row says where it prints at once; the refetch then confirms it.
+      queryClient.setQueryData<Floor>(
+        floorKey,
+        (floor) => floor && { ...floor, stations: floor.stations.map((s) => (s.id === saved.id ? saved : s)) },
+      );
+      void queryClient.invalidateQueries({ queryKey: floorKey });
+    },
+  });
 }
