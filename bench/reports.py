@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import statistics
 import tempfile
 import threading
@@ -223,9 +224,11 @@ def measure(base: str, pid: int, first: dt.date, last: dt.date, runs: int) -> di
         t0 = time.perf_counter()
         client.get(f"{sales}?{year}&group=day", headers=headers, timeout=600).raise_for_status()
         fill_ms = round((time.perf_counter() - t0) * 1000, 1)
+        out_load = [round(x, 2) for x in os.getloadavg()]
         today = last + dt.timedelta(days=1)
         month = f"from={last - dt.timedelta(days=29)}&to={today}"  # 31 days
         out: dict[str, Any] = {
+            "load_average_at_start": out_load,
             "year_by_day_first_read_ms": fill_ms,
             "dashboard": timed(client, "/api/v1/admin/reports/dashboard", runs, headers),
             "year_by_day": timed(client, f"{sales}?{year}&group=day", runs, headers),
@@ -259,6 +262,8 @@ def measure(base: str, pid: int, first: dt.date, last: dt.date, runs: int) -> di
         out["refunds_csv_year"] = stream_csv(
             client, f"/api/v1/admin/reports/refunds.csv?{year}", headers, pid
         )
+        # The machine is shared: the load says how far two runs' times compare.
+        out["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
         return out
 
 
