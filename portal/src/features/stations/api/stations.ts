@@ -11,21 +11,23 @@ export async function fetchFloor(): Promise<Floor> {
   return data(api.GET("/api/v1/admin/stations"));
 }
 
-export async function createStation(name: string, sortOrder: number): Promise<Station> {
-  return data(api.POST("/api/v1/admin/stations", { body: { name, sort_order: sortOrder } }));
+/** The station's own printer; a null host gives its tickets back to the canteen's printer. */
+export interface StationPrinter {
+  host: string | null;
+  /** null: 9100 */
+  port: number | null;
+}
+
+/** A printer is optional: without one the canteen's printer prints its tickets. */
+export async function createStation(name: string, sortOrder: number, printer?: StationPrinter): Promise<Station> {
+  const own = printer?.host ? { printer_host: printer.host, printer_port: printer.port } : {};
+  return data(api.POST("/api/v1/admin/stations", { body: { name, sort_order: sortOrder, ...own } }));
 }
 
 export async function renameStation(stationId: string, name: string): Promise<Station> {
   return data(
     api.PATCH("/api/v1/admin/stations/{station_id}", { params: { path: { station_id: stationId } }, body: { name } }),
   );
-}
-
-/** The station's own printer; a null host gives its tickets back to the canteen's printer. */
-export interface StationPrinter {
-  host: string | null;
-  /** null: 9100 */
-  port: number | null;
 }
 
 export async function setStationPrinter(stationId: string, printer: StationPrinter): Promise<Station> {

@@ -4,7 +4,7 @@ import { Button } from "@/components/Button";
 import { ErrorSummary, fieldErrors } from "@/components/ErrorSummary";
 import { Field } from "@/components/Field";
 
-import type { Station } from "../api/stations";
+import type { Station, StationPrinter as Printer } from "../api/stations";
 import { useStationPrinter } from "../hooks/use-stations";
 
 const DEFAULT_PORT = 9100;
@@ -15,6 +15,18 @@ export function printsOn(station: Station): string {
     ? `Prints on ${station.printer_host}:${station.printer_port ?? DEFAULT_PORT}`
     : "Prints on the canteen's printer";
 }
+
+/** The printer as typed: an empty host is none (port and all), an empty port 9100; a port must be digits. */
+export function readPrinter(hostText: string, portText: string): { printer: Printer; portOk: boolean } {
+  const host = hostText.trim();
+  const port = portText.trim();
+  // Anything not a number is caught here, a number out of range by the API.
+  const portOk = !host || port === "" || /^\d{1,5}$/.test(port);
+  const printer = host ? { host, port: port && portOk ? Number(port) : null } : { host: null, port: null };
+  return { printer, portOk };
+}
+
+export const PORT_MESSAGE = "A port is a number, 9100 for most printers.";
 
 /** A station row's printer: where its tickets print, and a form to set or clear its own printer. */
 export function StationPrinter({ station }: { station: Station }) {
@@ -37,15 +49,10 @@ export function StationPrinter({ station }: { station: Station }) {
       </>
     );
   }
-  const host = draft.host.trim();
-  // Empty: the printer's usual 9100; anything not a number is caught here, a number out of range by the API.
-  const port = draft.port.trim();
-  const portOk = !host || port === "" || /^\d{1,5}$/.test(port);
+  const { printer, portOk } = readPrinter(draft.host, draft.port);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (!portOk) return;
-    // An empty host hands the tickets back to the canteen's printer, so its port goes too.
-    const printer = host ? { host, port: port ? Number(port) : null } : { host: null, port: null };
     save.mutate({ stationId: station.id, printer }, { onSuccess: () => setDraft(null) });
   };
   return (
@@ -67,9 +74,7 @@ export function StationPrinter({ station }: { station: Station }) {
         <Field
           label="Printer port"
           hint="Empty: 9100."
-          errors={(portOk ? [] : ["A port is a number, 9100 for most printers."]).concat(
-            fieldErrors(save.error, "printer_port"),
-          )}
+          errors={(portOk ? [] : [PORT_MESSAGE]).concat(fieldErrors(save.error, "printer_port"))}
         >
           <input
             inputMode="numeric"

@@ -354,3 +354,37 @@ describe("Settings → Stations: a station's printer", () => {
     expect(api.sent).toEqual([{ printer_host: "back office", printer_port: null }]);
   });
 });
+
+describe("Settings → Stations: a new station's printer", () => {
+  beforeEach(() => signInAs("admin"));
+
+  it("sends the printer with the new station only when a host is given", async () => {
+    const stations: Record<string, unknown>[] = [];
+    const sent: unknown[] = [];
+    server.use(
+      http.get(`${API}/admin/stations`, () => HttpResponse.json(envelope({ stations, auto_ready: false }))),
+      http.post(`${API}/admin/stations`, async ({ request }) => {
+        const body = (await request.json()) as Record<string, unknown>;
+        sent.push(body);
+        const station = { printer_host: null, printer_port: null, ...body, id: `s${sent.length}`, item_ids: [] };
+        stations.push(station);
+        return HttpResponse.json(envelope(station), { status: 201 });
+      }),
+    );
+    renderPage(<StationsPanel />);
+    await screen.findByText("No stations yet.");
+    await userEvent.type(screen.getByLabelText("New station"), "Tandoor");
+    await userEvent.type(screen.getByLabelText("Printer host (optional)"), "tandoor-printer");
+    await userEvent.type(screen.getByLabelText("Printer port (optional)"), "9101");
+    await userEvent.click(screen.getByRole("button", { name: "Add station" }));
+    expect(await screen.findByText("Prints on tandoor-printer:9101")).toBeInTheDocument();
+    expect(screen.getByLabelText("Printer host (optional)")).toHaveValue("");
+    await userEvent.type(screen.getByLabelText("New station"), "Beverages");
+    await userEvent.click(screen.getByRole("button", { name: "Add station" }));
+    expect(await screen.findByText("Prints on the canteen's printer")).toBeInTheDocument();
+    expect(sent).toEqual([
+      { name: "Tandoor", sort_order: 0, printer_host: "tandoor-printer", printer_port: 9101 },
+      { name: "Beverages", sort_order: 1 },
+    ]);
+  });
+});

@@ -1,12 +1,11 @@
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 
-import { Button } from "@/components/Button";
-import { ErrorSummary, fieldErrors } from "@/components/ErrorSummary";
-import { Field } from "@/components/Field";
+import { ErrorSummary } from "@/components/ErrorSummary";
 import { LoadError, Loading } from "@/components/States";
 import { Switch } from "@/components/Switch";
 
 import { useFloor, useStationAdmin } from "../hooks/use-stations";
+import { AddStation } from "./AddStation";
 import { StationRow, type Renaming } from "./StationRow";
 import "@/features/board/styles/floor.css";
 import "../styles/stations.css";
@@ -15,13 +14,7 @@ import "../styles/stations.css";
 export function StationsPanel() {
   const floor = useFloor();
   const { create, rename, remove, autoReady } = useStationAdmin();
-  const [name, setName] = useState("");
   const [renaming, setRenaming] = useState<Renaming>(null);
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    if (!name.trim()) return;
-    create.mutate({ name: name.trim(), sortOrder: floor.data?.stations.length ?? 0 }, { onSuccess: () => setName("") });
-  };
   return (
     <section className="card stations-panel" aria-labelledby="stations-title">
       <h2 id="stations-title">Stations</h2>
@@ -59,15 +52,11 @@ export function StationsPanel() {
           </Switch>
         </>
       ) : null}
-      <form onSubmit={submit} className="stations-add" noValidate>
-        <Field label="New station" errors={fieldErrors(create.error, "name")}>
-          <input value={name} maxLength={60} onChange={(e) => setName(e.target.value)} placeholder="Dosa tawa" />
-        </Field>
-        <Button type="submit" busy={create.isPending} disabled={!name.trim()}>
-          Add station
-        </Button>
-      </form>
-      <ErrorSummary error={create.error ?? rename.error ?? remove.error ?? autoReady.error} shownFields={["name"]} />
+      <AddStation create={create} count={floor.data?.stations.length ?? 0} />
+      <ErrorSummary
+        error={create.error ?? rename.error ?? remove.error ?? autoReady.error}
+        shownFields={["name", "printer_host", "printer_port"]}
+      />
     </section>
   );
 }

@@ -31,7 +31,8 @@ export function useStationAdmin() {
   const settle = () => void queryClient.invalidateQueries({ queryKey: floorKey });
   return {
     create: useMutation({
-      mutationFn: ({ name, sortOrder }: { name: string; sortOrder: number }) => createStation(name, sortOrder),
+      mutationFn: ({ name, sortOrder, printer }: { name: string; sortOrder: number; printer?: StationPrinter }) =>
+        createStation(name, sortOrder, printer),
       onSuccess: settle,
     }),
     rename: useMutation({
