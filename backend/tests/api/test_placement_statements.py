@@ -1,0 +1,92 @@
+"""The statements of one placement (issue 20).
+
+Every placement takes two rows every other placement also wants: its kitchen window's row
+(the reservation) and the day's counter row (the order number). Both stay locked to the
+commit, so what runs between them and the commit decides how long the next placement
+waits. The order and its lines are written before; under those rows only the counter, one
+UPDATE (number and window) and the `order.created` event run, then COMMIT.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orders_helpers import order_body, place, seed_menu
+from sqlalchemy import event
+
+from conftest import login_customer
+
+
+def _kind(statement: str) -> str:
+    words = statement.split()
+    if words[0] == "UPDATE":
+        return f"UPDATE {words[1]}"
+    if words[0] == "INSERT":
+        return f"INSERT {words[2]}"
+    return " ".join(words[:2])
+
+
+async def _statements_of_one_placement(client, container, body) -> tuple[Any, list[str]]:
+    """The placement's statements and COMMIT, on its own connection (the dispatcher and
+    the jobs use others meanwhile)."""
+    customer = await login_customer(client, container)
+    seen: list[tuple[int, str]] = []
+
+    def on_execute(conn, _cursor, statement, *_: Any) -> None:
+        seen.append((id(conn.connection.dbapi_connection), _kind(statement)))
+
+    def on_commit(conn) -> None:
+        seen.append((id(conn.connection.dbapi_connection), "COMMIT"))
+
+    engine = container.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", on_execute)
+    event.listen(engine, "commit", on_commit)
+    try:
+        r = await place(client, customer, body)
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+        event.remove(engine, "commit", on_commit)
+    assert r.status_code == 201, r.text
+    placing = next(conn for conn, kind in seen if kind == "INSERT kitchen_windows")
+    mine = [kind for conn, kind in seen if conn == placing]
+    return r, mine[: mine.index("COMMIT", mine.index("INSERT kitchen_windows")) + 1]
+
+
+async def test_the_shared_rows_are_held_through_three_statements_and_the_commit(client, container):
+    menu = await seed_menu(container)
+    r, statements = await _statements_of_one_placement(
+        client, container, order_body((menu.dosa, 2), (menu.chai, 1))
+    )
+    window = statements.index("INSERT kitchen_windows")
+    assert statements[window:] == [
+        "INSERT kitchen_windows",
+        "INSERT order_day_counters",
+        "UPDATE orders",
+        "INSERT events",
+        "COMMIT",
+    ]
+    # The order and its lines went in before: only their number and window were left.
+    assert statements.index("INSERT orders") < statements.index("INSERT order_items") < window
+    placed = r.json()["data"]
+    assert placed["number"].startswith("ORD-") and placed["pickup_window_start"] is not None
+
+
+async def test_an_order_with_counted_stock_moves_the_menu_version_under_the_same_rows(
+    client, container
+):
+    """Stock that moves bumps the settings row's menu version: after the window, before the
+    counter (the lock order every placement and cancel keeps)."""
+    menu = await seed_menu(container, samosa_stock=5)
+    _, statements = await _statements_of_one_placement(
+        client, container, order_body((menu.samosa, 1))
+    )
+    window = statements.index("INSERT kitchen_windows")
+    assert statements.index("UPDATE menu_items") < statements.index("INSERT orders") < window
+    assert statements[window:] == [
+        "INSERT kitchen_windows",
+        "UPDATE canteen_config",
+        "INSERT order_day_counters",
+        "UPDATE orders",
+        "INSERT events",
+        "COMMIT",
+    ]
