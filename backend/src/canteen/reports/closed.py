@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,10 +26,14 @@ REMOVED = "(dish removed from the menu)"
 Dishes = dict[str, list[Any]]
 
 
-async def _split(
-    c: Container, session: AsyncSession, w: Window, start: date, end: date
-) -> tuple[date, Window | None, Window | None]:
-    """The first open day, the window of closed origins (filled) and the open one."""
+class Split(NamedTuple):
+    opens: date  # the first day not closed
+    stop: date  # the day after the range's last closed day
+    closed: Window | None  # the range's closed days (their lines written)
+    open: Window | None  # the range's days not yet closed
+
+
+async def _split(c: Container, session: AsyncSession, w: Window, start: date, end: date) -> Split:
     opens = await rollup.first_open_day(c, session)
     tz = w.zone.tz
     closed_end = min(end + timedelta(days=1), max(start, opens))
@@ -40,7 +44,7 @@ async def _split(
         closed = Window(w.start, day_start(closed_end, tz), w.today_start, w.zone)
     if opens <= end:
         open_ = Window(day_start(max(start, opens), tz), w.end, w.today_start, w.zone)
-    return opens, closed, open_
+    return Split(opens, closed_end, closed, open_)
 
 
 async def dishes(
@@ -48,10 +52,9 @@ async def dishes(
 ) -> Dishes | None:
     """Per dish or category, the report's figures; None when a dish's category has changed
     since its lines were written (the caller reads the range live)."""
-    opens, closed, open_ = await _split(c, session, w, start, end)
+    opens, stop, closed, open_ = await _split(c, session, w, start, end)
     out: Dishes = {}
     if closed is not None:
-        stop = closed_end_of(closed, w)
         rows = await lines.read(session, start, stop, [lines.DISH, group.value])
         if group == DishGroup.category and not await _same_categories(session, rows):
             return None
@@ -75,10 +78,6 @@ async def dishes(
             out[k][3] += sales
             out[k][4] += cancelled
     return out
-
-
-def closed_end_of(closed: Window, w: Window) -> date:
-    return closed.end.astimezone(w.zone.tz).date()
 
 
 def _add(out: Dishes, key: str, label: str, orders: int, quantity: int) -> None:
@@ -130,11 +129,10 @@ async def cash_drawer(
     """Due from the lines of closed days; who collected what is read live, whatever the
     day (a recall clears a handover's columns and a second one rewrites them, so the
     orders' own columns are the answer; one indexed range, ledger.cash_parts)."""
-    opens, closed, open_ = await _split(c, session, w, start, end)
+    opens, stop, closed, open_ = await _split(c, session, w, start, end)
     taken: ledger.Taken = defaultdict(lambda: [0, 0])
     due: ledger.Due = defaultdict(lambda: [0, 0])
     if closed is not None:
-        stop = closed_end_of(closed, w)
         for r in await lines.read(session, start, stop, [lines.DUE]):
             due[r.origin.isoformat()][0] += r.orders - r.cancelled_quantity
             due[r.origin.isoformat()][1] += r.amount - r.cancelled_amount
