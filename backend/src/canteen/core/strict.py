@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, StrictBool
+from pydantic import AfterValidator, BeforeValidator, Field, StrictBool
 from pydantic_core import PydanticCustomError
 
 
@@ -47,3 +47,22 @@ Int = Annotated[int, JsonInt]
 
 # A host name or an IPv4 address: what a printer on the kitchen's network answers to.
 HOST_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$"
+_HOST = re.compile(HOST_PATTERN)
+
+
+def _host_name(value: str) -> str:
+    # The schema keeps the pattern; the person at the form gets words, not a regex.
+    if not _HOST.fullmatch(value):
+        raise PydanticCustomError(
+            "string_pattern_mismatch",
+            "Give a host name or an IPv4 address, such as 10.0.0.7 or kitchen-printer",
+        )
+    return value
+
+
+HostName = Annotated[
+    str,
+    Field(max_length=253, json_schema_extra={"pattern": HOST_PATTERN}),
+    AfterValidator(_host_name),
+]
+"""A printer's host: letters, digits, dots and hyphens, neither first nor last a dot or hyphen."""

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from canteen.core.strict import HOST_PATTERN, Bool, JsonInt
+from canteen.core.strict import Bool, HostName, JsonInt
 
 
 class PrinterSettingsOut(BaseModel):
@@ -21,11 +21,8 @@ class PrinterSettingsOut(BaseModel):
 
 class PrinterSettingsUpdate(BaseModel):
     auto_print: Bool | None = Field(default=None, description="null or absent: unchanged")
-    printer_host: str | None = Field(
-        default=None,
-        max_length=253,
-        pattern=HOST_PATTERN,
-        description="null: no printer (printing on confirm must then be off)",
+    printer_host: HostName | None = Field(
+        default=None, description="null: no printer (printing on confirm must then be off)"
     )
     printer_port: Annotated[int, Field(ge=1, le=65535), JsonInt] | None = Field(
         default=None, description="null or absent: unchanged"

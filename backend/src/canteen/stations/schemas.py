@@ -8,15 +8,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from canteen.core.strict import HOST_PATTERN, Bool, JsonInt
+from canteen.core.strict import Bool, HostName, JsonInt
 
 StationName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 SortOrder = Annotated[int, Field(ge=0, le=1_000_000), JsonInt]
 PrinterHost = Annotated[
-    str | None,
+    HostName | None,
     Field(
-        max_length=253,
-        pattern=HOST_PATTERN,
         description="The station's own ESC/POS printer; null: the canteen's printer "
         "(PATCH /admin/printing) prints its tickets",
     ),
