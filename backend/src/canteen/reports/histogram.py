@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from typing import Any
 
 from sqlalchemy import Integer, and_, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -84,10 +83,3 @@ def _at(h: Histogram, rank: int) -> float:
             return (b + (rank - before + 0.5) / n) * BUCKET
         before += n
     raise ValueError(rank)
-
-
-def merged(parts: Any) -> Histogram:
-    out: Histogram = {}
-    for p in parts:
-        add(out, p.get("histogram") or {})
-    return out

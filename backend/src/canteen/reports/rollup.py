@@ -22,9 +22,10 @@ from datetime import UTC, date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, cast, delete, func, literal, select
+from sqlalchemy import JSON, Integer, String, cast, delete, func, literal, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from canteen.core.container import Container
 from canteen.orders.models import Order, OrderStatus
@@ -145,7 +146,9 @@ async def read(
     """The kept partials of days [first, stop) per group key (per day for `day`)."""
     out: dict[str, Partial] = defaultdict(dict)
     rows = await session.scalars(
-        select(ReportDayRollup).where(
+        select(ReportDayRollup)
+        .options(defer(ReportDayRollup.prep_histogram))
+        .where(
             ReportDayRollup.day >= first,
             ReportDayRollup.day < stop,
             ReportDayRollup.grp == grp_name(group),
@@ -159,7 +162,36 @@ async def read(
         if group == SalesGroup.day:
             part["p90_prep"] = r.p90_prep
         queries.merge(out[key], part)
-        histogram.add(out[key].setdefault("histogram", {}), histogram.decode(r.prep_histogram))
+    return out
+
+
+async def histograms(
+    session: AsyncSession, first: date, stop: date, group: SalesGroup
+) -> dict[str, histogram.Histogram]:
+    """The merged prep-time histograms of days [first, stop) per group key (all days in
+    one, `all`, for `day`): the database adds the buckets up (json_each), so a year by
+    hour returns a few hundred rows, not every cell's histogram."""
+    col = ReportDayRollup.prep_histogram
+    if session.bind.dialect.name == "postgresql":
+        each = func.json_each_text(cast(col, JSON)).table_valued("key", "value")
+    else:
+        each = func.json_each(col).table_valued("key", "value")
+    key = literal(ALL) if group == SalesGroup.day else ReportDayRollup.key
+    stmt = (
+        select(key, each.c.key, func.sum(cast(each.c.value, Integer)))
+        .select_from(ReportDayRollup)
+        .join(each, true())
+        .where(
+            ReportDayRollup.day >= first,
+            ReportDayRollup.day < stop,
+            ReportDayRollup.grp == grp_name(group),
+            col.is_not(None),
+        )
+        .group_by(key, each.c.key)
+    )
+    out: dict[str, histogram.Histogram] = defaultdict(dict)
+    for k, bucket, n in await session.execute(stmt):
+        out[str(k)][int(bucket)] = int(n)
     return out
 
 

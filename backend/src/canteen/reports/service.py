@@ -135,10 +135,14 @@ async def sales_report(
                 p["p90_prep"] = p90s.get(k)
         totals["p90_prep"] = (await queries.p90_prep(session, w)).get("all")
     else:  # from the days' merged histograms, within histogram.BUCKET seconds
+        hists = await _histograms(c, session, w, start, end, group)
         if group != SalesGroup.day:
-            for p in parts.values():
-                p["p90_prep"] = histogram.percentile(p.get("histogram") or {})
-        totals["p90_prep"] = histogram.percentile(histogram.merged(parts.values()))
+            for k, p in parts.items():
+                p["p90_prep"] = histogram.percentile(hists.get(k, {}))
+        whole: histogram.Histogram = {}
+        for h in hists.values():
+            histogram.add(whole, h)
+        totals["p90_prep"] = histogram.percentile(whole)
     rows = [
         SalesRow(key=str(k), label=_label(group, k), figures=figures(parts[k]))
         for k in sorted(parts, key=lambda k: _sort_key(group, k))
@@ -162,15 +166,26 @@ async def _partials(
         for source in (await rollup.read(session, start, opens, group), live):
             for k, p in source.items():
                 queries.merge(parts[k], p)
-                histogram.add(parts[k].setdefault("histogram", {}), p.get("histogram") or {})
     if opens <= end:
         rest = Window(day_start(opens, zone_of(c)), w.end, w.today_start, w.zone)
         for k, p in (await queries.sales_partials(session, rest, key)).items():
             queries.merge(parts[k], p)
-        if (end - start).days + 1 > EXACT_P90_DAYS:  # the open days' histograms, for the p90
-            for k, h in (await histogram.histograms(session, rest, key)).items():
-                histogram.add(parts[k].setdefault("histogram", {}), h)
     return parts
+
+
+async def _histograms(
+    c: Container, session: AsyncSession, w: Window, start: date, end: date, group: SalesGroup
+) -> dict[str, histogram.Histogram]:
+    """Per row key (one `all` for `day`: only the totals need it), the prep-time buckets:
+    closed days' from the rollup (filled by _partials), the open days' counted live."""
+    opens = min(max(start, await rollup.first_open_day(c, session)), end + timedelta(days=1))
+    out = await rollup.histograms(session, start, opens, group) if opens > start else {}
+    if opens <= end:
+        rest = Window(day_start(opens, zone_of(c)), w.end, w.today_start, w.zone)
+        key = queries.keyer(None if group == SalesGroup.day else group, w.zone)
+        for k, h in (await histogram.histograms(session, rest, key)).items():
+            histogram.add(out.setdefault(k, {}), h)
+    return out
 
 
 async def live_dishes(session: AsyncSession, w: Window, group: DishGroup) -> list[DishRow]:
