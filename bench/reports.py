@@ -17,11 +17,13 @@ the figures are read, not checked, here (backend/tests/api/test_reports.py check
 
 Measured: the first read of a year's sales by day (it fills the daily rollup of every closed
 day), then p50/p99 of GET /admin/reports/dashboard, of a year's sales by day (to yesterday,
-and to today: today is live), by hour and by payment method, and of the last 31 days by day
-(its totals' exact percentile read live), the rate of
+and to today: today is live), by hour and by payment method (their year's percentile from
+the rollup's histograms), of the last 31 days by day (its totals' exact percentile read
+live), of a year's dishes, categories and cash drawer (the rollup's daily lines), the rate of
 the feedback CSV for the year (rows/s and MB/s, which the API streams with a server-side
 cursor) and how much the API process's RSS grew while it streamed. Writes
-bench/results/<timestamp>-reports.json and prints a summary for docs/performance.md.
+bench/results/<timestamp>-reports.json (with the load average at the start and the end: the
+machine is shared) and prints a summary for docs/performance.md.
 """
 
 from __future__ import annotations
