@@ -22,7 +22,7 @@ from datetime import UTC, date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, Integer, String, cast, delete, func, literal, select, true
+from sqlalchemy import JSON, Integer, String, cast, func, literal, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
@@ -193,14 +193,3 @@ async def histograms(
     for k, bucket, n in await session.execute(stmt):
         out[str(k)][int(bucket)] = int(n)
     return out
-
-
-async def forget(session: AsyncSession, first: date, stop: date) -> None:
-    """Drop the rollup of days [first, stop) (they are computed again on the next read)."""
-    await session.execute(
-        delete(ReportDayRollup).where(ReportDayRollup.day >= first, ReportDayRollup.day < stop)
-    )
-    await session.execute(
-        delete(ReportDayLine).where(ReportDayLine.day >= first, ReportDayLine.day < stop)
-    )
-    await session.execute(delete(ReportDay).where(ReportDay.day >= first, ReportDay.day < stop))
