@@ -20,6 +20,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 # The same command lines and free ports as the test suites' harness (the test kit).
@@ -308,6 +309,16 @@ def drop_database(admin_url: str, name: str) -> None:
 
     with contextlib.suppress(Exception):
         asyncio.run(run())
+
+
+def lunch_zone(now: datetime | None = None) -> str:
+    """A fixed-offset zone where it is between 12:00 and 13:00 now: the demo canteen's
+    lunch slot (12:00-15:00) is then being served for the whole bench run."""
+    now = now or datetime.now(UTC)
+    hours = now.hour + now.minute / 60
+    offset = round(12.5 - hours)  # -11 .. +12, inside the Etc zones' -12 .. +14
+    # POSIX sign: Etc/GMT-5 is five hours ahead of UTC.
+    return "Etc/UTC" if offset == 0 else f"Etc/GMT{-offset:+d}"
 
 
 def app_env(

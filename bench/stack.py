@@ -73,6 +73,10 @@ def stack(
         port=port,
         sandbox_port=sandbox_port,
     )
+    # The rush is a lunch rush: the canteen's zone is one where lunch is being served now,
+    # so orders are for now (not pre-orders for tomorrow's lunch) and the estimates meet
+    # the kitchen that cooks them.
+    env["CANTEEN_TIMEZONE"] = infra.lunch_zone()
     procs: list[infra.Proc] = []
     try:
         sandbox = infra.start_sandbox(
