@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, func, insert, select
@@ -12,7 +13,30 @@ from canteen.core.db import after_commit, utcnow
 from canteen.events.models import Event
 from canteen.events.types import EVENT_TYPES, EventType
 
-__all__ = ["EVENT_TYPES", "EventType", "insert_event", "latest_seq", "record_event"]
+__all__ = [
+    "EVENT_TYPES",
+    "INSERTED_EVENTS",
+    "EventFacts",
+    "EventType",
+    "insert_event",
+    "latest_seq",
+    "record_event",
+]
+
+# Where insert_event notes what it wrote, in the session's info: no Event object is made, so
+# what counts flushed events after a commit (observability.metrics) reads these too.
+INSERTED_EVENTS = "events_inserted"
+
+
+@dataclass(frozen=True, slots=True)
+class EventFacts:
+    """What an event inserted by insert_event said (the fields its counters read)."""
+
+    type: str
+    data: dict[str, Any]
+    status: str | None
+    payment_status: str | None
+
 
 # On PostgreSQL an event's final `seq` is given while its transaction commits, under this
 # advisory lock (migration 0007's trigger), so `seq` order is commit order: a reader that
@@ -86,6 +110,8 @@ async def insert_event(
             "dispatched_at": None,
         },
     )
+    facts = EventFacts(EventType(type).value, data, status, payment_status)
+    session.info.setdefault(INSERTED_EVENTS, []).append(facts)
     _wake_dispatcher_after_commit(session)
 
 

@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session as OrmSession
 from starlette.routing import Match
 
 from canteen.events.models import Event
+from canteen.events.service import INSERTED_EVENTS, EventFacts
 from canteen.events.types import EventType
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ SCRAPE_ERRORS = Counter(
 # ---- business counters from the event log -------------------------------------------
 
 
-def _count(event: Event) -> None:
+def _count(event: Event | EventFacts) -> None:
     data = event.data or {}
     if event.type == EventType.order_created:
         ORDERS_PLACED.labels(str(data.get("payment_method") or "unknown")).inc()
@@ -140,10 +141,14 @@ def _after_flush(session: OrmSession, _context: Any) -> None:
 def _after_commit(session: OrmSession) -> None:
     for ev in session.info.pop("metrics_events", ()):
         _count(ev)
+    # Events written without an ORM object (events.service.insert_event: the placement).
+    for facts in session.info.pop(INSERTED_EVENTS, ()):
+        _count(facts)
 
 
 def _after_rollback(session: OrmSession) -> None:
     session.info.pop("metrics_events", None)
+    session.info.pop(INSERTED_EVENTS, None)
 
 
 _installed = False
