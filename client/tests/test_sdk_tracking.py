@@ -126,6 +126,17 @@ async def test_refusals_are_typed(api, raw, container, app):
                 assert invalid.value.signed_out and await bad.load() is None
 
 
+def without_socket(app: Any, api: Any, sleep: RecordingSleep) -> tuple[Any, Any]:
+    """The same account's SDK with the WebSocket port closed: the tracker backs off, then
+    polls (its sleeps recorded and instant)."""
+    return make_api(
+        app,
+        token_store=api.token_store,
+        ws_base_url=f"ws://127.0.0.1:{free_port()}/api/v1",
+        sleep=sleep,
+    )
+
+
 async def test_backoff_then_polling_fallback(api, raw, container, app):
     """The WebSocket port is closed but HTTP works: 10 reconnects with back-off
     1, 2, 4, 8, 16, 30, 30, 30, 30, 30 s, then polling GET /orders/{id}."""
@@ -145,12 +156,7 @@ async def test_backoff_then_polling_fallback(api, raw, container, app):
             await set_status(raw, kitchen, order.id, status, **extra)
 
     sleep = RecordingSleep(hook=advance_kitchen)
-    polling, wire = make_api(
-        app,
-        token_store=api.token_store,
-        ws_base_url=f"ws://127.0.0.1:{free_port()}/api/v1",
-        sleep=sleep,
-    )
+    polling, wire = without_socket(app, api, sleep)
     async with polling:
         tracker = polling.track(order.id, poll_interval=5)
         tracker_box.append(tracker)
@@ -197,12 +203,7 @@ async def test_polling_follows_a_recalled_handover_until_the_window_passes(
             await set_status(raw, kitchen, order.id, "completed", pickup_code=order.pickup_code)
 
     sleep = RecordingSleep(hook=kitchen_moves)
-    polling, _ = make_api(
-        app,
-        token_store=api.token_store,
-        ws_base_url=f"ws://127.0.0.1:{free_port()}/api/v1",
-        sleep=sleep,
-    )
+    polling, _ = without_socket(app, api, sleep)
     async with polling:
         states = [s async for s in polling.track(order.id, poll_interval=5)]
     assert [s.status for s in states] == ["completed", "ready", "completed"]
@@ -217,12 +218,7 @@ async def test_polling_stops_at_once_on_the_students_own_cancel(api, raw, contai
     order = await api.orders.place([(m.chai, 1)], time_slot="allday")
     await api.orders.cancel(order.id, "changed my mind")
     sleep = RecordingSleep()
-    polling, wire = make_api(
-        app,
-        token_store=api.token_store,
-        ws_base_url=f"ws://127.0.0.1:{free_port()}/api/v1",
-        sleep=sleep,
-    )
+    polling, wire = without_socket(app, api, sleep)
     async with polling:
         states = [s async for s in polling.track(order.id, poll_interval=5)]
     assert [s.status for s in states] == ["cancelled"]

@@ -62,7 +62,8 @@ def _lines(ticket: bytes) -> set[bytes]:
     return {name for name in (b"Masala Dosa", b"Cutting Chai", b"Samosa") if name in ticket}
 
 
-async def test_two_stations_print_one_ticket_each_once(client, container, clock, printer):
+async def _tawa_and_drinks(client, container, printer) -> tuple[Any, dict[str, Any], str, str]:
+    """Dosa at the tawa, chai at Beverages, printing on to the stand-in; a signed-in student."""
     m = await seed_menu(container)
     admin = await login_staff(client, container, "admin", "+919000000101")
     me = await login_customer(client, container)
@@ -73,6 +74,11 @@ async def test_two_stations_print_one_ticket_each_once(client, container, clock,
     await switch(
         client, admin, auto_print=True, printer_host="127.0.0.1", printer_port=printer.port
     )
+    return m, me, tawa, drinks
+
+
+async def test_two_stations_print_one_ticket_each_once(client, container, clock, printer):
+    m, me, tawa, drinks = await _tawa_and_drinks(client, container, printer)
     order = await _order(client, me, [(m.chai, 3), (m.dosa, 1)])
     tickets = await printer.wait_for(2)
     await container.jobs.drain()
@@ -103,16 +109,7 @@ async def test_two_stations_print_one_ticket_each_once(client, container, clock,
 async def test_the_sweep_prints_the_one_station_ticket_that_is_missing(
     client, container, clock, printer
 ):
-    m = await seed_menu(container)
-    admin = await login_staff(client, container, "admin", "+919000000101")
-    me = await login_customer(client, container)
-    tawa = await _station(client, admin, "Dosa tawa", 0)
-    drinks = await _station(client, admin, "Beverages", 1)
-    await _assign(client, admin, m.dosa, tawa)
-    await _assign(client, admin, m.chai, drinks)
-    await switch(
-        client, admin, auto_print=True, printer_host="127.0.0.1", printer_port=printer.port
-    )
+    m, me, tawa, drinks = await _tawa_and_drinks(client, container, printer)
     order = await _order(client, me, [(m.dosa, 1), (m.chai, 1)])
     await printer.wait_for(2)
     await container.jobs.drain()
