@@ -211,6 +211,20 @@ def total_cpu(pids: Iterable[int]) -> float:
     return sum(cpu_seconds(p) for p in pids)
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of a process and its live descendants (a Celery worker's pool)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        tree.append(current := todo.pop())
+        todo.extend(children.get(current, ()))
+    return total_cpu(tree)
+
+
 def cpu_busy_ticks(cpus: Iterable[int]) -> tuple[int, int]:
     """(busy, total) jiffies of these CPUs from /proc/stat: how loaded the cores are,
     whatever runs on them (the API, the jobs, the sandbox, PostgreSQL)."""

@@ -72,12 +72,16 @@ async def compare(
     connections: int,
     latency_base: str,
     database_url: str | None = None,
+    jobs_pid: int | None = None,
 ) -> dict[str, Any]:
     """Capacity and latency of each target on one path; returns the summary and runs.
     With `database_url`, PostgreSQL's CPU (its backends of that database) is read over
-    each run too, for the CPU per request on both sides."""
+    each run too, for the CPU per request on both sides. With `jobs_pid` (the Celery
+    worker), its process tree's CPU per request too. Every capacity run also reads how
+    busy the servers' core was: the core every server shares is what caps the rate."""
     runs: list[LoadResult] = []
     pg_cpu: list[float] = []  # PostgreSQL CPU seconds of each run, in the order of `runs`
+    side: list[tuple[float, float]] = []  # (jobs CPU s, server core busy s) of each run
     probes: dict[str, float] = {}
     for t in targets:  # warm-up: caches, pools, connections
         await closed_loop(t.port, t.make, t.expect, 1.0, connections)
@@ -90,6 +94,8 @@ async def compare(
             meter = pg.PgCpu(database_url) if database_url else None
             if meter:
                 await meter.start()
+            jobs_before = infra.tree_cpu(jobs_pid) if jobs_pid else float("nan")
+            core_before = infra.cpu_busy_ticks(infra_cpus())[0]
             runs.append(
                 await open_model(
                     t.port,
@@ -105,10 +111,17 @@ async def compare(
                 )
             )
             pg_cpu.append(await meter.stop() if meter else float("nan"))
+            side.append(
+                (
+                    (infra.tree_cpu(jobs_pid) if jobs_pid else float("nan")) - jobs_before,
+                    (infra.cpu_busy_ticks(infra_cpus())[0] - core_before) / infra.CLK_TCK,
+                )
+            )
             await settle(t.pids)
     rate = 0.5 * probes[latency_base]
     for t in targets:
         pg_cpu.append(float("nan"))
+        side.append((float("nan"), float("nan")))
         runs.append(
             await open_model(
                 t.port,
@@ -138,24 +151,34 @@ async def compare(
                 r.server_cpu_pct for r in runs if r.target == t.name and r.mode == "capacity"
             ),
         }
-        summary[t.name].update(_per_request(t.name, runs, pg_cpu))
+        summary[t.name].update(_per_request(t.name, runs, pg_cpu, side))
     return {"summary": summary, "runs": [asdict(r) for r in runs]}
 
 
-def _per_request(name: str, runs: list[LoadResult], pg_cpu: list[float]) -> dict[str, Any]:
+def _per_request(
+    name: str, runs: list[LoadResult], pg_cpu: list[float], side: list[tuple[float, float]]
+) -> dict[str, Any]:
     """CPU milliseconds per answered request at capacity (median over the rounds): the
-    target's own process(es) and PostgreSQL's backends."""
+    target's own process(es), PostgreSQL's backends, the job worker, and the servers'
+    core as a whole (whatever ran on it: the sum of the rest, Redis and the sandbox)."""
     api: list[float] = []
-    db: list[float] = []
-    for run, pg_s in zip(runs, pg_cpu, strict=True):
+    per_answer: dict[str, list[float]] = {"pg": [], "jobs": [], "core": []}
+    for run, pg_s, (jobs_s, core_s) in zip(runs, pg_cpu, side, strict=True):
         if run.target != name or run.mode != "capacity" or not run.throughput_rps:
             continue
         api.append(10 * run.server_cpu_pct / run.throughput_rps)
-        if pg_s == pg_s and run.ok:  # not NaN; over the run and its drain, per answer
-            db.append(1000 * pg_s / run.ok)
+        for key, seconds in (("pg", pg_s), ("jobs", jobs_s), ("core", core_s)):
+            if seconds == seconds and run.ok:  # not NaN; over the run and its drain
+                per_answer[key].append(1000 * seconds / run.ok)
+
+    def median(values: list[float]) -> float | None:
+        return round(statistics.median(values), 2) if values else None
+
     return {
-        "cpu_ms_per_request": round(statistics.median(api), 2) if api else None,
-        "pg_cpu_ms_per_request": round(statistics.median(db), 2) if db else None,
+        "cpu_ms_per_request": median(api),
+        "pg_cpu_ms_per_request": median(per_answer["pg"]),
+        "jobs_cpu_ms_per_request": median(per_answer["jobs"]),
+        "core_ms_per_request": median(per_answer["core"]),
     }
 
 
@@ -263,6 +286,7 @@ async def order_writes(
             connections=connections,
             latency_base="app",
             database_url=s.database_url,
+            jobs_pid=s.celery.pid,
         )
     finally:
         ceiling.stop()
@@ -277,5 +301,6 @@ async def order_writes(
         connections=connections,
         latency_base="app",
         database_url=s.database_url,
+        jobs_pid=s.celery.pid,
     )
     return out

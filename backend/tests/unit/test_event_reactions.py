@@ -14,7 +14,7 @@ import pytest
 
 from canteen.bootstrap import register_reactions
 from canteen.events.models import Event
-from canteen.events.reactions import reactions_for, register_reaction
+from canteen.events.reactions import Delivery, reactions_for, register_reaction
 from canteen.events.types import EVENT_TYPES, MENU_EVENT_TYPES, EventType
 from canteen.realtime.hub import KITCHEN_TYPES, MENU_TYPES
 
@@ -45,8 +45,9 @@ def event(type: EventType, status: str | None, payment: str | None, **data: Any)
 async def react(e: Event) -> list[tuple[str, dict[str, Any]]]:
     register_reactions()
     jobs = Jobs()
+    delivery = Delivery(jobs, session=None)  # type: ignore[arg-type]  # none of these reads
     for reaction in reactions_for(e.type):
-        await reaction(e, jobs)
+        await reaction(e, delivery)
     return jobs.enqueued
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from canteen.core.db import utcnow
 from canteen.events.models import Event
-from canteen.events.reactions import reactions_for
+from canteen.events.reactions import Delivery, reactions_for
 
 if TYPE_CHECKING:
     from canteen.core.container import Container
@@ -85,9 +85,10 @@ class Dispatcher:
             if session.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             events = list(await session.scalars(query.limit(BATCH)))
+            delivery = Delivery(self.c.jobs, session)
             for event in events:
                 await self.c.bus.publish(event.to_message())
                 for react in reactions_for(event.type):
-                    await react(event, self.c.jobs)
+                    await react(event, delivery)
                 event.dispatched_at = utcnow()
             return len(events)

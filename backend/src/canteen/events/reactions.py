@@ -5,23 +5,52 @@ reactions registered for its type, in registration order. The dispatcher decides
 nothing itself: payments registers the refund, notifications the push and the ready SMS
 (`canteen.bootstrap.register_reactions`). A reaction enqueues jobs and must be cheap;
 like delivery it runs at least once per event, so the jobs it enqueues are idempotent.
+A reaction may skip a job that would do nothing (printing when printing is off) by a
+read shared by every event of the dispatcher's batch (`Delivery.read_once`), provided
+the job's own sweep re-drives whatever that read could have missed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.jobs import JobRunner
 from canteen.events.models import Event
 from canteen.events.types import EventType
 
-Reaction = Callable[[Event, JobRunner], Awaitable[None]]
+T = TypeVar("T")
+
+
+class Delivery:
+    """What a reaction gets with each event: the job runner, and the dispatcher's
+    transaction for reads made once per batch of events, not once per event."""
+
+    def __init__(self, jobs: JobRunner, session: AsyncSession) -> None:
+        self.jobs = jobs
+        self.session = session
+        self._read: dict[str, Any] = {}
+
+    async def enqueue(self, name: str, **kwargs: Any) -> None:
+        await self.jobs.enqueue(name, **kwargs)
+
+    async def read_once(self, key: str, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """`read(session)`, made on the batch's first call with this key."""
+        if key not in self._read:
+            self._read[key] = await read(self.session)
+        value: T = self._read[key]
+        return value
+
+
+Reaction = Callable[[Event, Delivery], Awaitable[None]]
 
 _REACTIONS: dict[EventType, list[Reaction]] = {}
 
 
 def register_reaction(event_type: EventType, reaction: Reaction) -> Reaction:
-    """Call `reaction(event, jobs)` for every delivered event of `event_type` (once,
+    """Call `reaction(event, delivery)` for every delivered event of `event_type` (once,
     however often it is registered)."""
     registered = _REACTIONS.setdefault(event_type, [])
     if reaction not in registered:

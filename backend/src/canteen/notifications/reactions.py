@@ -4,9 +4,8 @@ root."""
 
 from __future__ import annotations
 
-from canteen.core.jobs import JobRunner
 from canteen.events.models import Event
-from canteen.events.reactions import register_reaction
+from canteen.events.reactions import Delivery, register_reaction
 from canteen.events.types import EventType
 
 # Customer-facing statuses that are worth a push notification (design §9).
@@ -23,7 +22,7 @@ PUSH_STATUSES = frozenset(
 )
 
 
-async def push_order_status(event: Event, jobs: JobRunner) -> None:
+async def push_order_status(event: Event, jobs: Delivery) -> None:
     if event.status in PUSH_STATUSES and event.order_id:
         await jobs.enqueue(
             "push.order_status",
@@ -34,13 +33,13 @@ async def push_order_status(event: Event, jobs: JobRunner) -> None:
         )
 
 
-async def text_when_ready(event: Event, jobs: JobRunner) -> None:
+async def text_when_ready(event: Event, jobs: Delivery) -> None:
     if event.status == "ready" and event.order_id:
         # The job itself checks the canteen's "text when ready" switch.
         await jobs.enqueue("sms.order_ready", event_id=str(event.id), order_id=str(event.order_id))
 
 
-async def push_eta_change(event: Event, jobs: JobRunner) -> None:
+async def push_eta_change(event: Event, jobs: Delivery) -> None:
     # Only a move of more than 5 minutes from what the student was told (kitchen.reestimate).
     if event.order_id and event.data.get("notify"):
         await jobs.enqueue(

@@ -3,26 +3,25 @@
 
 from __future__ import annotations
 
-from canteen.core.jobs import JobRunner
 from canteen.events.models import Event
-from canteen.events.reactions import register_reaction
+from canteen.events.reactions import Delivery, register_reaction
 from canteen.events.types import EventType
 from canteen.orders.models import OrderStatus, PaymentStatus
 from canteen.payments.port import connect
 
 
-async def refund_cancelled_paid_order(event: Event, jobs: JobRunner) -> None:
+async def refund_cancelled_paid_order(event: Event, jobs: Delivery) -> None:
     if event.status == OrderStatus.cancelled and event.payment_status == PaymentStatus.captured:
         await _refund(event, jobs)
 
 
-async def refund_when_needed(event: Event, jobs: JobRunner) -> None:
+async def refund_when_needed(event: Event, jobs: Delivery) -> None:
     """A payment that arrived for an order already cancelled (the event says so)."""
     if (event.data or {}).get("refund_needed"):
         await _refund(event, jobs)
 
 
-async def _refund(event: Event, jobs: JobRunner) -> None:
+async def _refund(event: Event, jobs: Delivery) -> None:
     if event.order_id:
         await jobs.enqueue(
             "payments.refund_order",

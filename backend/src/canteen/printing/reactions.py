@@ -2,21 +2,39 @@
 
 A cash order is confirmed when placed (`order.created`), a UPI order when its payment
 arrives (`order.status_changed` to confirmed). The job checks the canteen's switch and
-printer, as the ready SMS's job does, so the reaction stays a cheap enqueue. The job
-splits the order into one ticket per station when its lines have stations.
+printer when it runs and splits the order into one ticket per station when its lines
+have stations. With printing off no job is enqueued at all (issue 20: it was a Celery job
+per cash order that only read the switch), by one read of the switch per batch of events;
+an order confirmed just as printing was switched on, that this read saw as off, is
+printed by `printing.redrive_tickets`, which prints every confirmed order since the
+switch-on that has no ticket.
 """
 
 from __future__ import annotations
 
-from canteen.core.jobs import JobRunner
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from canteen.events.models import Event
-from canteen.events.reactions import register_reaction
+from canteen.events.reactions import Delivery, register_reaction
 from canteen.events.types import EventType
 from canteen.orders.models import OrderStatus
+from canteen.printing.models import SETTINGS_ID, PrinterSettings
 
 
-async def print_when_confirmed(event: Event, jobs: JobRunner) -> None:
-    if event.status == OrderStatus.confirmed and event.order_id:
+async def _printing_on(session: AsyncSession) -> bool:
+    on = await session.scalar(
+        select(PrinterSettings.auto_print).where(PrinterSettings.id == SETTINGS_ID)
+    )
+    return bool(on)  # no row yet: printing has never been switched on
+
+
+async def print_when_confirmed(event: Event, jobs: Delivery) -> None:
+    if (
+        event.status == OrderStatus.confirmed
+        and event.order_id
+        and await jobs.read_once("printing.on", _printing_on)
+    ):
         await jobs.enqueue(
             "printing.print_ticket",
             order_id=str(event.order_id),
