@@ -114,6 +114,29 @@ async def test_same_key_different_body_is_422(client, container):
     assert await count_rows(container, Order) == 1
 
 
+async def test_a_key_the_store_forgot_is_answered_from_the_order_row(client, container):
+    """The key store lost the key (Redis restarted empty; the embedded store restarted):
+    the retry is still answered with the order, once, and a different body under the key
+    is still refused, with nothing written (no order, no stock taken)."""
+    from canteen.orders.idempotency import IdempotencyStore
+
+    m = await seed_menu(container, samosa_stock=5)
+    me = await login_customer(client, container)
+    user_id = uuid.UUID(me["user"]["id"])
+    key = str(uuid.uuid4())
+    first = await place(client, me, order_body((m.samosa, 1)), key)
+    assert first.status_code == 201, first.text
+    await IdempotencyStore(container.kv).release(user_id, key)  # forgotten
+    again = await place(client, me, order_body((m.samosa, 1)), key)
+    assert again.status_code == 200, again.text
+    assert again.json()["data"] == first.json()["data"]
+    await IdempotencyStore(container.kv).release(user_id, key)
+    r = await place(client, me, order_body((m.samosa, 2)), key)
+    assert_error(r, 422, "IDEMPOTENCY_KEY_REUSED")
+    assert await count_rows(container, Order) == 1 and await count_rows(container, OrderItem) == 1
+    assert await stock_of(container, m.samosa) == 4
+
+
 async def test_keys_are_per_customer(client, container):
     m = await seed_menu(container)
     a = await login_customer(client, container, "+919876500001")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
@@ -16,7 +16,9 @@ from canteen.core.container import Container
 from canteen.core.db import session_scope
 
 
-def get_container(conn: HTTPConnection) -> Container:
+# Dependencies are `async def` even when they await nothing: FastAPI runs a plain `def`
+# dependency on a worker thread, a thread hop on every request of every route (issue 20).
+async def get_container(conn: HTTPConnection) -> Container:
     container: Container = conn.app.state.container
     return container
 
@@ -34,7 +36,3 @@ async def get_session(container: ContainerDep) -> AsyncIterator[AsyncSession]:
 # scope="function": commit before the response is sent, so a failed commit is never
 # answered with a success.
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
-
-
-def request_id(request: Request) -> str:
-    return str(request.scope.get("state", {}).get("request_id", ""))

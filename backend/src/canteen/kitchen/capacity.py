@@ -88,9 +88,14 @@ async def default_minutes(session: AsyncSession) -> int:
     return max(1, staff) * MINUTES_PER_STAFF
 
 
+_SLOT_MINUTES = select(SlotCapacity.minutes_per_window).where(
+    SlotCapacity.slot_code == bindparam("slot")
+)
+
+
 async def capacity_minutes(session: AsyncSession, slot_code: str) -> int:
-    row = await session.get(SlotCapacity, slot_code)
-    return row.minutes_per_window if row is not None else await default_minutes(session)
+    minutes = await session.scalar(_SLOT_MINUTES, {"slot": slot_code})
+    return int(minutes) if minutes is not None else await default_minutes(session)
 
 
 def order_cost(lines: list[tuple[int, int]], capacity: int) -> int:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,10 +35,14 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+# Built once (every order reads it): see canteen.users.deps._ACCOUNT.
+_CONFIG = select(CanteenConfig).where(CanteenConfig.id == CONFIG_ID)
+
+
 async def get_config(session: AsyncSession) -> CanteenConfig:
     """The settings row; created with the defaults if it is missing (the migration writes
     it, but a wiped table must not break the API)."""
-    config = await session.get(CanteenConfig, CONFIG_ID)
+    config = await session.scalar(_CONFIG)
     if config is not None:
         return config
     try:

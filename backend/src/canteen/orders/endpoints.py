@@ -50,7 +50,9 @@ async def create_order(
     placed = await place_and_checkout(c, db, user, body, idempotency_key)
     if not placed.created:
         response.status_code = 200
-    return Envelope(data=await presenter.customer_order(c, db, placed.order, placed.facts))
+    return Envelope(
+        data=await presenter.customer_order(c, db, placed.order, placed.facts, placed.cash_enabled)
+    )
 
 
 @router.get("/orders", response_model=ListEnvelope[OrderOut])

@@ -36,6 +36,12 @@ def cash_allowed(config: CanteenConfig, no_show_count: int) -> bool:
     return limit is None or no_show_count < limit
 
 
+def cash_enabled_for(config: CanteenConfig, no_show_count: int) -> bool:
+    """Whether a customer may pay cash: the canteen takes it and the customer is within
+    its no-show limit."""
+    return config.cash_payment_enabled and cash_allowed(config, no_show_count)
+
+
 def check_cash_allowed(config: CanteenConfig, user: User, payment_method: str) -> None:
     """Refuse cash to a customer who has reached the canteen's no-show limit."""
     if payment_method != PaymentMethod.cash or cash_allowed(config, user.no_show_count):

@@ -46,20 +46,26 @@ def _gate() -> asyncio.Semaphore:
 class Placed:
     order: Order
     created: bool  # False: a replay of a finished request with the same idempotency key
-    # What a just-placed order's customer sees of its payment (None on a replay: read it).
+    # What a just-placed order's customer sees of its payment, and whether they may pay
+    # cash, as the placement found them (None on a replay: read them).
     facts: PaymentFacts | None = None
+    cash_enabled: bool | None = None
 
 
 async def place_and_checkout(
     c: Container, session: AsyncSession, user: User, body: OrderCreate, raw_key: str | None
 ) -> Placed:
     customer_id = user.id  # read now: a failed flush expires every loaded row
-    # The account's read ends before the wait: a waiting request holds no connection (nor,
-    # on SQLite, the write lock every transaction takes there).
-    await end_read_transaction(session)
-    async with _gate():
-        order, created = await place_order(c, session, user, body, raw_key)
-        if not created:
+    gate = _gate()
+    if gate.locked():
+        # The account's read ends before the wait: a waiting request holds no connection
+        # (nor, on SQLite, the write lock every transaction takes there). With a turn free
+        # there is no wait, and the placement goes on in the same transaction (a COMMIT
+        # and a BEGIN fewer).
+        await end_read_transaction(session)
+    async with gate:
+        order, cash_enabled = await place_order(c, session, user, body, raw_key)
+        if cash_enabled is None:
             return Placed(order, created=False)
         try:
             await session.commit()
@@ -77,4 +83,4 @@ async def place_and_checkout(
         # A database error here must not leave the key "in progress" (issue 13).
         await IdempotencyStore(c.kv).release_after_failure(customer_id, raw_key)
         raise
-    return Placed(order, created=True, facts=facts)
+    return Placed(order, created=True, facts=facts, cash_enabled=cash_enabled)

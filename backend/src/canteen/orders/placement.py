@@ -41,7 +41,7 @@ from canteen.orders.models import (
     PaymentMethod,
     PaymentStatus,
 )
-from canteen.orders.no_shows import check_cash_allowed
+from canteen.orders.no_shows import cash_enabled_for, check_cash_allowed
 from canteen.orders.order_rows import (
     finish_order,
     insert_provisional,
@@ -78,8 +78,9 @@ __all__ = ["ItemUnavailable", "OrderTooLarge", "PriceChanged", "place_order"]
 
 async def place_order(
     c: Container, session: AsyncSession, user: User, body: OrderCreate, raw_key: str | None
-) -> tuple[Order, bool]:
-    """Returns (order, created). A replay of a finished request returns (order, False)."""
+) -> tuple[Order, bool | None]:
+    """Returns (order, cash_enabled): whether its customer may pay cash, by the settings
+    the order was placed under. A replay of a finished request returns (order, None)."""
     key = parse_key(raw_key)
     request_hash = fingerprint(body.model_dump(mode="json"))
     store = IdempotencyStore(c.kv)
@@ -88,16 +89,16 @@ async def place_order(
         assert claim.order_id is not None
         existing = await session.get(Order, claim.order_id)
         if existing is not None:
-            return existing, False
+            return existing, None
     try:
         # The store may have forgotten (embedded restart): the order row remembers.
         existing = await session.scalar(_BY_IDEMPOTENCY_KEY, {"customer_id": user.id, "key": key})
         if existing is not None:
             if existing.request_hash != request_hash:
                 raise IdempotencyKeyReused()
-            order, created = existing, False
+            order, cash_enabled = existing, None
         else:
-            order, created = await _create(c, session, user, body, key, request_hash), True
+            order, cash_enabled = await _create(c, session, user, body, key, request_hash)
     except BaseException:
         await store.release(user.id, key)
         raise
@@ -106,7 +107,7 @@ async def place_order(
         await store.complete(user.id, key, request_hash, order.id)
 
     after_commit(session, remember)
-    return order, created
+    return order, cash_enabled
 
 
 async def _create(
@@ -116,7 +117,7 @@ async def _create(
     body: OrderCreate,
     key: str,
     request_hash: str,
-) -> Order:
+) -> tuple[Order, bool]:
     """Checks (all problems of a kind at once), prices, takes stock, numbers the order."""
     config = await menu.get_config(session)
     _check_open(config, body)
@@ -183,7 +184,8 @@ async def _create(
         window_minutes=window.cost,
     )
     event_data["estimated_ready_at"] = _iso(estimated_ready_at)
-    return await finish_order(session, row, lines, event_data=event_data, actor_id=user.id)
+    order = await finish_order(session, row, lines, event_data=event_data, actor_id=user.id)
+    return order, cash_enabled_for(config, user.no_show_count)
 
 
 def _order_lines(

@@ -60,13 +60,19 @@ async def _cash_enabled(session: AsyncSession, orders: Sequence[Order]) -> dict[
 
 
 async def customer_order(
-    c: Container, session: AsyncSession, order: Order, facts: PaymentFacts | None = None
+    c: Container,
+    session: AsyncSession,
+    order: Order,
+    facts: PaymentFacts | None = None,
+    cash_enabled: bool | None = None,
 ) -> OrderOut:
-    """`facts`: the payment facts when the caller has them (a just-placed order)."""
+    """`facts` and `cash_enabled`: what the caller knows already (a just-placed order:
+    its payment, and the settings it was placed under)."""
     if facts is None:
         return (await customer_orders(c, session, [order]))[0]
-    cash = await _cash_enabled(session, [order])
-    return customer_order_out(order, facts, cash[order.customer_id])
+    if cash_enabled is None:
+        cash_enabled = (await _cash_enabled(session, [order]))[order.customer_id]
+    return customer_order_out(order, facts, cash_enabled)
 
 
 def customer_order_out(order: Order, facts: PaymentFacts, cash_enabled: bool) -> OrderOut:

@@ -21,12 +21,12 @@ from canteen.events.types import EventType
 from canteen.orders.models import OrderStatus
 from canteen.printing.models import SETTINGS_ID, PrinterSettings
 
+_AUTO_PRINT = select(PrinterSettings.auto_print).where(PrinterSettings.id == SETTINGS_ID)
+
 
 async def _printing_on(session: AsyncSession) -> bool:
-    on = await session.scalar(
-        select(PrinterSettings.auto_print).where(PrinterSettings.id == SETTINGS_ID)
-    )
-    return bool(on)  # no row yet: printing has never been switched on
+    # No row yet: printing has never been switched on.
+    return bool(await session.scalar(_AUTO_PRINT))
 
 
 async def print_when_confirmed(event: Event, jobs: Delivery) -> None:
