@@ -41,10 +41,13 @@ async def payment_for(session: AsyncSession, order_id: uuid.UUID) -> Payment | N
     return payment
 
 
-async def ensure_checkout(c: Container, session: AsyncSession, order: Order) -> Payment | None:
+async def ensure_checkout(
+    c: Container, session: AsyncSession, order: Order, *, placed_now: bool = False
+) -> Payment | None:
     """The order's gateway order, created on first need. None if the gateway is down: the
-    order stands, and the app asks again with POST /orders/{id}/payment/retry."""
-    payment = await payment_for(session, order.id)
+    order stands, and the app asks again with POST /orders/{id}/payment/retry.
+    `placed_now`: the order was committed by this request, so it has no payment to read."""
+    payment = None if placed_now else await payment_for(session, order.id)
     if payment is not None:
         return payment
     try:

@@ -42,7 +42,7 @@ class Payments:
         self, c: Container, session: AsyncSession, order: Order
     ) -> PaymentFacts:
         # A just-placed order has no refund; its payment is at hand (no second read).
-        return _facts(c, await ensure_checkout(c, session, order), None)
+        return _facts(c, await ensure_checkout(c, session, order, placed_now=True), None)
 
 
 def _facts(c: Container, payment: Payment | None, refund: Refund | None) -> PaymentFacts:
