@@ -180,14 +180,16 @@ async def test_only_orders_confirmed_while_printing_is_on_print(client, containe
 
 
 class EnqueuedJobs:
-    """The container's job runner, noting the name of every job enqueued through it."""
+    """The container's job runner, noting every job enqueued through it."""
 
     def __init__(self, runner: Any) -> None:
         self.runner = runner
         self.names: list[str] = []
+        self.jobs: list[tuple[str, dict[str, Any]]] = []
 
     async def enqueue(self, name: str, **kwargs: Any) -> None:
         self.names.append(name)
+        self.jobs.append((name, kwargs))
         await self.runner.enqueue(name, **kwargs)
 
     async def drain(self) -> None:

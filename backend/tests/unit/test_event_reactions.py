@@ -16,6 +16,7 @@ from canteen.bootstrap import register_reactions
 from canteen.events.models import Event
 from canteen.events.reactions import Delivery, reactions_for, register_reaction
 from canteen.events.types import EVENT_TYPES, MENU_EVENT_TYPES, EventType
+from canteen.notifications.reactions import DEVICES_READ, TEXTS_READ
 from canteen.realtime.hub import KITCHEN_TYPES, MENU_TYPES
 
 
@@ -42,13 +43,24 @@ def event(type: EventType, status: str | None, payment: str | None, **data: Any)
     )
 
 
-async def react(e: Event) -> list[tuple[str, dict[str, Any]]]:
+async def react(
+    e: Event, *, device: bool = True, texts: bool = True
+) -> list[tuple[str, dict[str, Any]]]:
+    """The jobs the reactions enqueue for `e`, given what the dispatcher's batch reads
+    found: whether the customer has a device, whether ready texts are on (the reads
+    themselves run on a database in test_reaction_reads.py)."""
     register_reactions()
     jobs = Jobs()
-    delivery = Delivery(jobs, session=None)  # type: ignore[arg-type]  # none of these reads
+    delivery = Delivery(jobs, session=None)  # type: ignore[arg-type]  # reads made below
+    await delivery.read_once(DEVICES_READ, lambda _: _found({e.order_id} if device else set()))
+    await delivery.read_once(TEXTS_READ, lambda _: _found(texts))
     for reaction in reactions_for(e.type):
         await reaction(e, delivery)
     return jobs.enqueued
+
+
+async def _found(value: Any) -> Any:
+    return value
 
 
 async def test_a_paid_order_cancelled_is_refunded_then_pushed() -> None:
@@ -71,6 +83,16 @@ async def test_ready_is_pushed_and_texted() -> None:
     e = event(EventType.order_status_changed, "ready", "captured")
     names = [name for name, _ in await react(e)]
     assert names == ["push.order_status", "sms.order_ready"]
+
+
+async def test_no_push_without_a_device_and_no_text_while_texts_are_off() -> None:
+    e = event(EventType.order_status_changed, "ready", "captured")
+    assert [name for name, _ in await react(e, device=False)] == ["sms.order_ready"]
+    assert [name for name, _ in await react(e, texts=False)] == ["push.order_status"]
+    assert await react(e, device=False, texts=False) == []
+    moved = event(EventType.order_eta_changed, None, None, notify=True, to="12:40")
+    assert [name for name, _ in await react(moved)] == ["push.order_eta"]
+    assert await react(moved, device=False) == []
 
 
 @pytest.mark.parametrize("status", ["pending_payment", "placed"])

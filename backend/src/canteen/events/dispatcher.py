@@ -15,9 +15,9 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
 
-from canteen.core.db import utcnow
+from canteen.core.db import UTCDateTime, utcnow
 from canteen.events.models import Event
 from canteen.events.reactions import Delivery, reactions_for
 
@@ -28,6 +28,13 @@ log = logging.getLogger("canteen.dispatcher")
 
 BATCH = 200
 SWEEP_SECONDS = 1.0
+
+_EVENTS: Table = Event.__table__  # type: ignore[assignment]
+_MARK_DISPATCHED = (
+    update(_EVENTS)
+    .where(_EVENTS.c.seq.in_(bindparam("seqs", expanding=True)))
+    .values(dispatched_at=bindparam("at", type_=UTCDateTime()))
+)
 
 
 class Dispatcher:
@@ -85,10 +92,14 @@ class Dispatcher:
             if session.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             events = list(await session.scalars(query.limit(BATCH)))
-            delivery = Delivery(self.c.jobs, session)
+            delivery = Delivery(self.c.jobs, session, events)
             for event in events:
                 await self.c.bus.publish(event.to_message())
                 for react in reactions_for(event.type):
                     await react(event, delivery)
-                event.dispatched_at = utcnow()
+            if events:
+                # One statement for the batch (the ORM flushed an UPDATE per event).
+                await session.execute(
+                    _MARK_DISPATCHED, {"at": utcnow(), "seqs": [e.seq for e in events]}
+                )
             return len(events)

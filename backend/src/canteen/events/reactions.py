@@ -12,7 +12,7 @@ the job's own sweep re-drives whatever that read could have missed.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,9 +28,12 @@ class Delivery:
     """What a reaction gets with each event: the job runner, and the dispatcher's
     transaction for reads made once per batch of events, not once per event."""
 
-    def __init__(self, jobs: JobRunner, session: AsyncSession) -> None:
+    def __init__(
+        self, jobs: JobRunner, session: AsyncSession, events: Sequence[Event] = ()
+    ) -> None:
         self.jobs = jobs
         self.session = session
+        self.events = events  # the whole batch, for a read that covers all of it
         self._read: dict[str, Any] = {}
 
     async def enqueue(self, name: str, **kwargs: Any) -> None:

@@ -1,12 +1,29 @@
 """Notifications' reactions to order events: a push for each customer-facing status and
 the "your order is ready" SMS. Registered with the outbox dispatcher by the composition
-root."""
+root.
+
+A job that would find nothing to do is not enqueued (issue 20: in the lunch rush each
+was a Celery job on the servers' core): no push for a customer with no device, no ready
+text while texts are off. Each is one read per dispatcher batch, and the sweeps agree:
+`push.redrive` skips a customer who had no device when the event was recorded, and
+`sms.redrive_ready` texts only while texts are on.
+"""
 
 from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.events.models import Event
 from canteen.events.reactions import Delivery, register_reaction
 from canteen.events.types import EventType
+from canteen.menu.config import CONFIG_ID
+from canteen.menu.models import CanteenConfig
+from canteen.orders.models import Order
+from canteen.users.models import DeviceToken
 
 # Customer-facing statuses that are worth a push notification (design §9).
 PUSH_STATUSES = frozenset(
@@ -22,8 +39,39 @@ PUSH_STATUSES = frozenset(
 )
 
 
+# The batch's reads (`Delivery.read_once` keys).
+DEVICES_READ = "notifications.orders_with_devices"
+TEXTS_READ = "notifications.texts_on"
+_TEXTS_ON = select(CanteenConfig.ready_sms_enabled).where(CanteenConfig.id == CONFIG_ID)
+
+
+async def _texts_on(session: AsyncSession) -> bool:
+    return bool(await session.scalar(_TEXTS_ON))
+
+
+async def _orders_with_devices(session: AsyncSession, events: Sequence[Event]) -> set[uuid.UUID]:
+    """Of the batch's orders, those whose customer has a device to push to."""
+    order_ids = {e.order_id for e in events if e.order_id is not None}
+    if not order_ids:
+        return set()
+    rows = await session.scalars(
+        select(Order.id)
+        .join(DeviceToken, DeviceToken.user_id == Order.customer_id)
+        .where(Order.id.in_(order_ids))
+        .distinct()
+    )
+    return set(rows)
+
+
+async def _has_device(event: Event, jobs: Delivery) -> bool:
+    with_devices = await jobs.read_once(
+        DEVICES_READ, lambda s: _orders_with_devices(s, jobs.events or [event])
+    )
+    return event.order_id in with_devices
+
+
 async def push_order_status(event: Event, jobs: Delivery) -> None:
-    if event.status in PUSH_STATUSES and event.order_id:
+    if event.status in PUSH_STATUSES and event.order_id and await _has_device(event, jobs):
         await jobs.enqueue(
             "push.order_status",
             event_id=str(event.id),
@@ -34,14 +82,14 @@ async def push_order_status(event: Event, jobs: Delivery) -> None:
 
 
 async def text_when_ready(event: Event, jobs: Delivery) -> None:
-    if event.status == "ready" and event.order_id:
-        # The job itself checks the canteen's "text when ready" switch.
+    if event.status == "ready" and event.order_id and await jobs.read_once(TEXTS_READ, _texts_on):
+        # The job checks the switch again when it runs.
         await jobs.enqueue("sms.order_ready", event_id=str(event.id), order_id=str(event.order_id))
 
 
 async def push_eta_change(event: Event, jobs: Delivery) -> None:
     # Only a move of more than 5 minutes from what the student was told (kitchen.reestimate).
-    if event.order_id and event.data.get("notify"):
+    if event.order_id and event.data.get("notify") and await _has_device(event, jobs):
         await jobs.enqueue(
             "push.order_eta",
             event_id=str(event.id),

@@ -15,7 +15,7 @@ import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, select
 
 from canteen.core.db import unit_of_work
 from canteen.core.jobs import RetryableJobError, job
@@ -71,7 +71,8 @@ async def push_order_status(
 async def redrive_pushes(c: Container) -> None:
     """Sweep: status events dispatched in the last ten minutes (and over a minute ago)
     whose push job never finished, because Redis lost it or its worker died, are pushed
-    now. Safe to overlap with the job itself: devices are claimed per event."""
+    now, to customers who had a device when the event was recorded (the others got no job).
+    Safe to overlap with the job itself: devices are claimed per event."""
     now = c.clock.now()
     async with c.sessionmaker() as session:
         events = list(
@@ -85,6 +86,13 @@ async def redrive_pushes(c: Container) -> None:
                         Event.dispatched_at.is_not(None),
                         Event.created_at >= now - timedelta(seconds=REDRIVE_WINDOW_SECONDS),
                         Event.created_at <= now - timedelta(seconds=REDRIVE_GRACE_SECONDS),
+                        # As the dispatcher's reaction: no job for a customer who had no
+                        # device when the event was recorded (notifications.reactions).
+                        exists().where(
+                            Order.id == Event.order_id,
+                            DeviceToken.user_id == Order.customer_id,
+                            DeviceToken.updated_at <= Event.created_at,
+                        ),
                     )
                     .order_by(Event.seq)
                     .limit(500)
