@@ -377,8 +377,9 @@ def rush(rs: dict[str, Any], r: dict[str, Any]) -> list[str]:
             + f". Wall time {run['wall_s']} s. API CPU during arrivals "
             f"{run['server_cpu_pct']}%"
             + (
-                f", Celery worker + sandbox {run['jobs_and_sandbox_cpu_pct']}% (same core; "
-                f"that core {run['server_core_busy_pct']}% busy in all)"
+                f", Celery worker + sandbox {run['jobs_and_sandbox_cpu_pct']}% (the worker on "
+                f"the API's core, the sandbox on the load core since 5 December; the API's "
+                f"core {run['server_core_busy_pct']}% busy in all)"
                 if "server_core_busy_pct" in run
                 else ""
             )
