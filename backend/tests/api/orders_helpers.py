@@ -80,3 +80,15 @@ async def place(
     headers = bearer(session)
     headers["X-Idempotency-Key"] = key or str(uuid.uuid4())
     return await client.post(f"{API}/orders", json=body, headers=headers)
+
+
+async def register_device(client: Any, customer: dict[str, Any]) -> str:
+    """A push token registered for the customer's device; returns the token."""
+    token = "device-" + uuid.uuid4().hex
+    r = await client.post(
+        f"{API}/users/device-token",
+        json={"token": token, "platform": "android"},
+        headers=bearer(customer),
+    )
+    assert r.status_code == 200, r.text
+    return token

@@ -19,7 +19,7 @@ import httpx
 import pytest
 import websockets
 from live import serve
-from orders_helpers import order_body, place, seed_menu, set_config
+from orders_helpers import order_body, place, register_device, seed_menu, set_config
 from pydantic import TypeAdapter
 from sqlalchemy import func, select, update
 from test_payments import _order, _upi_order, eventually, sandbox_pay
@@ -204,17 +204,6 @@ async def sweeps_race_case(client: Any, container: Any, clock: Any) -> None:
     assert await _no_shows(container, "+919876543210") == 3
 
 
-async def _register_device(client: Any, me: dict[str, Any]) -> str:
-    token = "device-" + uuid.uuid4().hex
-    r = await client.post(
-        f"{API}/users/device-token",
-        json={"token": token, "platform": "android"},
-        headers=bearer(me),
-    )
-    assert r.status_code == 200, r.text
-    return token
-
-
 async def _reminders(container: Any, token: str) -> list[dict[str, Any]]:
     async with container.sessionmaker() as s:
         rows = await s.scalars(
@@ -238,7 +227,7 @@ async def test_the_reminder_goes_once_five_minutes_before_the_window_closes(
 async def reminder_once_case(client: Any, container: Any, clock: Any) -> None:
     """Also test_faults_jobs' run-twice case of push.collection_reminders."""
     m, me, kitchen = await _setup(client, container)
-    token = await _register_device(client, me)
+    token = await register_device(client, me)
     order = await _cash_ready(client, container, me, m, kitchen)
     clock.advance(24 * MINUTE)
     await collection_reminders(container)
@@ -262,7 +251,7 @@ async def test_a_reminder_sent_by_a_worker_killed_before_its_mark_is_not_sent_ag
     from canteen.core.once import JobMark
 
     m, me, kitchen = await _setup(client, container)
-    token = await _register_device(client, me)
+    token = await register_device(client, me)
     order = await _cash_ready(client, container, me, m, kitchen)
     clock.advance(26 * MINUTE)
     # The worker sent the push and died before marking it done: the next sweep re-drives

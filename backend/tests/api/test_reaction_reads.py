@@ -5,27 +5,15 @@ skipped here is not sent later by a re-drive either."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from orders_helpers import order_body, place, seed_menu, set_config
+from orders_helpers import order_body, place, register_device, seed_menu, set_config
 from sqlalchemy import select
 from test_payments import eventually
 from test_printing import EnqueuedJobs, _dispatched
 
 from canteen.dev.models import DevOutboxMessage
 from conftest import API, bearer, login_customer, login_staff
-
-
-async def _register_device(client, customer) -> str:
-    token = "device-" + uuid.uuid4().hex
-    r = await client.post(
-        f"{API}/users/device-token",
-        json={"token": token, "platform": "android"},
-        headers=bearer(customer),
-    )
-    assert r.status_code == 200, r.text
-    return token
 
 
 async def _move(client, kitchen, order: dict[str, Any], *statuses: str) -> None:
@@ -54,7 +42,7 @@ async def test_pushes_go_only_to_customers_with_a_device_and_texts_only_while_on
     kitchen = await login_staff(client, container, "kitchen", "+919000000201")
     without = await login_customer(client, container, "+919876500011")
     with_device = await login_customer(client, container, "+919876500012")
-    await _register_device(client, with_device)
+    await register_device(client, with_device)
     jobs = EnqueuedJobs(container.jobs)
     monkeypatch.setattr(container, "jobs", jobs)
 
@@ -86,7 +74,7 @@ async def test_the_push_sweep_skips_a_customer_who_had_no_device_then(client, co
     order = (await place(client, me, order_body((m.dosa, 1)))).json()["data"]
     await _move(client, kitchen, order, "preparing")
     await eventually(lambda: _dispatched(container))
-    token = await _register_device(client, me)
+    token = await register_device(client, me)
     clock.advance(61)
     await redrive_pushes(container)
     async with container.sessionmaker() as s:
