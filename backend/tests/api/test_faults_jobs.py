@@ -28,7 +28,7 @@ import pytest
 import pytest_asyncio
 import redis
 from live import serve
-from orders_helpers import order_body, place, seed_menu, set_config
+from orders_helpers import order_body, place, register_device, seed_menu, set_config
 from sqlalchemy import func, select, text
 from test_eta import eta_push_twice_case, reestimate_twice_case
 from test_no_shows import reminder_once_case, sweeps_race_case
@@ -505,13 +505,7 @@ async def test_ready_sms_twice_texts_once(client, container):
 async def test_push_twice_notifies_once(client, container):
     m = await seed_menu(container)
     me = await login_customer(client, container)
-    token = "device-" + uuid.uuid4().hex
-    r = await client.post(
-        f"{API}/users/device-token",
-        json={"token": token, "platform": "android"},
-        headers=bearer(me),
-    )
-    assert r.status_code == 200, r.text
+    token = await register_device(client, me)
     order = (await place(client, me, order_body((m.dosa, 1)))).json()["data"]
     event_id = str(uuid.uuid4())
     for _ in range(2):
@@ -545,13 +539,7 @@ async def test_a_push_whose_job_redis_lost_is_redriven_once(
     m = await seed_menu(container)
     me = await login_customer(client, container)
     kitchen = await login_staff(client, container, "kitchen", "+919000000201")
-    token = "device-" + uuid.uuid4().hex
-    r = await client.post(
-        f"{API}/users/device-token",
-        json={"token": token, "platform": "android"},
-        headers=bearer(me),
-    )
-    assert r.status_code == 200, r.text
+    token = await register_device(client, me)
     order = (await place(client, me, order_body((m.dosa, 1)))).json()["data"]
 
     async def pushes(status: str) -> int:
