@@ -26,6 +26,21 @@ GOAL_STEP_P99_MS = 200.0
 GOAL_DELIVERY_P99_MS = 50.0
 
 
+def _pinning(r: dict[str, Any]) -> str:
+    servers, load = r["pinning"]["servers"], r["pinning"]["load_generator"]
+    # The Razorpay sandbox moved to the load core on 5 December (issue 20): it plays the
+    # outside world, whose CPU is not the canteen's.
+    if str(r.get("started", "")) >= "2026-12-05T21:40":
+        return (
+            f"API workers, their ceilings and the Celery worker on CPU {servers}; the load "
+            f"generator, the WebSocket holders and the Razorpay sandbox on CPU {load}"
+        )
+    return (
+        f"API workers, their ceilings, the Celery worker and the sandbox on CPU {servers}; "
+        f"the load generator and the WebSocket holders on CPU {load}"
+    )
+
+
 def write(result: dict[str, Any], json_path: Path) -> None:
     block = "\n".join([BEGIN, render(result, json_path), END])
     if DOC.exists():
@@ -80,10 +95,8 @@ def render(r: dict[str, Any], json_path: Path) -> str:
         + f"; {r.get('load_at_end', '?')} at the end. Other engineers' test suites share "
         "this machine, so absolute numbers drift; the ratios to the ceilings measured in "
         "the same run are the comparable figures.",
-        f"- Pinning (`sched_setaffinity`, as `taskset`): API workers, their ceilings, the "
-        f"Celery worker and the sandbox on CPU {r['pinning']['servers']}; the load generator "
-        f"and the WebSocket holders on CPU {r['pinning']['load_generator']}. PostgreSQL "
-        "(a system service) is not pinned.",
+        f"- Pinning (`sched_setaffinity`, as `taskset`): {_pinning(r)}. PostgreSQL (a "
+        "system service) is not pinned.",
         f"- Redis: {r.get('redis', '?')} (pub/sub channels are server-wide, so a private "
         "server keeps our events away from other engineers' test servers and theirs from "
         "ours); PostgreSQL database `canteen_bench_<pid>`, created fresh for each "
