@@ -98,10 +98,21 @@ wait_for() {  # wait_for NAME SECONDS TEST-COMMAND...
 }
 trap 'status=$?; [ $status = 0 ] || stop_all' EXIT
 
+# Ports below the kernel's ephemeral range: a port the kernel handed out (bind to 0) could be
+# given to an outgoing connection before its server starts, seconds later ("address already
+# in use" once in CI); no outgoing connection is given one of these.
 read -r P_NGINX P_HOOKS P_API1 P_API2 P_REDIS P_SANDBOX P_W1 P_W2 < <("$BIN/python" -c '
-import socket
-socks = [socket.socket() for _ in range(8)]
-for s in socks: s.bind(("127.0.0.1", 0))
+import random, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+socks = []
+while len(socks) < 8:
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", random.randrange(10000, low) if low > 11000 else 0))
+    except OSError:
+        s.close()
+        continue
+    socks.append(s)
 print(*[s.getsockname()[1] for s in socks])')
 BASE_URL=https://127.0.0.1:$P_NGINX
 
