@@ -2,7 +2,8 @@
 
 Events are rows written in the same transaction as their change. After a commit the
 request kicks the dispatcher; a periodic sweep also picks up anything a crashed process
-left behind. Delivery is at least once (publish, then mark): consumers de-duplicate by
+left behind. Delivery is at least once: a batch is marked dispatched in the transaction
+that publishes it, so a failed publish rolls the mark back; consumers de-duplicate by
 event id. On PostgreSQL, `FOR UPDATE SKIP LOCKED` lets several processes share the work.
 What follows an event (a refund, a push, an SMS) is decided by the domain that owns it,
 in the reactions it registers (`canteen.events.reactions`); the dispatcher only calls them.
@@ -15,7 +16,8 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from canteen.core.db import UTCDateTime, utcnow
 from canteen.events.models import Event
@@ -29,12 +31,25 @@ log = logging.getLogger("canteen.dispatcher")
 BATCH = 200
 SWEEP_SECONDS = 1.0
 
-_EVENTS: Table = Event.__table__  # type: ignore[assignment]
-_MARK_DISPATCHED = (
-    update(_EVENTS)
-    .where(_EVENTS.c.seq.in_(bindparam("seqs", expanding=True)))
-    .values(dispatched_at=bindparam("at", type_=UTCDateTime()))
-)
+# The batch is claimed and marked by one statement: the oldest undispatched events,
+# marked dispatched and returned. Marking first is safe: the publish and the reactions run
+# before the commit, and if either fails the transaction rolls back, so the events stay
+# undispatched for the next try (still publish, then mark, as far as anyone outside sees).
+_PENDING = select(Event.seq).where(Event.dispatched_at.is_(None)).order_by(Event.seq).limit(BATCH)
+
+
+def _claim(dialect: str) -> ReturningUpdate[tuple[Event]]:
+    pending = _PENDING.with_for_update(skip_locked=True) if dialect == "postgresql" else _PENDING
+    return (
+        update(Event)
+        .where(Event.seq.in_(pending))
+        .values(dispatched_at=bindparam("at", type_=UTCDateTime()))
+        .returning(Event)
+        .execution_options(synchronize_session=False)
+    )
+
+
+_CLAIM = {name: _claim(name) for name in ("postgresql", "sqlite")}
 
 
 class Dispatcher:
@@ -88,18 +103,12 @@ class Dispatcher:
     async def dispatch_pending(self) -> int:
         """Deliver one batch of undispatched events in log order; returns how many."""
         async with self._lock, self.c.sessionmaker() as session, session.begin():
-            query = select(Event).where(Event.dispatched_at.is_(None)).order_by(Event.seq)
-            if session.get_bind().dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            events = list(await session.scalars(query.limit(BATCH)))
+            claim = _CLAIM[session.get_bind().dialect.name]
+            claimed = await session.scalars(claim, {"at": utcnow()})
+            events = sorted(claimed, key=lambda e: e.seq)  # RETURNING keeps no order
             delivery = Delivery(self.c.jobs, session, events)
             for event in events:
                 await self.c.bus.publish(event.to_message())
                 for react in reactions_for(event.type):
                     await react(event, delivery)
-            if events:
-                # One statement for the batch (the ORM flushed an UPDATE per event).
-                await session.execute(
-                    _MARK_DISPATCHED, {"at": utcnow(), "seqs": [e.seq for e in events]}
-                )
             return len(events)
