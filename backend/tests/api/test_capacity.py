@@ -15,6 +15,8 @@ from orders_helpers import order_body, place, seed_menu
 from sqlalchemy import update
 
 from canteen.events.models import Event
+from canteen.kitchen import eta
+from canteen.kitchen.models import ItemTiming, SlotCapacity
 from canteen.menu.models import MenuItem, TimeSlot
 from canteen.orders.models import Order, OrderItem
 from canteen.payments.tasks import expire_unpaid
@@ -350,3 +352,34 @@ async def test_fifty_checkouts_race_for_the_last_room_and_the_last_stock(client,
     async with container.sessionmaker() as s:
         assert (await s.get(MenuItem, m.biryani)).stock_remaining == 0
     assert await count_rows(container, Order) == 2
+
+
+async def test_the_placements_kitchen_read_gives_capacity_and_measured_times_together(
+    client, container, clock
+):
+    """One round trip for the slot's capacity and the dishes' measured times (issue 20):
+    the capacity comes back whether or not any dish was measured, the staff default when
+    the slot has no row, and only the measured dishes' times."""
+    menu = await seed_menu(container)
+    await login_staff(client, container, "kitchen", "+919000000201")
+    dishes = [menu.dosa, menu.chai]
+    async with container.sessionmaker() as s:
+        assert await eta.capacity_and_stage_seconds(s, "lunch", dishes) == (15, {})
+        s.add(SlotCapacity(slot_code="lunch", minutes_per_window=45))
+        s.add(
+            ItemTiming(
+                menu_item_id=menu.dosa,
+                wait_seconds=60.0,
+                cook_seconds=240.0,
+                samples=3,
+                updated_at=clock.now(),
+            )
+        )
+        # A dish with a row but no samples yet counts as unmeasured.
+        s.add(ItemTiming(menu_item_id=menu.chai, samples=0, updated_at=clock.now()))
+        await s.commit()
+        assert await eta.capacity_and_stage_seconds(s, "lunch", dishes) == (
+            45,
+            {menu.dosa: (60.0, 240.0)},
+        )
+        assert await eta.capacity_and_stage_seconds(s, "allday", [menu.chai]) == (15, {})

@@ -148,10 +148,13 @@ async def reserve(
     lines: list[tuple[int, int]],
     ready_from: datetime,
     picked: time | None,
+    capacity: int | None = None,
 ) -> Reservation:
     """Take the earliest window with room that ends after `ready_from` (the soonest the
-    food can be ready), or the picked one. Raises SlotFull with the next windows."""
-    capacity = await capacity_minutes(session, slot.code)
+    food can be ready), or the picked one. Raises SlotFull with the next windows.
+    `capacity`: the slot's minutes per window, if the caller has read them already."""
+    if capacity is None:
+        capacity = await capacity_minutes(session, slot.code)
     cost = order_cost(lines, capacity)
     windows = [w for w in slot_windows(slot, now, tz) if w.end > ready_from]
     if picked is not None:

@@ -17,12 +17,12 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import and_, bindparam, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.db import UTCDateTime
-from canteen.kitchen.capacity import WINDOW, Reservation
-from canteen.kitchen.models import ItemTiming
+from canteen.kitchen.capacity import WINDOW, Reservation, default_minutes
+from canteen.kitchen.models import ItemTiming, SlotCapacity
 
 # Weight of the newest order in a dish's averages.
 ALPHA = 0.3
@@ -32,6 +32,46 @@ TYPICAL_MINUTES = 10
 _TIMINGS = select(ItemTiming.menu_item_id, ItemTiming.wait_seconds, ItemTiming.cook_seconds).where(
     ItemTiming.menu_item_id.in_(bindparam("ids", expanding=True)), ItemTiming.samples > 0
 )
+
+
+# A placement's two kitchen reads in one round trip: its slot's minutes per window (NULL
+# without a row: the staff default applies) and the measured times of its dishes. The
+# one-row source keeps the capacity when no dish has been measured yet.
+_ONE_ROW = select(literal(1).label("one")).subquery("one")
+_CAPACITY_AND_TIMINGS = select(
+    select(SlotCapacity.minutes_per_window)
+    .where(SlotCapacity.slot_code == bindparam("slot"))
+    .scalar_subquery(),
+    ItemTiming.menu_item_id,
+    ItemTiming.wait_seconds,
+    ItemTiming.cook_seconds,
+).select_from(
+    _ONE_ROW.outerjoin(
+        ItemTiming,
+        and_(ItemTiming.menu_item_id.in_(bindparam("ids", expanding=True)), ItemTiming.samples > 0),
+    )
+)
+
+
+async def capacity_and_stage_seconds(
+    session: AsyncSession, slot_code: str, item_ids: Iterable[uuid.UUID]
+) -> tuple[int, dict[uuid.UUID, tuple[float, float]]]:
+    """The slot's kitchen minutes per window (capacity.capacity_minutes) and the measured
+    (waiting, cooking) seconds of the dishes that have any (stage_seconds), in one read."""
+    rows = (
+        await session.execute(
+            _CAPACITY_AND_TIMINGS, {"slot": slot_code, "ids": list(set(item_ids))}
+        )
+    ).all()
+    minutes = rows[0][0]
+    measured = {
+        item_id: (float(wait), float(cook))
+        for _, item_id, wait, cook in rows
+        if item_id is not None
+    }
+    if minutes is None:
+        return await default_minutes(session), measured
+    return int(minutes), measured
 
 
 async def stage_seconds(

@@ -445,7 +445,9 @@ async def _reserve_window(
 ) -> tuple[capacity.Reservation, datetime]:
     """The order's kitchen window (kitchen.capacity) and its estimate (kitchen.eta): the
     dishes' measured cooking time, the queue ahead in the window, the window itself."""
-    measured = await eta.stage_seconds(session, (li["menu_item_id"] for li in lines))
+    minutes, measured = await eta.capacity_and_stage_seconds(
+        session, slot.code, (li["menu_item_id"] for li in lines)
+    )
     own = eta.own_seconds(((li["menu_item_id"], li["prep_minutes"]) for li in lines), measured)
     picked = time.fromisoformat(body.pickup_window) if body.pickup_window else None
     reservation = await capacity.reserve(
@@ -456,6 +458,7 @@ async def _reserve_window(
         lines=[(li["prep_minutes"], li["quantity"]) for li in lines],
         ready_from=now + timedelta(seconds=own),
         picked=picked,
+        capacity=minutes,
     )
     return reservation, eta.placement_estimate(now, own, reservation)
 
