@@ -63,16 +63,16 @@ async def _orders_with_devices(session: AsyncSession, events: Sequence[Event]) -
     return set(rows)
 
 
-async def _has_device(event: Event, jobs: Delivery) -> bool:
-    with_devices = await jobs.read_once(
-        DEVICES_READ, lambda s: _orders_with_devices(s, jobs.events or [event])
+async def _has_device(event: Event, delivery: Delivery) -> bool:
+    with_devices = await delivery.read_once(
+        DEVICES_READ, lambda s: _orders_with_devices(s, delivery.events or [event])
     )
     return event.order_id in with_devices
 
 
-async def push_order_status(event: Event, jobs: Delivery) -> None:
-    if event.status in PUSH_STATUSES and event.order_id and await _has_device(event, jobs):
-        await jobs.enqueue(
+async def push_order_status(event: Event, delivery: Delivery) -> None:
+    if event.status in PUSH_STATUSES and event.order_id and await _has_device(event, delivery):
+        await delivery.enqueue(
             "push.order_status",
             event_id=str(event.id),
             order_id=str(event.order_id),
@@ -81,16 +81,22 @@ async def push_order_status(event: Event, jobs: Delivery) -> None:
         )
 
 
-async def text_when_ready(event: Event, jobs: Delivery) -> None:
-    if event.status == "ready" and event.order_id and await jobs.read_once(TEXTS_READ, _texts_on):
+async def text_when_ready(event: Event, delivery: Delivery) -> None:
+    if (
+        event.status == "ready"
+        and event.order_id
+        and await delivery.read_once(TEXTS_READ, _texts_on)
+    ):
         # The job checks the switch again when it runs.
-        await jobs.enqueue("sms.order_ready", event_id=str(event.id), order_id=str(event.order_id))
+        await delivery.enqueue(
+            "sms.order_ready", event_id=str(event.id), order_id=str(event.order_id)
+        )
 
 
-async def push_eta_change(event: Event, jobs: Delivery) -> None:
+async def push_eta_change(event: Event, delivery: Delivery) -> None:
     # Only a move of more than 5 minutes from what the student was told (kitchen.reestimate).
-    if event.order_id and event.data.get("notify") and await _has_device(event, jobs):
-        await jobs.enqueue(
+    if event.order_id and event.data.get("notify") and await _has_device(event, delivery):
+        await delivery.enqueue(
             "push.order_eta",
             event_id=str(event.id),
             order_id=str(event.order_id),

@@ -18,7 +18,7 @@ from canteen.events.models import Event
 from canteen.menu import service as menu
 from canteen.orders.actions import awaits_upi_payment, customer_actions
 from canteen.orders.models import Order
-from canteen.orders.no_shows import cash_allowed
+from canteen.orders.no_shows import cash_enabled_for
 from canteen.orders.ports import NO_PAYMENT, PaymentFacts, payments
 from canteen.orders.schemas import (
     CustomerSummary,
@@ -55,7 +55,7 @@ async def _cash_enabled(session: AsyncSession, orders: Sequence[Order]) -> dict[
     counts = await session.execute(
         select(User.id, User.no_show_count).where(User.id.in_(customers))
     )
-    allowed = {uid: cash_allowed(config, n) for uid, n in counts.tuples()}
+    allowed = {uid: cash_enabled_for(config, n) for uid, n in counts.tuples()}
     return {uid: allowed.get(uid, True) for uid in customers}
 
 

@@ -10,20 +10,20 @@ from canteen.orders.models import OrderStatus, PaymentStatus
 from canteen.payments.port import connect
 
 
-async def refund_cancelled_paid_order(event: Event, jobs: Delivery) -> None:
+async def refund_cancelled_paid_order(event: Event, delivery: Delivery) -> None:
     if event.status == OrderStatus.cancelled and event.payment_status == PaymentStatus.captured:
-        await _refund(event, jobs)
+        await _refund(event, delivery)
 
 
-async def refund_when_needed(event: Event, jobs: Delivery) -> None:
+async def refund_when_needed(event: Event, delivery: Delivery) -> None:
     """A payment that arrived for an order already cancelled (the event says so)."""
     if (event.data or {}).get("refund_needed"):
-        await _refund(event, jobs)
+        await _refund(event, delivery)
 
 
-async def _refund(event: Event, jobs: Delivery) -> None:
+async def _refund(event: Event, delivery: Delivery) -> None:
     if event.order_id:
-        await jobs.enqueue(
+        await delivery.enqueue(
             "payments.refund_order",
             order_id=str(event.order_id),
             reason=str((event.data or {}).get("reason") or "order cancelled"),

@@ -29,13 +29,13 @@ async def _printing_on(session: AsyncSession) -> bool:
     return bool(await session.scalar(_AUTO_PRINT))
 
 
-async def print_when_confirmed(event: Event, jobs: Delivery) -> None:
+async def print_when_confirmed(event: Event, delivery: Delivery) -> None:
     if (
         event.status == OrderStatus.confirmed
         and event.order_id
-        and await jobs.read_once("printing.on", _printing_on)
+        and await delivery.read_once("printing.on", _printing_on)
     ):
-        await jobs.enqueue(
+        await delivery.enqueue(
             "printing.print_ticket",
             order_id=str(event.order_id),
             confirmed_at=event.created_at.isoformat(),
