@@ -29,7 +29,6 @@ import httpx
 
 from bench import actors, infra, pg
 from bench.profile import PROFILED
-from bench.run import ADMIN_URL, DB_NAME
 from bench.stack import LOADGEN_CPUS, SERVER_CPUS, Stack, stack
 
 
@@ -97,14 +96,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="canteen-one-"))
     with (
         infra.private_redis(work, SERVER_CPUS) as redis_base,
-        stack(
-            workers=1,
-            work=work,
-            admin_url=ADMIN_URL,
-            db_name=DB_NAME,
-            redis_base=redis_base,
-            redis_db=10,
-        ) as s,
+        stack(workers=1, work=work, redis_base=redis_base) as s,
     ):
         profiled = None
         if args.profile:  # a second API process on the same stack, as bench/profile.py

@@ -38,14 +38,10 @@ from pathlib import Path
 from typing import Any
 
 from bench import infra
-from bench.stack import LOADGEN_CPUS, SERVER_CPUS, stack
+from bench.stack import ADMIN_URL, DB_NAME, LOADGEN_CPUS, SERVER_CPUS, stack
 
 ROOT = infra.ROOT
 RESULTS = ROOT / "bench" / "results"
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-# Our own database name per run: another process dropping "canteen_bench" (a concurrent
-# bench run, a clean-up) must not take this run's database away.
-DB_NAME = f"canteen_bench_{os.getpid()}"
 
 
 def machine() -> dict[str, Any]:
@@ -241,10 +237,7 @@ def main() -> None:
                 with stack(
                     workers=workers,
                     work=cwork,
-                    admin_url=ADMIN_URL,
-                    db_name=DB_NAME,
                     redis_base=redis_base,
-                    redis_db=10,
                 ) as s:
                     if "micro" in phases:
                         _phase(cfg, "micro", run_micro, s, cwork, p)
@@ -269,10 +262,7 @@ def main() -> None:
                 with stack(
                     workers=1,
                     work=cwork,
-                    admin_url=ADMIN_URL,
-                    db_name=DB_NAME,
                     redis_base=redis_base,
-                    redis_db=10,
                 ) as s:
                     _phase(cfg, "rush", run_rush, s, cwork, p, budget)
                     _save(result, cfg, 1)

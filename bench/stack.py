@@ -6,11 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench import infra, pg
+
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+# Our own database name per process: another process dropping "canteen_bench" (a concurrent
+# bench run, a clean-up) must not take this run's database away. The stack drops it when
+# it closes (one-off tools left one behind per run).
+DB_NAME = f"canteen_bench_{os.getpid()}"
+# The API's Redis database on the private redis-server (Celery's broker is the next one).
+REDIS_DB = 10
 
 SERVER_CPUS = (0,)  # the API, its worker, the ceilings
 # The load generator, the WebSocket holders, and the gateway sandbox: it plays Razorpay's
@@ -52,10 +61,10 @@ def stack(
     *,
     workers: int,
     work: Path,
-    admin_url: str,
-    db_name: str,
     redis_base: str,
-    redis_db: int,
+    admin_url: str = ADMIN_URL,
+    db_name: str = DB_NAME,
+    redis_db: int = REDIS_DB,
     server_cpus: Sequence[int] = SERVER_CPUS,
 ) -> Iterator[Stack]:
     work.mkdir(parents=True, exist_ok=True)
@@ -100,6 +109,7 @@ def stack(
     finally:
         for proc in reversed(procs):
             proc.stop()
+        infra.drop_database(admin_url, db_name)
 
 
 def _check_jobs(base_url: str, timeout: float = 60.0) -> None:
