@@ -50,6 +50,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from canteen_testkit.servers import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 MENU_PATH = "/api/v1/menu/items"
@@ -64,12 +66,6 @@ uvicorn.run(sys.argv[1], factory=True, host="127.0.0.1", port=int(sys.argv[2]), 
 
 
 # ---- servers -------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def clean_env(extra: dict[str, str]) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -25,9 +26,27 @@ CLUSTER_DEFAULTS = {"CANTEEN_AUTO_MIGRATE": "false", "CANTEEN_SEED_DEMO": "false
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free port below the kernel's ephemeral range, for a server started later.
+
+    A port the kernel hands out (bind to 0) comes from the ephemeral range, where it can
+    be given to an outgoing connection before the server binds it, seconds later
+    ("address already in use"); no outgoing connection is given one below that range.
+    """
+    low = _ephemeral_low()
+    while True:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", random.randrange(10000, low) if low > 11000 else 0))
+            except OSError:
+                continue
+            return int(s.getsockname()[1])
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0  # not Linux: the kernel's choice
 
 
 def wait_http(
