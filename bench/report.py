@@ -29,8 +29,12 @@ GOAL_DELIVERY_P99_MS = 50.0
 def _pinning(r: dict[str, Any]) -> str:
     servers, load = r["pinning"]["servers"], r["pinning"]["load_generator"]
     # The Razorpay sandbox moved to the load core on 5 December (issue 20): it plays the
-    # outside world, whose CPU is not the canteen's.
-    if str(r.get("started", "")) >= "2026-12-05T21:40":
+    # outside world, whose CPU is not the canteen's. Files from before 6 December do not
+    # say where it ran; those from after 21:40 on the 5th had it on the load core.
+    sandbox = r["pinning"].get("sandbox")
+    if sandbox is None:
+        sandbox = load if str(r.get("started", "")) >= "2026-12-05T21:40" else servers
+    if sandbox == load:
         return (
             f"API workers, their ceilings and the Celery worker on CPU {servers}; the load "
             f"generator, the WebSocket holders and the Razorpay sandbox on CPU {load}"

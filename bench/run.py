@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import infra
-from bench.stack import ADMIN_URL, DB_NAME, LOADGEN_CPUS, SERVER_CPUS, stack
+from bench.stack import LOADGEN_CPUS, SANDBOX_CPUS, SERVER_CPUS, stack
 
 ROOT = infra.ROOT
 RESULTS = ROOT / "bench" / "results"
@@ -221,7 +221,11 @@ def main() -> None:
         "quick": quick,
         "machine": machine(),
         "load": load,
-        "pinning": {"servers": list(SERVER_CPUS), "load_generator": list(LOADGEN_CPUS)},
+        "pinning": {
+            "servers": list(SERVER_CPUS),
+            "load_generator": list(LOADGEN_CPUS),
+            "sandbox": list(SANDBOX_CPUS),
+        },
         "params": p,
         "configs": {},
     }
@@ -274,7 +278,6 @@ def main() -> None:
         result["interrupted"] = True
         print("interrupted; writing what was measured", file=sys.stderr)
     finally:
-        infra.drop_database(ADMIN_URL, DB_NAME)
         result["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         result["seconds"] = round(time.monotonic() - budget.t0, 1)
         result["load_at_end"] = infra.loadavg()

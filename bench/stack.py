@@ -22,10 +22,10 @@ DB_NAME = f"canteen_bench_{os.getpid()}"
 REDIS_DB = 10
 
 SERVER_CPUS = (0,)  # the API, its worker, the ceilings
-# The load generator, the WebSocket holders, and the gateway sandbox: it plays Razorpay's
-# servers, whose CPU is not the canteen's to pay (issue 20: on the servers' core it took
-# CPU from the API in every UPI figure).
-LOADGEN_CPUS = (1,)
+LOADGEN_CPUS = (1,)  # the load generator and the WebSocket holders
+# The gateway sandbox plays Razorpay's servers, whose CPU is not the canteen's to pay
+# (issue 20: on the servers' core it took CPU from the API in every UPI figure).
+SANDBOX_CPUS = LOADGEN_CPUS
 
 
 @dataclass
@@ -69,34 +69,34 @@ def stack(
 ) -> Iterator[Stack]:
     work.mkdir(parents=True, exist_ok=True)
     database_url = infra.recreate_database(admin_url, db_name)
-    # Flush our Redis databases (a previous configuration's keys and Celery queue).
-    import redis as redis_sync
-
-    for db in (redis_db, redis_db + 1):
-        with contextlib.closing(redis_sync.Redis.from_url(f"{redis_base}/{db}")) as r:
-            r.flushdb()
-    port = infra.free_port()
-    sandbox_port = infra.free_port()
-    env = infra.app_env(
-        work=work,
-        database_url=database_url,
-        redis_base=redis_base,
-        redis_db=redis_db,
-        port=port,
-        sandbox_port=sandbox_port,
-    )
-    # The rush is a lunch rush: the canteen's zone is one where lunch is being served now,
-    # so orders are for now (not pre-orders for tomorrow's lunch) and the estimates meet
-    # the kitchen that cooks them.
-    env["CANTEEN_TIMEZONE"] = infra.lunch_zone()
     procs: list[infra.Proc] = []
-    try:
+    try:  # from here on, the database is dropped however this ends
+        # Flush our Redis databases (a previous configuration's keys and Celery queue).
+        import redis as redis_sync
+
+        for db in (redis_db, redis_db + 1):
+            with contextlib.closing(redis_sync.Redis.from_url(f"{redis_base}/{db}")) as r:
+                r.flushdb()
+        port = infra.free_port()
+        sandbox_port = infra.free_port()
+        env = infra.app_env(
+            work=work,
+            database_url=database_url,
+            redis_base=redis_base,
+            redis_db=redis_db,
+            port=port,
+            sandbox_port=sandbox_port,
+        )
+        # The rush is a lunch rush: the canteen's zone is one where lunch is being served now,
+        # so orders are for now (not pre-orders for tomorrow's lunch) and the estimates meet
+        # the kitchen that cooks them.
+        env["CANTEEN_TIMEZONE"] = infra.lunch_zone()
         sandbox = infra.start_sandbox(
             env,
             sandbox_port,
             f"http://127.0.0.1:{port}/api/v1/payments/webhooks/razorpay",
             work / "sandbox.log",
-            LOADGEN_CPUS,
+            SANDBOX_CPUS,
         )
         procs.append(sandbox)
         api = infra.start_api(env, port, workers, work / "api.log", server_cpus)
