@@ -39,15 +39,18 @@ async def windows(
     menu item id per portion) the room and the times are the cart's own: a window is
     offered only if the cart fits in it, as placing the order would find."""
     slot = await _slot(session, code, now, tz)
-    minutes = await capacity.capacity_minutes(session, slot.code)
     cart_lines = await _cart_lines(session, cart or [])
     if cart_lines:
-        measured = await eta.stage_seconds(session, (item for item, _, _ in cart_lines))
+        # The placement's own read: the slot's capacity and the dishes' measured times.
+        minutes, measured = await eta.capacity_and_stage_seconds(
+            session, slot.code, (item for item, _, _ in cart_lines)
+        )
         own = timedelta(
             seconds=eta.own_seconds(((item, prep) for item, prep, _ in cart_lines), measured)
         )
         cost = capacity.order_cost([(prep, qty) for _, prep, qty in cart_lines], minutes)
     else:
+        minutes = await capacity.capacity_minutes(session, slot.code)
         own = timedelta(seconds=await eta.typical_seconds(session))
         cost = capacity.SHOWN_ROOM
     upcoming = [w for w in capacity.slot_windows(slot, now, tz) if w.end > now + own]
