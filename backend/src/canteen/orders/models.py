@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -61,12 +62,29 @@ class Order(IdMixin, TimestampMixin, Base):
         UniqueConstraint("business_date", "daily_seq", name="uq_orders_business_date_seq"),
         CheckConstraint("total >= 0", name="total_not_negative"),
         Index("ix_orders_status_created", "status", "created_at"),
+        # Moments most orders have not reached: an entry only once they happen (0017).
+        *(
+            Index(
+                f"ix_orders_{column}",
+                column,
+                postgresql_where=text(f"{column} IS NOT NULL"),
+                sqlite_where=text(f"{column} IS NOT NULL"),
+            )
+            for column in (
+                "ready_at",
+                "completed_at",
+                "cancelled_at",
+                "feedback_at",
+                "cash_collected_at",
+                "delivery_staff_id",
+            )
+        ),
     )
 
     number: Mapped[str] = mapped_column(String(32), unique=True)
     business_date: Mapped[date] = mapped_column(Date)
     daily_seq: Mapped[int] = mapped_column(Integer)
-    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(24))
     payment_method: Mapped[str] = mapped_column(String(8))
     payment_status: Mapped[str] = mapped_column(String(16))
@@ -89,7 +107,7 @@ class Order(IdMixin, TimestampMixin, Base):
     # The estimate the student was last told (placement, or a push): kitchen.reestimate
     # pushes again when the estimate moves more than 5 minutes from it.
     promised_ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    delivery_staff_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
+    delivery_staff_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     request_hash: Mapped[str | None] = mapped_column(String(64))
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
@@ -104,7 +122,7 @@ class Order(IdMixin, TimestampMixin, Base):
     feedback_comment: Mapped[str | None] = mapped_column(Text)
     feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Cash taken at the counter or the door: when, by whom, how much (the cash-drawer report).
-    cash_collected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    cash_collected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cash_collected_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     cash_collected_amount: Mapped[int | None] = mapped_column(Integer)
 
