@@ -12,6 +12,8 @@ process, PostgreSQL's backends of the bench database, the Celery worker's proces
 With `--profile`, the API process runs under cProfile and its stats are written to FILE
 (`python -m pstats FILE`); the CPU figures are then the profiled ones, and the output adds
 the Python function calls per order (stable where CPU time is not: compare variants by it).
+`pg_wal_bytes_per_order` is what PostgreSQL wrote to its log per order (rows and index
+entries): the database's side of the same comparison.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ async def measure(
         api_pids = [profiled.pid] if profiled else s.api_pids()
         meter = pg.PgCpu(s.database_url)
         await meter.start()
+        wal0 = await pg.wal_position(s.database_url)
         api0, jobs0, t0 = infra.total_cpu(api_pids), infra.tree_cpu(s.celery.pid), time.time()
         if profiled:
             profiled.popen.send_signal(signal.SIGUSR1)
@@ -74,6 +77,7 @@ async def measure(
         if profiled:
             profiled.popen.send_signal(signal.SIGUSR2)
         pg_s = await meter.stop()
+        wal = await pg.wal_position(s.database_url) - wal0
         api = infra.total_cpu(api_pids) - api0
         jobs = infra.tree_cpu(s.celery.pid) - jobs0
         elapsed = time.time() - t0
@@ -84,6 +88,7 @@ async def measure(
         "pg_cpu_ms_per_order": round(1000 * pg_s / orders, 3),
         "jobs_cpu_ms_per_order": round(1000 * jobs / orders, 3),
         "wall_ms_per_order": round(1000 * (elapsed - 1.5) / orders, 3),
+        "pg_wal_bytes_per_order": round(wal / orders),
     }
 
 

@@ -50,6 +50,18 @@ class PgCpu:
         return sum(cpu - self.before.get(p, 0.0) for p, cpu in after.items())
 
 
+async def wal_position(database_url: str) -> int:
+    """PostgreSQL's WAL insert position in bytes: the difference across a run is what the
+    run wrote (server-wide, so a quiet server's), and unlike CPU time it repeats."""
+    conn = await asyncpg.connect(_dsn(database_url))
+    try:
+        return int(
+            await conn.fetchval("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')")
+        )
+    finally:
+        await conn.close()
+
+
 async def open_kitchen(database_url: str) -> None:
     """Every slot's kitchen capacity out of reach (when the capacity table exists)."""
     conn = await asyncpg.connect(_dsn(database_url))
