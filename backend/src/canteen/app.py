@@ -12,6 +12,7 @@ from sqlalchemy import text
 from canteen import __version__
 from canteen.auth.endpoints import router as auth_router
 from canteen.bootstrap import build_container
+from canteen.core import heap
 from canteen.core.clock import Clock
 from canteen.core.container import Container
 from canteen.core.errors import error_response, install_error_handlers
@@ -36,7 +37,7 @@ from canteen.menu.kitchen_endpoints import router as menu_kitchen_router
 from canteen.menu.media import mount_local_media
 from canteen.menu.uploads import ENVELOPE_BYTES
 from canteen.observability.errors import install_sentry
-from canteen.observability.metrics import MetricsMiddleware, install_event_counters
+from canteen.observability.metrics import GC_FROZEN, MetricsMiddleware, install_event_counters
 from canteen.observability.tracing import install_tracing
 from canteen.orders.endpoints import admin_router as kitchen_orders_router
 from canteen.orders.endpoints import delivery_router
@@ -89,6 +90,14 @@ def create_app(
     _include_routers(app, settings)
     _mount_apps(app, settings)
     _add_health_checks(app, container)
+    return app
+
+
+def serve_app() -> FastAPI:
+    """The app `canteen serve` runs in each of its worker processes: `create_app`, with
+    the start-up heap frozen out of the garbage collector's way (canteen.core.heap)."""
+    app = create_app()
+    GC_FROZEN.set(heap.freeze_startup_heap())
     return app
 
 

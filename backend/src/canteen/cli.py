@@ -140,7 +140,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     if workers > 1 and settings.embedded:
         sys.exit("more than one worker needs CANTEEN_REDIS_URL (the event bus must be shared)")
     uvicorn.run(
-        "canteen.app:create_app",
+        "canteen.app:serve_app",
         factory=True,
         host=host,
         port=port,

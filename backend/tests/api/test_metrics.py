@@ -232,3 +232,26 @@ def test_workers_of_one_server_report_the_sum_of_their_counts(settings, base_env
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def test_a_served_process_freezes_its_start_up_heap(settings, base_env, tmp_path):
+    """`canteen serve` freezes the objects of its imports and start-up out of the garbage
+    collector's walk (canteen.core.heap): a full collection of them stopped the event loop
+    for 100-170 ms in the lunch rush bench. A test's app (create_app) freezes nothing:
+    its process builds many apps, and what a frozen one held would never be freed."""
+    import gc
+
+    from live import ApiProcess
+
+    api = ApiProcess({**base_env, "CANTEEN_METRICS_TOKEN": TOKEN}, tmp_path / "api.log")
+    try:
+        api.wait_ready()
+        r = httpx.get(
+            f"{api.origin}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
+        )
+        assert r.status_code == 200, r.text
+        # The imports alone are ~190,000 objects.
+        assert _value(_samples(r.text), "canteen_gc_frozen_objects") > 50_000, api.log_tail()
+    finally:
+        api.stop()
+    assert gc.get_freeze_count() == 0  # this process built its apps with create_app

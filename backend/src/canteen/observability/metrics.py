@@ -8,6 +8,7 @@
   derived from the event log as it is committed (a SQLAlchemy session hook sees each
   `Event` row flushed and counts it once its transaction commits), so no domain code
   carries metrics calls and a rolled-back change counts nothing.
+- The start-up objects frozen out of the garbage collector's walk (`canteen serve`).
 - At scrape time: outbox lag (age of the oldest undelivered event), Celery queue depth
   and database connections in use.
 
@@ -102,6 +103,14 @@ DB_POOL_IN_USE = Gauge(
     "canteen_db_pool_connections_in_use",
     "Database connections checked out of this process's pool",
     multiprocess_mode="livesum",
+)
+
+# What canteen.core.heap froze out of the garbage collector's walk when the serving process
+# started (0: not frozen, as in a test's app).
+GC_FROZEN = Gauge(
+    "canteen_gc_frozen_objects",
+    "Objects frozen out of the garbage collector's walk when this process started",
+    multiprocess_mode="max",
 )
 SCRAPE_ERRORS = Counter(
     "canteen_metrics_scrape_errors", "Scrape-time readings that failed", ["reading"]
