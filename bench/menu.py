@@ -385,7 +385,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         log = work / "servers.log"
         with contextlib.ExitStack() as stack:
             app_port, app_pid = stack.enter_context(
-                server("canteen.app:create_app", clean_env(env), log)
+                server("canteen.app:serve_app", clean_env(env), log)
             )
             body, etag = fetch(app_port, MENU_PATH)
             (work / "body.json").write_bytes(body)
@@ -404,7 +404,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             if args.with_routes:
                 routes_env = clean_env({**env, "CANTEEN_MENU_FAST_PATH": "false"})
                 r_port, r_pid = stack.enter_context(
-                    server("canteen.app:create_app", routes_env, log)
+                    server("canteen.app:serve_app", routes_env, log)
                 )
                 targets["routes"] = (r_port, r_pid, {"200": MENU_PATH, "304": MENU_PATH})
             for path_kind, expect, tag in (("200", 200, None), ("304", 304, etag)):
