@@ -54,6 +54,18 @@ class OrderType(StrEnum):
     delivery = "delivery"
 
 
+# Moments most orders have not reached: their indexes hold an entry only once the moment
+# happens (migration 0017), so a placement writes none.
+INDEXED_WHEN_SET = (
+    "ready_at",
+    "completed_at",
+    "cancelled_at",
+    "feedback_at",
+    "cash_collected_at",
+    "delivery_staff_id",
+)
+
+
 class Order(IdMixin, TimestampMixin, Base):
     __tablename__ = "orders"
     __table_args__ = (
@@ -62,7 +74,6 @@ class Order(IdMixin, TimestampMixin, Base):
         UniqueConstraint("business_date", "daily_seq", name="uq_orders_business_date_seq"),
         CheckConstraint("total >= 0", name="total_not_negative"),
         Index("ix_orders_status_created", "status", "created_at"),
-        # Moments most orders have not reached: an entry only once they happen (0017).
         *(
             Index(
                 f"ix_orders_{column}",
@@ -70,14 +81,7 @@ class Order(IdMixin, TimestampMixin, Base):
                 postgresql_where=text(f"{column} IS NOT NULL"),
                 sqlite_where=text(f"{column} IS NOT NULL"),
             )
-            for column in (
-                "ready_at",
-                "completed_at",
-                "cancelled_at",
-                "feedback_at",
-                "cash_collected_at",
-                "delivery_staff_id",
-            )
+            for column in INDEXED_WHEN_SET
         ),
     )
 
