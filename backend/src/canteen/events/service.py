@@ -10,6 +10,7 @@ from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.db import after_commit, utcnow
+from canteen.core.direct import DirectStatement
 from canteen.events.models import Event
 from canteen.events.types import EVENT_TYPES, EventType
 
@@ -77,7 +78,9 @@ async def record_event(
 
 _EVENTS: Table = Event.__table__  # type: ignore[assignment]
 # Every column but seq (the database gives it), in one statement shape compiled once.
-_INSERT_EVENT = insert(_EVENTS)
+_INSERT_EVENT = DirectStatement(
+    insert(_EVENTS), column_keys=[c.key for c in _EVENTS.columns if c.key != "seq"]
+)
 
 
 async def insert_event(
@@ -95,8 +98,8 @@ async def insert_event(
     first (the caller has written its own rows) and no Event object is made."""
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
-    await session.execute(
-        _INSERT_EVENT,
+    await _INSERT_EVENT.execute(
+        session,
         {
             "id": uuid.uuid4(),
             "type": EventType(type).value,

@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.db import UTCDateTime
+from canteen.core.direct import DirectStatement
 from canteen.core.errors import ValidationFailed, field_error
 from canteen.kitchen.errors import SlotFull
 from canteen.kitchen.models import KitchenWindow, SlotCapacity
@@ -112,14 +113,16 @@ _USED = select(KitchenWindow.window_start, KitchenWindow.used_minutes).where(
 
 # The reservation: create the row with this order's minutes, or add them while they fit.
 # The same SQL on PostgreSQL and SQLite; no row comes back when the window is full.
-_RESERVE = text(
-    "INSERT INTO kitchen_windows (slot_code, window_start, used_minutes) "
-    "VALUES (:slot, :start, :cost) "
-    "ON CONFLICT (slot_code, window_start) DO UPDATE "
-    "SET used_minutes = kitchen_windows.used_minutes + excluded.used_minutes "
-    "WHERE kitchen_windows.used_minutes + excluded.used_minutes <= :cap "
-    "RETURNING used_minutes"
-).bindparams(bindparam("start", type_=UTCDateTime()))
+_RESERVE = DirectStatement(
+    text(
+        "INSERT INTO kitchen_windows (slot_code, window_start, used_minutes) "
+        "VALUES (:slot, :start, :cost) "
+        "ON CONFLICT (slot_code, window_start) DO UPDATE "
+        "SET used_minutes = kitchen_windows.used_minutes + excluded.used_minutes "
+        "WHERE kitchen_windows.used_minutes + excluded.used_minutes <= :cap "
+        "RETURNING used_minutes"
+    ).bindparams(bindparam("start", type_=UTCDateTime()))
+)
 
 _RELEASE = text(
     "UPDATE kitchen_windows SET used_minutes = CASE WHEN used_minutes > :cost "
@@ -189,8 +192,8 @@ async def _take(
 ) -> tuple[Window, int] | None:
     """The first of `windows` whose conditional upsert succeeds, with its used minutes."""
     for window in windows:
-        after = await session.scalar(
-            _RESERVE, {"slot": slot_code, "start": window.start, "cost": cost, "cap": capacity}
+        after = await _RESERVE.scalar(
+            session, {"slot": slot_code, "start": window.start, "cost": cost, "cap": capacity}
         )
         if after is not None:  # None: full, or another order took the room since the read
             return window, int(after)

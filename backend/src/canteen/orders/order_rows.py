@@ -19,6 +19,7 @@ from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
+from canteen.core.direct import DirectStatement
 from canteen.events.service import insert_event
 from canteen.events.types import EventType
 from canteen.orders.models import Order, OrderItem
@@ -29,8 +30,8 @@ _LINES: Table = OrderItem.__table__  # type: ignore[assignment]
 # once, and ORM objects with no attribute left to load.
 _ORDER_COLUMNS = tuple(c.key for c in _ORDERS.columns)
 _LINE_COLUMNS = tuple(c.key for c in _LINES.columns)
-_INSERT_ORDER = insert(_ORDERS)
-_INSERT_LINES = insert(_LINES)
+_INSERT_ORDER = DirectStatement(insert(_ORDERS), column_keys=_ORDER_COLUMNS)
+_INSERT_LINES = DirectStatement(insert(_LINES), column_keys=_LINE_COLUMNS)
 # What the shared rows decide: the day's number and the kitchen window (with the estimate).
 FINISHED_COLUMNS = (
     "number",
@@ -63,7 +64,7 @@ def line_values(**values: Any) -> dict[str, Any]:
 # The day's number and the kitchen window are filled in by one UPDATE once their shared rows
 # are taken; until then the row carries values no committed order can have (the order's id
 # as its number, a negative sequence number), never seen outside this transaction.
-_FINISH_ORDER = (
+_FINISH_ORDER = DirectStatement(
     update(_ORDERS)
     .where(_ORDERS.c.id == bindparam("order_id"))
     .values({key: bindparam(f"new_{key}") for key in FINISHED_COLUMNS})
@@ -82,8 +83,8 @@ async def insert_provisional(
         "daily_seq": -1 - order_id.int % 2**31,
         "window_minutes": 0,
     }
-    await session.execute(_INSERT_ORDER, provisional)
-    await session.execute(_INSERT_LINES, lines)
+    await _INSERT_ORDER.execute(session, provisional)
+    await _INSERT_LINES.execute_many(session, lines)
 
 
 async def finish_order(
@@ -96,8 +97,8 @@ async def finish_order(
 ) -> Order:
     """Give the order its number and window and record `order.created` (two statements);
     return the order as a persistent object of the session."""
-    await session.execute(
-        _FINISH_ORDER, {"order_id": row["id"], **{f"new_{k}": row[k] for k in FINISHED_COLUMNS}}
+    await _FINISH_ORDER.execute(
+        session, {"order_id": row["id"], **{f"new_{k}": row[k] for k in FINISHED_COLUMNS}}
     )
     await insert_event(
         session,

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.container import Container
 from canteen.core.db import after_commit
+from canteen.core.direct import DirectStatement
 from canteen.core.errors import ValidationFailed, field_error
 from canteen.events.service import record_event
 from canteen.events.types import EventType
@@ -423,16 +424,18 @@ def _resolve_slot(catalogue: Catalogue, code: str | None, now: datetime, tz: Zon
 
 # One atomic upsert, the same SQL on PostgreSQL and SQLite: parallel placements never
 # collide. Plain SQL because this runs on every placement and the statement never varies.
-_NEXT_SEQ = text(
-    "INSERT INTO order_day_counters (business_date, last_seq) VALUES (:day, 1) "
-    "ON CONFLICT (business_date) DO UPDATE SET last_seq = order_day_counters.last_seq + 1 "
-    "RETURNING last_seq"
-).bindparams(bindparam("day", type_=Date()))
+_NEXT_SEQ = DirectStatement(
+    text(
+        "INSERT INTO order_day_counters (business_date, last_seq) VALUES (:day, 1) "
+        "ON CONFLICT (business_date) DO UPDATE SET last_seq = order_day_counters.last_seq + 1 "
+        "RETURNING last_seq"
+    ).bindparams(bindparam("day", type_=Date()))
+)
 
 
 async def _next_seq(session: AsyncSession, business_date: date) -> int:
     """The day's next order number."""
-    return int((await session.execute(_NEXT_SEQ, {"day": business_date})).scalar_one())
+    return int(await _NEXT_SEQ.scalar(session, {"day": business_date}))
 
 
 async def _reserve_window(

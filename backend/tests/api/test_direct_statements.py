@@ -1,0 +1,162 @@
+"""The placement's hot statements go straight to asyncpg on PostgreSQL and through
+SQLAlchemy elsewhere (issue 20, `canteen.core.direct`): either way the same rows, in the
+session's own transaction, failing with SQLAlchemy's errors. The event log's insert
+(`events.service.insert_event`, one of them) stands for all: it carries UUIDs, a JSON
+document and a timestamp through the type processors."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import bindparam, event, func, insert, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from canteen.core.direct import DirectStatement, _direct_connection
+from canteen.events.models import Event
+from canteen.events.service import _EVENTS, _INSERT_EVENT, insert_event
+from canteen.events.types import EventType
+from canteen_testkit.stack import BACKEND
+
+DATA = {"note": "масала dosa, two", "total": 12050, "items": [{"name": "chai", "options": []}]}
+
+
+async def _direct_taken(session: AsyncSession) -> bool:
+    return (await _direct_connection(session))[1] is not None
+
+
+async def _write(session: AsyncSession, marker: str) -> None:
+    await insert_event(
+        session,
+        EventType.order_status_changed,
+        data={**DATA, "marker": marker},
+        order_id=None,
+        order_number="ORD-20261206-001",
+        status="preparing",
+        payment_status="cash_due",
+        actor_id=None,
+    )
+
+
+async def _events(container: Any, marker: str) -> list[Event]:
+    async with container.sessionmaker() as s:
+        rows = await s.scalars(select(Event).where(Event.data["marker"].as_string() == marker))
+        return list(rows)
+
+
+class _Statements:
+    """What SQLAlchemy's cursor sees while attached (its presence alone sends every
+    statement down SQLAlchemy's path, as OpenTelemetry's SQL spans need)."""
+
+    def __init__(self, container: Any) -> None:
+        self.engine = container.engine.sync_engine
+        self.seen: list[str] = []
+
+    def _on_execute(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        self.seen.append(statement.split()[0] + " " + statement.split()[2])
+
+    def __enter__(self) -> _Statements:
+        event.listen(self.engine, "before_cursor_execute", self._on_execute)
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._on_execute)
+
+
+async def test_the_direct_path_is_taken_on_postgresql_once_the_transaction_has_begun(container):
+    async with container.sessionmaker() as s:
+        # SQLAlchemy's asyncpg adapter begins the transaction with its first statement.
+        assert not await _direct_taken(s)
+        await s.execute(text("SELECT 1"))
+        assert await _direct_taken(s) == (BACKEND == "postgres")
+        with _Statements(container):
+            assert not await _direct_taken(s)
+        assert await _direct_taken(s) == (BACKEND == "postgres")
+
+
+async def test_an_event_written_directly_reads_back_as_one_written_by_sqlalchemy(container):
+    async with container.sessionmaker() as s, s.begin():
+        await s.execute(text("SELECT 1"))
+        await _write(s, "direct")
+        with _Statements(container) as through_sqlalchemy:
+            await _write(s, "sqlalchemy")
+    assert through_sqlalchemy.seen == ["INSERT events"]
+    (direct,) = await _events(container, "direct")
+    (plain,) = await _events(container, "sqlalchemy")
+    assert direct.data == {**DATA, "marker": "direct"}
+    columns = ("type", "order_id", "order_number", "status", "payment_status", "actor_id")
+    assert [getattr(direct, c) for c in columns] == [getattr(plain, c) for c in columns]
+    assert direct.created_at.utcoffset() is not None and direct.created_at <= plain.created_at
+
+
+async def test_a_direct_statement_is_part_of_the_sessions_transaction(container):
+    async with container.sessionmaker() as s:
+        await s.execute(text("SELECT 1"))
+        await _write(s, "rolled back")
+        marked = Event.data["marker"].as_string() == "rolled back"
+        assert await s.scalar(select(func.count()).where(marked)) == 1
+        await s.rollback()
+    assert await _events(container, "rolled back") == []
+    async with container.sessionmaker() as s, s.begin():
+        await s.execute(text("SELECT 1"))
+        await _write(s, "committed")
+    assert len(await _events(container, "committed")) == 1
+
+
+async def test_a_driver_error_is_sqlalchemys_and_writes_nothing(container):
+    event_id = uuid.uuid4()
+    row = {
+        "id": event_id,
+        "type": "order.status_changed",
+        "data": {"marker": "twice"},
+        "order_id": None,
+        "order_number": None,
+        "status": None,
+        "payment_status": None,
+        "actor_id": None,
+        "created_at": container.clock.now(),
+        "dispatched_at": None,
+    }
+    async with container.sessionmaker() as s:
+        await s.execute(text("SELECT 1"))
+        await _INSERT_EVENT.execute(s, row)
+        with pytest.raises(IntegrityError):
+            await _INSERT_EVENT.execute(s, row)
+        await s.rollback()
+        # The session goes on after its rollback, as after any failed statement.
+        assert await s.scalar(select(func.count()).where(Event.id == event_id)) == 0
+    assert await _events(container, "twice") == []
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="asyncpg's connection, PostgreSQL's backend")
+async def test_a_connection_lost_under_a_direct_statement_is_invalidated(container):
+    async with container.sessionmaker() as s:
+        pid = await s.scalar(text("SELECT pg_backend_pid()"))
+        async with container.sessionmaker() as other:
+            await other.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+            await other.commit()
+        with pytest.raises(DBAPIError) as lost:
+            await _write(s, "lost")
+        assert lost.value.connection_invalidated
+        await s.rollback()
+    assert await _events(container, "lost") == []
+    async with container.sessionmaker() as s:  # the pool hands out a working connection
+        assert await s.scalar(text("SELECT 1")) == 1
+
+
+async def test_a_statement_this_path_cannot_run_faithfully_is_refused_on_every_backend(container):
+    # created_at's Python default would be left out: refused, not a row without it.
+    without_default = DirectStatement(insert(_EVENTS), column_keys=["id", "type", "data"])
+    expanding = DirectStatement(
+        select(Event.seq).where(Event.seq.in_(bindparam("seqs", expanding=True)))
+    )
+    async with container.sessionmaker() as s:
+        await s.execute(text("SELECT 1"))
+        with pytest.raises(ValueError, match="created_at"):
+            await without_default.execute(s, {"id": uuid.uuid4(), "type": "x", "data": {}})
+        with pytest.raises(ValueError, match="expanding"):
+            await expanding.scalar(s, {"seqs": [1]})
+        await s.rollback()
+    assert await _events(container, "refused") == []
