@@ -297,3 +297,29 @@ async def test_one_stations_lines_print_on_their_own_ticket(client, container, p
     [ticket] = await printer.wait_for(1)
     assert b"Station: Beverages" in ticket and b"3 x Cutting Chai" in ticket
     assert b"Masala Dosa" not in ticket
+
+
+async def test_a_switch_flipped_through_another_process_is_read_again(
+    client, container, printer, monkeypatch
+):
+    """Each process keeps the switch for at most SWITCH_FRESH_SECONDS (issue 20); the
+    process that changes it forgets it at once, another reads it again once that is up.
+    The row written here straight to the table stands for another process's change."""
+    from canteen.printing import service
+
+    monkeypatch.setattr(service, "SWITCH_FRESH_SECONDS", 0.0)  # up at once
+    m = await seed_menu(container)
+    admin = await login_staff(client, container, "admin", "+919000000101")
+    me = await login_customer(client, container)
+    await switch(
+        client, admin, auto_print=False, printer_host="127.0.0.1", printer_port=printer.port
+    )
+    off = await place_order(client, me, m.dosa)
+    await eventually(lambda: _dispatched(container))  # the reaction read the switch: off
+    async with container.sessionmaker() as s, s.begin():
+        row = await s.get(PrinterSettings, 1)
+        assert row is not None
+        row.auto_print, row.auto_print_since = True, datetime.now(UTC)
+    on = await place_order(client, me, m.chai)
+    [ticket] = await printer.wait_for(1)
+    assert on["number"].encode() in ticket and off["number"].encode() not in ticket

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from canteen.core.db import utcnow
+from canteen.core.db import after_commit, utcnow
 from canteen.core.errors import ValidationFailed, field_error
 from canteen.menu.models import MenuItem
 from canteen.orders.models import Order, OrderItem
@@ -36,6 +38,28 @@ async def get_printer_settings(session: AsyncSession) -> PrinterSettings:
         row = await session.get(PrinterSettings, SETTINGS_ID, populate_existing=True)
         assert row is not None
     return row
+
+
+# The switch as this process last read it, per database, at most SWITCH_FRESH_SECONDS old:
+# the reaction to every confirmed order asks (issue 20: a read per order, one-at-a-time).
+# A change made through this process is seen at once (update_printer_settings forgets it);
+# one made through another process within the second may be missed by an order confirmed
+# meanwhile, which `printing.redrive_tickets` then prints. A stale "on" costs only a job
+# that finds printing off.
+SWITCH_FRESH_SECONDS = 1.0
+_AUTO_PRINT = select(PrinterSettings.auto_print).where(PrinterSettings.id == SETTINGS_ID)
+_switch: WeakKeyDictionary[Engine, tuple[float, bool]] = WeakKeyDictionary()
+
+
+async def printing_on(session: AsyncSession) -> bool:
+    """Whether a confirmed order gets a ticket: the switch, read at most once a second."""
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    read_at, on = _switch.get(engine, (float("-inf"), False))
+    if time.monotonic() - read_at >= SWITCH_FRESH_SECONDS:
+        on = bool(await session.scalar(_AUTO_PRINT))  # no row yet: never switched on
+        _switch[engine] = (time.monotonic(), on)
+    return on
 
 
 async def update_printer_settings(
@@ -65,6 +89,13 @@ async def update_printer_settings(
     for field, value in requested.items():
         setattr(row, field, value)
     await session.flush()
+    engine = session.get_bind()
+
+    async def forget_switch() -> None:
+        if isinstance(engine, Engine):
+            _switch.pop(engine, None)
+
+    after_commit(session, forget_switch)
     return row
 
 
