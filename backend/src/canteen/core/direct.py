@@ -97,9 +97,11 @@ class DirectStatement:
     def _compiled_for(self, dialect: Dialect) -> _Compiled:
         # Compiled on either path: a statement this path cannot run faithfully is refused
         # on the first call on every backend, not only where the direct path is taken.
-        compiled = self._compiled.get(dialect.name)
+        # By driver too: asyncpg's and SQLite's drivers take parameters differently.
+        key = f"{dialect.name}+{dialect.driver}"
+        compiled = self._compiled.get(key)
         if compiled is None:
-            compiled = self._compiled[dialect.name] = _compile(
+            compiled = self._compiled[key] = _compile(
                 self.statement, dialect, self._column_keys
             )
         return compiled

@@ -5,7 +5,8 @@ and the day's counter row, which every other placement waits for; once it holds 
 UPDATE gives the order its number and window and one INSERT records `order.created`, then
 the commit: from the window's row on, four round trips instead of five (the counter, this
 UPDATE, the event, COMMIT), from the counter's on, three instead of four. All are
-precompiled Core statements (an ORM flush of the same rows cost several milliseconds of
+Core statements compiled once and, on PostgreSQL, sent straight to asyncpg
+(`canteen.core.direct`; an ORM flush of the same rows cost several milliseconds of
 CPU); the ORM objects the rest of the request uses (the answer, the UPI checkout) are
 attached to the session as already persistent, so nothing is written twice.
 """
