@@ -101,9 +101,7 @@ class DirectStatement:
         key = f"{dialect.name}+{dialect.driver}"
         compiled = self._compiled.get(key)
         if compiled is None:
-            compiled = self._compiled[key] = _compile(
-                self.statement, dialect, self._column_keys
-            )
+            compiled = self._compiled[key] = _compile(self.statement, dialect, self._column_keys)
         return compiled
 
 
