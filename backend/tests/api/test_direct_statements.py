@@ -10,16 +10,18 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, event, func, insert, select, text
+from sqlalchemy import bindparam, event, func, insert, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from canteen.core.direct import DirectStatement, _direct_connection
+from canteen.core.direct import DirectStatement, Loaded, _direct_connection
 from canteen.events.models import Event
 from canteen.events.service import _EVENTS, _INSERT_EVENT, insert_event
 from canteen.events.types import EventType
+from canteen.users.models import User
 from canteen_testkit.stack import BACKEND
 
+_USERS = User.__table__
 DATA = {"note": "масала dosa, two", "total": 12050, "items": [{"name": "chai", "options": []}]}
 
 
@@ -65,15 +67,24 @@ class _Statements:
         event.remove(self.engine, "before_cursor_execute", self._on_execute)
 
 
-async def test_the_direct_path_is_taken_on_postgresql_once_the_transaction_has_begun(container):
+async def test_the_direct_path_is_taken_on_postgresql_only_without_cursor_listeners(container):
     async with container.sessionmaker() as s:
-        # SQLAlchemy's asyncpg adapter begins the transaction with its first statement.
-        assert not await _direct_taken(s)
-        await s.execute(text("SELECT 1"))
         assert await _direct_taken(s) == (BACKEND == "postgres")
         with _Statements(container):
             assert not await _direct_taken(s)
         assert await _direct_taken(s) == (BACKEND == "postgres")
+
+
+async def test_a_sessions_first_statement_sent_directly_begins_its_transaction(container):
+    # Without the BEGIN asyncpg would run the insert on its own and keep it.
+    async with container.sessionmaker() as s:
+        await _write(s, "first, rolled back")
+        await s.rollback()
+    assert await _events(container, "first, rolled back") == []
+    async with container.sessionmaker() as s:
+        await _write(s, "first, committed")
+        await s.commit()
+    assert len(await _events(container, "first, committed")) == 1
 
 
 async def test_an_event_written_directly_reads_back_as_one_written_by_sqlalchemy(container):
@@ -144,6 +155,33 @@ async def test_a_connection_lost_under_a_direct_statement_is_invalidated(contain
     assert await _events(container, "lost") == []
     async with container.sessionmaker() as s:  # the pool hands out a working connection
         assert await s.scalar(text("SELECT 1")) == 1
+
+
+async def test_rows_read_directly_load_as_a_query_loads_them(container):
+    async with container.sessionmaker() as s, s.begin():
+        user = User(phone="+919800000001", name="Asha", role="customer")
+        s.add(user)
+    async with container.sessionmaker() as s:
+        queried = await s.scalar(select(User).where(User.id == user.id))
+    by_id = DirectStatement(select(_USERS).where(_USERS.c.id == bindparam("id")))
+    loaded = Loaded.of_table(User)
+    async with container.sessionmaker() as s:
+        (row,) = await by_id.rows(s, {"id": user.id})
+        direct = loaded.one(row)
+        s.add(direct)
+        state = inspect(direct)
+        assert state.persistent and not state.modified and not state.expired_attributes
+        columns = [c.key for c in inspect(User).column_attrs]
+        assert [getattr(direct, c) for c in columns] == [getattr(queried, c) for c in columns]
+        assert direct.created_at.utcoffset() is not None
+        # Attached as loaded: a change is flushed as an UPDATE of that row, nothing else.
+        direct.name = "Asha K"
+        await s.commit()
+    async with container.sessionmaker() as s:
+        assert [u.name for u in await s.scalars(select(User).where(User.phone == user.phone))] == [
+            "Asha K"
+        ]
+        assert await by_id.rows(s, {"id": uuid.uuid4()}) == []
 
 
 async def test_a_statement_this_path_cannot_run_faithfully_is_refused_on_every_backend(container):

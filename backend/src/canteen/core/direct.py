@@ -13,10 +13,14 @@ Everything else takes SQLAlchemy's own path, so each statement and its callers s
 implementation on both backends:
 
 - SQLite, the embedded default: aiosqlite hands each call to its thread either way;
-- a transaction asyncpg has not begun yet: SQLAlchemy begins it with its first statement
-  (in the placement, the account's read has always run before);
 - an engine with cursor listeners (OpenTelemetry's SQL spans): they must see every
   statement.
+
+A transaction asyncpg has not begun yet (the request's first statement, the account's read)
+is begun here as SQLAlchemy's adapter begins it before its first statement.
+
+Rows read here can be turned into ORM objects as a query loads them (`Loaded`): the same
+attributes, persistent in the session, without the query's per-row machinery.
 
 A driver error is raised as SQLAlchemy raises it (`sqlalchemy.exc.DBAPIError` and its
 kinds, the connection invalidated when it was lost), so callers cannot tell the paths apart.
@@ -24,17 +28,21 @@ kinds, the connection invalidated when it was lost), so callers cannot tell the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.sql import ClauseElement, Executable
+from sqlalchemy.orm import Mapper, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.base import instance_state
+from sqlalchemy.sql import ClauseElement, ColumnElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 
 Processor = Callable[[Any], Any]
+M = TypeVar("M")
 _NOTHING = object()
 
 
@@ -63,6 +71,28 @@ class DirectStatement:
     async def scalar(self, session: AsyncSession, params: Mapping[str, Any]) -> Any:
         """The first column of the first row, or None without a row."""
         return await self._run(session, params, "scalar")
+
+    async def rows(self, session: AsyncSession, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row, as a tuple of the statement's columns."""
+        conn, raw = await _direct_connection(session)
+        compiled = self._compiled_for(conn.dialect)
+        if raw is None:
+            return [tuple(row) for row in await conn.execute(self.statement, params)]
+        args = _args(compiled, params)
+        try:
+            records = await raw.driver_connection.fetch(compiled.sql, *args)
+        except Exception as error:
+            await _raise_as_sqlalchemy(conn, raw, error, compiled.sql, args)
+        processors = compiled.results
+        if not any(processors):
+            return [tuple(record) for record in records]
+        return [
+            tuple(
+                p(v) if p is not None and v is not None else v
+                for p, v in zip(processors, record, strict=True)
+            )
+            for record in records
+        ]
 
     async def execute_many(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
         conn, raw = await _direct_connection(session)
@@ -150,9 +180,17 @@ async def _direct_connection(session: AsyncSession) -> tuple[AsyncConnection, An
     ):
         return conn, None
     raw = sync.connection.dbapi_connection
-    # SQLAlchemy's asyncpg adapter begins the transaction with the first statement.
-    if raw is None or not getattr(raw, "_started", False):
+    if raw is None or not hasattr(raw, "_started"):
         return conn, None
+    if not raw._started:
+        # What the adapter does before its first statement (and then only for a
+        # transaction: an autocommit connection stays unstarted, and takes SQLAlchemy's path).
+        try:
+            await raw._start_transaction()
+        except Exception as error:
+            await _raise_as_sqlalchemy(conn, raw, error, "BEGIN", ())
+        if not raw._started:
+            return conn, None
     return conn, raw
 
 
@@ -171,3 +209,60 @@ async def _raise_as_sqlalchemy(
 
     await conn.run_sync(reraise)
     raise error  # not reached: reraise always raises
+
+
+class Loaded(Generic[M]):
+    """ORM objects of `cls` built from rows of `columns` as a query loads them.
+
+    Loading a row through a query costs ~100 µs of CPU per object in the ORM's per-row
+    machinery, building one through the constructor more (an attribute event per column).
+    Here the values go straight into the object's state, and the object is given its
+    identity, as the loader does: no attribute is modified or expired, nothing is pending.
+    Relationships not given stay unloaded, as after a query that did not load them.
+    """
+
+    def __init__(self, cls: type[M], columns: Iterable[ColumnElement[Any]]) -> None:
+        mapper = _mapper(cls)
+        columns = tuple(columns)
+        self._cls = cls
+        self._manager = mapper.class_manager
+        self._keys = tuple(mapper.get_property_by_column(column).key for column in columns)
+        self._column_keys = tuple(str(column.key) for column in columns)
+
+    @classmethod
+    def of_table(cls, model: type[M]) -> Loaded[M]:
+        """For rows of every column of the model's table, in the table's order."""
+        mapper = _mapper(model)
+        return cls(model, mapper.local_table.columns)
+
+    def one(self, values: Sequence[Any], **related: Any) -> M:
+        """The object of one row; `related`: relationships to set as loaded."""
+        obj: M = self._manager.new_instance()
+        instance_state(obj).dict.update(zip(self._keys, values, strict=True))
+        for key, value in related.items():
+            set_committed_value(obj, key, value)
+        make_transient_to_detached(obj)
+        return obj
+
+    async def attach(self, session: AsyncSession, values: Sequence[Any]) -> M:
+        """The session's object for one row, as a query returns it: the one the session
+        holds already (refreshed if expired), else the row's, added as persistent."""
+        obj = self.one(values)
+        key = instance_state(obj).key
+        assert key is not None
+        if key in session.identity_map:
+            known = await session.get(self._cls, key[1])
+            assert known is not None
+            return known
+        session.add(obj)
+        return obj
+
+    def from_mapping(self, row: Mapping[str, Any], **related: Any) -> M:
+        """The object of one row given by column key."""
+        return self.one([row[key] for key in self._column_keys], **related)
+
+
+def _mapper(cls: type[Any]) -> Mapper[Any]:
+    mapper = inspect(cls, raiseerr=True)
+    assert isinstance(mapper, Mapper)
+    return mapper

@@ -18,9 +18,9 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
-from canteen.core.direct import DirectStatement
+from canteen.core.direct import DirectStatement, Loaded
 from canteen.events.service import insert_event
 from canteen.events.types import EventType
 from canteen.orders.models import Order, OrderItem
@@ -33,6 +33,8 @@ _ORDER_COLUMNS = tuple(c.key for c in _ORDERS.columns)
 _LINE_COLUMNS = tuple(c.key for c in _LINES.columns)
 _INSERT_ORDER = DirectStatement(insert(_ORDERS), column_keys=_ORDER_COLUMNS)
 _INSERT_LINES = DirectStatement(insert(_LINES), column_keys=_LINE_COLUMNS)
+_LOADED_ORDER = Loaded.of_table(Order)
+_LOADED_LINE = Loaded.of_table(OrderItem)
 # What the shared rows decide: the day's number and the kitchen window (with the estimate).
 FINISHED_COLUMNS = (
     "number",
@@ -111,9 +113,10 @@ async def finish_order(
         payment_status=row["payment_status"],
         actor_id=actor_id,
     )
-    items = [OrderItem(**line) for line in lines]
-    order = Order(**row, items=items)
-    for obj in (order, *items):
-        make_transient_to_detached(obj)  # as loaded: no pending INSERT, nothing expired
+    # As loaded: no pending INSERT, nothing expired, each line's order set.
+    items = [_LOADED_LINE.from_mapping(line) for line in lines]
+    order = _LOADED_ORDER.from_mapping(row, items=items)
+    for item in items:
+        set_committed_value(item, "order", order)
     session.add(order)
     return order

@@ -9,12 +9,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, bindparam, select, text, update
+from sqlalchemy import Date, Table, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.container import Container
 from canteen.core.db import after_commit
-from canteen.core.direct import DirectStatement
+from canteen.core.direct import DirectStatement, Loaded
 from canteen.core.errors import ValidationFailed, field_error
 from canteen.events.service import record_event
 from canteen.events.types import EventType
@@ -70,10 +70,13 @@ _BY_IDEMPOTENCY_KEY = select(Order.id).where(
     Order.customer_id == bindparam("customer_id"), Order.idempotency_key == bindparam("key")
 )
 # The settings row and the order an earlier request with this key placed, if any: one
-# round trip for the two reads every placement starts with.
-_SETTINGS_AND_EARLIER = select(CanteenConfig, _BY_IDEMPOTENCY_KEY.scalar_subquery()).where(
-    CanteenConfig.id == CONFIG_ID
+# round trip for the two reads every placement starts with, sent straight to the driver
+# and the row made the session's `CanteenConfig` as a query loads it.
+_CONFIG: Table = CanteenConfig.__table__  # type: ignore[assignment]
+_SETTINGS_AND_EARLIER = DirectStatement(
+    select(*_CONFIG.columns, _BY_IDEMPOTENCY_KEY.scalar_subquery()).where(_CONFIG.c.id == CONFIG_ID)
 )
+_LOADED_CONFIG = Loaded.of_table(CanteenConfig)
 _STOCK_LEFT = select(MenuItem.id, MenuItem.stock_remaining).where(
     MenuItem.id.in_(bindparam("ids", expanding=True))
 )
@@ -122,9 +125,10 @@ async def _settings_and_earlier(
     session: AsyncSession, customer_id: uuid.UUID, key: str
 ) -> tuple[CanteenConfig, uuid.UUID | None]:
     params = {"customer_id": customer_id, "key": key}
-    row = (await session.execute(_SETTINGS_AND_EARLIER, params)).first()
-    if row is not None:
-        return row[0], row[1]
+    rows = await _SETTINGS_AND_EARLIER.rows(session, params)
+    if rows:
+        *config, earlier_id = rows[0]
+        return await _LOADED_CONFIG.attach(session, config), earlier_id
     # No settings row (a wiped table): get_config makes it with the defaults.
     return await menu.get_config(session), await session.scalar(_BY_IDEMPOTENCY_KEY, params)
 
