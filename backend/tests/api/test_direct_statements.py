@@ -116,6 +116,22 @@ async def test_a_direct_statement_is_part_of_the_sessions_transaction(container)
     assert len(await _events(container, "committed")) == 1
 
 
+async def test_each_transaction_of_a_session_gets_its_own_connection(container):
+    # The connection is kept for a transaction: after its commit, the next statement must
+    # begin a new one, not write through the connection the commit gave back.
+    async with container.sessionmaker() as s:
+        await _write(s, "kept, committed")
+        await s.commit()
+        await s.execute(text("SELECT 1"))  # the next transaction begun by SQLAlchemy
+        await _write(s, "kept, then rolled back")
+        await s.rollback()
+        await _write(s, "kept, committed again")  # begun by the direct path
+        await s.commit()
+    assert len(await _events(container, "kept, committed")) == 1
+    assert await _events(container, "kept, then rolled back") == []
+    assert len(await _events(container, "kept, committed again")) == 1
+
+
 async def test_a_driver_error_is_sqlalchemys_and_writes_nothing(container):
     event_id = uuid.uuid4()
     row = {
