@@ -3,17 +3,22 @@
 Every placement takes two rows every other placement also wants: its kitchen window's row
 (the reservation) and the day's counter row (the order number). Both stay locked to the
 commit, so what runs between them and the commit decides how long the next placement
-waits. The order and its lines are written before; under those rows only the counter, one
-UPDATE (number and window) and the `order.created` event run, then COMMIT.
+waits. The lines are written before; under those rows only the counter, the order's one
+INSERT (complete with number and window) and the `order.created` event run, then COMMIT.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+import pytest
 from orders_helpers import order_body, place, seed_menu
-from sqlalchemy import event
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
 
+from canteen.orders.models import OrderItem
+from canteen.orders.order_rows import insert_lines, line_values
 from conftest import login_customer
 
 
@@ -61,12 +66,13 @@ async def test_the_shared_rows_are_held_through_three_statements_and_the_commit(
     assert statements[window:] == [
         "INSERT kitchen_windows",
         "INSERT order_day_counters",
-        "UPDATE orders",
+        "INSERT orders",
         "INSERT events",
         "COMMIT",
     ]
-    # The order and its lines went in before: only their number and window were left.
-    assert statements.index("INSERT orders") < statements.index("INSERT order_items") < window
+    # The lines went in before; the order's row is written once, never updated.
+    assert statements.index("INSERT order_items") < window
+    assert statements.count("INSERT orders") == 1 and "UPDATE orders" not in statements
     placed = r.json()["data"]
     assert placed["number"].startswith("ORD-") and placed["pickup_window_start"] is not None
 
@@ -81,12 +87,39 @@ async def test_an_order_with_counted_stock_moves_the_menu_version_under_the_same
         client, container, order_body((menu.samosa, 1))
     )
     window = statements.index("INSERT kitchen_windows")
-    assert statements.index("UPDATE menu_items") < statements.index("INSERT orders") < window
+    assert statements.index("UPDATE menu_items") < statements.index("INSERT order_items") < window
     assert statements[window:] == [
         "INSERT kitchen_windows",
         "UPDATE canteen_config",
         "INSERT order_day_counters",
-        "UPDATE orders",
+        "INSERT orders",
         "INSERT events",
         "COMMIT",
     ]
+
+
+async def test_a_line_whose_order_never_arrives_fails_the_commit(container):
+    """The lines go in before their order, so their reference is checked at commit
+    (migration 0018): checked all the same, and nothing of the placement stays."""
+    order_id = uuid.uuid4()
+    line = line_values(
+        id=uuid.uuid4(),
+        order_id=order_id,
+        position=0,
+        menu_item_id=uuid.uuid4(),
+        name="Masala dosa",
+        unit_price=6000,
+        quantity=1,
+        line_total=6000,
+        notes=None,
+        prep_minutes=8,
+        options=[],
+    )
+    async with container.sessionmaker() as session:
+        await session.begin()
+        await insert_lines(session, [line])  # accepted: not checked yet
+        with pytest.raises(IntegrityError):
+            await session.commit()
+    async with container.sessionmaker() as session:
+        count = select(func.count()).select_from(OrderItem).where(OrderItem.order_id == order_id)
+        assert await session.scalar(count) == 0

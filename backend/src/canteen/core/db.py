@@ -133,6 +133,14 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(dbapi_conn: Any, _record: Any, state: Any) -> None:
+        # A COMMIT that SQLite refuses (a deferred foreign key, migration 0018) leaves its
+        # transaction open, while SQLAlchemy takes it as ended and skips the pool's
+        # rollback: end it here, or the pooled connection refuses every later BEGIN.
+        if state.asyncio_safe and dbapi_conn._connection.in_transaction:
+            dbapi_conn.rollback()
+
 
 AfterCommit = Callable[[], Awaitable[None]]
 

@@ -140,8 +140,10 @@ class OrderItem(IdMixin, Base):
 
     __tablename__ = "order_items"
 
+    # Checked at commit: a placement writes its lines before its order (migration 0018).
     order_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("orders.id", ondelete="CASCADE"), index=True
+        ForeignKey("orders.id", ondelete="CASCADE", deferrable=True, initially="DEFERRED"),
+        index=True,
     )
     position: Mapped[int] = mapped_column(SmallInteger)
     menu_item_id: Mapped[uuid.UUID] = mapped_column(index=True)

@@ -46,7 +46,7 @@ from canteen.orders.models import (
 from canteen.orders.no_shows import cash_enabled_for, check_cash_allowed
 from canteen.orders.order_rows import (
     finish_order,
-    insert_provisional,
+    insert_lines,
     line_values,
     order_values,
 )
@@ -161,8 +161,9 @@ async def _create(
     lines = _order_lines(order_id, body, priced)
     cash = body.payment_method == PaymentMethod.cash
     business_date = now.astimezone(tz).date()
-    # Everything but the window and the number is made and written before the hot rows are
-    # taken: between the first of them and the commit, two precompiled statements run.
+    # Everything but the window and the number is made, and the lines written, before the
+    # hot rows are taken: between the first of them and the commit, the order's INSERT and
+    # its event's run, both precompiled.
     row = order_values(
         id=order_id,
         business_date=business_date,
@@ -189,7 +190,7 @@ async def _create(
         updated_at=now,
     )
     event_data = _created_data(row, lines)
-    await insert_provisional(session, row, lines)
+    await insert_lines(session, lines)
     # The kitchen window after the stock (locks always in this order), before the shared rows.
     window, estimated_ready_at = await _reserve_window(session, now, tz, slot, body, lines)
     # The shared rows last, just before the inserts and the commit: the settings row (the
