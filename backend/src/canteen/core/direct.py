@@ -66,6 +66,11 @@ class DirectStatement:
         self._column_keys = list(column_keys) if column_keys is not None else None
         self._compiled: dict[str, _Compiled] = {}
 
+    @property
+    def columns(self) -> tuple[ColumnElement[Any], ...]:
+        """The columns of the rows it returns, in their order (for `Loaded`)."""
+        return tuple(getattr(self.statement, "exported_columns", ()))
+
     async def execute(self, session: AsyncSession, params: Mapping[str, Any]) -> None:
         await self._run(session, params, "execute")
 
@@ -75,8 +80,7 @@ class DirectStatement:
 
     async def rows(self, session: AsyncSession, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Every row, as a tuple of the statement's columns."""
-        conn, raw = await _direct_connection(session)
-        compiled = self._compiled_for(conn.dialect)
+        conn, compiled, raw = await self._prepare(session)
         if raw is None:
             return [tuple(row) for row in await conn.execute(self.statement, params)]
         args = _args(compiled, params)
@@ -87,17 +91,10 @@ class DirectStatement:
         processors = compiled.results
         if not any(processors):
             return [tuple(record) for record in records]
-        return [
-            tuple(
-                p(v) if p is not None and v is not None else v
-                for p, v in zip(processors, record, strict=True)
-            )
-            for record in records
-        ]
+        return [tuple(map(_processed, processors, record)) for record in records]
 
     async def execute_many(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
-        conn, raw = await _direct_connection(session)
-        compiled = self._compiled_for(conn.dialect)
+        conn, compiled, raw = await self._prepare(session)
         if raw is None:
             await conn.execute(self.statement, list(rows))
             return
@@ -108,8 +105,7 @@ class DirectStatement:
             await _raise_as_sqlalchemy(conn, raw, error, compiled.sql, args)
 
     async def _run(self, session: AsyncSession, params: Mapping[str, Any], how: str) -> Any:
-        conn, raw = await _direct_connection(session)
-        compiled = self._compiled_for(conn.dialect)
+        conn, compiled, raw = await self._prepare(session)
         if raw is None:
             result = await conn.execute(self.statement, params)
             return result.scalar() if how == "scalar" else None
@@ -122,8 +118,15 @@ class DirectStatement:
                 return None
         except Exception as error:
             await _raise_as_sqlalchemy(conn, raw, error, compiled.sql, args)
-        process = compiled.results[0] if compiled.results else None
-        return process(value) if process is not None and value is not None else value
+        return _processed(compiled.results[0], value) if compiled.results else value
+
+    async def _prepare(
+        self, session: AsyncSession
+    ) -> tuple[AsyncConnection, _Compiled, Any | None]:
+        """The session's connection, the statement compiled for it, and the asyncpg
+        adapter when the direct path may be taken (None: SQLAlchemy's path)."""
+        conn, raw = await _direct_connection(session)
+        return conn, self._compiled_for(conn.dialect), raw
 
     def _compiled_for(self, dialect: Dialect) -> _Compiled:
         # Compiled on either path: a statement this path cannot run faithfully is refused
@@ -157,6 +160,11 @@ def _compile(statement: Executable, dialect: Dialect, keys: list[str] | None) ->
     columns = getattr(statement, "exported_columns", ())
     results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
     return _Compiled(compiled.string, tuple(params), results)
+
+
+def _processed(process: Processor | None, value: Any) -> Any:
+    """A result value as SQLAlchemy's path returns it (processors never see NULL)."""
+    return process(value) if process is not None and value is not None else value
 
 
 def _args(compiled: _Compiled, given: Mapping[str, Any]) -> list[Any]:
@@ -252,7 +260,8 @@ class Loaded(Generic[M]):
 
     @classmethod
     def of_table(cls, model: type[M]) -> Loaded[M]:
-        """For rows of every column of the model's table, in the table's order."""
+        """For every column of the model's table, in the table's order: rows given by
+        column key (`from_mapping`). Rows a statement returns take its own `columns`."""
         mapper = _mapper(model)
         return cls(model, mapper.local_table.columns)
 

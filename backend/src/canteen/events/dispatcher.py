@@ -57,7 +57,7 @@ def _claim(dialect: str) -> DirectStatement:
 
 
 _CLAIM = {name: _claim(name) for name in ("postgresql", "sqlite")}
-_LOADED = Loaded.of_table(Event)
+_LOADED = Loaded(Event, _CLAIM["postgresql"].columns)  # the same on both
 
 
 class Dispatcher:

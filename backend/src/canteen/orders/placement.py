@@ -76,7 +76,7 @@ _CONFIG: Table = CanteenConfig.__table__  # type: ignore[assignment]
 _SETTINGS_AND_EARLIER = DirectStatement(
     select(*_CONFIG.columns, _BY_IDEMPOTENCY_KEY.scalar_subquery()).where(_CONFIG.c.id == CONFIG_ID)
 )
-_LOADED_CONFIG = Loaded.of_table(CanteenConfig)
+_LOADED_CONFIG = Loaded(CanteenConfig, _SETTINGS_AND_EARLIER.columns[:-1])  # less the id
 _STOCK_LEFT = select(MenuItem.id, MenuItem.stock_remaining).where(
     MenuItem.id.in_(bindparam("ids", expanding=True))
 )

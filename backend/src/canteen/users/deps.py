@@ -30,7 +30,7 @@ _bearer = HTTPBearer(auto_error=False)
 # query would load it (issue 20: 230 µs of CPU against the ORM query's 320).
 _USERS = User.__table__
 _ACCOUNT = DirectStatement(select(_USERS).where(_USERS.c.id == bindparam("user_id")))
-_LOADED_USER = Loaded.of_table(User)
+_LOADED_USER = Loaded(User, _ACCOUNT.columns)
 
 
 async def _account(session: AsyncSession, user_id: uuid.UUID) -> User | None:
