@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, Float, Numeric, inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapper, make_transient_to_detached
@@ -40,6 +40,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.base import instance_state
 from sqlalchemy.sql import ClauseElement, ColumnElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.types import TypeEngine
 
 Processor = Callable[[Any], Any]
 _KEPT_CONNECTION = "canteen.direct.connection"
@@ -158,8 +159,21 @@ def _compile(statement: Executable, dialect: Dialect, keys: list[str] | None) ->
         value = bind.effective_value if not bind.required else _NOTHING
         params.append((bind.key, value, bind.type.dialect_impl(dialect).bind_processor(dialect)))
     columns = getattr(statement, "exported_columns", ())
-    results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
+    results = tuple(_result_processor(c.type, dialect) for c in columns)
     return _Compiled(compiled.string, tuple(params), results)
+
+
+# asyncpg's numeric types choose their result processor by the column's type OID, which
+# SQLAlchemy's path reads off the cursor; a column here is of its declared type.
+_FLOAT8, _NUMERIC = 701, 1700
+
+
+def _result_processor(type_: TypeEngine[Any], dialect: Dialect) -> Processor | None:
+    coltype = (
+        _FLOAT8 if isinstance(type_, Float) else _NUMERIC if isinstance(type_, Numeric) else None
+    )
+    processor: Processor | None = type_.dialect_impl(dialect).result_processor(dialect, coltype)
+    return processor
 
 
 def _processed(process: Processor | None, value: Any) -> Any:
