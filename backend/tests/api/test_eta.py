@@ -24,11 +24,12 @@ from canteen.users.models import DeviceToken
 from conftest import API, bearer, login_customer, login_staff
 
 
-async def _setup(client, container, clock):
-    set_local_time(clock, 10, 0)
+async def _setup(client, container, clock, slots=("allday",), at=(10, 0)):
+    set_local_time(clock, *at)
     m = await seed_menu(container)
     admin = await admin_session(client, container)
-    await set_capacity(client, admin, "allday", 600)  # room enough: the clock decides
+    for slot in slots:
+        await set_capacity(client, admin, slot, 600)  # room enough: the clock decides
     me = await login_customer(client, container)
     kitchen = await login_staff(client, container, "kitchen", "+919000000201")
     return m, me, kitchen
@@ -90,6 +91,28 @@ async def test_the_estimate_follows_the_kitchens_measured_times(client, containe
     assert close(parse(moved["to"]), clock.now())  # 9 minutes on, it is late: due now
     assert started + timedelta(minutes=5) < parse(moved["to"])
     assert w["kitchen_busy"] is False
+
+
+async def test_an_order_naming_no_slot_is_estimated_alike(client, container, clock):
+    """The kitchen read rides on the placement's opening read for the slot it guesses (the
+    one being served now by the catalogue the process holds); holding none yet, it is made
+    on its own once the slot is known. The same estimate either way."""
+    # Lunch time: lunch and allday both sell the dosa.
+    m, me, kitchen = await _setup(client, container, clock, ("allday", "lunch"), at=(12, 20))
+    for _ in range(3):
+        oid = (await place(client, me, order_body((m.dosa, 1)))).json()["data"]["id"]
+        clock.advance(60)
+        await _status(client, kitchen, oid, "preparing")
+        clock.advance(300)
+        await _status(client, kitchen, oid, "ready")
+    for catalogue_held in (False, True):
+        if not catalogue_held:
+            container.catalogue.clear()
+        assert (container.catalogue.latest is not None) is catalogue_held
+        now = clock.now()
+        r = await place(client, me, order_body((m.dosa, 1), time_slot=None))
+        assert r.status_code == 201, r.text
+        assert close(parse(r.json()["data"]["estimated_ready_at"]), now + timedelta(minutes=6))
 
 
 async def test_an_order_skipping_preparing_is_not_measured(client, container, clock):

@@ -31,17 +31,19 @@ def _kind(statement: str) -> str:
     return " ".join(words[:2])
 
 
-async def _statements_of_one_placement(client, container, body) -> tuple[Any, list[str]]:
+async def _statements_of_one_placement(
+    client, container, body, sql: list[str] | None = None
+) -> tuple[Any, list[str]]:
     """The placement's statements and COMMIT, on its own connection (the dispatcher and
-    the jobs use others meanwhile)."""
+    the jobs use others meanwhile); `sql` gets their text."""
     customer = await login_customer(client, container)
-    seen: list[tuple[int, str]] = []
+    seen: list[tuple[int, str, str]] = []
 
     def on_execute(conn, _cursor, statement, *_: Any) -> None:
-        seen.append((id(conn.connection.dbapi_connection), _kind(statement)))
+        seen.append((id(conn.connection.dbapi_connection), _kind(statement), statement))
 
     def on_commit(conn) -> None:
-        seen.append((id(conn.connection.dbapi_connection), "COMMIT"))
+        seen.append((id(conn.connection.dbapi_connection), "COMMIT", "COMMIT"))
 
     engine = container.engine.sync_engine
     event.listen(engine, "before_cursor_execute", on_execute)
@@ -52,9 +54,12 @@ async def _statements_of_one_placement(client, container, body) -> tuple[Any, li
         event.remove(engine, "before_cursor_execute", on_execute)
         event.remove(engine, "commit", on_commit)
     assert r.status_code == 201, r.text
-    placing = next(conn for conn, kind in seen if kind == "INSERT kitchen_windows")
-    mine = [kind for conn, kind in seen if conn == placing]
-    return r, mine[: mine.index("COMMIT", mine.index("INSERT kitchen_windows")) + 1]
+    placing = next(conn for conn, kind, _ in seen if kind == "INSERT kitchen_windows")
+    mine = [kind for conn, kind, _ in seen if conn == placing]
+    end = mine.index("COMMIT", mine.index("INSERT kitchen_windows")) + 1
+    if sql is not None:
+        sql.extend([text for conn, _, text in seen if conn == placing][:end])
+    return r, mine[:end]
 
 
 async def test_the_shared_rows_are_held_through_three_statements_and_the_commit(client, container):
@@ -123,3 +128,16 @@ async def test_a_line_whose_order_never_arrives_fails_the_commit(container):
     async with container.sessionmaker() as session:
         count = select(func.count()).select_from(OrderItem).where(OrderItem.order_id == order_id)
         assert await session.scalar(count) == 0
+
+
+async def test_the_kitchen_is_read_with_the_settings(client, container):
+    """The slot's kitchen minutes and the dishes' measured times come with the settings
+    row, in the placement's opening read: no read of its own."""
+    menu = await seed_menu(container)
+    sql: list[str] = []
+    await _statements_of_one_placement(
+        client, container, order_body((menu.dosa, 2), (menu.chai, 1)), sql
+    )
+    kitchen_reads = [text for text in sql if "kitchen_item_timings" in text]
+    assert len(kitchen_reads) == 1
+    assert "kitchen_slot_capacity" in kitchen_reads[0] and "FROM canteen_config" in kitchen_reads[0]

@@ -59,6 +59,8 @@ class CatalogueSource(Protocol):
     """The priced catalogue that order placement checks against (canteen.menu.catalogue)."""
 
     async def get(self, session: AsyncSession, version: int) -> Any: ...
+    @property
+    def latest(self) -> Any: ...
 
 
 class PublicMenu(Protocol):

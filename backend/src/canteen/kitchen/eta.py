@@ -14,10 +14,11 @@ No placement reads the event log or sums the queue.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, bindparam, literal, select, text
+from sqlalchemy import FromClause, Select, and_, bindparam, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.db import UTCDateTime
@@ -38,10 +39,13 @@ _TIMINGS = select(ItemTiming.menu_item_id, ItemTiming.wait_seconds, ItemTiming.c
 # without a row: the staff default applies) and the measured times of its dishes. The
 # one-row source keeps the capacity when no dish has been measured yet.
 _ONE_ROW = select(literal(1).label("one")).subquery("one")
-_CAPACITY_AND_TIMINGS = select(
+_SLOT_MINUTES = (
     select(SlotCapacity.minutes_per_window)
     .where(SlotCapacity.slot_code == bindparam("slot"))
-    .scalar_subquery(),
+    .scalar_subquery()
+)
+_CAPACITY_AND_TIMINGS = select(
+    _SLOT_MINUTES,
     ItemTiming.menu_item_id,
     ItemTiming.wait_seconds,
     ItemTiming.cook_seconds,
@@ -63,6 +67,37 @@ async def capacity_and_stage_seconds(
             _CAPACITY_AND_TIMINGS, {"slot": slot_code, "ids": list(set(item_ids))}
         )
     ).all()
+    return await settle_kitchen_read(session, rows)
+
+
+# The same read added to another one-row statement (a placement's opening read), for a
+# fixed number of dishes: plain parameters, so the statement compiles once per count.
+KITCHEN_READ_WIDTH = 4
+
+
+def with_kitchen_read(statement: Select[Any], source: FromClause, dishes: int) -> Select[Any]:
+    """`statement` (one row from `source`) with the kitchen read's KITCHEN_READ_WIDTH
+    columns after its own: `slot`'s minutes per window and, one row per dish among
+    `dish0`..`dish{dishes - 1}` that has been measured (else the one row, with NULLs),
+    its measured times. Parameters from `kitchen_params`."""
+    dish = ItemTiming.menu_item_id.type
+    ids = [bindparam(f"dish{i}", type_=dish) for i in range(dishes)]
+    return statement.add_columns(
+        _SLOT_MINUTES, ItemTiming.menu_item_id, ItemTiming.wait_seconds, ItemTiming.cook_seconds
+    ).select_from(
+        source.outerjoin(ItemTiming, and_(ItemTiming.menu_item_id.in_(ids), ItemTiming.samples > 0))
+    )
+
+
+def kitchen_params(slot_code: str | None, dish_ids: Sequence[uuid.UUID]) -> dict[str, Any]:
+    return {"slot": slot_code, **{f"dish{i}": dish for i, dish in enumerate(dish_ids)}}
+
+
+async def settle_kitchen_read(
+    session: AsyncSession, rows: Sequence[Sequence[Any]]
+) -> tuple[int, dict[uuid.UUID, tuple[float, float]]]:
+    """The kitchen read's rows (its columns only) as the slot's minutes per window (the
+    staff default without a row of its own) and the dishes' measured seconds."""
     minutes = rows[0][0]
     measured = {
         item_id: (float(wait), float(cook))

@@ -78,6 +78,11 @@ class CatalogueCache:
     def __init__(self) -> None:
         self._current: Catalogue | None = None
 
+    @property
+    def latest(self) -> Catalogue | None:
+        """The newest catalogue loaded, without asking the database which is current."""
+        return self._current
+
     async def get(self, session: AsyncSession, version: int) -> Catalogue:
         current = self._current
         if current is not None and current.version == version:

@@ -69,14 +69,15 @@ from canteen.users.models import User
 _BY_IDEMPOTENCY_KEY = select(Order.id).where(
     Order.customer_id == bindparam("customer_id"), Order.idempotency_key == bindparam("key")
 )
-# The settings row and the order an earlier request with this key placed, if any: one
-# round trip for the two reads every placement starts with, sent straight to the driver
-# and the row made the session's `CanteenConfig` as a query loads it.
+# The placement's opening read, one round trip sent straight to the driver: the settings
+# row (made the session's `CanteenConfig` as a query loads it), the order an earlier
+# request with this key placed, if any, and the kitchen read of its slot and dishes
+# (kitchen.eta), one row per measured dish. Compiled once per count of distinct dishes.
 _CONFIG: Table = CanteenConfig.__table__  # type: ignore[assignment]
-_SETTINGS_AND_EARLIER = DirectStatement(
-    select(*_CONFIG.columns, _BY_IDEMPOTENCY_KEY.scalar_subquery()).where(_CONFIG.c.id == CONFIG_ID)
-)
-_LOADED_CONFIG = Loaded(CanteenConfig, _SETTINGS_AND_EARLIER.columns[:-1])  # less the id
+_SETTINGS = select(*_CONFIG.columns, _BY_IDEMPOTENCY_KEY.scalar_subquery())
+_SETTINGS_WIDTH = len(_CONFIG.columns)
+_LOADED_CONFIG = Loaded(CanteenConfig, list(_SETTINGS.selected_columns)[:_SETTINGS_WIDTH])
+_OPENING_READS: dict[int, DirectStatement] = {}  # at most MAX_LINES
 _STOCK_LEFT = select(MenuItem.id, MenuItem.stock_remaining).where(
     MenuItem.id.in_(bindparam("ids", expanding=True))
 )
@@ -102,14 +103,16 @@ async def place_order(
             return existing, None
     try:
         # The store may have forgotten (embedded restart): the order row remembers.
-        config, earlier_id = await _settings_and_earlier(session, user.id, key)
+        config, earlier_id, kitchen = await _opening_read(c, session, user.id, key, body)
         existing = await session.get(Order, earlier_id) if earlier_id is not None else None
         if existing is not None:
             if existing.request_hash != request_hash:
                 raise IdempotencyKeyReused()
             order, cash_enabled = existing, None
         else:
-            order, cash_enabled = await _create(c, session, config, user, body, key, request_hash)
+            order, cash_enabled = await _create(
+                c, session, config, user, body, key, request_hash, kitchen
+            )
     except BaseException:
         await store.release(user.id, key)
         raise
@@ -121,16 +124,43 @@ async def place_order(
     return order, cash_enabled
 
 
-async def _settings_and_earlier(
-    session: AsyncSession, customer_id: uuid.UUID, key: str
-) -> tuple[CanteenConfig, uuid.UUID | None]:
-    params = {"customer_id": customer_id, "key": key}
-    rows = await _SETTINGS_AND_EARLIER.rows(session, params)
+# What the opening read found of the kitchen: the slot it was read for (None: no guess)
+# and its rows, the kitchen read's columns only.
+KitchenRows = tuple[str | None, list[tuple[Any, ...]]]
+
+
+async def _opening_read(
+    c: Container, session: AsyncSession, customer_id: uuid.UUID, key: str, body: OrderCreate
+) -> tuple[CanteenConfig, uuid.UUID | None, KitchenRows | None]:
+    dishes = list(dict.fromkeys(line.menu_item_id for line in body.items))
+    read = _OPENING_READS.get(len(dishes))
+    if read is None:
+        opening = eta.with_kitchen_read(_SETTINGS, _CONFIG, len(dishes))
+        read = _OPENING_READS[len(dishes)] = DirectStatement(
+            opening.where(_CONFIG.c.id == CONFIG_ID)
+        )
+    slot_code = body.time_slot or _likely_slot_code(c)
+    params = {"customer_id": customer_id, "key": key, **eta.kitchen_params(slot_code, dishes)}
+    rows = await read.rows(session, params)
     if rows:
-        *config, earlier_id = rows[0]
-        return await _LOADED_CONFIG.attach(session, config), earlier_id
+        first = rows[0]
+        config = await _LOADED_CONFIG.attach(session, first[:_SETTINGS_WIDTH])
+        kitchen = [row[_SETTINGS_WIDTH + 1 :] for row in rows]
+        return config, first[_SETTINGS_WIDTH], (slot_code, kitchen)
     # No settings row (a wiped table): get_config makes it with the defaults.
-    return await menu.get_config(session), await session.scalar(_BY_IDEMPOTENCY_KEY, params)
+    config = await menu.get_config(session)
+    return config, await session.scalar(_BY_IDEMPOTENCY_KEY, params), None
+
+
+def _likely_slot_code(c: Container) -> str | None:
+    """The slot an order that names none is for, before the settings say which catalogue
+    is current: the one being served now by the newest catalogue this process holds. A
+    guess, checked once the slot is resolved (`_reserve_window`)."""
+    catalogue = c.catalogue.latest
+    if catalogue is None:
+        return None
+    slot = menu.current_slot(catalogue.slots, c.clock.now(), ZoneInfo(c.settings.timezone))
+    return slot.code if slot is not None else None
 
 
 async def _create(
@@ -141,6 +171,7 @@ async def _create(
     body: OrderCreate,
     key: str,
     request_hash: str,
+    kitchen: KitchenRows | None,
 ) -> tuple[Order, bool]:
     """Checks (all problems of a kind at once), prices, takes stock, numbers the order."""
     _check_open(config, body)
@@ -192,7 +223,7 @@ async def _create(
     event_data = _created_data(row, lines)
     await insert_lines(session, lines)
     # The kitchen window after the stock (locks always in this order), before the shared rows.
-    window, estimated_ready_at = await _reserve_window(session, now, tz, slot, body, lines)
+    window, estimated_ready_at = await _reserve_window(session, now, tz, slot, body, lines, kitchen)
     # The shared rows last, just before the inserts and the commit: the settings row (the
     # menu version moves when stock does), then the day's counter row. Always in this order.
     if sold_out is not None:
@@ -450,12 +481,17 @@ async def _reserve_window(
     slot: SlotView,
     body: OrderCreate,
     lines: list[dict[str, Any]],
+    kitchen: KitchenRows | None,
 ) -> tuple[capacity.Reservation, datetime]:
     """The order's kitchen window (kitchen.capacity) and its estimate (kitchen.eta): the
-    dishes' measured cooking time, the queue ahead in the window, the window itself."""
-    minutes, measured = await eta.capacity_and_stage_seconds(
-        session, slot.code, (li["menu_item_id"] for li in lines)
-    )
+    dishes' measured cooking time, the queue ahead in the window, the window itself.
+    The kitchen read made with the settings serves if it was made for this slot."""
+    if kitchen is not None and kitchen[0] == slot.code:
+        minutes, measured = await eta.settle_kitchen_read(session, kitchen[1])
+    else:
+        minutes, measured = await eta.capacity_and_stage_seconds(
+            session, slot.code, (li["menu_item_id"] for li in lines)
+        )
     own = eta.own_seconds(((li["menu_item_id"], li["prep_minutes"]) for li in lines), measured)
     picked = time.fromisoformat(body.pickup_window) if body.pickup_window else None
     reservation = await capacity.reserve(
