@@ -311,6 +311,25 @@ async def test_closed_port_is_retryable() -> None:
     assert caught.value.retryable is True
 
 
+async def test_the_environments_proxy_settings_apply(
+    server: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read once, when the gateway is made (requests would walk the environment on every
+    call): a proxy applies, and NO_PROXY exempts a host from it."""
+    for name in ("http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", closed_port_url())
+    through_proxy = gateway_for(server, timeout=2)
+    with pytest.raises(GatewayError) as caught:
+        await through_proxy.create_order(amount=500, currency="INR", receipt="r-1", notes={})
+    assert caught.value.retryable is True and "network error" in str(caught.value)
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    exempt = gateway_for(server)
+    order = await exempt.create_order(amount=500, currency="INR", receipt="r-2", notes={})
+    assert order.id.startswith("order_")
+
+
 async def test_unanswered_request_times_out_and_is_retryable() -> None:
     # Listening but never accepting: the connect succeeds, the reply never comes.
     with socket.socket() as silent:

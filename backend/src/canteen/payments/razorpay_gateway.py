@@ -110,6 +110,13 @@ class RazorpayGateway:
         # SDK retries stay off (the default): retrying a POST on timeout can create
         # duplicates; callers decide using GatewayError.retryable.
         self._client: Any = razorpay.Client(auth=(key_id, key_secret), **options)
+        # requests would read the proxy settings from the environment on every call (a
+        # walk of os.environ, ~0.2 ms of CPU per gateway call): read once, here, with the
+        # same rules (NO_PROXY included). Nothing else of the environment applies to these
+        # calls: the SDK gives its own CA bundle and its own credentials.
+        session = self._client.session
+        session.proxies.update(requests.utils.get_environ_proxies(self._client.base_url))
+        session.trust_env = False
 
     # -- API calls ----------------------------------------------------------------------
 
