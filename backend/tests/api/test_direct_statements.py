@@ -87,6 +87,32 @@ async def test_a_sessions_first_statement_sent_directly_begins_its_transaction(c
     assert len(await _events(container, "first, committed")) == 1
 
 
+async def test_a_read_outside_the_transaction_begins_nothing_and_the_next_statement_does(
+    container,
+):
+    read = DirectStatement(
+        select(_USERS.c.id).where(_USERS.c.id == bindparam("user_id")), in_transaction=False
+    )
+    async with container.sessionmaker() as s:
+        assert await read.rows(s, {"user_id": uuid.uuid4()}) == []
+        raw = (await s.connection()).sync_connection.connection.dbapi_connection
+        if BACKEND == "postgres":
+            assert raw._started is False  # no BEGIN was sent
+        # The write after it begins the transaction, so a rollback still undoes it.
+        await _write(s, "after an outside read, rolled back")
+        if BACKEND == "postgres":
+            assert raw._started is True
+        await s.rollback()
+    assert await _events(container, "after an outside read, rolled back") == []
+
+
+def test_only_a_plain_read_may_run_outside_the_transaction():
+    with pytest.raises(ValueError, match="only a SELECT"):
+        DirectStatement(insert(_USERS), in_transaction=False)
+    with pytest.raises(ValueError, match="only a SELECT"):
+        DirectStatement(select(_USERS.c.id).with_for_update(), in_transaction=False)
+
+
 async def test_an_event_written_directly_reads_back_as_one_written_by_sqlalchemy(container):
     async with container.sessionmaker() as s, s.begin():
         await s.execute(text("SELECT 1"))

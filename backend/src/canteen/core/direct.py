@@ -16,8 +16,13 @@ implementation on both backends:
 - an engine with cursor listeners (OpenTelemetry's SQL spans): they must see every
   statement.
 
-A transaction asyncpg has not begun yet (the request's first statement, the account's read)
-is begun here as SQLAlchemy's adapter begins it before its first statement.
+A transaction asyncpg has not begun yet (the request's first statement) is begun here as
+SQLAlchemy's adapter begins it before its first statement, except by a read marked
+`in_transaction=False` (the account's read on every request): in READ COMMITTED each
+statement sees what was committed when it started, in a transaction or not, so such a read
+runs on its own and the transaction begins with the next statement. A request that only
+reads its account then makes no BEGIN and no COMMIT, and a placement that ends its read
+transaction before waiting for its turn (`end_read_transaction`) has none to end.
 
 Rows read here can be turned into ORM objects as a query loads them (`Loaded`): the same
 attributes, persistent in the session, without the query's per-row machinery.
@@ -38,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapper, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.base import instance_state
-from sqlalchemy.sql import ClauseElement, ColumnElement, Executable
+from sqlalchemy.sql import ClauseElement, ColumnElement, Executable, Select
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeEngine
 
@@ -60,10 +65,22 @@ class _Compiled:
 class DirectStatement:
     """A Core statement run on asyncpg directly where it can be (see the module's note)."""
 
-    def __init__(self, statement: Executable, *, column_keys: Sequence[str] | None = None):
+    def __init__(
+        self,
+        statement: Executable,
+        *,
+        column_keys: Sequence[str] | None = None,
+        in_transaction: bool = True,
+    ):
         """`column_keys`: for an INSERT or UPDATE, the columns every call gives (all of
-        them are always given: a column's Python default is never applied here)."""
+        them are always given: a column's Python default is never applied here).
+        `in_transaction=False`: a plain read (no lock, no write) that may run before the
+        session's transaction has begun on the server, and then begins nothing."""
+        locks = getattr(statement, "_for_update_arg", None) is not None
+        if not in_transaction and (not isinstance(statement, Select) or locks):
+            raise ValueError("only a SELECT that locks nothing may run outside the transaction")
         self.statement = statement
+        self._in_transaction = in_transaction
         self._column_keys = list(column_keys) if column_keys is not None else None
         self._compiled: dict[str, _Compiled] = {}
 
@@ -126,7 +143,7 @@ class DirectStatement:
     ) -> tuple[AsyncConnection, _Compiled, Any | None]:
         """The session's connection, the statement compiled for it, and the asyncpg
         adapter when the direct path may be taken (None: SQLAlchemy's path)."""
-        conn, raw = await _direct_connection(session)
+        conn, raw = await _direct_connection(session, begin=self._in_transaction)
         return conn, self._compiled_for(conn.dialect), raw
 
     def _compiled_for(self, dialect: Dialect) -> _Compiled:
@@ -211,8 +228,11 @@ async def _session_connection(session: AsyncSession) -> AsyncConnection:
     return conn
 
 
-async def _direct_connection(session: AsyncSession) -> tuple[AsyncConnection, Any | None]:
-    """The session's connection, and its asyncpg adapter when the direct path may be taken."""
+async def _direct_connection(
+    session: AsyncSession, *, begin: bool = True
+) -> tuple[AsyncConnection, Any | None]:
+    """The session's connection, and its asyncpg adapter when the direct path may be taken
+    (`begin`: with the server's transaction begun)."""
     conn = await _session_connection(session)
     sync: Connection = conn.sync_connection  # type: ignore[assignment]
     if (
@@ -225,7 +245,7 @@ async def _direct_connection(session: AsyncSession) -> tuple[AsyncConnection, An
     raw = sync.connection.dbapi_connection
     if raw is None or not hasattr(raw, "_started"):
         return conn, None
-    if not raw._started:
+    if begin and not raw._started:
         # What the adapter does before its first statement (and then only for a
         # transaction: an autocommit connection stays unstarted, and takes SQLAlchemy's path).
         try:

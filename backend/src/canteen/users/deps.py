@@ -29,7 +29,10 @@ _bearer = HTTPBearer(auto_error=False)
 # compiled once and sent straight to the driver, the row made the session's `User` as a
 # query would load it (issue 20: 230 µs of CPU against the ORM query's 320).
 _USERS = User.__table__
-_ACCOUNT = DirectStatement(select(_USERS).where(_USERS.c.id == bindparam("user_id")))
+# Outside the transaction: it begins with the request's next statement, if any.
+_ACCOUNT = DirectStatement(
+    select(_USERS).where(_USERS.c.id == bindparam("user_id")), in_transaction=False
+)
 _LOADED_USER = Loaded(User, _ACCOUNT.columns)
 
 
