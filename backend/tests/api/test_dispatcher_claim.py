@@ -53,3 +53,32 @@ async def test_a_batch_is_delivered_in_log_order(container):
     seqs = [m["seq"] for m in received]
     assert seqs == sorted(seqs)
     assert await _undispatched(container) == 0
+
+
+async def test_commits_made_while_the_dispatcher_gathers_share_one_batch(container):
+    """Woken, the dispatcher waits (`gather_seconds`) before it claims: an event committed
+    meanwhile goes out in the same batch, marked at the same moment."""
+    await container.dispatcher.stop()
+    gathering = Dispatcher(container, gather_seconds=0.5)
+    await gathering.start()
+    try:
+        order_id = uuid.uuid4()
+        received: list[dict[str, Any]] = []
+        with container.hub.order_subscription(str(order_id), received.append):
+            for i in range(2):
+                async with container.sessionmaker() as s, s.begin():
+                    await record_event(s, "order.status_changed", order_id=order_id, data={"i": i})
+                gathering.kick()
+                await asyncio.sleep(0.05)  # the dispatcher runs in between, if it would
+            for _ in range(100):
+                if len(received) == 2:
+                    break
+                await asyncio.sleep(0.05)
+        assert [m["data"]["i"] for m in received] == [0, 1]
+        async with container.sessionmaker() as s:
+            marked = set(
+                await s.scalars(select(Event.dispatched_at).where(Event.order_id == order_id))
+            )
+        assert len(marked) == 1
+    finally:
+        await gathering.stop()
