@@ -9,12 +9,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Table, bindparam, select, text, update
+from sqlalchemy import Date, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.container import Container
 from canteen.core.db import after_commit
-from canteen.core.direct import DirectStatement, Loaded
+from canteen.core.direct import DirectStatement
 from canteen.core.errors import ValidationFailed, field_error
 from canteen.events.service import record_event
 from canteen.events.types import EventType
@@ -22,7 +22,6 @@ from canteen.kitchen import capacity, eta
 from canteen.menu import service as menu
 from canteen.menu.cache import SlotView
 from canteen.menu.catalogue import Catalogue, ItemInfo
-from canteen.menu.config import CONFIG_ID
 from canteen.menu.models import CanteenConfig, MenuItem
 from canteen.orders.errors import (
     DeliveryDisabled,
@@ -44,6 +43,7 @@ from canteen.orders.models import (
     PaymentStatus,
 )
 from canteen.orders.no_shows import cash_enabled_for, check_cash_allowed
+from canteen.orders.opening import KitchenRows, opening_read
 from canteen.orders.order_rows import (
     finish_order,
     insert_lines,
@@ -66,18 +66,6 @@ from canteen.users.models import User
 
 # Statements every placement runs, built once: building a statement per call (and its
 # cache key) costs more CPU than running it.
-_BY_IDEMPOTENCY_KEY = select(Order.id).where(
-    Order.customer_id == bindparam("customer_id"), Order.idempotency_key == bindparam("key")
-)
-# The placement's opening read, one round trip sent straight to the driver: the settings
-# row (made the session's `CanteenConfig` as a query loads it), the order an earlier
-# request with this key placed, if any, and the kitchen read of its slot and dishes
-# (kitchen.eta), one row per measured dish. Compiled once per count of distinct dishes.
-_CONFIG: Table = CanteenConfig.__table__  # type: ignore[assignment]
-_SETTINGS = select(*_CONFIG.columns, _BY_IDEMPOTENCY_KEY.scalar_subquery())
-_SETTINGS_WIDTH = len(_CONFIG.columns)
-_LOADED_CONFIG = Loaded(CanteenConfig, list(_SETTINGS.selected_columns)[:_SETTINGS_WIDTH])
-_OPENING_READS: dict[int, DirectStatement] = {}  # at most MAX_LINES
 _STOCK_LEFT = select(MenuItem.id, MenuItem.stock_remaining).where(
     MenuItem.id.in_(bindparam("ids", expanding=True))
 )
@@ -103,7 +91,7 @@ async def place_order(
             return existing, None
     try:
         # The store may have forgotten (embedded restart): the order row remembers.
-        config, earlier_id, kitchen = await _opening_read(c, session, user.id, key, body)
+        config, earlier_id, kitchen = await opening_read(c, session, user.id, key, body)
         existing = await session.get(Order, earlier_id) if earlier_id is not None else None
         if existing is not None:
             if existing.request_hash != request_hash:
@@ -122,45 +110,6 @@ async def place_order(
 
     after_commit(session, remember)
     return order, cash_enabled
-
-
-# What the opening read found of the kitchen: the slot it was read for (None: no guess)
-# and its rows, the kitchen read's columns only.
-KitchenRows = tuple[str | None, list[tuple[Any, ...]]]
-
-
-async def _opening_read(
-    c: Container, session: AsyncSession, customer_id: uuid.UUID, key: str, body: OrderCreate
-) -> tuple[CanteenConfig, uuid.UUID | None, KitchenRows | None]:
-    dishes = list(dict.fromkeys(line.menu_item_id for line in body.items))
-    read = _OPENING_READS.get(len(dishes))
-    if read is None:
-        opening = eta.with_kitchen_read(_SETTINGS, _CONFIG, len(dishes))
-        read = _OPENING_READS[len(dishes)] = DirectStatement(
-            opening.where(_CONFIG.c.id == CONFIG_ID)
-        )
-    slot_code = body.time_slot or _likely_slot_code(c)
-    params = {"customer_id": customer_id, "key": key, **eta.kitchen_params(slot_code, dishes)}
-    rows = await read.rows(session, params)
-    if rows:
-        first = rows[0]
-        config = await _LOADED_CONFIG.attach(session, first[:_SETTINGS_WIDTH])
-        kitchen = [row[_SETTINGS_WIDTH + 1 :] for row in rows]
-        return config, first[_SETTINGS_WIDTH], (slot_code, kitchen)
-    # No settings row (a wiped table): get_config makes it with the defaults.
-    config = await menu.get_config(session)
-    return config, await session.scalar(_BY_IDEMPOTENCY_KEY, params), None
-
-
-def _likely_slot_code(c: Container) -> str | None:
-    """The slot an order that names none is for, before the settings say which catalogue
-    is current: the one being served now by the newest catalogue this process holds. A
-    guess, checked once the slot is resolved (`_reserve_window`)."""
-    catalogue = c.catalogue.latest
-    if catalogue is None:
-        return None
-    slot = menu.current_slot(catalogue.slots, c.clock.now(), ZoneInfo(c.settings.timezone))
-    return slot.code if slot is not None else None
 
 
 async def _create(
