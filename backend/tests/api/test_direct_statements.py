@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, event, func, insert, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from canteen.core.direct import DirectStatement, Loaded, _direct_connection
+from canteen.core.direct import DirectStatement, Loaded, WholeRowInsert, _direct_connection
 from canteen.events.models import Event
 from canteen.events.service import _EVENTS, _INSERT_EVENT, insert_event
 from canteen.events.types import EventType
@@ -111,6 +111,17 @@ def test_only_a_plain_read_may_run_outside_the_transaction():
         DirectStatement(insert(_USERS), in_transaction=False)
     with pytest.raises(ValueError, match="only a SELECT"):
         DirectStatement(select(_USERS.c.id).with_for_update(), in_transaction=False)
+
+
+def test_a_whole_row_names_every_column_and_refuses_any_other_name():
+    """The placement's and the checkout's rows: a mistyped column would otherwise be
+    dropped silently, and the column written as NULL."""
+    rows = WholeRowInsert(_USERS)
+    row = rows.row(id=uuid.uuid4(), phone="+919812345678")
+    assert list(row) == [column.key for column in _USERS.columns]
+    assert row["phone"] == "+919812345678" and row["name"] is None
+    with pytest.raises(ValueError, match=r"not columns of users: \['phone_number'\]"):
+        rows.row(id=uuid.uuid4(), phone_number="+919812345678")
 
 
 async def test_an_event_written_directly_reads_back_as_one_written_by_sqlalchemy(container):

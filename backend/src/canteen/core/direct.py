@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection, Float, Numeric, inspect
+from sqlalchemy import Connection, Float, Numeric, Table, insert, inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapper, make_transient_to_detached
@@ -272,6 +272,31 @@ async def _raise_as_sqlalchemy(
 
     await conn.run_sync(reraise)
     raise error  # not reached: reraise always raises
+
+
+class WholeRowInsert:
+    """An INSERT giving every column of `table`, None where a row names none: one statement
+    shape, compiled once, and rows that `Loaded` turns into objects with nothing left to
+    load. A column's Python default is not applied: the caller names every value it needs."""
+
+    def __init__(self, table: Table) -> None:
+        self.columns = tuple(column.key for column in table.columns)
+        self._known = frozenset(self.columns)
+        self._table_name = table.name
+        self._statement = DirectStatement(insert(table), column_keys=self.columns)
+
+    def row(self, **values: Any) -> dict[str, Any]:
+        """The row to insert; a name that is not a column is a mistake, refused here."""
+        unknown = values.keys() - self._known
+        if unknown:
+            raise ValueError(f"not columns of {self._table_name}: {sorted(unknown)}")
+        return {key: values.get(key) for key in self.columns}
+
+    async def execute(self, session: AsyncSession, row: Mapping[str, Any]) -> None:
+        await self._statement.execute(session, row)
+
+    async def execute_many(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+        await self._statement.execute_many(session, rows)
 
 
 class Loaded(Generic[M]):

@@ -16,40 +16,30 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from canteen.core.direct import DirectStatement, Loaded
+from canteen.core.direct import Loaded, WholeRowInsert
 from canteen.events.service import insert_event
 from canteen.events.types import EventType
 from canteen.orders.models import Order, OrderItem
 
 _ORDERS: Table = Order.__table__  # type: ignore[assignment]
 _LINES: Table = OrderItem.__table__  # type: ignore[assignment]
-# Every column given on every insert (None where unset): one statement shape, compiled
-# once, and ORM objects with no attribute left to load.
-_ORDER_COLUMNS = tuple(c.key for c in _ORDERS.columns)
-_LINE_COLUMNS = tuple(c.key for c in _LINES.columns)
-_INSERT_ORDER = DirectStatement(insert(_ORDERS), column_keys=_ORDER_COLUMNS)
-_INSERT_LINES = DirectStatement(insert(_LINES), column_keys=_LINE_COLUMNS)
+_INSERT_ORDER = WholeRowInsert(_ORDERS)
+_INSERT_LINES = WholeRowInsert(_LINES)
 _LOADED_ORDER = Loaded.of_table(Order)
 _LOADED_LINE = Loaded.of_table(OrderItem)
 
 
 def order_values(**values: Any) -> dict[str, Any]:
     """The order's row: the given columns, every other one None."""
-    unknown = set(values) - set(_ORDER_COLUMNS)
-    if unknown:
-        raise ValueError(f"not columns of orders: {sorted(unknown)}")
-    return {key: values.get(key) for key in _ORDER_COLUMNS}
+    return _INSERT_ORDER.row(**values)
 
 
 def line_values(**values: Any) -> dict[str, Any]:
-    unknown = set(values) - set(_LINE_COLUMNS)
-    if unknown:
-        raise ValueError(f"not columns of order_items: {sorted(unknown)}")
-    return {key: values.get(key) for key in _LINE_COLUMNS}
+    return _INSERT_LINES.row(**values)
 
 
 async def insert_lines(session: AsyncSession, lines: list[dict[str, Any]]) -> None:

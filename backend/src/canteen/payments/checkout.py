@@ -6,12 +6,12 @@ import logging
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.container import Container
 from canteen.core.db import utcnow
-from canteen.core.direct import DirectStatement, Loaded
+from canteen.core.direct import Loaded, WholeRowInsert
 from canteen.core.errors import field_error
 from canteen.events.types import EventType
 from canteen.menu import service as menu
@@ -35,8 +35,7 @@ log = logging.getLogger("canteen.payments")
 # (canteen.core.direct), every column given; the row becomes the session's `Payment` as if
 # loaded (issue 20: the ORM's flush of it cost more CPU than the rest of the transaction).
 _PAYMENTS: Table = Payment.__table__  # type: ignore[assignment]
-_PAYMENT_COLUMNS = tuple(c.key for c in _PAYMENTS.columns)
-_INSERT_PAYMENT = DirectStatement(insert(_PAYMENTS), column_keys=_PAYMENT_COLUMNS)
+_INSERT_PAYMENT = WholeRowInsert(_PAYMENTS)
 _LOADED_PAYMENT = Loaded.of_table(Payment)
 
 
@@ -71,19 +70,19 @@ async def ensure_checkout(
         log.warning("gateway order for %s failed: %s", order.number, exc)
         return None
     stamped = utcnow()
-    row = dict.fromkeys(_PAYMENT_COLUMNS) | {
-        "id": uuid.uuid4(),
-        "order_id": order.id,
-        "gateway": c.gateway.name,
-        "gateway_order_id": gateway_order.id,
-        "amount": order.total,
-        "currency": order.currency,
-        "status": PaymentState.created.value,
-        "attempts": 1,
-        "expires_at": c.clock.now() + timedelta(seconds=c.settings.payment_timeout_seconds),
-        "created_at": stamped,
-        "updated_at": stamped,
-    }
+    row = _INSERT_PAYMENT.row(
+        id=uuid.uuid4(),
+        order_id=order.id,
+        gateway=c.gateway.name,
+        gateway_order_id=gateway_order.id,
+        amount=order.total,
+        currency=order.currency,
+        status=PaymentState.created.value,
+        attempts=1,
+        expires_at=c.clock.now() + timedelta(seconds=c.settings.payment_timeout_seconds),
+        created_at=stamped,
+        updated_at=stamped,
+    )
     await _INSERT_PAYMENT.execute(session, row)
     payment = _LOADED_PAYMENT.from_mapping(row)
     session.add(payment)
