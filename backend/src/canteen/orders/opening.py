@@ -11,6 +11,7 @@ before it checks anything, sent straight to the driver (`canteen.core.direct`):
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,9 +38,12 @@ _LOADED_CONFIG = Loaded(CanteenConfig, list(_SETTINGS.selected_columns)[:_SETTIN
 _OPENING_READS: dict[int, DirectStatement] = {}
 
 
-# What the opening read found of the kitchen: the slot it was read for (None: no guess)
-# and its rows, the kitchen read's columns only.
-KitchenRows = tuple[str | None, list[tuple[Any, ...]]]
+@dataclass(frozen=True, slots=True)
+class KitchenRows:
+    """What the opening read found of the kitchen, for the slot it guessed."""
+
+    slot_code: str | None  # the slot it was read for (None: no guess)
+    rows: list[tuple[Any, ...]]  # the kitchen read's columns only
 
 
 async def opening_read(
@@ -59,7 +63,7 @@ async def opening_read(
         first = rows[0]
         config = await _LOADED_CONFIG.attach(session, first[:_SETTINGS_WIDTH])
         kitchen = [row[_SETTINGS_WIDTH + 1 :] for row in rows]
-        return config, first[_SETTINGS_WIDTH], (slot_code, kitchen)
+        return config, first[_SETTINGS_WIDTH], KitchenRows(slot_code, kitchen)
     # No settings row (a wiped table): get_config makes it with the defaults.
     config = await menu.get_config(session)
     return config, await session.scalar(_BY_IDEMPOTENCY_KEY, params), None

@@ -435,8 +435,8 @@ async def _reserve_window(
     """The order's kitchen window (kitchen.capacity) and its estimate (kitchen.eta): the
     dishes' measured cooking time, the queue ahead in the window, the window itself.
     The kitchen read made with the settings serves if it was made for this slot."""
-    if kitchen is not None and kitchen[0] == slot.code:
-        minutes, measured = await eta.settle_kitchen_read(session, kitchen[1])
+    if kitchen is not None and kitchen.slot_code == slot.code:
+        minutes, measured = await eta.settle_kitchen_read(session, kitchen.rows)
     else:
         minutes, measured = await eta.capacity_and_stage_seconds(
             session, slot.code, (li["menu_item_id"] for li in lines)
