@@ -100,9 +100,10 @@ class Dispatcher:
 
     async def _run(self) -> None:
         while not self._stopping:
+            kicked = False
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), SWEEP_SECONDS)
-            if not self._stopping:
+                kicked = await asyncio.wait_for(self._wakeup.wait(), SWEEP_SECONDS)
+            if kicked and not self._stopping:  # the sweep has nothing to gather
                 await asyncio.sleep(self._gather_seconds)
             # Cleared after the wait: a kick while gathering is for this batch.
             self._wakeup.clear()
