@@ -5,7 +5,8 @@ suite's cluster tests do) on a free port with its own data directory
 (the embedded default: SQLite, demo menu and accounts, the payment sandbox mounted at
 `/sandbox/razorpay`, the dev outbox). `prepare_menu()` adds an all-day time slot as the
 admin would (the demo's slots depend on the clock) and puts a few dishes in it, so every
-test can order whatever the time.
+test can order whatever the time; its kitchen has a whole day's minutes in every window
+(ROOMY_KITCHEN), so the suite's orders never fill the evening's last windows.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 ADMIN = ("+919000000001", "canteen-admin")
 KITCHEN = ("+919000000002", "canteen-kitchen")
+# Kitchen minutes per window of the all-day slot: the suite's many orders share one backend
+# at the real hour, and the default (15 for the demo's one kitchen account) ran out in the
+# evening's few remaining windows.
+ROOMY_KITCHEN = 24 * 60
 DEFAULT_DISHES = (
     "Masala Dosa",
     "Masala Chai",
@@ -164,6 +169,7 @@ class Api:
                 },
             )
             r.raise_for_status()
+        self.set_capacity(ROOMY_KITCHEN)
         items = self.http.get("/admin/menu/items", headers=admin.headers).json()["data"]
         wanted = names or DEFAULT_DISHES
         menu = DemoMenu(slot="allday")
@@ -182,6 +188,15 @@ class Api:
         missing = set(wanted) - set(menu.dishes)
         assert not missing, f"the demo menu has no {missing}"
         return menu
+
+    def set_capacity(self, minutes: int | None) -> None:
+        """The all-day slot's kitchen minutes per window (None: the staff's default)."""
+        r = self.http.put(
+            "/admin/kitchen/capacity",
+            json={"time_slot": "allday", "minutes_per_window": minutes},
+            headers=self.staff(ADMIN).headers,
+        )
+        r.raise_for_status()
 
     def set_config(self, **values: Any) -> None:
         admin = self.staff(ADMIN)

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from app_harness import ADMIN, Api, AppProcess
+from app_harness import ROOMY_KITCHEN, Api, AppProcess
 from app_support import new_phone
 from e2e_support import TIMEOUT, button, open_app, see, sign_in_in_browser, snap
 
@@ -38,15 +38,6 @@ def customer_token(api: Api) -> str:
     r.raise_for_status()
     token: str = r.json()["data"]["access_token"]
     return token
-
-
-def set_capacity(api: Api, minutes: int | None) -> None:
-    r = api.http.put(
-        "/admin/kitchen/capacity",
-        json={"time_slot": "allday", "minutes_per_window": minutes},
-        headers=api.staff(ADMIN).headers,
-    )
-    r.raise_for_status()
 
 
 def windows(api: Api) -> dict[str, Any]:
@@ -82,14 +73,14 @@ def busy_kitchen(api: Api) -> Iterator[dict[str, Any]]:
     three orders take the next three, so the earliest with room is later than a dish
     takes: the kitchen is busy."""
     menu = api.prepare_menu(("Masala Chai",))
-    set_capacity(api, 1)
+    api.set_capacity(1)
     token = customer_token(api)
     for _ in range(3):
         place_via_api(api, token, menu.dishes["Masala Chai"])
     data = windows(api)
     assert data["kitchen_busy"] is True, data
     yield {"menu": menu, "windows": data}
-    set_capacity(api, None)
+    api.set_capacity(ROOMY_KITCHEN)
 
 
 def test_busy_notice_window_picker_and_the_orders_window(

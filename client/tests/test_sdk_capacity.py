@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from canteen.core.clock import process_now
 from canteen.kitchen.models import SlotCapacity
 from canteen_client import CartLine, ConflictFailure, KitchenWindows
 from canteen_testkit.menu import Dish, write_menu
@@ -20,11 +21,11 @@ TZ = ZoneInfo("Asia/Kolkata")
 
 
 def nine_am(clock: Any) -> datetime:
-    real = datetime.now(UTC)
-    target = real.astimezone(TZ).replace(hour=9, minute=0, second=0, microsecond=0)
-    if target <= real:
+    current = process_now()
+    target = current.astimezone(TZ).replace(hour=9, minute=0, second=0, microsecond=0)
+    if target <= current:
         target += timedelta(days=1)
-    clock.offset = target - real
+    clock.set_to(target)
     return target
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from canteen.core.clock import Clock
+from canteen.core.clock import Clock, shift_process_clock
 from canteen.core.container import Container, Factories
 from canteen.core.db import make_engine, make_sessionmaker
 from canteen.core.jobs import CeleryRunner, InProcessRunner
@@ -112,6 +112,7 @@ def build_container(
 
     load_jobs()
     register_reactions()
+    shift_process_clock(settings.clock_offset_seconds)  # a test run's hour; 0 in production
     clock = clock or Clock()
     engine = make_engine(settings.resolved_database_url, pool=pooled)
     redis: Redis | None = None

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Kolkata"
     phone_region: str = "IN"
     public_base_url: str = "http://127.0.0.1:8000"
+    # Development and tests only: this process's clock runs this many seconds ahead of real
+    # time (behind, if negative). A test run gives every process one shift, so it sees the
+    # same hour of the canteen's day whenever it runs; production refuses any shift.
+    clock_offset_seconds: float = 0.0
     # Browser origins allowed to call /api/v1 cross-origin: comma-separated or a JSON list,
     # each `scheme://host[:port]` (e.g. the student app's web build on its own host).
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -332,6 +336,8 @@ def check_production(settings: Settings) -> None:
             secret("CANTEEN_S3_SECRET_ACCESS_KEY", settings.s3_secret_access_key)
     if settings.metrics_token is not None:
         secret("CANTEEN_METRICS_TOKEN", settings.metrics_token, min_length=16)
+    if settings.clock_offset_seconds:
+        problems.append("CANTEEN_CLOCK_OFFSET_SECONDS shifts the clock: tests only")
     if "*" in settings.cors_origins:
         problems.append("CANTEEN_CORS_ORIGINS must list origins, not *, in production")
     if problems:

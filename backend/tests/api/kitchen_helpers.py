@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from canteen.core.clock import process_now
 from canteen.kitchen.models import KitchenWindow
 from conftest import API, bearer
 
@@ -16,12 +17,11 @@ TZ = ZoneInfo("Asia/Kolkata")
 
 def set_local_time(clock: Any, hour: int, minute: int = 0) -> datetime:
     """Move the server's clock to the next hour:minute in the canteen's zone; returns it."""
-    real = datetime.now(UTC)
-    local = real.astimezone(TZ)
+    local = process_now().astimezone(TZ)
     target = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
     if target <= local:
         target += timedelta(days=1)
-    clock.offset = target - real
+    clock.set_to(target)
     return target
 
 

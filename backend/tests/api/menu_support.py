@@ -16,7 +16,7 @@ import httpx
 from PIL import Image
 from sqlalchemy import func, select
 
-from canteen.core.clock import ManualClock
+from canteen.core.clock import ManualClock, process_now
 from canteen.events.models import Event
 from canteen.menu.models import CanteenConfig, Category, MenuItem, TimeSlot, menu_item_slots
 from conftest import API, bearer, login_staff
@@ -37,9 +37,9 @@ SLOTS = (
 def set_local_time(clock: ManualClock, hhmm: str, day_offset: int = 0) -> datetime:
     """Move the clock to `hhmm` today (canteen time) and return that moment in UTC."""
     hour, minute = (int(x) for x in hhmm.split(":"))
-    today = datetime.now(IST).date() + timedelta(days=day_offset)
+    today = process_now().astimezone(IST).date() + timedelta(days=day_offset)
     target = datetime(today.year, today.month, today.day, hour, minute, tzinfo=IST)
-    clock.offset = target.astimezone(UTC) - datetime.now(UTC)
+    clock.set_to(target.astimezone(UTC))
     return target.astimezone(UTC)
 
 

@@ -11,7 +11,7 @@ import os
 import re
 import subprocess
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import func, select, update
 from test_payments import _order, _upi_order, eventually, sandbox_pay
 
+from canteen.core.db import utcnow
 from canteen.core.jobs import CeleryRunner
 from canteen.dev.models import DevOutboxMessage
 from canteen.events.models import Event
@@ -525,7 +526,7 @@ async def test_two_celery_workers_sweeping_at_once_move_each_order_once(
         await s.execute(
             update(Order)
             .where(Order.id.in_([uuid.UUID(o["id"]) for o in orders]))
-            .values(ready_at=datetime.now(UTC) - timedelta(minutes=31))
+            .values(ready_at=utcnow() - timedelta(minutes=31))
         )
     env = {
         **os.environ,

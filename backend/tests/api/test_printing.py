@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,7 @@ from printer_standin import PrinterStandIn
 from sqlalchemy import func, select
 from test_payments import eventually
 
+from canteen.core.db import utcnow
 from canteen.core.jobs import RetryableJobError
 from canteen.core.once import JobMark
 from canteen.events.models import Event
@@ -233,7 +234,7 @@ async def test_a_printer_that_is_down_is_retried_and_prints_once(client, contain
     order = await place_order(client, me, m.dosa)  # confirmed while off: its own job skips
     await container.jobs.drain()
     await switch(client, admin, auto_print=True, printer_host="127.0.0.1", printer_port=free_port())
-    now = datetime.now(UTC).isoformat()
+    now = utcnow().isoformat()
     with pytest.raises(RetryableJobError, match="unreachable"):
         await print_ticket(container, order_id=order["id"], confirmed_at=now)
     async with container.sessionmaker() as s:  # lease given back, nothing marked
@@ -254,7 +255,7 @@ async def print_twice_case(client, container, printer: PrinterStandIn) -> None:
     await switch(
         client, admin, auto_print=True, printer_host="127.0.0.1", printer_port=printer.port
     )
-    now = datetime.now(UTC).isoformat()
+    now = utcnow().isoformat()
     for _ in range(2):
         await print_ticket(container, order_id=order["id"], confirmed_at=now)
     [ticket] = await printer.wait_for(1)
@@ -290,7 +291,7 @@ async def test_one_stations_lines_print_on_their_own_ticket(client, container, p
                 )
             )
         )
-    now = datetime.now(UTC).isoformat()
+    now = utcnow().isoformat()
     await print_ticket(
         container, order_id=order["id"], confirmed_at=now, station="Beverages", line_ids=[chai_line]
     )
@@ -319,7 +320,7 @@ async def test_a_switch_flipped_through_another_process_is_read_again(
     async with container.sessionmaker() as s, s.begin():
         row = await s.get(PrinterSettings, 1)
         assert row is not None
-        row.auto_print, row.auto_print_since = True, datetime.now(UTC)
+        row.auto_print, row.auto_print_since = True, utcnow()
     on = await place_order(client, me, m.chai)
     [ticket] = await printer.wait_for(1)
     assert on["number"].encode() in ticket and off["number"].encode() not in ticket

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -22,6 +21,7 @@ from test_printing import place_order, printer, switch
 from test_ready_sms_once import dispatched
 
 from canteen.core.container import Container
+from canteen.core.db import utcnow
 from canteen.core.jobs import CeleryRunner, RetryableJobError
 from canteen.core.once import JobMark
 from canteen.orders.models import Order
@@ -147,7 +147,7 @@ async def test_a_printer_down_past_the_jobs_retries_is_printed_by_the_sweep(
     port = free_port()
     kitchen = await Kitchen(client, container).open(port)
     orders = [await kitchen.lost_order(private_redis) for _ in range(2)]
-    now = datetime.now(UTC).isoformat()
+    now = utcnow().isoformat()
     with pytest.raises(RetryableJobError, match="unreachable"):
         await print_ticket(container, order_id=orders[0]["id"], confirmed_at=now)  # last try
     assert await marks(container) == set()  # the lease was given back
@@ -180,7 +180,7 @@ async def test_a_dead_runs_lease_is_taken_over_when_it_ends(
     lease = claim_key(order["id"], None) + ":lease"
     async with container.sessionmaker() as s, s.begin():
         s.add(JobMark(key=lease, created_at=clock.now()))
-    now = datetime.now(UTC).isoformat()
+    now = utcnow().isoformat()
     with pytest.raises(RetryableJobError, match="another run is printing"):
         await print_ticket(container, order_id=order["id"], confirmed_at=now)
     await redrive_tickets(container)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from orders_helpers import seed_menu
@@ -17,6 +16,7 @@ from test_payments import eventually
 from test_printing import CUT, printer, switch
 from test_printing_once import marks
 
+from canteen.core.db import utcnow
 from canteen.core.once import JobMark
 from canteen.printing.tasks import claim_key, print_ticket, redrive_tickets
 from canteen.stations.models import Station
@@ -105,7 +105,7 @@ async def test_two_stations_print_one_ticket_each_once(client, container, clock,
     keys = {claim_key(order["id"], tawa), claim_key(order["id"], drinks)}
     await _until_marked(container, keys)
     # The job again, twice at once, and the sweep: every station's ticket is marked.
-    now = datetime.now(UTC).isoformat()
+    now = utcnow().isoformat()
     await asyncio.gather(
         print_ticket(container, order_id=order["id"], confirmed_at=now),
         print_ticket(container, order_id=order["id"], confirmed_at=now),

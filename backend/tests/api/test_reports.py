@@ -21,7 +21,7 @@ import pytest
 from orders_helpers import Menu, order_body, place, seed_menu
 from sqlalchemy import select, update
 
-from canteen.core.clock import ManualClock
+from canteen.core.clock import ManualClock, process_now, shift_process_clock
 from canteen.core.container import Container
 from canteen.orders.models import Order
 from canteen.payments.models import Refund
@@ -43,14 +43,15 @@ class FrozenClock(ManualClock):
 
     def __init__(self) -> None:
         super().__init__()
-        self.moment = datetime.now(UTC)
+        self.moment = process_now()
 
     def now(self) -> datetime:
         return self.moment
 
 
 @pytest.fixture
-def clock() -> FrozenClock:
+def clock(settings: Any) -> FrozenClock:
+    shift_process_clock(settings.clock_offset_seconds)  # the run's hour, as the plugin's
     return FrozenClock()
 
 

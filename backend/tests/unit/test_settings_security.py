@@ -166,3 +166,26 @@ def test_api_docs_default_on_except_in_production(tmp_path):
     assert Settings(env="test").docs_enabled
     assert not Settings(**real_production(tmp_path)).docs_enabled
     assert Settings(**real_production(tmp_path, api_docs=True)).docs_enabled
+
+
+def test_production_refuses_a_shifted_clock(tmp_path):
+    message = refusal(real_production(tmp_path, clock_offset_seconds=3600))
+    assert "CANTEEN_CLOCK_OFFSET_SECONDS shifts the clock: tests only" in message
+
+
+def test_a_shifted_process_stamps_its_rows_by_its_clock(tmp_path):
+    """The shift reaches every container built from the settings (the worker's and a
+    server's too) and the rows' own stamps (`utcnow`), not only the test's clock."""
+    from datetime import UTC, datetime
+
+    from canteen.bootstrap import build_container
+    from canteen.core.clock import process_now, shift_process_clock
+    from canteen.core.db import utcnow
+    from canteen_testkit.stack import clock_offset
+
+    try:
+        container = build_container(Settings(data_dir=tmp_path, clock_offset_seconds=-7200))
+        for now in (container.clock.now(), utcnow(), process_now()):
+            assert abs((datetime.now(UTC) - now).total_seconds() - 7200) < 5
+    finally:
+        shift_process_clock(clock_offset())  # the run's own

@@ -16,8 +16,11 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from canteen_testkit.commands import celery_worker_command
 
@@ -28,6 +31,11 @@ BACKEND = os.environ.get("CANTEEN_TEST_BACKEND", "embedded")
 PG_SERVER = os.environ.get("CANTEEN_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 REDIS_BASE = os.environ.get("CANTEEN_TEST_REDIS", "redis://127.0.0.1:6379")
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789abcdef"
+# The canteen time a run's clocks start at (HH:MM today in the canteen's zone), so a test
+# sees the same hour of the day whenever the run is: the all-day slots the tests order
+# from end at midnight. `real` keeps the real time.
+LOCAL_TIME = os.environ.get("CANTEEN_TEST_LOCAL_TIME", "10:00")
+CANTEEN_ZONE = "Asia/Kolkata"
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,7 @@ def stack_env(plan: StackPlan, data_dir: Path, sandbox_url: str) -> dict[str, st
         "CANTEEN_SECRET_KEY": TEST_SECRET,
         "CANTEEN_DATA_DIR": str(data_dir),
         "CANTEEN_RAZORPAY_BASE_URL": sandbox_url,
+        "CANTEEN_CLOCK_OFFSET_SECONDS": repr(clock_offset()),
     }
     if BACKEND == "postgres":
         env["CANTEEN_DATABASE_URL"] = f"{PG_SERVER}/{plan.database}"
@@ -65,6 +74,18 @@ def stack_env(plan: StackPlan, data_dir: Path, sandbox_url: str) -> dict[str, st
     elif BACKEND != "embedded":
         raise ValueError(f"unknown CANTEEN_TEST_BACKEND={BACKEND!r}")
     return env
+
+
+@cache
+def clock_offset() -> float:
+    """Seconds from now to LOCAL_TIME today: one shift for the run's every process (its
+    worker and servers too), taken once."""
+    if LOCAL_TIME == "real":
+        return 0.0
+    hour, minute = (int(part) for part in LOCAL_TIME.split(":"))
+    now = datetime.now(ZoneInfo(CANTEEN_ZONE))
+    target = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return (target - now).total_seconds()
 
 
 def make_settings(base: Mapping[str, str], **overrides: Any) -> Settings:
