@@ -226,6 +226,7 @@ class FakeClock:
 @asynccontextmanager
 async def live_api(app: Any, **kwargs: Any) -> AsyncIterator[CanteenClient]:
     """The SDK on a real uvicorn server running the app (WebSocket tests)."""
+    kwargs.setdefault("wall_clock", app.state.container.clock.now)  # as make_api's
     async with serve(app) as host, CanteenClient(f"http://{host}", **kwargs) as api:
         yield api
 
@@ -233,4 +234,6 @@ async def live_api(app: Any, **kwargs: Any) -> AsyncIterator[CanteenClient]:
 def make_api(app: Any, **kwargs: Any) -> tuple[CanteenClient, Wire]:
     wire = Wire(httpx.ASGITransport(app=app, raise_app_exceptions=False))
     kwargs.setdefault("sleep", RecordingSleep())
+    # The device's time of day is the server's (a test run's clock is shifted: stack.py).
+    kwargs.setdefault("wall_clock", app.state.container.clock.now)
     return CanteenClient("http://testserver", transport=wire, **kwargs), wire

@@ -29,6 +29,7 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Mapping
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -57,6 +58,13 @@ MAX_RETRY_AFTER = 30.0
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
+WallClock = Callable[[], datetime]
+
+
+def device_time() -> datetime:
+    return datetime.now(UTC)
+
+
 SignedOutHook = Callable[[str], Awaitable[None] | None]
 QueryParams = Mapping[str, Any] | list[tuple[str, Any]]
 
@@ -107,6 +115,7 @@ class CanteenClient:
         ws_base_url: str | None = None,
         config_ttl: float = 300.0,
         clock: Clock = time.monotonic,
+        wall_clock: WallClock = device_time,
         sleep: Sleep = asyncio.sleep,
         on_signed_out: SignedOutHook | None = None,
         event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
@@ -123,6 +132,9 @@ class CanteenClient:
         self.backoff_max = backoff_max
         self.retry_jitter = retry_jitter
         self.clock = clock
+        # The time of day, where the server's times are compared with it (how long ago an
+        # order was handed over); tests give the server's own clock.
+        self.wall_clock = wall_clock
         self.sleep = sleep
         self.on_signed_out = on_signed_out
         self.refresh_count = 0  # refreshes this client performed (diagnostics, tests)

@@ -34,7 +34,7 @@ import random
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -301,13 +301,15 @@ class OrderTracker:
                     self.last = state
                     final_for = 0.0
                     yield state
-                if state.is_terminal and not _may_be_recalled(order, final_for):
+                if state.is_terminal and not _may_be_recalled(
+                    order, final_for, client.wall_clock()
+                ):
                     return
                 final_for += wait if state.is_terminal else 0.0
             await client.sleep(wait)
 
 
-def _may_be_recalled(order: Order, polled_since: float) -> bool:
+def _may_be_recalled(order: Order, polled_since: float, now: datetime) -> bool:
     """A handover or a kitchen cancel may be put back for RECALL_WINDOW (the socket
     stays open that long); polling follows as long, counted in the time it has waited
     since, and not at all once the order's last change is older than the window (with a
@@ -319,7 +321,7 @@ def _may_be_recalled(order: Order, polled_since: float) -> bool:
         return False
     if polled_since >= RECALL_WINDOW.total_seconds():
         return False
-    age = datetime.now(UTC) - order.updated_at
+    age = now - order.updated_at
     return age <= RECALL_WINDOW + timedelta(minutes=1)
 
 
