@@ -166,6 +166,38 @@ def test_every_failure_maps_to_its_ui_action() -> None:
     assert action_for(cases[0][0]).retryable and not action_for(cases[4][0]).retryable
 
 
+def test_a_full_window_and_a_slot_ending_too_soon_are_told_apart() -> None:
+    full = ConflictFailure(
+        409,
+        "SLOT_FULL",
+        "The kitchen is full for this time",
+        [{"field": "pickup_window", "issue": "next_with_room", "window": "12:15"}],
+    )
+    action = action_for(full)
+    assert (action.title, action.message) == (
+        "The kitchen is full then",
+        "Next windows with room: 12:15",
+    )
+    ending = ConflictFailure(
+        409,
+        "SLOT_FULL",
+        "This slot ends at 15:00, before this order could be ready; choose another slot",
+        [
+            {
+                "field": "time_slot",
+                "issue": "ends_too_soon",
+                "message": "The slot ends at 15:00",
+                "time_slot": "lunch",
+            }
+        ],
+    )
+    action = action_for(ending)
+    assert action.kind is ActionKind.CONFLICT and action.title == "Too late for this slot"
+    assert action.message == (
+        "The slot ends at 15:00, before your order could be ready. Choose another slot."
+    )
+
+
 def test_item_unavailable_names_each_item() -> None:
     error = ConflictFailure(
         409,

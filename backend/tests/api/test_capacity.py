@@ -10,7 +10,7 @@ import uuid
 from datetime import timedelta
 
 from kitchen_helpers import at, parse, set_capacity, set_local_time, used
-from menu_support import admin_session
+from menu_support import admin_session, bearer_now
 from orders_helpers import order_body, place, seed_menu
 from sqlalchemy import update
 
@@ -111,6 +111,40 @@ async def test_a_full_slot_has_no_next_windows_and_takes_nothing(client, contain
         assert (await s.get(MenuItem, m.biryani)).stock_remaining == 38
     # Dinner-time windows of another slot are not this slot's: all-day still has room.
     assert (await place(client, me, order_body((m.dosa, 1)))).status_code == 201
+
+
+async def test_an_order_the_slot_ends_before_is_told_so_and_takes_nothing(client, container, clock):
+    """Ten minutes before lunch ends (15:00) a 20-minute biryani cannot be ready in any
+    window of it: SLOT_FULL says when the slot ends, not that the kitchen is full (its
+    windows are empty), and a 3-minute chai still goes in the last window."""
+    m, _, me = await _setup(client, container, clock)
+    clock.set_to(at(clock, "14:50"))  # the same day as the setup's 09:00
+    token = bearer_now(container, me)["Authorization"].removeprefix("Bearer ")
+    me = {**me, "access_token": token}  # minted at 14:50: the morning's has expired
+    async with container.sessionmaker() as s:
+        stock = (await s.get(MenuItem, m.biryani)).stock_remaining
+    events = await count_rows(container, Event)  # the capacity setting's
+    for body in (lunch((m.biryani, 1)), lunch((m.biryani, 1), pickup_window="14:45")):
+        r = await place(client, me, body)
+        err = assert_error(r, 409, "SLOT_FULL")
+        assert "ends at 15:00" in err["message"], err
+        (detail,) = err["details"]
+        assert (detail["field"], detail["issue"], detail["time_slot"]) == (
+            "time_slot",
+            "ends_too_soon",
+            "lunch",
+        )
+        assert parse(detail["ends_at"]) == at(clock, "15:00")
+        assert parse(detail["ready_from"]) > at(clock, "15:00")
+    assert await count_rows(container, Order) == 0
+    assert await count_rows(container, OrderItem) == 0
+    assert await count_rows(container, Event) == events
+    assert await used(container, "lunch") == {}
+    async with container.sessionmaker() as s:
+        assert (await s.get(MenuItem, m.biryani)).stock_remaining == stock
+    r = await place(client, me, lunch((m.chai, 1)))
+    assert r.status_code == 201, r.text
+    assert parse(r.json()["data"]["pickup_window_start"]) == at(clock, "14:45")
 
 
 async def test_a_window_that_is_not_the_slots_is_refused(client, container, clock):

@@ -174,6 +174,15 @@ def action_for(error: CanteenError, names: dict[str, str] | None = None) -> UiAc
                 code=code,
             )
         if code == "SLOT_FULL":
+            ends = next((d for d in error.details if d.get("issue") == "ends_too_soon"), None)
+            if ends is not None:  # not full: too late in the slot for this order
+                ending = str(ends.get("message") or "This slot ends soon")
+                return UiAction(
+                    ActionKind.CONFLICT,
+                    "Too late for this slot",
+                    f"{ending}, before your order could be ready. Choose another slot.",
+                    code=code,
+                )
             windows = [str(d["window"]) for d in error.details if d.get("window")]
             return UiAction(
                 ActionKind.CONFLICT,

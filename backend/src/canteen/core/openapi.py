@@ -108,7 +108,8 @@ EXTRA: dict[str, dict[int, str]] = {
     "orders-create_order": {
         409: "`ITEM_UNAVAILABLE`, `PRICE_CHANGED`, `ORDER_TOO_LARGE`, `RESTAURANT_CLOSED`, "
         "`ORDERING_PAUSED`, `DELIVERY_DISABLED`, `PAYMENT_METHOD_DISABLED`, `SLOT_FULL` (the "
-        "kitchen window is full; `details` lists the next windows with room) or "
+        "kitchen window is full; `details` lists the next windows with room; or, one detail "
+        "`ends_too_soon`, the slot ends before the order could be ready) or "
         "`IDEMPOTENCY_IN_PROGRESS` (retry shortly with the same key)",
         422: "`IDEMPOTENCY_KEY_REUSED`: this key placed a different order",
     },

@@ -159,7 +159,10 @@ async def reserve(
     if capacity is None:
         capacity = await capacity_minutes(session, slot.code)
     cost = order_cost(lines, capacity)
-    windows = [w for w in slot_windows(slot, now, tz) if w.end > ready_from]
+    upcoming = slot_windows(slot, now, tz)
+    windows = [w for w in upcoming if w.end > ready_from]
+    if upcoming and not windows:  # not full: the slot ends before the food could be ready
+        raise _ends_too_soon(slot, upcoming[-1].end, ready_from, tz)
     if picked is not None:
         chosen = [w for w in windows if w.start.astimezone(tz).time() == picked]
         if not chosen:
@@ -185,6 +188,23 @@ async def reserve(
         raise SlotFull(details=await _next_with_room(session, slot, now, tz, ready_from, cost))
     window, after = taken
     return Reservation(window, capacity, cost, after)
+
+
+def _ends_too_soon(slot: Slot, ends: datetime, ready_from: datetime, tz: ZoneInfo) -> SlotFull:
+    closing = f"{ends.astimezone(tz):%H:%M}"
+    return SlotFull(
+        f"This slot ends at {closing}, before this order could be ready; choose another slot",
+        details=[
+            field_error(
+                "time_slot",
+                "ends_too_soon",
+                f"The slot ends at {closing}",
+                time_slot=slot.code,
+                ends_at=_iso(ends),
+                ready_from=_iso(ready_from),
+            )
+        ],
+    )
 
 
 async def _take(
