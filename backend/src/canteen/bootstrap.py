@@ -112,7 +112,9 @@ def build_container(
 
     load_jobs()
     register_reactions()
-    shift_process_clock(settings.clock_offset_seconds)  # a test run's hour; 0 in production
+    if settings.clock_offset_seconds:  # a test run's hour (production refuses a shift)
+        # Only set, never reset: a production container a test builds keeps the run's time.
+        shift_process_clock(settings.clock_offset_seconds)
     clock = clock or Clock()
     engine = make_engine(settings.resolved_database_url, pool=pooled)
     redis: Redis | None = None

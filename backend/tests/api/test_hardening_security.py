@@ -74,6 +74,7 @@ def production_values(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
         **PRODUCTION_SECRETS,
         **UNREACHABLE,
         "fcm_credentials_file": str(credentials),
+        "clock_offset_seconds": 0,  # production refuses the run's clock shift
         **overrides,
     }
 
