@@ -6,7 +6,9 @@ suite's cluster tests do) on a free port with its own data directory
 `/sandbox/razorpay`, the dev outbox). `prepare_menu()` adds an all-day time slot as the
 admin would (the demo's slots depend on the clock) and puts a few dishes in it, so every
 test can order whatever the time; its kitchen has a whole day's minutes in every window
-(ROOMY_KITCHEN), so the suite's orders never fill the evening's last windows.
+(ROOMY_KITCHEN). The backend, the app's process and the tests' app states all run on the
+test kit's clock shift (CLOCK_OFFSET: 10:00 canteen time, as the backend suite), so no test
+meets the slot's last minutes before midnight.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 import httpx
 
 from canteen_testkit.servers import ApiProcess, free_port, stop_process, wait_http
+from canteen_testkit.stack import clock_offset
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -33,6 +36,8 @@ KITCHEN = ("+919000000002", "canteen-kitchen")
 # at the real hour, and the default (15 for the demo's one kitchen account) ran out in the
 # evening's few remaining windows.
 ROOMY_KITCHEN = 24 * 60
+# Seconds every clock of the suite runs ahead of real time (the backend's and the app's).
+CLOCK_OFFSET = clock_offset()
 DEFAULT_DISHES = (
     "Masala Dosa",
     "Masala Chai",
@@ -82,6 +87,7 @@ class Backend:
             # OTP limits, which the tests rely on, stay as shipped).
             "CANTEEN_OTP_REQUESTS_PER_HOUR_PER_IP": "1000",
             "CANTEEN_AUTH_ATTEMPTS_PER_MINUTE_PER_IP": "1000",
+            "CANTEEN_CLOCK_OFFSET_SECONDS": repr(CLOCK_OFFSET),
         }
         server = ApiProcess(
             env,
@@ -274,7 +280,11 @@ class AppProcess:
     def start(cls, tmp: Path, api: str, *, renderer: str | None = None) -> AppProcess:
         port = free_port()
         data_dir = tmp / "app-data"
-        env = {**os.environ, "CANTEEN_APP_LOG_LEVEL": "INFO"}
+        env = {
+            **os.environ,
+            "CANTEEN_APP_LOG_LEVEL": "INFO",
+            "CANTEEN_APP_CLOCK_OFFSET_SECONDS": repr(CLOCK_OFFSET),
+        }
         if renderer:
             env["FLET_WEB_RENDERER"] = renderer
         log_path = tmp / "app.log"

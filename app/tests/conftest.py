@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from app_harness import Api, AppProcess, Backend, DemoMenu
+from app_harness import CLOCK_OFFSET, Api, AppProcess, Backend, DemoMenu
 from app_support import new_phone
 from canteen_app.state.app_state import AppSettings, AppState
 from canteen_app.storage import FileStore
@@ -62,6 +62,7 @@ async def make_state(
             data_dir=directory,
             offline_probe_interval=0.2,
             tracking_poll_interval=0.5,
+            clock_offset_seconds=CLOCK_OFFSET,
         )
         state = AppState(settings, store=FileStore(directory))
         made.append(state)

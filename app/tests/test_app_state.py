@@ -5,12 +5,13 @@ through the SDK: sign-in, menu, the persisted cart, checkout with its idempotenc
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
-from app_harness import Api, Backend, DemoMenu, free_port
+from app_harness import CLOCK_OFFSET, Api, Backend, DemoMenu, free_port
 from app_support import new_phone, sign_in
 from canteen_app.state.checkout import awaiting_payment, parse_payment_return
 from canteen_app.state.errors import ActionKind, action_for
@@ -25,6 +26,20 @@ from canteen_client import (
     Tokens,
     ValidationFailure,
 )
+
+
+async def test_the_app_and_its_backend_keep_one_time_of_day(make_state, api: Api) -> None:
+    """The suite's backend and app run on one clock shift (app_harness.CLOCK_OFFSET): the
+    app reads the server's times against the same time of day."""
+    state = make_state()
+    server_time = datetime.fromisoformat(
+        api.http.get("/config/public").json()["data"]["server_time"].replace("Z", "+00:00")
+    )
+    assert abs((state.now() - server_time).total_seconds()) < 30
+    assert (
+        abs((datetime.now(UTC) + timedelta(seconds=CLOCK_OFFSET) - server_time).total_seconds())
+        < 30
+    )
 
 
 async def test_otp_sign_in_resend_timer_and_restart(make_state, api: Api, data_dir: Path) -> None:

@@ -68,6 +68,7 @@ def make_main(
             data_dir=data_dir,
             platform="android" if platform.startswith("android") else platform,
             storage=kind,
+            clock_offset_seconds=float(os.environ.get("CANTEEN_APP_CLOCK_OFFSET_SECONDS") or 0),
         )
         push = push_factory(page) if push_factory is not None else NoopPushRegistrar()
         state = AppState(settings, store=store, push=push)

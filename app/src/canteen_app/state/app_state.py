@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -54,6 +55,9 @@ class AppSettings:
     offline_probe_interval: float = 5.0
     config_interval: float = 300.0  # design §10.3: on start and every 5 minutes
     tracking_poll_interval: float = 5.0
+    # Development and tests only: the device's clock runs this far ahead of real time, as a
+    # test run's backend's does (CANTEEN_CLOCK_OFFSET_SECONDS there); a phone has none.
+    clock_offset_seconds: float = 0.0
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -80,6 +84,7 @@ class AppState:
             app_version=__version__,
             token_store=token_store,
             config_ttl=settings.config_interval,
+            wall_clock=self.now,
             on_signed_out=self._signed_out,
         )
         self.network = NetworkStatus()
@@ -257,10 +262,14 @@ class AppState:
     def accepting_orders(self) -> bool:
         return self.config is None or self.config.accepting_orders
 
+    def now(self) -> datetime:
+        """The device's time of day (UTC), against which the server's times are read."""
+        return datetime.now(UTC) + timedelta(seconds=self.settings.clock_offset_seconds)
+
     def default_slot(self) -> str | None:
         if self.config is None:
             return None
-        slot = choose_slot(self.config)
+        slot = choose_slot(self.config, self.now())
         return slot.code if slot else None
 
     async def load_menu(self, slot: str | None = None) -> None:

@@ -230,7 +230,7 @@ class TrackingScreen(Screen):
         return False
 
     def _eta(self, order: Order) -> str:
-        now = local_now(self.state.config)
+        now = local_now(self.state.config, self.state.now())
         return eta_text(order.estimated_ready_at, now, self.tracking.status or order.status) or ""
 
     def refresh(self) -> None:
