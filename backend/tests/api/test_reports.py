@@ -21,7 +21,7 @@ import pytest
 from orders_helpers import Menu, order_body, place, seed_menu
 from sqlalchemy import select, update
 
-from canteen.core.clock import ManualClock, process_now, shift_process_clock
+from canteen.core.clock import ManualClock, process_now
 from canteen.core.container import Container
 from canteen.orders.models import Order
 from canteen.payments.models import Refund
@@ -50,8 +50,7 @@ class FrozenClock(ManualClock):
 
 
 @pytest.fixture
-def clock(settings: Any) -> FrozenClock:
-    shift_process_clock(settings.clock_offset_seconds)  # the run's hour, as the plugin's
+def clock(settings: Any) -> FrozenClock:  # after the settings, which shift the clock
     return FrozenClock()
 
 

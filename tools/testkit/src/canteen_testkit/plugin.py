@@ -92,12 +92,11 @@ def clean(settings: Settings) -> None:
 
 
 @pytest.fixture
-def clock(settings: Settings) -> ManualClock:
+def clock() -> ManualClock:
     """The server's clock (advance it to expire tokens and slots). It starts at the run's
     canteen time (stack.LOCAL_TIME), as the worker's and the subprocesses' do."""
-    from canteen.core.clock import ManualClock, shift_process_clock
+    from canteen.core.clock import ManualClock
 
-    shift_process_clock(settings.clock_offset_seconds)
     return ManualClock()
 
 

@@ -111,10 +111,13 @@ def pg_admin(sql: str) -> None:
 
 @contextmanager
 def migrated(env: Mapping[str, str], plan: StackPlan) -> Iterator[Settings]:
-    """The run's settings on a fresh database built by the migrations; dropped after."""
+    """The run's settings on a fresh database built by the migrations; dropped after.
+    This process then runs on the run's clock, as its worker and servers do."""
+    from canteen.core.clock import shift_process_clock
     from canteen.migrate import upgrade
 
     settings = make_settings(env)
+    shift_process_clock(settings.clock_offset_seconds)
     if BACKEND == "postgres":
         pg_admin(f'DROP DATABASE IF EXISTS "{plan.database}" WITH (FORCE)')
         pg_admin(f'CREATE DATABASE "{plan.database}"')
