@@ -17,7 +17,9 @@
 #     SMS and pushes land in WORK/sms.jsonl and WORK/push.jsonl.
 #   - Everything listens on 127.0.0.1 ports chosen at start; nginx on a high port.
 # Environment: CANTEEN_PROD_PG (default postgresql://postgres@127.0.0.1:5432),
-# CANTEEN_PROD_DB (database name, default canteen_prod_like), PROD_LIKE_VENV (below).
+# CANTEEN_PROD_DB (database name, default canteen_prod_like), PROD_LIKE_VENV (below),
+# PROD_LIKE_TIMEZONE (the canteen's zone, default Asia/Kolkata; its test picks one where it
+# is mid-morning, since production refuses a clock shift and its slots end at midnight).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cmd=${1:-}
@@ -152,6 +154,7 @@ METRICS_TOKEN=$(openssl rand -hex 24)
   echo "CANTEEN_PUBLIC_BASE_URL=$BASE_URL"
   echo "CANTEEN_TRUST_FORWARDED_FOR=true"
   echo "CANTEEN_DATA_DIR=$WORK"
+  echo "CANTEEN_TIMEZONE=${PROD_LIKE_TIMEZONE:-Asia/Kolkata}"
   echo "CANTEEN_PORTAL_DIST=$ROOT/portal/dist"
   echo "CANTEEN_METRICS_TOKEN=$METRICS_TOKEN"
   echo "CANTEEN_PAYMENT_GATEWAY=razorpay"

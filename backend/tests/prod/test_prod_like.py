@@ -24,8 +24,10 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import psycopg
@@ -52,6 +54,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     work = tmp_path_factory.mktemp("prod-like")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CANTEEN_")}
     env["CANTEEN_PROD_DB"] = f"canteen_prod_test_{os.getpid()}"
+    env["PROD_LIKE_TIMEZONE"] = zone_at_hour(10)
     try:
         subprocess.run([str(SCRIPT), "start", str(work)], env=env, check=True, timeout=300)
         values = dict(
@@ -61,6 +64,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         yield values
     finally:
         subprocess.run([str(SCRIPT), "stop", str(work)], env=env, timeout=60, check=False)
+
+
+def zone_at_hour(hour: int, now: datetime | None = None) -> str:
+    """A fixed-offset zone where it is now `hour` o'clock (give or take an hour's minutes).
+
+    Production refuses the test run's clock shift, and the all-day slot ends at midnight:
+    at 23:50 in Kolkata its last window is full after one order. The stack's canteen keeps
+    its day in a zone where the module runs mid-morning, whenever CI runs it."""
+    utc = (now or datetime.now(UTC)).hour
+    offset = (hour - utc) % 24
+    if offset > 14:  # Etc zones span UTC-12 to UTC+14
+        offset -= 24
+    return f"Etc/GMT{-offset:+d}"  # POSIX sign: Etc/GMT-5 is five hours ahead of UTC
 
 
 @dataclass
@@ -212,6 +228,13 @@ def _order_events(database_url: str, order_id: str) -> list[tuple[int, str]]:
             "SELECT seq, type FROM events WHERE order_id = %s ORDER BY seq", (order_id,)
         ).fetchall()
     return [(int(seq), str(kind)) for seq, kind in rows]
+
+
+def test_the_stacks_zone_puts_its_canteen_mid_morning_at_every_hour_of_the_day():
+    for utc_hour in range(24):
+        now = datetime(2026, 12, 6, utc_hour, 50, tzinfo=UTC)
+        zone = ZoneInfo(zone_at_hour(10, now))
+        assert now.astimezone(zone).hour == 10, (utc_hour, zone)
 
 
 async def test_student_and_kitchen_through_nginx_survive_a_killed_api_process(stack):
