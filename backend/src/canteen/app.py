@@ -25,6 +25,7 @@ from canteen.core.middleware import (
 )
 from canteen.core.openapi import install_contract
 from canteen.core.responses import ORJSONResponse
+from canteen.core.routing import look_up_static_routes_first
 from canteen.dev.endpoints import router as dev_router
 from canteen.displays.endpoints import router as displays_router
 from canteen.kitchen.endpoints import router as kitchen_router
@@ -90,6 +91,7 @@ def create_app(
     _include_routers(app, settings)
     _mount_apps(app, settings)
     _add_health_checks(app, container)
+    look_up_static_routes_first(app.router)  # last: it sees every route
     return app
 
 

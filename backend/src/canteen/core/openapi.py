@@ -168,8 +168,8 @@ IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
 
 # Parameters and bodies a route reads by hand, so its signature cannot declare them.
 PARAMETERS: dict[str, dict[str, dict[str, Any]]] = {
-    # Read as optional so that a missing key gets its own message (orders/idempotency.py);
-    # it is required all the same.
+    # Read from the request (orders/endpoints.py) so that a missing key gets its own
+    # message (orders/idempotency.py); it is required all the same.
     "orders-create_order": {"X-Idempotency-Key": IDEMPOTENCY_KEY_PARAMETER},
     "payments-razorpay_webhook": {
         "X-Razorpay-Signature": {
