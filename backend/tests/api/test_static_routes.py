@@ -95,3 +95,11 @@ async def test_a_route_added_after_the_table_is_found_by_the_scan(late):
         assert (await http.get("/a")).text == "a"
         assert (await http.get("/b")).text == "b"
         assert (await http.post("/b")).status_code == 405
+
+
+async def test_under_a_root_path_the_scan_answers():
+    router = Router(routes=[Route("/a", _ok("a"), methods=["GET"])])
+    look_up_static_routes_first(router)
+    transport = httpx.ASGITransport(app=router, root_path="/canteen")
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        assert (await http.get("/canteen/a")).text == "a"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.routing import BaseRoute, Match, Router, WebSocketRoute, get_route_path
+from starlette.routing import BaseRoute, Match, Router, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 
@@ -49,8 +49,9 @@ class StaticRoutesFirst:
         self.table = _static_table(list(router.routes))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            route = self.table.get((scope["method"], get_route_path(scope)))
+        # Under a root path the scan strips it first; the table leaves those to the scan.
+        if scope["type"] == "http" and not scope.get("root_path"):
+            route = self.table.get((scope["method"], scope["path"]))
             if route is not None:
                 match, child_scope = route.matches(scope)
                 if match is Match.FULL:
