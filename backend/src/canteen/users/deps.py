@@ -16,9 +16,10 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
 
 from canteen.core.container import Container
-from canteen.core.deps import ContainerDep, Session
+from canteen.core.deps import Session, container_of
 from canteen.core.direct import DirectStatement, Loaded
 from canteen.core.errors import InsufficientRole, InvalidToken
 from canteen.core.openapi import needs_bearer_token
@@ -54,13 +55,13 @@ async def authenticate(container: Container, session: AsyncSession, token: str) 
 
 @needs_bearer_token
 async def get_current_user(
-    container: ContainerDep,
+    conn: HTTPConnection,
     session: Session,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise InvalidToken("Authentication is required")
-    return await authenticate(container, session, credentials.credentials)
+    return await authenticate(container_of(conn), session, credentials.credentials)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
