@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import socket
 import threading
@@ -328,6 +329,29 @@ async def test_the_environments_proxy_settings_apply(
     exempt = gateway_for(server)
     order = await exempt.create_order(amount=500, currency="INR", receipt="r-2", notes={})
     assert order.id.startswith("order_")
+
+
+async def test_the_sdk_reads_its_version_once_and_sends_its_own_user_agent(
+    server: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stock SDK reads its package metadata from disk for every request's User-Agent;
+    ours reads it when the gateway is made, and sends the same header."""
+    gateway = gateway_for(server)
+    reads: list[str] = []
+    original = importlib.metadata.version
+
+    def counted(name: str) -> str:
+        reads.append(name)
+        return original(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", counted)
+    for i in range(3):
+        await gateway.create_order(amount=500, currency="INR", receipt=f"r-{i}", notes={})
+    assert reads == []
+    stock = razorpay.Client()._update_user_agent_header({})
+    assert reads == ["razorpay"]  # the stock client reads it per request
+    assert stock["headers"]["User-Agent"].startswith("Razorpay-Python/2.")
+    assert gateway._client._update_user_agent_header({}) == stock
 
 
 async def test_unanswered_request_times_out_and_is_retryable() -> None:
