@@ -83,7 +83,7 @@ def _refund(data: Mapping[str, Any]) -> GatewayRefund:
 class _SdkClient(razorpay.Client):  # type: ignore[misc]
     """The SDK's client with its own version read once. The SDK reads it from the package's
     metadata on disk (a listing of site-packages and a file read) for the User-Agent of
-    every request: half a millisecond of CPU per gateway call (issue 20). Same header."""
+    every request: about 1 ms of CPU per gateway call (issue 20). Same header."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
