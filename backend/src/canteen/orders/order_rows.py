@@ -16,11 +16,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.base import instance_state
 
-from canteen.core.direct import Loaded, WholeRowInsert
+from canteen.core.direct import DirectStatement, Loaded, WholeRowInsert
+from canteen.events.models import Event
 from canteen.events.service import insert_event
 from canteen.events.types import EventType
 from canteen.orders.models import Order, OrderItem
@@ -31,6 +33,21 @@ _INSERT_ORDER = WholeRowInsert(_ORDERS)
 _INSERT_LINES = WholeRowInsert(_LINES)
 _LOADED_ORDER = Loaded.of_table(Order)
 _LOADED_LINE = Loaded.of_table(OrderItem)
+# An order locked for a change, and its lines: what `session.get(Order, id,
+# with_for_update=True)` reads (its lines by selectin), without the ORM's query path.
+_LOCK_ORDER = DirectStatement(
+    select(_ORDERS).where(_ORDERS.c.id == bindparam("order_id")).with_for_update()
+)
+_ORDER_LINES = DirectStatement(
+    select(_LINES).where(_LINES.c.order_id == bindparam("order_id")).order_by(_LINES.c.position)
+)
+_LOCKED_ORDER = Loaded(Order, _LOCK_ORDER.columns)
+_READ_LINE = Loaded(OrderItem, _ORDER_LINES.columns)
+_EVENTS: Table = Event.__table__  # type: ignore[assignment]
+_ORDER_EVENTS = DirectStatement(
+    select(_EVENTS).where(_EVENTS.c.order_id == bindparam("order_id")).order_by(_EVENTS.c.seq)
+)
+_READ_EVENT = Loaded(Event, _ORDER_EVENTS.columns)
 
 
 def order_values(**values: Any) -> dict[str, Any]:
@@ -76,3 +93,35 @@ async def finish_order(
         set_committed_value(item, "order", order)
     session.add(order)
     return order
+
+
+async def lock_unheld_order(session: AsyncSession, order_id: uuid.UUID) -> Order | None:
+    """Lock an order the session does not hold yet (the kitchen's changes: the request's
+    first read of it) and make it, with its lines, the session's objects as a query loads
+    them. None if there is no such order.
+
+    The caller checks that the session holds no object of the order; one it holds would
+    have to be refreshed, which the ORM's query does (`populate_existing`). Should the
+    session hold one of its lines all the same, the order is read the ORM's way."""
+    rows = await _LOCK_ORDER.rows(session, {"order_id": order_id})
+    if not rows:
+        return None
+    line_rows = await _ORDER_LINES.rows(session, {"order_id": order_id})
+    lines = [_READ_LINE.one(row) for row in line_rows]
+    keys = [instance_state(line).key for line in lines]
+    if any(key is not None and key in session.identity_map for key in keys):
+        # The row is locked already, by this transaction.
+        return await session.get(Order, order_id, populate_existing=True)
+    order = _LOCKED_ORDER.one(rows[0], items=lines)
+    for line in lines:
+        set_committed_value(line, "order", order)
+    session.add(order)
+    return order
+
+
+async def order_events(session: AsyncSession, order_id: uuid.UUID) -> list[Event]:
+    """The order's history in log order, to show: objects as loaded, outside the session
+    (it needs none of them; the session's own copy of an event it recorded stays its own).
+    Reads in the transaction, so this request's own events are there."""
+    rows = await _ORDER_EVENTS.rows(session, {"order_id": order_id})
+    return [_READ_EVENT.one(row) for row in rows]

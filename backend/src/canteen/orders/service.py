@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 
 from canteen.core.errors import ValidationFailed, field_error
 from canteen.core.pagination import PageParams
@@ -18,6 +19,7 @@ from canteen.events.types import EventType
 from canteen.kitchen import capacity, eta
 from canteen.menu import service as menu
 from canteen.menu.models import MenuItem
+from canteen.orders import order_rows
 from canteen.orders.counter import collect_cash
 from canteen.orders.errors import (
     FeedbackExists,
@@ -30,6 +32,7 @@ from canteen.orders.errors import (
 from canteen.orders.events import record_order_event
 from canteen.orders.models import Order, OrderStatus, OrderType
 from canteen.orders.state import Actor, check_transition
+from canteen.users.deps import load_account
 from canteen.users.models import Role, User
 
 
@@ -46,7 +49,12 @@ async def get_own_order(session: AsyncSession, user: User, order_id: uuid.UUID) 
 
 
 async def lock_order(session: AsyncSession, order_id: uuid.UUID) -> Order:
-    order = await session.get(Order, order_id, with_for_update=True, populate_existing=True)
+    """The order, locked for a change, as it is now (what the session held is refreshed)."""
+    if identity_key(Order, order_id) in session.identity_map:
+        order = await session.get(Order, order_id, with_for_update=True, populate_existing=True)
+    else:
+        # Every kitchen change: the order is the request's first read (issue 20).
+        order = await order_rows.lock_unheld_order(session, order_id)
     if order is None:
         raise OrderNotFound()
     return order
@@ -109,9 +117,9 @@ async def order_with_history(
     order = await session.get(Order, order_id)
     if order is None:
         raise OrderNotFound()
-    customer = await session.get(User, order.customer_id)
+    customer = await load_account(session, order.customer_id)
     assert customer is not None
-    return order, customer, await order_events(session, order.id)
+    return order, customer, await order_rows.order_events(session, order.id)
 
 
 async def delivery_transition(
@@ -139,13 +147,6 @@ async def delivery_transition(
     customer = await session.get(User, order.customer_id)
     assert customer is not None
     return order, customer
-
-
-async def order_events(session: AsyncSession, order_id: uuid.UUID) -> list[Event]:
-    rows = await session.scalars(
-        select(Event).where(Event.order_id == order_id).order_by(Event.seq)
-    )
-    return list(rows)
 
 
 async def transition(

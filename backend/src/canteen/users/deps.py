@@ -37,7 +37,8 @@ _ACCOUNT = DirectStatement(
 _LOADED_USER = Loaded(User, _ACCOUNT.columns)
 
 
-async def _account(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+async def load_account(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    """The session's `User` for an id (the one it holds, else read by the direct path)."""
     rows = await _ACCOUNT.rows(session, {"user_id": user_id})
     return await _LOADED_USER.attach(session, rows[0]) if rows else None
 
@@ -45,7 +46,7 @@ async def _account(session: AsyncSession, user_id: uuid.UUID) -> User | None:
 async def authenticate(container: Container, session: AsyncSession, token: str) -> User:
     """Check the JWT, then the account: a deactivated account's tokens stop at once."""
     claims = container.tokens.decode_access(token, container.clock.now())
-    user = await _account(session, claims.user_id)
+    user = await load_account(session, claims.user_id)
     if user is None:
         raise InvalidToken("The account no longer exists")
     if not user.is_active:

@@ -1,0 +1,179 @@
+"""The reads of a kitchen change (issue 20): the order locked and its lines, the customer
+and the history the answer shows, read by the direct path (`orders.order_rows`) where the
+ORM's query cost more than the rows. Whichever path reads them, the session must end up
+with what a query would have given it: the order as it is now, locked, persistent, a
+change flushed as one UPDATE."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+from orders_helpers import order_body, place, seed_menu
+from sqlalchemy import event, inspect, select, update
+
+from canteen.events.models import Event
+from canteen.events.types import EventType
+from canteen.orders import order_rows
+from canteen.orders.errors import OrderNotFound
+from canteen.orders.events import record_order_event
+from canteen.orders.models import Order, OrderItem
+from canteen.orders.service import lock_order, order_with_history
+from conftest import API, BACKEND, bearer, login_customer, login_staff
+
+
+async def _placed(client: Any, container: Any, *lines: tuple[uuid.UUID, int]) -> uuid.UUID:
+    customer = await login_customer(client, container)
+    r = await place(client, customer, order_body(*lines))
+    assert r.status_code == 201, r.text
+    return uuid.UUID(r.json()["data"]["id"])
+
+
+class _Statements:
+    def __init__(self, container: Any) -> None:
+        self.engine = container.engine.sync_engine
+        self.seen: list[str] = []
+
+    def _on_execute(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        self.seen.append(" ".join(statement.split()[:3]))
+
+    def __enter__(self) -> _Statements:
+        event.listen(self.engine, "before_cursor_execute", self._on_execute)
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._on_execute)
+
+
+async def test_an_order_locked_fresh_is_loaded_as_a_query_loads_it(client, container):
+    menu = await seed_menu(container)
+    order_id = await _placed(client, container, (menu.dosa, 2), (menu.chai, 1))
+    async with container.sessionmaker() as s:
+        queried = await s.get(Order, order_id)
+        assert queried is not None
+        columns = [c.key for c in inspect(Order).column_attrs]
+        expected = [getattr(queried, c) for c in columns]
+        expected_lines = [(li.id, li.position, li.name, li.quantity) for li in queried.items]
+    async with container.sessionmaker() as s, s.begin():
+        order = await lock_order(s, order_id)
+        state = inspect(order)
+        assert state.persistent and not state.modified and not state.expired_attributes
+        assert [getattr(order, c) for c in columns] == expected
+        # The lines are there, in order, each knowing its order: no further statement.
+        with _Statements(container) as statements:
+            assert [(li.id, li.position, li.name, li.quantity) for li in order.items] == (
+                expected_lines
+            )
+            assert all(li.order is order for li in order.items)
+            assert all(inspect(li).persistent for li in order.items)
+        assert statements.seen == []
+        # A change is one UPDATE of the order's row: nothing inserted again.
+        with _Statements(container) as statements:
+            order.instructions = "less oil"
+            await s.flush()
+        assert statements.seen == ["UPDATE orders SET"]
+    async with container.sessionmaker() as s:
+        assert (await s.get(Order, order_id)).instructions == "less oil"
+        assert (
+            len((await s.scalars(select(OrderItem).where(OrderItem.order_id == order_id))).all())
+            == 2
+        )
+
+
+async def test_an_order_the_session_holds_is_locked_as_it_is_now(client, container):
+    menu = await seed_menu(container)
+    order_id = await _placed(client, container, (menu.dosa, 1))
+    async with container.sessionmaker() as s:
+        held = await s.get(Order, order_id)
+        assert held is not None and held.instructions is None
+        await s.commit()  # the session keeps its object (on SQLite, a transaction blocks writers)
+        # Another transaction changes it meanwhile.
+        async with container.sessionmaker() as other, other.begin():
+            await other.execute(
+                update(Order).where(Order.id == order_id).values(instructions="no onion")
+            )
+        async with s.begin():
+            locked = await lock_order(s, order_id)
+            assert locked is held
+            assert locked.instructions == "no onion"
+
+
+async def test_a_line_the_session_holds_sends_the_order_the_orms_way(client, container):
+    menu = await seed_menu(container)
+    order_id = await _placed(client, container, (menu.dosa, 1), (menu.chai, 3))
+    async with container.sessionmaker() as s, s.begin():
+        line = await s.scalar(select(OrderItem).where(OrderItem.order_id == order_id).limit(1))
+        assert line is not None
+        order = await order_rows.lock_unheld_order(s, order_id)
+        assert order is not None
+        # The session's own line object, not a second one with the same identity.
+        assert line in order.items and len(order.items) == 2
+        assert inspect(order).persistent
+
+
+async def test_an_order_that_is_not_there_is_not_found(container):
+    async with container.sessionmaker() as s, s.begin():
+        with pytest.raises(OrderNotFound):
+            await lock_order(s, uuid.uuid4())
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="SQLite has no row locks: its writers queue")
+async def test_the_lock_holds_another_change_until_the_commit(client, container):
+    menu = await seed_menu(container)
+    order_id = await _placed(client, container, (menu.dosa, 1))
+    async with container.sessionmaker() as first:
+        await first.begin()
+        order = await lock_order(first, order_id)
+        order.instructions = "first"
+
+        async def second_change() -> str | None:
+            async with container.sessionmaker() as second, second.begin():
+                return (await lock_order(second, order_id)).instructions
+
+        waiting = asyncio.create_task(second_change())
+        await asyncio.sleep(0.3)
+        assert not waiting.done()  # waiting on the row
+        await first.commit()
+    assert await waiting == "first"  # and then it reads the row as committed
+
+
+async def test_the_history_read_in_the_change_holds_the_change(client, container):
+    menu = await seed_menu(container)
+    order_id = await _placed(client, container, (menu.dosa, 1))
+    async with container.sessionmaker() as s, s.begin():
+        order = await lock_order(s, order_id)
+        order.status = "preparing"
+        await record_order_event(
+            s, EventType.order_status_changed, order, data={"from": "confirmed", "to": "preparing"}
+        )
+        # The order's change was flushed before the event: a direct read sees both.
+        assert (await s.scalar(select(Order.status).where(Order.id == order_id))) == "preparing"
+        held, customer, events = await order_with_history(s, order_id)
+        assert held is order and customer.id == order.customer_id
+        assert [e.type for e in events] == ["order.created", "order.status_changed"]
+        assert events[-1].status == "preparing" and events[-1].data["to"] == "preparing"
+        assert [e.seq for e in events] == sorted(e.seq for e in events)
+        assert all(not inspect(e).persistent for e in events)  # shown, not kept
+    async with container.sessionmaker() as s:
+        types = (await s.scalars(select(Event.type).where(Event.order_id == order_id))).all()
+        assert sorted(types) == ["order.created", "order.status_changed"]
+
+
+async def test_the_kitchens_answer_shows_the_change_it_made(client, container):
+    menu = await seed_menu(container)
+    order_id = await _placed(client, container, (menu.dosa, 1), (menu.chai, 2))
+    kitchen = await login_staff(client, container, "kitchen", "+919000000201")
+    r = await client.patch(
+        f"{API}/admin/orders/{order_id}/status",
+        json={"status": "preparing"},
+        headers=bearer(kitchen),
+    )
+    assert r.status_code == 200, r.text
+    data = r.json()["data"]
+    assert data["status"] == "preparing"
+    assert [line["quantity"] for line in data["items"]] == [1, 2]
+    assert [e["type"] for e in data["events"]] == ["order.created", "order.status_changed"]
+    assert data["events"][-1]["status"] == "preparing"
+    assert data["customer"]["id"] is not None
