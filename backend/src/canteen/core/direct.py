@@ -40,7 +40,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Connection, Float, Numeric, Table, insert, inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.orm import Mapper, make_transient_to_detached
+from sqlalchemy.orm import Mapper, configure_mappers, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.base import instance_state
 from sqlalchemy.sql import ClauseElement, ColumnElement, Executable, Select
@@ -316,6 +316,7 @@ class Loaded(Generic[M]):
         self._manager = mapper.class_manager
         self._keys = tuple(mapper.get_property_by_column(column).key for column in columns)
         self._column_keys = tuple(str(column.key) for column in columns)
+        self._configured = False
 
     @classmethod
     def of_table(cls, model: type[M]) -> Loaded[M]:
@@ -326,6 +327,11 @@ class Loaded(Generic[M]):
 
     def one(self, values: Sequence[Any], **related: Any) -> M:
         """The object of one row; `related`: relationships to set as loaded."""
+        if not self._configured:
+            # A query configures the mappers on first use; a process whose first read is
+            # this one (a Celery worker's first job) must too, or no attribute is set up.
+            configure_mappers()
+            self._configured = False
         obj: M = self._manager.new_instance()
         instance_state(obj).dict.update(zip(self._keys, values, strict=True))
         for key, value in related.items():

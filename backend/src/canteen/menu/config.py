@@ -6,10 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from canteen.core.direct import DirectStatement, Loaded
 from canteen.core.errors import ValidationFailed, field_error
 from canteen.events.service import record_event
 from canteen.events.types import EventType
@@ -35,24 +36,28 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-# Built once (every order reads it): see canteen.users.deps._ACCOUNT.
-_CONFIG = select(CanteenConfig).where(CanteenConfig.id == CONFIG_ID)
+# Built once and sent by the direct path (issue 20: read by most requests, as the answer
+# to a customer's order says whether cash is taken): see canteen.users.deps._ACCOUNT.
+_SETTINGS: Table = CanteenConfig.__table__  # type: ignore[assignment]
+_CONFIG = DirectStatement(select(_SETTINGS).where(_SETTINGS.c.id == CONFIG_ID))
+_LOADED_CONFIG = Loaded(CanteenConfig, _CONFIG.columns)
 
 
 async def get_config(session: AsyncSession) -> CanteenConfig:
-    """The settings row; created with the defaults if it is missing (the migration writes
-    it, but a wiped table must not break the API)."""
-    config = await session.scalar(_CONFIG)
-    if config is not None:
-        return config
+    """The settings row, as a query returns it (the session's own object if it holds one);
+    created with the defaults if it is missing (the migration writes it, but a wiped table
+    must not break the API)."""
+    rows = await _CONFIG.rows(session, {})
+    if rows:
+        return await _LOADED_CONFIG.attach(session, rows[0])
+    config: CanteenConfig | None = CanteenConfig(id=CONFIG_ID, **DEFAULTS)
     try:
         async with session.begin_nested():
-            config = CanteenConfig(id=CONFIG_ID, **DEFAULTS)
             session.add(config)
     except IntegrityError:
         # Another transaction created it first.
         config = await session.get(CanteenConfig, CONFIG_ID, populate_existing=True)
-        assert config is not None
+    assert config is not None
     return config
 
 

@@ -41,6 +41,7 @@ _LOCK_ORDER = DirectStatement(
 _ORDER_LINES = DirectStatement(
     select(_LINES).where(_LINES.c.order_id == bindparam("order_id")).order_by(_LINES.c.position)
 )
+_READ_ORDER = DirectStatement(select(_ORDERS).where(_ORDERS.c.id == bindparam("order_id")))
 _LOCKED_ORDER = Loaded(Order, _LOCK_ORDER.columns)
 _READ_LINE = Loaded(OrderItem, _ORDER_LINES.columns)
 _EVENTS: Table = Event.__table__  # type: ignore[assignment]
@@ -96,21 +97,32 @@ async def finish_order(
 
 
 async def lock_unheld_order(session: AsyncSession, order_id: uuid.UUID) -> Order | None:
-    """Lock an order the session does not hold yet (the kitchen's changes: the request's
-    first read of it) and make it, with its lines, the session's objects as a query loads
-    them. None if there is no such order.
+    """Lock an order the session does not hold yet (a kitchen change: the request's first
+    read of it) and make it, with its lines, the session's objects as a query loads them.
+    None if there is no such order.
 
     The caller checks that the session holds no object of the order; one it holds would
-    have to be refreshed, which the ORM's query does (`populate_existing`). Should the
-    session hold one of its lines all the same, the order is read the ORM's way."""
-    rows = await _LOCK_ORDER.rows(session, {"order_id": order_id})
+    have to be refreshed, which the ORM's query does (`populate_existing`)."""
+    return await _unheld(session, _LOCK_ORDER, order_id)
+
+
+async def read_unheld_order(session: AsyncSession, order_id: uuid.UUID) -> Order | None:
+    """`lock_unheld_order` without the lock: a customer's read of their order."""
+    return await _unheld(session, _READ_ORDER, order_id)
+
+
+async def _unheld(
+    session: AsyncSession, statement: DirectStatement, order_id: uuid.UUID
+) -> Order | None:
+    rows = await statement.rows(session, {"order_id": order_id})
     if not rows:
         return None
     line_rows = await _ORDER_LINES.rows(session, {"order_id": order_id})
     lines = [_READ_LINE.one(row) for row in line_rows]
     keys = [instance_state(line).key for line in lines]
     if any(key is not None and key in session.identity_map for key in keys):
-        # The row is locked already, by this transaction.
+        # Should the session hold one of its lines all the same: the ORM's way (the row
+        # is locked already, when it was to be).
         return await session.get(Order, order_id, populate_existing=True)
     order = _LOCKED_ORDER.one(rows[0], items=lines)
     for line in lines:

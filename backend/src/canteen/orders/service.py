@@ -42,8 +42,21 @@ def actor_for(user: User) -> Actor:
 
 async def get_own_order(session: AsyncSession, user: User, order_id: uuid.UUID) -> Order:
     """Someone else's order is 404, not 403: ids of other people's orders are not confirmed."""
-    order = await session.get(Order, order_id)
+    if identity_key(Order, order_id) in session.identity_map:
+        order = await session.get(Order, order_id)
+    else:
+        order = await order_rows.read_unheld_order(session, order_id)
     if order is None or order.customer_id != user.id:
+        raise OrderNotFound()
+    return order
+
+
+async def lock_own_order(session: AsyncSession, user: User, order_id: uuid.UUID) -> Order:
+    """`lock_order` for the customer's own order (404 for anyone else's, as get_own_order):
+    one read where an unlocked read and then the locked one were two. The lock taken on
+    someone else's order lasts only until the 404 rolls back."""
+    order = await lock_order(session, order_id)
+    if order.customer_id != user.id:
         raise OrderNotFound()
     return order
 
@@ -300,8 +313,7 @@ async def cancel_own(
     session: AsyncSession, user: User, order_id: uuid.UUID, reason: str | None, now: datetime
 ) -> Order:
     """POST /orders/{id}/cancel: the customer cancels their own order."""
-    await get_own_order(session, user, order_id)
-    order = await lock_order(session, order_id)
+    order = await lock_own_order(session, user, order_id)
     return await transition(
         session,
         order,
@@ -322,8 +334,7 @@ async def feedback_own(
     now: datetime,
 ) -> Order:
     """POST /orders/{id}/feedback on the customer's own order."""
-    await get_own_order(session, user, order_id)
-    order = await lock_order(session, order_id)
+    order = await lock_own_order(session, user, order_id)
     return await add_feedback(session, order, rating, comment, now)
 
 

@@ -27,10 +27,14 @@ from canteen.users.models import User
 
 
 async def locked(session: AsyncSession, order_id: uuid.UUID) -> tuple[Order, Payment]:
-    # populate_existing: the rows may already sit in this session from an unlocked read;
+    order = await orders.lock_order(session, order_id)
+    return order, await _locked_payment(session, order_id)
+
+
+async def _locked_payment(session: AsyncSession, order_id: uuid.UUID) -> Payment:
+    # populate_existing: the row may already sit in this session from an unlocked read;
     # after the lock only the database's current values count (a racing verify or webhook
     # may have just captured the payment).
-    order = await orders.lock_order(session, order_id)
     payment = await session.scalar(
         select(Payment)
         .where(Payment.order_id == order_id)
@@ -39,7 +43,7 @@ async def locked(session: AsyncSession, order_id: uuid.UUID) -> tuple[Order, Pay
     )
     if payment is None:
         raise PaymentNotStarted()
-    return order, payment
+    return payment
 
 
 async def verify_own(
@@ -52,8 +56,11 @@ async def verify_own(
     signature: str,
 ) -> Order:
     """POST /payments/verify: only for the customer's own order."""
-    await orders.get_own_order(session, user, order_id)
-    return await verify(c, session, order_id, gateway_order_id, gateway_payment_id, signature)
+    order = await orders.lock_own_order(session, user, order_id)
+    payment = await _locked_payment(session, order_id)
+    return await _verify(
+        c, session, order, payment, gateway_order_id, gateway_payment_id, signature
+    )
 
 
 async def verify(
@@ -67,6 +74,20 @@ async def verify(
     """The app's checkout callback. The signature is checked against the gateway order id
     stored on our side, never the one the client sends (integrations.md §1.2)."""
     order, payment = await locked(session, order_id)
+    return await _verify(
+        c, session, order, payment, gateway_order_id, gateway_payment_id, signature
+    )
+
+
+async def _verify(
+    c: Container,
+    session: AsyncSession,
+    order: Order,
+    payment: Payment,
+    gateway_order_id: str,
+    gateway_payment_id: str,
+    signature: str,
+) -> Order:
     valid = c.gateway.verify_payment_signature(
         payment.gateway_order_id, gateway_payment_id, signature
     )

@@ -91,8 +91,7 @@ async def ensure_checkout(
 
 async def retry_own(c: Container, session: AsyncSession, user: User, order_id: uuid.UUID) -> Order:
     """POST /orders/{id}/payment/retry: the customer's own order, locked, tried again."""
-    await orders.get_own_order(session, user, order_id)
-    order = await orders.lock_order(session, order_id)
+    order = await orders.lock_own_order(session, user, order_id)
     await retry(c, session, order)
     return order
 
@@ -130,8 +129,7 @@ async def switch_own_to_cash(
     c: Container, session: AsyncSession, user: User, order_id: uuid.UUID
 ) -> Order:
     """POST /orders/{id}/payment/switch-to-cash on the customer's own order."""
-    await orders.get_own_order(session, user, order_id)
-    order = await orders.lock_order(session, order_id)
+    order = await orders.lock_own_order(session, user, order_id)
     # Past the canteen's no-show limit the customer pays by UPI only (issue 16).
     check_cash_allowed(await menu.get_config(session), user, PaymentMethod.cash)
     return await switch_to_cash(c, session, order)

@@ -1,13 +1,16 @@
-"""The reads of a kitchen change (issue 20): the order locked and its lines, the customer
-and the history the answer shows, read by the direct path (`orders.order_rows`) where the
-ORM's query cost more than the rows. Whichever path reads them, the session must end up
-with what a query would have given it: the order as it is now, locked, persistent, a
-change flushed as one UPDATE."""
+"""The reads of an order change and of a customer's order (issue 20): the order (locked
+or not) and its lines, the customer and the history the kitchen's answer shows, and the
+settings row, read by the direct path (`orders.order_rows`, `menu.config`) where the ORM's
+query cost more than the rows. Whichever path reads them, the session must end up with
+what a query would have given it: the order as it is now, locked when asked, persistent,
+a change flushed as one UPDATE; and someone else's order is still not found."""
 
 from __future__ import annotations
 
 import asyncio
+import sys
 import uuid
+from asyncio.subprocess import PIPE
 from typing import Any
 
 import pytest
@@ -16,11 +19,14 @@ from sqlalchemy import event, inspect, select, update
 
 from canteen.events.models import Event
 from canteen.events.types import EventType
+from canteen.menu.config import get_config
+from canteen.menu.models import CanteenConfig
 from canteen.orders import order_rows
 from canteen.orders.errors import OrderNotFound
 from canteen.orders.events import record_order_event
 from canteen.orders.models import Order, OrderItem
-from canteen.orders.service import lock_order, order_with_history
+from canteen.orders.service import get_own_order, lock_order, lock_own_order, order_with_history
+from canteen.users.models import User
 from conftest import API, BACKEND, bearer, login_customer, login_staff
 
 
@@ -177,3 +183,91 @@ async def test_the_kitchens_answer_shows_the_change_it_made(client, container):
     assert [e["type"] for e in data["events"]] == ["order.created", "order.status_changed"]
     assert data["events"][-1]["status"] == "preparing"
     assert data["customer"]["id"] is not None
+
+
+async def test_a_customers_order_is_read_as_a_query_reads_it_and_no_one_elses(client, container):
+    menu = await seed_menu(container)
+    order_id = await _placed(client, container, (menu.dosa, 2), (menu.chai, 1))
+    async with container.sessionmaker() as s:
+        order = await s.get(Order, order_id)
+        owner = await s.get(User, order.customer_id)
+        columns = [c.key for c in inspect(Order).column_attrs]
+        expected = [getattr(order, c) for c in columns]
+    stranger = User(phone="+919811111111", name="Someone else", role="customer")
+    async with container.sessionmaker() as s, s.begin():
+        s.add(stranger)
+    async with container.sessionmaker() as s:
+        read = await get_own_order(s, owner, order_id)
+        assert [getattr(read, c) for c in columns] == expected
+        assert [li.quantity for li in read.items] == [2, 1]
+        assert inspect(read).persistent and not inspect(read).modified
+        assert await get_own_order(s, owner, order_id) is read  # the session's own, again
+    async with container.sessionmaker() as s:
+        with pytest.raises(OrderNotFound):
+            await get_own_order(s, stranger, order_id)
+        with pytest.raises(OrderNotFound):
+            await get_own_order(s, owner, uuid.uuid4())
+
+
+async def test_someone_elses_order_is_not_found_when_locked_and_stays_as_it_was(client, container):
+    menu = await seed_menu(container)
+    order_id = await _placed(client, container, (menu.dosa, 1))
+    stranger = User(phone="+919811111112", name="Someone else", role="customer")
+    async with container.sessionmaker() as s, s.begin():
+        s.add(stranger)
+    with pytest.raises(OrderNotFound):
+        async with container.sessionmaker() as s, s.begin():
+            await lock_own_order(s, stranger, order_id)
+    # The lock ended with the refused request: the kitchen changes the order at once.
+    kitchen = await login_staff(client, container, "kitchen", "+919000000202")
+    r = await client.patch(
+        f"{API}/admin/orders/{order_id}/status",
+        json={"status": "preparing"},
+        headers=bearer(kitchen),
+    )
+    assert r.status_code == 200, r.text
+    async with container.sessionmaker() as s:
+        owner_id = (await s.get(Order, order_id)).customer_id
+        owner = await s.get(User, owner_id)
+    async with container.sessionmaker() as s, s.begin():
+        mine = await lock_own_order(s, owner, order_id)
+        assert mine.status == "preparing"
+
+
+async def test_the_settings_row_is_the_sessions_own_once_it_holds_one(container):
+    async with container.sessionmaker() as s:
+        first = await get_config(s)
+        assert inspect(first).persistent and not inspect(first).modified
+        first.delivery_fee = 12345  # an unflushed change, as a query would keep it
+        assert await get_config(s) is first
+        assert first.delivery_fee == 12345
+    async with container.sessionmaker() as s:
+        fresh = await get_config(s)
+        assert fresh.delivery_fee != 12345
+        queried = await s.scalar(select(CanteenConfig))
+        assert queried is fresh
+
+
+async def test_a_process_whose_first_read_is_the_settings_row_reads_it(settings, container):
+    """A Celery worker's first job may read the settings before any query has configured
+    the mappers: the row must load all the same (it did not, in the no-show sweep)."""
+    program = (
+        "import asyncio\n"
+        "from canteen.core.db import make_engine\n"
+        "from canteen.menu.config import get_config\n"
+        "from sqlalchemy.ext.asyncio import async_sessionmaker\n"
+        "async def main():\n"
+        "    engine = make_engine(URL, pool=False)\n"
+        "    async with async_sessionmaker(engine)() as s:\n"
+        "        print((await get_config(s)).currency)\n"
+        "    await engine.dispose()\n"
+        "asyncio.run(main())\n"
+    ).replace("URL", repr(settings.resolved_database_url))
+    async with container.sessionmaker() as s, s.begin():
+        await get_config(s)  # the row exists
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", program, stdout=PIPE, stderr=PIPE
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    assert out.decode().strip() == "INR"
