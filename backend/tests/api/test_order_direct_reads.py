@@ -11,12 +11,14 @@ import asyncio
 import sys
 import uuid
 from asyncio.subprocess import PIPE
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from orders_helpers import order_body, place, seed_menu
 from sqlalchemy import event, inspect, select, update
 
+from canteen.core.db import utcnow
 from canteen.events.models import Event
 from canteen.events.types import EventType
 from canteen.menu.config import get_config
@@ -25,13 +27,19 @@ from canteen.orders import order_rows
 from canteen.orders.errors import OrderNotFound
 from canteen.orders.events import record_order_event
 from canteen.orders.models import Order, OrderItem
+from canteen.orders.ports import payments
 from canteen.orders.service import get_own_order, lock_order, lock_own_order, order_with_history
+from canteen.payments.capture import locked
+from canteen.payments.errors import PaymentNotStarted
+from canteen.payments.models import Payment, PaymentState
 from canteen.users.models import User
 from conftest import API, BACKEND, bearer, login_customer, login_staff
 
 
-async def _placed(client: Any, container: Any, *lines: tuple[uuid.UUID, int]) -> uuid.UUID:
-    customer = await login_customer(client, container)
+async def _placed(
+    client: Any, container: Any, *lines: tuple[uuid.UUID, int], customer: Any = None
+) -> uuid.UUID:
+    customer = customer or await login_customer(client, container)
     r = await place(client, customer, order_body(*lines))
     assert r.status_code == 201, r.text
     return uuid.UUID(r.json()["data"]["id"])
@@ -271,3 +279,76 @@ async def test_a_process_whose_first_read_is_the_settings_row_reads_it(settings,
     out, err = await proc.communicate()
     assert proc.returncode == 0, err.decode()
     assert out.decode().strip() == "INR"
+
+
+async def _with_payment(
+    client: Any, container: Any, customer: Any = None
+) -> tuple[uuid.UUID, uuid.UUID]:
+    """A placed order with a gateway payment row written beside it: (order id, payment id)."""
+    menu = await seed_menu(container)
+    order_id = await _placed(client, container, (menu.dosa, 1), customer=customer)
+    payment = Payment(
+        order_id=order_id,
+        gateway="razorpay",
+        gateway_order_id="order_" + uuid.uuid4().hex[:14],
+        amount=6000,
+        currency="INR",
+        status=PaymentState.created,
+        expires_at=utcnow() + timedelta(minutes=10),
+    )
+    async with container.sessionmaker() as s, s.begin():
+        s.add(payment)
+    return order_id, payment.id
+
+
+async def test_a_payment_is_locked_as_it_is_now_whether_or_not_the_session_held_it(
+    client, container
+):
+    order_id, payment_id = await _with_payment(client, container)
+
+    async def capture_elsewhere(status: str) -> None:
+        async with container.sessionmaker() as other, other.begin():
+            await other.execute(
+                update(Payment).where(Payment.id == payment_id).values(status=status)
+            )
+
+    async with container.sessionmaker() as s:
+        held = await s.get(Payment, payment_id)  # an unlocked read first (the webhook's)
+        assert held is not None and held.status == "created"
+        await s.commit()
+        await capture_elsewhere("captured")
+        async with s.begin():
+            order, payment = await locked(s, order_id)
+            assert payment is held and payment.status == "captured"
+            assert order.id == order_id
+    await capture_elsewhere("failed")
+    async with container.sessionmaker() as s, s.begin():  # nothing held: the direct read
+        order, payment = await locked(s, order_id)
+        assert payment.id == payment_id and payment.status == "failed"
+        assert inspect(payment).persistent and not inspect(payment).modified
+        payment.error_code = "BAD_REQUEST_ERROR"  # a change is an UPDATE of that row
+    async with container.sessionmaker() as s:
+        assert (await s.get(Payment, payment_id)).error_code == "BAD_REQUEST_ERROR"
+
+
+async def test_an_order_without_a_payment_has_none_to_lock(client, container):
+    menu = await seed_menu(container)
+    order_id = await _placed(client, container, (menu.dosa, 1))
+    async with container.sessionmaker() as s, s.begin():
+        with pytest.raises(PaymentNotStarted):
+            await locked(s, order_id)
+
+
+async def test_one_orders_payment_facts_match_those_read_for_many(client, container):
+    customer = await login_customer(client, container)
+    order_id, _ = await _with_payment(client, container, customer)
+    async with container.sessionmaker() as s:
+        dish = (await s.get(Order, order_id)).items[0].menu_item_id
+    other_id = await _placed(client, container, (dish, 1), customer=customer)
+    async with container.sessionmaker() as s:
+        one = await payments().facts(container, s, [await s.get(Order, order_id)])
+    async with container.sessionmaker() as s:
+        orders = [await s.get(Order, order_id), await s.get(Order, other_id)]
+        many = await payments().facts(container, s, orders)
+    assert one == {order_id: many[order_id]}
+    assert one[order_id].payment is not None and one[order_id].payable

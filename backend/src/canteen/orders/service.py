@@ -40,12 +40,17 @@ def actor_for(user: User) -> Actor:
     return Actor(user.role)
 
 
+async def read_order(session: AsyncSession, order_id: uuid.UUID) -> Order | None:
+    """`session.get(Order, id)`: the session's own object if it holds one, else read with
+    its lines by the direct path (issue 20)."""
+    if identity_key(Order, order_id) in session.identity_map:
+        return await session.get(Order, order_id)
+    return await order_rows.read_unheld_order(session, order_id)
+
+
 async def get_own_order(session: AsyncSession, user: User, order_id: uuid.UUID) -> Order:
     """Someone else's order is 404, not 403: ids of other people's orders are not confirmed."""
-    if identity_key(Order, order_id) in session.identity_map:
-        order = await session.get(Order, order_id)
-    else:
-        order = await order_rows.read_unheld_order(session, order_id)
+    order = await read_order(session, order_id)
     if order is None or order.customer_id != user.id:
         raise OrderNotFound()
     return order

@@ -11,10 +11,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.base import instance_state
 
 from canteen.core.container import Container
+from canteen.core.direct import DirectStatement, Loaded
 from canteen.core.errors import field_error
 from canteen.events.types import EventType
 from canteen.orders import service as orders
@@ -25,6 +27,12 @@ from canteen.payments.errors import PaymentNotStarted, PaymentSignatureInvalid
 from canteen.payments.models import Payment, PaymentState
 from canteen.users.models import User
 
+_PAYMENTS: Table = Payment.__table__  # type: ignore[assignment]
+_LOCK_PAYMENT = DirectStatement(
+    select(_PAYMENTS).where(_PAYMENTS.c.order_id == bindparam("order_id")).with_for_update()
+)
+_LOCKED_PAYMENT = Loaded(Payment, _LOCK_PAYMENT.columns)
+
 
 async def locked(session: AsyncSession, order_id: uuid.UUID) -> tuple[Order, Payment]:
     order = await orders.lock_order(session, order_id)
@@ -32,17 +40,24 @@ async def locked(session: AsyncSession, order_id: uuid.UUID) -> tuple[Order, Pay
 
 
 async def _locked_payment(session: AsyncSession, order_id: uuid.UUID) -> Payment:
-    # populate_existing: the row may already sit in this session from an unlocked read;
-    # after the lock only the database's current values count (a racing verify or webhook
-    # may have just captured the payment).
-    payment = await session.scalar(
-        select(Payment)
-        .where(Payment.order_id == order_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if payment is None:
+    """The order's payment, locked, by the direct path (issue 20). One the session holds
+    from an unlocked read is read again the ORM's way (populate_existing): after the lock
+    only the database's current values count (a racing verify or webhook may have just
+    captured the payment)."""
+    rows = await _LOCK_PAYMENT.rows(session, {"order_id": order_id})
+    if not rows:
         raise PaymentNotStarted()
+    payment = _LOCKED_PAYMENT.one(rows[0])
+    key = instance_state(payment).key
+    if key is not None and key in session.identity_map:
+        held = await session.scalar(
+            select(Payment)
+            .where(Payment.order_id == order_id)
+            .execution_options(populate_existing=True)
+        )
+        assert held is not None  # locked by this transaction: it cannot have gone
+        return held
+    session.add(payment)
     return payment
 
 

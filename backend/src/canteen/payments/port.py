@@ -6,10 +6,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.container import Container
+from canteen.core.direct import DirectStatement, Loaded
 from canteen.orders.models import Order
 from canteen.orders.ports import PaymentFacts, connect_payments
 from canteen.orders.schemas import PaymentInfo, RefundOut
@@ -19,20 +20,30 @@ from canteen.payments.models import Payment, PaymentState, Refund
 # A gateway order the customer can still pay on: one declined attempt leaves it open.
 _PAYABLE = frozenset({PaymentState.created, PaymentState.failed})
 
+# One order's payment and refunds (every answer about a customer's order shows them):
+# the direct path, as queries load them (issue 20).
+_PAYMENTS: Table = Payment.__table__  # type: ignore[assignment]
+_REFUNDS: Table = Refund.__table__  # type: ignore[assignment]
+_PAYMENT_OF = DirectStatement(select(_PAYMENTS).where(_PAYMENTS.c.order_id == bindparam("id")))
+_REFUNDS_OF = DirectStatement(select(_REFUNDS).where(_REFUNDS.c.order_id == bindparam("id")))
+_LOADED_PAYMENT = Loaded(Payment, _PAYMENT_OF.columns)
+_LOADED_REFUND = Loaded(Refund, _REFUNDS_OF.columns)
+
 
 class Payments:
     async def facts(
         self, c: Container, session: AsyncSession, orders: Sequence[Order]
     ) -> dict[uuid.UUID, PaymentFacts]:
         ids = [o.id for o in orders]
-        payments = {
-            p.order_id: p
-            for p in await session.scalars(select(Payment).where(Payment.order_id.in_(ids)))
-        }
-        refunds = {
-            r.order_id: r
-            for r in await session.scalars(select(Refund).where(Refund.order_id.in_(ids)))
-        }
+        if len(ids) == 1:
+            found = await _of_one(session, ids[0])
+        else:
+            found = (
+                list(await session.scalars(select(Payment).where(Payment.order_id.in_(ids)))),
+                list(await session.scalars(select(Refund).where(Refund.order_id.in_(ids)))),
+            )
+        payments = {p.order_id: p for p in found[0]}
+        refunds = {r.order_id: r for r in found[1]}
         return {
             order_id: _facts(c, payments.get(order_id), refunds.get(order_id))
             for order_id in payments.keys() | refunds.keys()
@@ -43,6 +54,18 @@ class Payments:
     ) -> PaymentFacts:
         # A just-placed order has no refund; its payment is at hand (no second read).
         return _facts(c, await ensure_checkout(c, session, order, placed_now=True), None)
+
+
+async def _of_one(session: AsyncSession, order_id: uuid.UUID) -> tuple[list[Payment], list[Refund]]:
+    params = {"id": order_id}
+    payments = [
+        await _LOADED_PAYMENT.attach(session, row)
+        for row in await _PAYMENT_OF.rows(session, params)
+    ]
+    refunds = [
+        await _LOADED_REFUND.attach(session, row) for row in await _REFUNDS_OF.rows(session, params)
+    ]
+    return payments, refunds
 
 
 def _facts(c: Container, payment: Payment | None, refund: Refund | None) -> PaymentFacts:

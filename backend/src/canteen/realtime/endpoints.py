@@ -21,8 +21,8 @@ from canteen.auth.deps import authenticate
 from canteen.core.container import Container
 from canteen.core.errors import InvalidToken, TokenExpired
 from canteen.events.service import latest_seq
-from canteen.orders.models import Order
 from canteen.orders.presenter import customer_order
+from canteen.orders.service import read_order
 from canteen.orders.state import TERMINAL
 from canteen.realtime.accounts import DEACTIVATED
 from canteen.realtime.kitchen_stream import open_kitchen_stream
@@ -207,7 +207,7 @@ async def track_order(websocket: WebSocket, order_id: str, token: str = "") -> N
             except (InvalidToken, TokenExpired) as exc:
                 await _refuse(websocket, CLOSE_INVALID_TOKEN, exc.code)
                 return
-            order = await session.get(Order, oid)
+            order = await read_order(session, oid)
             if order is None or (
                 order.customer_id != user.id and user.role not in (Role.kitchen, Role.admin)
             ):
