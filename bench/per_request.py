@@ -27,8 +27,10 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import httpx
+import websockets
 
 from bench import actors, infra
 from bench.stack import LOADGEN_CPUS, SERVER_CPUS, Stack, stack
@@ -102,6 +104,49 @@ async def measure(s: Stack, requests: int) -> dict[str, float]:
             headers = {"Authorization": f"Bearer {token}"}
             await ok(await http.get(f"{API}/orders/{order_id}", headers=headers))
 
+        upi: list[tuple[str, str, dict[str, Any]]] = []
+
+        async def place_upi(i: int) -> None:
+            token = tokens[i % len(tokens)]
+            r = await http.post(
+                f"{API}/orders",
+                json={
+                    "items": [{"menu_item_id": items[i % len(items)]["id"], "quantity": 1}],
+                    "order_type": "pickup",
+                    "payment_method": "upi",
+                    "time_slot": "lunch",
+                },
+                headers={"Authorization": f"Bearer {token}", "X-Idempotency-Key": str(uuid4())},
+            )
+            order = (await ok(r))["data"]
+            if i >= 0:
+                upi.append((order["id"], token, order["payment"]))
+
+        async def pay_and_verify(i: int) -> None:
+            if i < 0:
+                return
+            order_id, token, payment = upi[i]
+            # The sandbox's CPU is not the API's; the webhook it sends the API is counted.
+            paid = await ok(
+                await http.post(
+                    f"{s.sandbox_url}/sandbox/pay",
+                    json={"order_id": payment["gateway_order_id"], "outcome": "success"},
+                )
+            )
+            body = {"order_id": order_id} | {
+                key: paid[key]
+                for key in ("razorpay_order_id", "razorpay_payment_id", "razorpay_signature")
+            }
+            headers = {"Authorization": f"Bearer {token}"}
+            await ok(await http.post(f"{API}/payments/verify", json=body, headers=headers))
+
+        async def track(i: int) -> None:
+            order_id, token, _ = orders[i % len(orders)]
+            url = f"ws://127.0.0.1:{s.port}{API}/ws/orders/{order_id}?token={token}"
+            async with websockets.connect(url) as socket:
+                snapshot = json.loads(await socket.recv())
+                assert snapshot["type"] == "order.snapshot", snapshot
+
         def move(status: str) -> Callable[[int], Awaitable[None]]:
             async def call(i: int) -> None:
                 if i >= 0:  # no warm-up: each order moves once
@@ -123,6 +168,9 @@ async def measure(s: Stack, requests: int) -> dict[str, float]:
         await kind("menu (cached)", menu)
         await kind("place cash", place_cash)
         await kind("GET order", get_order)
+        await kind("track (socket open to snapshot)", track)
+        await kind("place UPI", place_upi)
+        await kind("pay at the sandbox, then verify (with the webhook)", pay_and_verify)
         await kind("kitchen: preparing", move("preparing"))
         await kind("kitchen: ready", move("ready"))
         await kind("kitchen: handover", handover)

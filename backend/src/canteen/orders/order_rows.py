@@ -9,6 +9,10 @@ statements compiled once and, on PostgreSQL, sent straight to asyncpg
 (`canteen.core.direct`; an ORM flush of the same rows cost several milliseconds of
 CPU); the ORM objects the rest of the request uses (the answer, the UPI checkout) are
 attached to the session as already persistent, so nothing is written twice.
+
+The reads every order change and every answer about one order make (the order locked or
+not, its lines, its history) take the same path (issue 20, steps 30-31), for an order the
+session does not hold yet: one it holds is read the ORM's way, which refreshes it.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ _ORDER_LINES = DirectStatement(
     select(_LINES).where(_LINES.c.order_id == bindparam("order_id")).order_by(_LINES.c.position)
 )
 _READ_ORDER = DirectStatement(select(_ORDERS).where(_ORDERS.c.id == bindparam("order_id")))
-_LOCKED_ORDER = Loaded(Order, _LOCK_ORDER.columns)
+_ORDER_ROW = Loaded(Order, _READ_ORDER.columns)  # the same columns, locked or not
 _READ_LINE = Loaded(OrderItem, _ORDER_LINES.columns)
 _EVENTS: Table = Event.__table__  # type: ignore[assignment]
 _ORDER_EVENTS = DirectStatement(
@@ -124,7 +128,7 @@ async def _unheld(
         # Should the session hold one of its lines all the same: the ORM's way (the row
         # is locked already, when it was to be).
         return await session.get(Order, order_id, populate_existing=True)
-    order = _LOCKED_ORDER.one(rows[0], items=lines)
+    order = _ORDER_ROW.one(rows[0], items=lines)
     for line in lines:
         set_committed_value(line, "order", order)
     session.add(order)
