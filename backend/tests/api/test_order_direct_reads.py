@@ -45,6 +45,18 @@ async def _placed(
     return uuid.UUID(r.json()["data"]["id"])
 
 
+async def _kitchen_starts(client: Any, container: Any, order_id: uuid.UUID, phone: str) -> Any:
+    """A kitchen account signs in and starts the order: its answer (200 checked)."""
+    kitchen = await login_staff(client, container, "kitchen", phone)
+    r = await client.patch(
+        f"{API}/admin/orders/{order_id}/status",
+        json={"status": "preparing"},
+        headers=bearer(kitchen),
+    )
+    assert r.status_code == 200, r.text
+    return r
+
+
 class _Statements:
     def __init__(self, container: Any) -> None:
         self.engine = container.engine.sync_engine
@@ -178,13 +190,7 @@ async def test_the_history_read_in_the_change_holds_the_change(client, container
 async def test_the_kitchens_answer_shows_the_change_it_made(client, container):
     menu = await seed_menu(container)
     order_id = await _placed(client, container, (menu.dosa, 1), (menu.chai, 2))
-    kitchen = await login_staff(client, container, "kitchen", "+919000000201")
-    r = await client.patch(
-        f"{API}/admin/orders/{order_id}/status",
-        json={"status": "preparing"},
-        headers=bearer(kitchen),
-    )
-    assert r.status_code == 200, r.text
+    r = await _kitchen_starts(client, container, order_id, "+919000000201")
     data = r.json()["data"]
     assert data["status"] == "preparing"
     assert [line["quantity"] for line in data["items"]] == [1, 2]
@@ -227,13 +233,7 @@ async def test_someone_elses_order_is_not_found_when_locked_and_stays_as_it_was(
         async with container.sessionmaker() as s, s.begin():
             await lock_own_order(s, stranger, order_id)
     # The lock ended with the refused request: the kitchen changes the order at once.
-    kitchen = await login_staff(client, container, "kitchen", "+919000000202")
-    r = await client.patch(
-        f"{API}/admin/orders/{order_id}/status",
-        json={"status": "preparing"},
-        headers=bearer(kitchen),
-    )
-    assert r.status_code == 200, r.text
+    await _kitchen_starts(client, container, order_id, "+919000000202")
     async with container.sessionmaker() as s:
         owner_id = (await s.get(Order, order_id)).customer_id
         owner = await s.get(User, owner_id)

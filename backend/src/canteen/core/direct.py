@@ -331,7 +331,7 @@ class Loaded(Generic[M]):
             # A query configures the mappers on first use; a process whose first read is
             # this one (a Celery worker's first job) must too, or no attribute is set up.
             configure_mappers()
-            self._configured = False
+            self._configured = True
         obj: M = self._manager.new_instance()
         instance_state(obj).dict.update(zip(self._keys, values, strict=True))
         for key, value in related.items():
