@@ -8,18 +8,35 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.container import Container
 from canteen.core.db import after_commit
+from canteen.core.direct import DirectStatement
 from canteen.core.errors import ValidationFailed, field_error
 from canteen.payments.capture import capture_by_gateway_order, fail_by_gateway_order
 from canteen.payments.errors import PaymentSignatureInvalid
 from canteen.payments.models import WebhookEvent
 from canteen.payments.refunds import refund_update_by_gateway_id
+
+# Stored once whoever races: INSERT … ON CONFLICT DO NOTHING in either dialect, its id
+# returned only when the row is new. Compiled once and run by the direct path (issue 20:
+# built per call and run through the ORM's bulk-insert path, it cost about 2 ms of CPU, a
+# seventh of a UPI student's payment).
+_WEBHOOKS: Table = WebhookEvent.__table__  # type: ignore[assignment]
+_STORE_KEYS = ("id", "gateway", "event", "payload", "received_at")
+_STORE_ONCE = {
+    name: DirectStatement(
+        insert(_WEBHOOKS)
+        .on_conflict_do_nothing(index_elements=[_WEBHOOKS.c.id])
+        .returning(_WEBHOOKS.c.id),
+        column_keys=_STORE_KEYS,
+    )
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 
 
 async def receive(
@@ -39,14 +56,18 @@ async def receive(
     except (ValueError, KeyError, TypeError) as exc:
         raise ValidationFailed("The webhook body is not a gateway event") from exc
     key = (event_id or "").strip()[:128] or "sha256:" + hashlib.sha256(raw).hexdigest()
-    # Stored once whoever races: INSERT … ON CONFLICT DO NOTHING in either dialect.
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    result = await session.execute(
-        insert(WebhookEvent)
-        .values(id=key, gateway="razorpay", event=event, payload=payload, received_at=c.clock.now())
-        .on_conflict_do_nothing(index_elements=[WebhookEvent.id])
+    store = _STORE_ONCE[session.get_bind().dialect.name]
+    stored = await store.scalar(
+        session,
+        {
+            "id": key,
+            "gateway": "razorpay",
+            "event": event,
+            "payload": payload,
+            "received_at": c.clock.now(),
+        },
     )
-    fresh = bool(getattr(result, "rowcount", 0))
+    fresh = stored is not None
     if fresh or await webhook_pending(session, key):
         from canteen.payments.tasks import queue_webhook  # the job that applies it
 
