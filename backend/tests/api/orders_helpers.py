@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from canteen.core.db import utcnow
 from canteen.menu import service as menu
+from canteen.payments.models import Payment, PaymentState
 from canteen_testkit.menu import Dish, write_menu
-from conftest import API, bearer
+from conftest import API, bearer, login_customer
 
 
 @dataclass
@@ -92,3 +95,34 @@ async def register_device(client: Any, customer: dict[str, Any]) -> str:
     )
     assert r.status_code == 200, r.text
     return token
+
+
+async def placed_order(
+    client: Any, container: Any, *lines: tuple[uuid.UUID, int], customer: Any = None
+) -> uuid.UUID:
+    """An order placed by `customer` (or a new one), 201 checked: its id."""
+    customer = customer or await login_customer(client, container)
+    r = await place(client, customer, order_body(*lines))
+    assert r.status_code == 201, r.text
+    return uuid.UUID(r.json()["data"]["id"])
+
+
+async def order_with_payment(
+    client: Any, container: Any, customer: Any = None, menu: Menu | None = None
+) -> tuple[uuid.UUID, uuid.UUID]:
+    """A placed order with a gateway payment row written beside it: (order id, payment id).
+    The menu is seeded unless given."""
+    menu = menu or await seed_menu(container)
+    order_id = await placed_order(client, container, (menu.dosa, 1), customer=customer)
+    payment = Payment(
+        order_id=order_id,
+        gateway="razorpay",
+        gateway_order_id="order_" + uuid.uuid4().hex[:14],
+        amount=6000,
+        currency="INR",
+        status=PaymentState.created,
+        expires_at=utcnow() + timedelta(minutes=10),
+    )
+    async with container.sessionmaker() as s, s.begin():
+        s.add(payment)
+    return order_id, payment.id

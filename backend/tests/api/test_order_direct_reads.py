@@ -11,14 +11,13 @@ import asyncio
 import sys
 import uuid
 from asyncio.subprocess import PIPE
-from datetime import timedelta
 from typing import Any
 
 import pytest
-from orders_helpers import order_body, place, seed_menu
-from sqlalchemy import event, inspect, select, update
+from orders_helpers import order_with_payment, placed_order, seed_menu
+from sqlalchemy import inspect, select, update
+from statements_seen import StatementsSeen
 
-from canteen.core.db import utcnow
 from canteen.events.models import Event
 from canteen.events.types import EventType
 from canteen.menu.config import get_config
@@ -31,18 +30,9 @@ from canteen.orders.ports import payments
 from canteen.orders.service import get_own_order, lock_order, lock_own_order, order_with_history
 from canteen.payments.capture import locked
 from canteen.payments.errors import PaymentNotStarted
-from canteen.payments.models import Payment, PaymentState
+from canteen.payments.models import Payment
 from canteen.users.models import User
 from conftest import API, BACKEND, bearer, login_customer, login_staff
-
-
-async def _placed(
-    client: Any, container: Any, *lines: tuple[uuid.UUID, int], customer: Any = None
-) -> uuid.UUID:
-    customer = customer or await login_customer(client, container)
-    r = await place(client, customer, order_body(*lines))
-    assert r.status_code == 201, r.text
-    return uuid.UUID(r.json()["data"]["id"])
 
 
 async def _kitchen_starts(client: Any, container: Any, order_id: uuid.UUID, phone: str) -> Any:
@@ -57,25 +47,9 @@ async def _kitchen_starts(client: Any, container: Any, order_id: uuid.UUID, phon
     return r
 
 
-class _Statements:
-    def __init__(self, container: Any) -> None:
-        self.engine = container.engine.sync_engine
-        self.seen: list[str] = []
-
-    def _on_execute(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        self.seen.append(" ".join(statement.split()[:3]))
-
-    def __enter__(self) -> _Statements:
-        event.listen(self.engine, "before_cursor_execute", self._on_execute)
-        return self
-
-    def __exit__(self, *_: Any) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._on_execute)
-
-
 async def test_an_order_locked_fresh_is_loaded_as_a_query_loads_it(client, container):
     menu = await seed_menu(container)
-    order_id = await _placed(client, container, (menu.dosa, 2), (menu.chai, 1))
+    order_id = await placed_order(client, container, (menu.dosa, 2), (menu.chai, 1))
     async with container.sessionmaker() as s:
         queried = await s.get(Order, order_id)
         assert queried is not None
@@ -88,18 +62,18 @@ async def test_an_order_locked_fresh_is_loaded_as_a_query_loads_it(client, conta
         assert state.persistent and not state.modified and not state.expired_attributes
         assert [getattr(order, c) for c in columns] == expected
         # The lines are there, in order, each knowing its order: no further statement.
-        with _Statements(container) as statements:
+        with StatementsSeen(await s.connection()) as statements:
             assert [(li.id, li.position, li.name, li.quantity) for li in order.items] == (
                 expected_lines
             )
             assert all(li.order is order for li in order.items)
             assert all(inspect(li).persistent for li in order.items)
-        assert statements.seen == []
+        assert statements.starts() == []
         # A change is one UPDATE of the order's row: nothing inserted again.
-        with _Statements(container) as statements:
+        with StatementsSeen(await s.connection()) as statements:
             order.instructions = "less oil"
             await s.flush()
-        assert statements.seen == ["UPDATE orders SET"]
+        assert statements.starts() == ["UPDATE orders SET"]
     async with container.sessionmaker() as s:
         assert (await s.get(Order, order_id)).instructions == "less oil"
         assert (
@@ -110,7 +84,7 @@ async def test_an_order_locked_fresh_is_loaded_as_a_query_loads_it(client, conta
 
 async def test_an_order_the_session_holds_is_locked_as_it_is_now(client, container):
     menu = await seed_menu(container)
-    order_id = await _placed(client, container, (menu.dosa, 1))
+    order_id = await placed_order(client, container, (menu.dosa, 1))
     async with container.sessionmaker() as s:
         held = await s.get(Order, order_id)
         assert held is not None and held.instructions is None
@@ -128,7 +102,7 @@ async def test_an_order_the_session_holds_is_locked_as_it_is_now(client, contain
 
 async def test_a_line_the_session_holds_sends_the_order_the_orms_way(client, container):
     menu = await seed_menu(container)
-    order_id = await _placed(client, container, (menu.dosa, 1), (menu.chai, 3))
+    order_id = await placed_order(client, container, (menu.dosa, 1), (menu.chai, 3))
     async with container.sessionmaker() as s, s.begin():
         line = await s.scalar(select(OrderItem).where(OrderItem.order_id == order_id).limit(1))
         assert line is not None
@@ -148,7 +122,7 @@ async def test_an_order_that_is_not_there_is_not_found(container):
 @pytest.mark.skipif(BACKEND != "postgres", reason="SQLite has no row locks: its writers queue")
 async def test_the_lock_holds_another_change_until_the_commit(client, container):
     menu = await seed_menu(container)
-    order_id = await _placed(client, container, (menu.dosa, 1))
+    order_id = await placed_order(client, container, (menu.dosa, 1))
     async with container.sessionmaker() as first:
         await first.begin()
         order = await lock_order(first, order_id)
@@ -167,7 +141,7 @@ async def test_the_lock_holds_another_change_until_the_commit(client, container)
 
 async def test_the_history_read_in_the_change_holds_the_change(client, container):
     menu = await seed_menu(container)
-    order_id = await _placed(client, container, (menu.dosa, 1))
+    order_id = await placed_order(client, container, (menu.dosa, 1))
     async with container.sessionmaker() as s, s.begin():
         order = await lock_order(s, order_id)
         order.status = "preparing"
@@ -189,7 +163,7 @@ async def test_the_history_read_in_the_change_holds_the_change(client, container
 
 async def test_the_kitchens_answer_shows_the_change_it_made(client, container):
     menu = await seed_menu(container)
-    order_id = await _placed(client, container, (menu.dosa, 1), (menu.chai, 2))
+    order_id = await placed_order(client, container, (menu.dosa, 1), (menu.chai, 2))
     r = await _kitchen_starts(client, container, order_id, "+919000000201")
     data = r.json()["data"]
     assert data["status"] == "preparing"
@@ -201,7 +175,7 @@ async def test_the_kitchens_answer_shows_the_change_it_made(client, container):
 
 async def test_a_customers_order_is_read_as_a_query_reads_it_and_no_one_elses(client, container):
     menu = await seed_menu(container)
-    order_id = await _placed(client, container, (menu.dosa, 2), (menu.chai, 1))
+    order_id = await placed_order(client, container, (menu.dosa, 2), (menu.chai, 1))
     async with container.sessionmaker() as s:
         order = await s.get(Order, order_id)
         owner = await s.get(User, order.customer_id)
@@ -225,7 +199,7 @@ async def test_a_customers_order_is_read_as_a_query_reads_it_and_no_one_elses(cl
 
 async def test_someone_elses_order_is_not_found_when_locked_and_stays_as_it_was(client, container):
     menu = await seed_menu(container)
-    order_id = await _placed(client, container, (menu.dosa, 1))
+    order_id = await placed_order(client, container, (menu.dosa, 1))
     stranger = User(phone="+919811111112", name="Someone else", role="customer")
     async with container.sessionmaker() as s, s.begin():
         s.add(stranger)
@@ -281,30 +255,10 @@ async def test_a_process_whose_first_read_is_the_settings_row_reads_it(settings,
     assert out.decode().strip() == "INR"
 
 
-async def _with_payment(
-    client: Any, container: Any, customer: Any = None
-) -> tuple[uuid.UUID, uuid.UUID]:
-    """A placed order with a gateway payment row written beside it: (order id, payment id)."""
-    menu = await seed_menu(container)
-    order_id = await _placed(client, container, (menu.dosa, 1), customer=customer)
-    payment = Payment(
-        order_id=order_id,
-        gateway="razorpay",
-        gateway_order_id="order_" + uuid.uuid4().hex[:14],
-        amount=6000,
-        currency="INR",
-        status=PaymentState.created,
-        expires_at=utcnow() + timedelta(minutes=10),
-    )
-    async with container.sessionmaker() as s, s.begin():
-        s.add(payment)
-    return order_id, payment.id
-
-
 async def test_a_payment_is_locked_as_it_is_now_whether_or_not_the_session_held_it(
     client, container
 ):
-    order_id, payment_id = await _with_payment(client, container)
+    order_id, payment_id = await order_with_payment(client, container)
 
     async def capture_elsewhere(status: str) -> None:
         async with container.sessionmaker() as other, other.begin():
@@ -333,7 +287,7 @@ async def test_a_payment_is_locked_as_it_is_now_whether_or_not_the_session_held_
 
 async def test_an_order_without_a_payment_has_none_to_lock(client, container):
     menu = await seed_menu(container)
-    order_id = await _placed(client, container, (menu.dosa, 1))
+    order_id = await placed_order(client, container, (menu.dosa, 1))
     async with container.sessionmaker() as s, s.begin():
         with pytest.raises(PaymentNotStarted):
             await locked(s, order_id)
@@ -341,10 +295,10 @@ async def test_an_order_without_a_payment_has_none_to_lock(client, container):
 
 async def test_one_orders_payment_facts_match_those_read_for_many(client, container):
     customer = await login_customer(client, container)
-    order_id, _ = await _with_payment(client, container, customer)
+    order_id, _ = await order_with_payment(client, container, customer)
     async with container.sessionmaker() as s:
         dish = (await s.get(Order, order_id)).items[0].menu_item_id
-    other_id = await _placed(client, container, (dish, 1), customer=customer)
+    other_id = await placed_order(client, container, (dish, 1), customer=customer)
     async with container.sessionmaker() as s:
         one = await payments().facts(container, s, [await s.get(Order, order_id)])
     async with container.sessionmaker() as s:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from canteen.core.direct_flush import flush_changes
 from canteen.events.service import insert_event
 from canteen.events.types import EventType
 from canteen.orders.models import Order
@@ -21,9 +22,10 @@ async def record_order_event(
     actor_id: uuid.UUID | None = None,
 ) -> None:
     """Record `type` for `order` in the caller's transaction, after flushing its pending
-    changes (the order's own first). One Core INSERT, as the placement's (issue 20): an
+    changes (the order's own first; its changed columns as one direct UPDATE where that
+    is all there is, `flush_changes`). One Core INSERT, as the placement's (issue 20): an
     Event object flushed by the ORM cost more than the row it writes."""
-    await session.flush()
+    await flush_changes(session)
     await insert_event(
         session,
         type,

@@ -1,0 +1,169 @@
+"""An order change's columns written by one direct UPDATE (`core.direct_flush`, issue 20):
+the rows must be those the ORM's flush writes, the objects left as a flush leaves them,
+and whatever it cannot write faithfully must still be written, by the ORM."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import pytest
+from orders_helpers import order_with_payment, placed_order, seed_menu
+from sqlalchemy import delete, inspect, select
+from sqlalchemy.orm.exc import StaleDataError
+from statements_seen import StatementsSeen
+
+from canteen.core.db import utcnow
+from canteen.core.direct_flush import flush_changes
+from canteen.orders.models import Order
+from canteen.orders.service import lock_order
+from canteen.payments.capture import locked
+from canteen.payments.models import Payment, PaymentState
+from conftest import login_customer
+
+# Every column a capture leaves alike on two payments (ids and gateway ids differ).
+_COMPARED = ("status", "gateway", "amount", "currency", "attempts", "error_code")
+
+
+def _capture(payment: Payment, gateway_payment_id: str) -> None:
+    """What `payments.capture` changes (it does not set `updated_at`: `onupdate` does)."""
+    payment.status = PaymentState.captured
+    payment.gateway_payment_id = gateway_payment_id
+    payment.captured_at = utcnow()
+    payment.error_code = payment.error_description = None
+
+
+async def _payment_row(container: Any, payment_id: uuid.UUID) -> Payment:
+    async with container.sessionmaker() as s:
+        row = await s.get(Payment, payment_id)
+        assert row is not None
+        return row
+
+
+async def test_a_capture_is_written_as_the_orms_flush_writes_it(client, container):
+    menu = await seed_menu(container)
+    customer = await login_customer(client, container)
+    by_orm = await order_with_payment(client, container, customer, menu)
+    direct = await order_with_payment(client, container, customer, menu)
+    before = {p: (await _payment_row(container, p[1])).updated_at for p in (by_orm, direct)}
+    async with container.sessionmaker() as s, s.begin():
+        _order, payment = await locked(s, by_orm[0])
+        _capture(payment, "pay_" + uuid.uuid4().hex[:14])
+        await s.flush()
+    async with container.sessionmaker() as s, s.begin():
+        _order, payment = await locked(s, direct[0])
+        _capture(payment, "pay_" + uuid.uuid4().hex[:14])
+        await flush_changes(s)
+        state = inspect(payment)
+        # Left as a flush leaves it: nothing pending, nothing expired, `onupdate` applied.
+        assert not state.modified and not s.dirty and not state.expired_attributes
+        assert payment.updated_at > before[direct]
+        kept = payment.updated_at
+    orm_row = await _payment_row(container, by_orm[1])
+    direct_row = await _payment_row(container, direct[1])
+    for column in _COMPARED:
+        assert getattr(direct_row, column) == getattr(orm_row, column), column
+    assert direct_row.captured_at is not None and direct_row.gateway_payment_id
+    assert orm_row.updated_at > before[by_orm] and direct_row.updated_at == kept
+
+
+async def test_a_kitchen_change_is_one_update_of_the_columns_it_changed(client, container):
+    menu = await seed_menu(container)
+    order_id = await placed_order(client, container, (menu.dosa, 1))
+    now = utcnow()
+    async with container.sessionmaker() as s, s.begin():
+        order = await lock_order(s, order_id)
+        with StatementsSeen(await s.connection()) as sql:
+            order.status = "preparing"
+            order.preparing_at = order.updated_at = now
+            await flush_changes(s)
+            await s.flush()  # the ORM finds nothing left to write
+        assert len(sql.seen) == 1 and sql.seen[0].startswith("UPDATE orders SET")
+        written = sql.seen[0].split(" SET ")[1].split(" WHERE ")[0]
+        assert sorted(re.findall(r"(\w+)\s*=", written)) == ["preparing_at", "status", "updated_at"]
+    async with container.sessionmaker() as s:
+        row = await s.get(Order, order_id)
+        assert row is not None and row.status == "preparing" and row.preparing_at == now
+
+
+async def test_a_value_set_to_what_it_was_writes_nothing(client, container):
+    _order_id, payment_id = await order_with_payment(client, container)
+    before = (await _payment_row(container, payment_id)).updated_at
+    async with container.sessionmaker() as s, s.begin():
+        payment = await s.get(Payment, payment_id)
+        assert payment is not None
+        payment.status = str(payment.status)
+        with StatementsSeen(await s.connection()) as sql:
+            await flush_changes(s)
+        assert sql.seen == [] and not inspect(payment).modified
+    assert (await _payment_row(container, payment_id)).updated_at == before
+
+
+@pytest.mark.parametrize("flush", ["orm", "direct"])
+async def test_a_row_that_is_gone_is_stale_either_way(client, container, flush):
+    _order_id, payment_id = await order_with_payment(client, container)
+    async with container.sessionmaker() as s:
+        payment = await s.get(Payment, payment_id)
+        assert payment is not None
+        await s.execute(
+            delete(Payment)
+            .where(Payment.id == payment_id)
+            .execution_options(synchronize_session=False)
+        )
+        payment.error_code = "GONE"
+        with pytest.raises(StaleDataError, match="expected to update 1 row"):
+            await (s.flush() if flush == "orm" else flush_changes(s))
+        await s.rollback()
+    assert await _payment_row(container, payment_id)  # the delete rolled back with it
+
+
+async def test_a_new_object_beside_a_change_is_written_by_the_orm(client, container):
+    menu = await seed_menu(container)
+    order_id = await placed_order(client, container, (menu.dosa, 1))
+    payment_id = uuid.uuid4()
+    async with container.sessionmaker() as s, s.begin():
+        order = await lock_order(s, order_id)
+        order.instructions = "no onion"
+        s.add(
+            Payment(
+                id=payment_id,
+                order_id=order_id,
+                gateway="razorpay",
+                gateway_order_id="order_" + uuid.uuid4().hex[:14],
+                amount=6000,
+                currency="INR",
+                status=PaymentState.created,
+                expires_at=utcnow(),
+            )
+        )
+        await flush_changes(s)
+        assert not s.new and not s.dirty
+    async with container.sessionmaker() as s:
+        assert (await s.get(Order, order_id)).instructions == "no onion"
+        assert await s.scalar(select(Payment.id).where(Payment.order_id == order_id)) == (
+            payment_id
+        )
+
+
+async def test_a_changed_relationship_is_written_by_the_orm(client, container):
+    menu = await seed_menu(container)
+    customer = await login_customer(client, container)
+    first = await placed_order(client, container, (menu.dosa, 1), (menu.chai, 1), customer=customer)
+    second = await placed_order(client, container, (menu.dosa, 1), customer=customer)
+    async with container.sessionmaker() as s, s.begin():
+        other = await lock_order(s, second)
+        order = await lock_order(s, first)
+        line = order.items[1]
+        line.order = other  # a relationship, not a column: the ORM writes the key
+        order.instructions = "just the dosa"
+        await flush_changes(s)
+        assert not s.dirty and line.order_id == second
+    async with container.sessionmaker() as s:
+        rows = {
+            o.id: o
+            for o in (await s.scalars(select(Order).where(Order.id.in_([first, second])))).all()
+        }
+        assert rows[first].instructions == "just the dosa"
+        assert [li.name for li in rows[first].items] == ["Masala Dosa"]
+        assert sorted(li.name for li in rows[second].items) == ["Cutting Chai", "Masala Dosa"]
