@@ -40,6 +40,31 @@ async def test_otp_login_creates_customer_and_returns_tokens(client, container):
     assert await count_rows(container, User) == 1
 
 
+async def test_a_returning_student_signs_in_to_the_same_account(client, container, clock):
+    """The second sign-in reads the account by its number (the direct path) and writes
+    only its sign-in time (one direct UPDATE, `onupdate` applied as the ORM would)."""
+    first = await login_customer(client, container)
+    async with container.sessionmaker() as s:
+        before = await s.get(User, uuid.UUID(first["user"]["id"]))
+        assert before is not None and before.last_login_at is not None
+    clock.advance(60)
+    await container.kv.delete(f"otp:cooldown:{PHONE}")  # the cooldown key's TTL has passed
+    r = await client.post(f"{API}/auth/request-otp", json={"phone": PHONE})
+    assert r.status_code == 200, r.text
+    code = await wait_for_otp(client, container, PHONE, after=1)
+    r = await client.post(f"{API}/auth/verify-otp", json={"phone": PHONE, "otp": code})
+    assert r.status_code == 200, r.text
+    again = r.json()["data"]
+    assert again["user"]["id"] == first["user"]["id"]
+    assert await count_rows(container, User) == 1
+    async with container.sessionmaker() as s:
+        after = await s.get(User, uuid.UUID(first["user"]["id"]))
+        assert after is not None
+        assert after.last_login_at > before.last_login_at
+        assert after.updated_at > before.updated_at
+        assert (after.phone, after.role, after.is_active) == (PHONE, "customer", True)
+
+
 async def test_access_token_claims_are_complete_and_pinned(client, container):
     session = await login_customer(client, container)
     header = jwt.get_unverified_header(session["access_token"])

@@ -11,10 +11,12 @@ from canteen.auth.errors import AccountDisabled, StaffUsePassword
 from canteen.auth.schemas import OtpRequested, Session, TokenPair
 from canteen.core.container import Container
 from canteen.core.db import after_commit
+from canteen.core.direct_flush import flush_changes
 from canteen.core.errors import AppError, InvalidCredentials, InvalidToken, field_error
 from canteen.core.phones import normalise_phone
 from canteen.core.ratelimit import Limit, client_ip
 from canteen.core.security import verify_password_async
+from canteen.users.deps import load_account_by_phone
 from canteen.users.models import Role, User
 from canteen.users.schemas import UserOut
 
@@ -42,7 +44,7 @@ async def verify_otp(
     phone = normalise_phone(raw_phone, c.settings.phone_region)
     await _throttle_attempts(c, conn)
     await otp.consume_otp(c, phone, code)
-    user = await session.scalar(select(User).where(User.phone == phone))
+    user = await load_account_by_phone(session, phone)
     if user is None:
         user = User(phone=phone, role=Role.customer, is_active=True)
         session.add(user)
@@ -53,7 +55,7 @@ async def verify_otp(
     if not user.is_active:
         raise AccountDisabled()
     user.last_login_at = c.clock.now()
-    await session.flush()
+    await flush_changes(session)  # a returning student's sign-in: one direct UPDATE
     return await _session_for(c, user)
 
 

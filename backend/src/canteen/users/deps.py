@@ -35,11 +35,21 @@ _ACCOUNT = DirectStatement(
     select(_USERS).where(_USERS.c.id == bindparam("user_id")), in_transaction=False
 )
 _LOADED_USER = Loaded(User, _ACCOUNT.columns)
+# A sign-in's account, by the number its code was sent to.
+_ACCOUNT_BY_PHONE = DirectStatement(
+    select(_USERS).where(_USERS.c.phone == bindparam("phone")), in_transaction=False
+)
 
 
 async def load_account(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     """The session's `User` for an id (the one it holds, else read by the direct path)."""
     rows = await _ACCOUNT.rows(session, {"user_id": user_id})
+    return await _LOADED_USER.attach(session, rows[0]) if rows else None
+
+
+async def load_account_by_phone(session: AsyncSession, phone: str) -> User | None:
+    """The session's `User` with this phone (E.164), as `load_account`."""
+    rows = await _ACCOUNT_BY_PHONE.rows(session, {"phone": phone})
     return await _LOADED_USER.attach(session, rows[0]) if rows else None
 
 
