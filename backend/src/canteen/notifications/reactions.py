@@ -14,9 +14,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from canteen.core.direct import DirectStatement
 from canteen.events.models import Event
 from canteen.events.reactions import Delivery, register_reaction
 from canteen.events.types import EventType
@@ -42,11 +43,13 @@ PUSH_STATUSES = frozenset(
 # The batch's reads (`Delivery.read_once` keys).
 DEVICES_READ = "notifications.orders_with_devices"
 TEXTS_READ = "notifications.texts_on"
-_TEXTS_ON = select(CanteenConfig.ready_sms_enabled).where(CanteenConfig.id == CONFIG_ID)
+# Read on the direct path (issue 20: the ORM's query cost more than the row); no row, no texts.
+_CONFIG: Table = CanteenConfig.__table__  # type: ignore[assignment]
+_TEXTS_ON = DirectStatement(select(_CONFIG.c.ready_sms_enabled).where(_CONFIG.c.id == CONFIG_ID))
 
 
 async def _texts_on(session: AsyncSession) -> bool:
-    return bool(await session.scalar(_TEXTS_ON))
+    return bool(await _TEXTS_ON.scalar(session, {}))
 
 
 async def _orders_with_devices(session: AsyncSession, events: Sequence[Event]) -> set[uuid.UUID]:
