@@ -5,14 +5,17 @@ skipped here is not sent later by a re-drive either."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+import pytest
 from orders_helpers import order_body, place, register_device, seed_menu, set_config
 from sqlalchemy import select
 from test_payments import eventually
 from test_printing import EnqueuedJobs, _dispatched
 
 from canteen.dev.models import DevOutboxMessage
+from canteen.events.models import Event
 from conftest import API, bearer, login_customer, login_staff
 
 
@@ -61,6 +64,31 @@ async def test_pushes_go_only_to_customers_with_a_device_and_texts_only_while_on
     await eventually(lambda: _dispatched(container))
     assert _for(jobs, "sms.order_ready", c) == ["sent"]
     assert _for(jobs, "push.order_status", c) == []
+
+
+@pytest.mark.parametrize("batch", ["one order", "several orders"])
+async def test_the_batch_knows_which_orders_have_a_device_to_push_to(client, container, batch):
+    """One order's batch asks by the direct path, several by one IN query: the same answer."""
+    from canteen.notifications.reactions import _orders_with_devices
+
+    m = await seed_menu(container)
+    without = await login_customer(client, container, "+919876500011")
+    with_device = await login_customer(client, container, "+919876500012")
+    await register_device(client, with_device)
+    a = (await place(client, without, order_body((m.dosa, 1)))).json()["data"]
+    b = (await place(client, with_device, order_body((m.dosa, 1)))).json()["data"]
+    ids = {o["id"]: uuid.UUID(o["id"]) for o in (a, b)}
+
+    def events(*orders: dict[str, Any]) -> list[Event]:
+        return [Event(order_id=ids[o["id"]], status="preparing") for o in orders]
+
+    async with container.sessionmaker() as s, s.begin():
+        if batch == "one order":
+            assert await _orders_with_devices(s, events(a, a)) == set()
+            assert await _orders_with_devices(s, events(b)) == {ids[b["id"]]}
+        else:
+            assert await _orders_with_devices(s, events(a, b, b)) == {ids[b["id"]]}
+            assert await _orders_with_devices(s, [Event(order_id=None)]) == set()
 
 
 async def test_the_push_sweep_skips_a_customer_who_had_no_device_then(client, container, clock):

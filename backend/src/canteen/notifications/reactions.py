@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.direct import DirectStatement
@@ -52,11 +52,26 @@ async def _texts_on(session: AsyncSession) -> bool:
     return bool(await _TEXTS_ON.scalar(session, {}))
 
 
+_ORDERS: Table = Order.__table__  # type: ignore[assignment]
+_DEVICES: Table = DeviceToken.__table__  # type: ignore[assignment]
+# The usual batch holds one order's change: that order's question on the direct path
+# (issue 20: the ORM's query with its IN list cost a kitchen change half a millisecond).
+_ONE_WITH_DEVICE = DirectStatement(
+    select(_ORDERS.c.id)
+    .join(_DEVICES, _DEVICES.c.user_id == _ORDERS.c.customer_id)
+    .where(_ORDERS.c.id == bindparam("order_id"))
+    .limit(1)
+)
+
+
 async def _orders_with_devices(session: AsyncSession, events: Sequence[Event]) -> set[uuid.UUID]:
     """Of the batch's orders, those whose customer has a device to push to."""
     order_ids = {e.order_id for e in events if e.order_id is not None}
     if not order_ids:
         return set()
+    if len(order_ids) == 1:
+        found = await _ONE_WITH_DEVICE.scalar(session, {"order_id": next(iter(order_ids))})
+        return order_ids if found is not None else set()
     rows = await session.scalars(
         select(Order.id)
         .join(DeviceToken, DeviceToken.user_id == Order.customer_id)
