@@ -167,3 +167,17 @@ async def test_a_changed_relationship_is_written_by_the_orm(client, container):
         assert rows[first].instructions == "just the dosa"
         assert [li.name for li in rows[first].items] == ["Masala Dosa"]
         assert sorted(li.name for li in rows[second].items) == ["Cutting Chai", "Masala Dosa"]
+
+
+async def test_a_changed_primary_key_is_written_by_the_orm(client, container):
+    _order_id, payment_id = await order_with_payment(client, container)
+    new_id = uuid.uuid4()
+    async with container.sessionmaker() as s, s.begin():
+        payment = await s.get(Payment, payment_id)
+        assert payment is not None
+        payment.id = new_id  # the identity moves: only the ORM's flush knows how
+        await flush_changes(s)
+        assert await s.get(Payment, new_id) is payment
+    async with container.sessionmaker() as s:
+        assert await s.get(Payment, payment_id) is None
+        assert (await s.get(Payment, new_id)) is not None

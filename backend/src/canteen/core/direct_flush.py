@@ -11,8 +11,8 @@ statements compiled once per set of columns and run on the direct path
 
 Anything it cannot write faithfully goes to the ORM's flush, whole: a new or deleted
 object, a changed relationship or collection, an expired or not loaded attribute, a
-mapper with a version counter, inheritance, a server-side `onupdate` or a SQL expression
-as `onupdate`.
+changed primary key, a mapper with a version counter or inheritance, a server-side
+`onupdate` or a SQL expression as `onupdate`.
 """
 
 from __future__ import annotations
@@ -69,8 +69,8 @@ class _Updates:
         changed: dict[str, Any] = {}
         for key, old in state.committed_state.items():
             column = self._columns.get(key)
-            if column is None or key not in state.dict:
-                return None
+            if column is None or column.primary_key or key not in state.dict:
+                return None  # not a plain column (a new key moves the identity: the ORM's)
             new = state.dict[key]
             if old is NO_VALUE or not column.type.compare_values(old, new):
                 changed[key] = new
