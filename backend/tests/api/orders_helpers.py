@@ -114,7 +114,15 @@ async def order_with_payment(
     The menu is seeded unless given."""
     menu = menu or await seed_menu(container)
     order_id = await placed_order(client, container, (menu.dosa, 1), customer=customer)
-    payment = Payment(
+    payment = new_payment(order_id)
+    async with container.sessionmaker() as s, s.begin():
+        s.add(payment)
+    return order_id, payment.id
+
+
+def new_payment(order_id: uuid.UUID) -> Payment:
+    """A gateway payment for the order, not added to any session yet."""
+    return Payment(
         order_id=order_id,
         gateway="razorpay",
         gateway_order_id="order_" + uuid.uuid4().hex[:14],
@@ -123,6 +131,3 @@ async def order_with_payment(
         status=PaymentState.created,
         expires_at=utcnow() + timedelta(minutes=10),
     )
-    async with container.sessionmaker() as s, s.begin():
-        s.add(payment)
-    return order_id, payment.id

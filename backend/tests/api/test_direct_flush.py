@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 import pytest
-from orders_helpers import order_with_payment, placed_order, seed_menu
+from orders_helpers import new_payment, order_with_payment, placed_order, seed_menu
 from sqlalchemy import delete, inspect, select
 from sqlalchemy.orm.exc import StaleDataError
 from statements_seen import StatementsSeen
@@ -121,28 +121,17 @@ async def test_a_row_that_is_gone_is_stale_either_way(client, container, flush):
 async def test_a_new_object_beside_a_change_is_written_by_the_orm(client, container):
     menu = await seed_menu(container)
     order_id = await placed_order(client, container, (menu.dosa, 1))
-    payment_id = uuid.uuid4()
+    payment = new_payment(order_id)
     async with container.sessionmaker() as s, s.begin():
         order = await lock_order(s, order_id)
         order.instructions = "no onion"
-        s.add(
-            Payment(
-                id=payment_id,
-                order_id=order_id,
-                gateway="razorpay",
-                gateway_order_id="order_" + uuid.uuid4().hex[:14],
-                amount=6000,
-                currency="INR",
-                status=PaymentState.created,
-                expires_at=utcnow(),
-            )
-        )
+        s.add(payment)
         await flush_changes(s)
         assert not s.new and not s.dirty
     async with container.sessionmaker() as s:
         assert (await s.get(Order, order_id)).instructions == "no onion"
         assert await s.scalar(select(Payment.id).where(Payment.order_id == order_id)) == (
-            payment_id
+            payment.id
         )
 
 
