@@ -21,7 +21,7 @@ from menu_support import (
 )
 
 from canteen.menu import service as menu
-from canteen.menu.models import CanteenConfig
+from canteen.menu.models import CanteenConfig, TimeSlot
 from conftest import API, assert_error, bearer, count_rows, login_customer
 
 PUBLIC_KEYS = {
@@ -90,6 +90,29 @@ async def test_public_config_lists_active_slots_and_the_current_one(client, cont
         set_local_time(clock, hhmm)
         data = (await client.get(f"{API}/config/public")).json()["data"]
         assert data["current_time_slot"] == current, hhmm
+
+
+async def test_the_slots_shown_are_those_the_query_lists_in_its_order(client, container):
+    """`/config/public` reads the active slots by the direct path: the rows and the order
+    of `list_slots(active_only=True)`, ties in sort order broken by start time, then code."""
+    from sqlalchemy import inspect
+
+    from canteen.menu.slots import active_slots_to_show, list_slots
+
+    m = await small_menu(client, container)
+    for code, body in (("snacks", {"is_active": False}), ("dinner", {"sort_order": 0})):
+        r = await client.patch(
+            f"{API}/admin/time-slots/{m.slots[code]}", json=body, headers=bearer(m.admin)
+        )
+        assert r.status_code == 200, r.text
+    columns = [c.key for c in inspect(TimeSlot).column_attrs]
+    async with container.sessionmaker() as s:
+        queried = [[getattr(t, c) for c in columns] for t in await list_slots(s, active_only=True)]
+    async with container.sessionmaker() as s:
+        shown = await active_slots_to_show(s)
+        assert not s.identity_map  # outside the session: nothing to refresh or write
+    assert [[getattr(t, c) for c in columns] for t in shown] == queried
+    assert "snacks" not in [t.code for t in shown] and len(shown) == 3
 
 
 async def test_admin_changes_settings(client, container):

@@ -139,10 +139,10 @@ async def update_config(
 async def public_config(
     session: AsyncSession, *, now: datetime, timezone: str, razorpay_key_id: str
 ) -> PublicConfig:
-    from canteen.menu.slots import current_slot, list_slots
+    from canteen.menu.slots import active_slots_to_show, current_slot
 
     config = await get_config(session)
-    slots = await list_slots(session, active_only=True)
+    slots = await active_slots_to_show(session)
     current = current_slot(slots, now, timezone)
     return PublicConfig(
         delivery_enabled=config.delivery_enabled,

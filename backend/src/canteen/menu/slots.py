@@ -8,10 +8,11 @@ from datetime import datetime, time, tzinfo
 from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from canteen.core.direct import DirectStatement, Loaded
 from canteen.core.errors import NotFound, ValidationFailed, field_error
 from canteen.events.service import record_event
 from canteen.events.types import EventType
@@ -59,6 +60,24 @@ async def list_slots(session: AsyncSession, *, active_only: bool = False) -> lis
     if active_only:
         query = query.where(TimeSlot.is_active.is_(True))
     return list(await session.scalars(query))
+
+
+_SLOTS: Table = TimeSlot.__table__  # type: ignore[assignment]
+# The apps' settings (`/config/public`, read once by every student) list the active slots:
+# read on the direct path, as objects outside the session (issue 20).
+_ACTIVE_SLOTS = DirectStatement(
+    select(_SLOTS)
+    .where(_SLOTS.c.is_active.is_(True))
+    .order_by(_SLOTS.c.sort_order, _SLOTS.c.start_time, _SLOTS.c.code),
+    in_transaction=False,
+)
+_SHOWN_SLOT = Loaded(TimeSlot, _ACTIVE_SLOTS.columns)
+
+
+async def active_slots_to_show(session: AsyncSession) -> list[TimeSlot]:
+    """`list_slots(session, active_only=True)` for an answer: the same rows in the same
+    order, as objects outside the session (nothing changes them)."""
+    return [_SHOWN_SLOT.one(row) for row in await _ACTIVE_SLOTS.rows(session, {})]
 
 
 async def create_slot(
