@@ -100,13 +100,37 @@ async def test_an_order_the_session_holds_is_locked_as_it_is_now(client, contain
             assert locked.instructions == "no onion"
 
 
+@pytest.mark.skipif(BACKEND != "postgres", reason="SQLite's reader keeps its snapshot")
+async def test_a_held_order_and_payment_are_refreshed_by_the_lock_not_by_a_read(client, container):
+    """Held and not expired (read earlier in the same transaction): the lock shows what
+    another request committed since, as `populate_existing` does; a plain read returns
+    the session's object as it holds it, as `session.get` does."""
+    order_id, payment_id = await order_with_payment(client, container)
+    async with container.sessionmaker() as s, s.begin():
+        held = await s.get(Order, order_id)
+        held_payment = await s.get(Payment, payment_id)
+        assert held is not None and held_payment is not None
+        async with container.sessionmaker() as other, other.begin():
+            await other.execute(
+                update(Order).where(Order.id == order_id).values(instructions="no onion")
+            )
+            await other.execute(
+                update(Payment).where(Payment.id == payment_id).values(status="captured")
+            )
+        read = await order_rows.read_order_row(s, order_id)
+        assert read is held and read.instructions is None
+        order, payment = await locked(s, order_id)
+        assert order is held and order.instructions == "no onion"
+        assert payment is held_payment and payment.status == "captured"
+
+
 async def test_a_line_the_session_holds_sends_the_order_the_orms_way(client, container):
     menu = await seed_menu(container)
     order_id = await placed_order(client, container, (menu.dosa, 1), (menu.chai, 3))
     async with container.sessionmaker() as s, s.begin():
         line = await s.scalar(select(OrderItem).where(OrderItem.order_id == order_id).limit(1))
         assert line is not None
-        order = await order_rows.lock_unheld_order(s, order_id)
+        order = await order_rows.lock_order_row(s, order_id)
         assert order is not None
         # The session's own line object, not a second one with the same identity.
         assert line in order.items and len(order.items) == 2

@@ -339,22 +339,36 @@ class Loaded(Generic[M]):
         make_transient_to_detached(obj)
         return obj
 
-    async def attach(self, session: AsyncSession, values: Sequence[Any]) -> M:
-        """The session's object for one row, as a query returns it: the one the session
-        holds already (refreshed if expired), else the row's, added as persistent."""
-        obj = self.one(values)
-        key = instance_state(obj).key
-        assert key is not None
-        if key in session.identity_map:
-            known = await session.get(self._cls, key[1])
-            assert known is not None
-            return known
-        session.add(obj)
-        return obj
+    async def attach(
+        self, session: AsyncSession, values: Sequence[Any], *, fresh: bool = False
+    ) -> M:
+        """The session's object for one row, as a query returns it (see `adopt`)."""
+        return await adopt(session, self.one(values), fresh=fresh)
 
     def from_mapping(self, row: Mapping[str, Any], **related: Any) -> M:
         """The object of one row given by column key."""
         return self.one([row[key] for key in self._column_keys], **related)
+
+
+async def adopt(
+    session: AsyncSession, obj: M, *, related: Iterable[object] = (), fresh: bool = False
+) -> M:
+    """`obj`, an object `Loaded` built from a row just read (with `related`, the objects
+    it was given as loaded relationships), as the session's object.
+
+    Added as persistent when the session holds none of them. Otherwise the session's own
+    object is returned, read again the ORM's way as a query returns it: refreshed if it
+    was expired and, with `fresh`, in any case (`populate_existing`: after a lock only the
+    database's values count, since a racing request may have just changed the row)."""
+    keys = [instance_state(obj).key, *(instance_state(other).key for other in related)]
+    if any(key is not None and key in session.identity_map for key in keys):
+        key = keys[0]
+        assert key is not None
+        known = await session.get(type(obj), key[1], populate_existing=fresh)
+        assert known is not None  # its row was read a moment ago
+        return known
+    session.add(obj)
+    return obj
 
 
 def _mapper(cls: type[Any]) -> Mapper[Any]:

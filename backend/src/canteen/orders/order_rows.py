@@ -11,8 +11,8 @@ CPU); the ORM objects the rest of the request uses (the answer, the UPI checkout
 attached to the session as already persistent, so nothing is written twice.
 
 The reads every order change and every answer about one order make (the order locked or
-not, its lines, its history) take the same path (issue 20, steps 30-31), for an order the
-session does not hold yet: one it holds is read the ORM's way, which refreshes it.
+not, its lines, its history) take the same path (issue 20, steps 30-31); an order the
+session holds already is read the ORM's way, which refreshes it (`core.direct.adopt`).
 """
 
 from __future__ import annotations
@@ -23,9 +23,8 @@ from typing import Any
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.base import instance_state
 
-from canteen.core.direct import DirectStatement, Loaded, WholeRowInsert
+from canteen.core.direct import DirectStatement, Loaded, WholeRowInsert, adopt
 from canteen.events.models import Event
 from canteen.events.service import insert_event
 from canteen.events.types import EventType
@@ -100,39 +99,31 @@ async def finish_order(
     return order
 
 
-async def lock_unheld_order(session: AsyncSession, order_id: uuid.UUID) -> Order | None:
-    """Lock an order the session does not hold yet (a kitchen change: the request's first
-    read of it) and make it, with its lines, the session's objects as a query loads them.
-    None if there is no such order.
-
-    The caller checks that the session holds no object of the order; one it holds would
-    have to be refreshed, which the ORM's query does (`populate_existing`)."""
-    return await _unheld(session, _LOCK_ORDER, order_id)
+async def lock_order_row(session: AsyncSession, order_id: uuid.UUID) -> Order | None:
+    """Lock an order and make it, with its lines, the session's objects as a query loads
+    them (a kitchen change: the request's first read of it). An order the session held
+    already is refreshed, as after the lock only the database's values count. None if
+    there is no such order."""
+    return await _order(session, _LOCK_ORDER, order_id, fresh=True)
 
 
-async def read_unheld_order(session: AsyncSession, order_id: uuid.UUID) -> Order | None:
-    """`lock_unheld_order` without the lock: a customer's read of their order."""
-    return await _unheld(session, _READ_ORDER, order_id)
+async def read_order_row(session: AsyncSession, order_id: uuid.UUID) -> Order | None:
+    """The order as `session.get` returns it: a customer's read of their order."""
+    return await _order(session, _READ_ORDER, order_id, fresh=False)
 
 
-async def _unheld(
-    session: AsyncSession, statement: DirectStatement, order_id: uuid.UUID
+async def _order(
+    session: AsyncSession, statement: DirectStatement, order_id: uuid.UUID, *, fresh: bool
 ) -> Order | None:
     rows = await statement.rows(session, {"order_id": order_id})
     if not rows:
         return None
     line_rows = await _ORDER_LINES.rows(session, {"order_id": order_id})
     lines = [_READ_LINE.one(row) for row in line_rows]
-    keys = [instance_state(line).key for line in lines]
-    if any(key is not None and key in session.identity_map for key in keys):
-        # Should the session hold one of its lines all the same: the ORM's way (the row
-        # is locked already, when it was to be).
-        return await session.get(Order, order_id, populate_existing=True)
     order = _ORDER_ROW.one(rows[0], items=lines)
     for line in lines:
         set_committed_value(line, "order", order)
-    session.add(order)
-    return order
+    return await adopt(session, order, related=lines, fresh=fresh)
 
 
 async def order_events(session: AsyncSession, order_id: uuid.UUID) -> list[Event]:

@@ -9,7 +9,6 @@ from datetime import date, datetime
 
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.util import identity_key
 
 from canteen.core.errors import ValidationFailed, field_error
 from canteen.core.pagination import PageParams
@@ -41,11 +40,8 @@ def actor_for(user: User) -> Actor:
 
 
 async def read_order(session: AsyncSession, order_id: uuid.UUID) -> Order | None:
-    """`session.get(Order, id)`: the session's own object if it holds one, else read with
-    its lines by the direct path (issue 20)."""
-    if identity_key(Order, order_id) in session.identity_map:
-        return await session.get(Order, order_id)
-    return await order_rows.read_unheld_order(session, order_id)
+    """`session.get(Order, id)`, with its lines, by the direct path (issue 20)."""
+    return await order_rows.read_order_row(session, order_id)
 
 
 async def get_own_order(session: AsyncSession, user: User, order_id: uuid.UUID) -> Order:
@@ -68,11 +64,7 @@ async def lock_own_order(session: AsyncSession, user: User, order_id: uuid.UUID)
 
 async def lock_order(session: AsyncSession, order_id: uuid.UUID) -> Order:
     """The order, locked for a change, as it is now (what the session held is refreshed)."""
-    if identity_key(Order, order_id) in session.identity_map:
-        order = await session.get(Order, order_id, with_for_update=True, populate_existing=True)
-    else:
-        # Every kitchen change: the order is the request's first read (issue 20).
-        order = await order_rows.lock_unheld_order(session, order_id)
+    order = await order_rows.lock_order_row(session, order_id)
     if order is None:
         raise OrderNotFound()
     return order

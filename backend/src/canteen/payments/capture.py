@@ -13,7 +13,6 @@ from datetime import datetime
 
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.base import instance_state
 
 from canteen.core.container import Container
 from canteen.core.direct import DirectStatement, Loaded
@@ -41,24 +40,12 @@ async def locked(session: AsyncSession, order_id: uuid.UUID) -> tuple[Order, Pay
 
 async def _locked_payment(session: AsyncSession, order_id: uuid.UUID) -> Payment:
     """The order's payment, locked, by the direct path (issue 20). One the session holds
-    from an unlocked read is read again the ORM's way (populate_existing): after the lock
-    only the database's current values count (a racing verify or webhook may have just
-    captured the payment)."""
+    from an unlocked read is refreshed: after the lock only the database's current values
+    count (a racing verify or webhook may have just captured the payment)."""
     rows = await _LOCK_PAYMENT.rows(session, {"order_id": order_id})
     if not rows:
         raise PaymentNotStarted()
-    payment = _LOCKED_PAYMENT.one(rows[0])
-    key = instance_state(payment).key
-    if key is not None and key in session.identity_map:
-        held = await session.scalar(
-            select(Payment)
-            .where(Payment.order_id == order_id)
-            .execution_options(populate_existing=True)
-        )
-        assert held is not None  # locked by this transaction: it cannot have gone
-        return held
-    session.add(payment)
-    return payment
+    return await _LOCKED_PAYMENT.attach(session, rows[0], fresh=True)
 
 
 async def verify_own(
