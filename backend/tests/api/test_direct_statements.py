@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.direct import DirectStatement, Loaded, WholeRowInsert, _direct_connection
+from canteen.core.once import JobMark, mark_once
 from canteen.events.models import Event
 from canteen.events.service import _EVENTS, _INSERT_EVENT, insert_event
 from canteen.events.types import EventType
@@ -251,3 +252,19 @@ async def test_a_statement_this_path_cannot_run_faithfully_is_refused_on_every_b
             await expanding.scalar(s, {"seqs": [1]})
         await s.rollback()
     assert await _events(container, "refused") == []
+
+
+async def test_a_done_once_mark_is_stored_once_and_vanishes_with_its_rollback(container):
+    """`core.once.mark_once`, an `INSERT … ON CONFLICT DO NOTHING RETURNING` per backend
+    (`PerDialect`, `insert_once`): the first transaction to mark a key is told so; a
+    rolled-back mark leaves the key free; a later one finds it taken."""
+    key = f"test:{uuid.uuid4()}"
+    async with container.sessionmaker() as s, s.begin():
+        assert await mark_once(s, key)
+        await s.rollback()
+    async with container.sessionmaker() as s, s.begin():
+        assert await mark_once(s, key)
+        assert not await mark_once(s, key)
+    async with container.sessionmaker() as s, s.begin():
+        assert not await mark_once(s, key)
+        assert await s.scalar(select(func.count()).where(JobMark.key == key)) == 1

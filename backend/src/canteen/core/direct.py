@@ -38,12 +38,14 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Float, Numeric, Table, insert, inspect
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapper, configure_mappers, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.base import instance_state
-from sqlalchemy.sql import ClauseElement, ColumnElement, Executable, Select
+from sqlalchemy.sql import ClauseElement, ColumnElement, Executable, Insert, Select
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeEngine
 
@@ -272,6 +274,33 @@ async def _raise_as_sqlalchemy(
 
     await conn.run_sync(reraise)
     raise error  # not reached: reraise always raises
+
+
+DIALECTS = ("postgresql", "sqlite")
+
+
+class PerDialect:
+    """A statement whose SQL differs by backend (an `INSERT … ON CONFLICT`, a lock only
+    PostgreSQL takes): one `DirectStatement` per dialect, built and compiled once, and the
+    session's own chosen per call."""
+
+    def __init__(self, build: Callable[[str], DirectStatement]) -> None:
+        self._by_dialect = {name: build(name) for name in DIALECTS}
+
+    def of(self, session: AsyncSession) -> DirectStatement:
+        return self._by_dialect[session.get_bind().dialect.name]
+
+    @property
+    def columns(self) -> tuple[ColumnElement[Any], ...]:
+        """The columns of the rows it returns (the same on every backend)."""
+        return self._by_dialect[DIALECTS[0]].columns
+
+
+def insert_once(dialect: str, table: Table, *, key: ColumnElement[Any]) -> Insert:
+    """`INSERT … ON CONFLICT (key) DO NOTHING RETURNING key` in `dialect`: the key comes
+    back only when this call stored the row (SQLite since 3.35, PostgreSQL)."""
+    build = pg_insert if dialect == "postgresql" else sqlite_insert
+    return build(table).on_conflict_do_nothing(index_elements=[key]).returning(key)
 
 
 class WholeRowInsert:

@@ -14,14 +14,13 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import String, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import String, Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from canteen.core.clock import Clock
 from canteen.core.db import Base, UTCDateTime, unit_of_work, utcnow
+from canteen.core.direct import DirectStatement, PerDialect, insert_once
 
 
 class JobMark(Base):
@@ -31,19 +30,22 @@ class JobMark(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+_MARKS: Table = JobMark.__table__  # type: ignore[assignment]
+_MARK = PerDialect(
+    lambda dialect: DirectStatement(
+        insert_once(dialect, _MARKS, key=_MARKS.c.key), column_keys=("key", "created_at")
+    )
+)
+
+
 async def mark_once(session: AsyncSession, key: str, *, at: datetime | None = None) -> bool:
     """True if this transaction is the first to mark `key` (then do the work in it).
 
     On PostgreSQL a second transaction inserting the same key waits for the first and
     then finds the key taken (or takes it, if the first rolled back); SQLite runs one
     writer at a time."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    result = await session.execute(
-        insert(JobMark)
-        .values(key=key, created_at=at or utcnow())
-        .on_conflict_do_nothing(index_elements=[JobMark.key])
-    )
-    return bool(getattr(result, "rowcount", 0))
+    marked = await _MARK.of(session).scalar(session, {"key": key, "created_at": at or utcnow()})
+    return marked is not None
 
 
 async def take_lease(session: AsyncSession, key: str, *, now: datetime, seconds: float) -> bool:

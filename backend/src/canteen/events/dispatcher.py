@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Table, bindparam, select, update
 
 from canteen.core.db import UTCDateTime, utcnow
-from canteen.core.direct import DirectStatement, Loaded
+from canteen.core.direct import DirectStatement, Loaded, PerDialect
 from canteen.events.models import Event
 from canteen.events.reactions import Delivery, reactions_for
 
@@ -61,8 +61,8 @@ def _claim(dialect: str) -> DirectStatement:
     )
 
 
-_CLAIM = {name: _claim(name) for name in ("postgresql", "sqlite")}
-_LOADED = Loaded(Event, _CLAIM["postgresql"].columns)  # the same on both
+_CLAIM = PerDialect(_claim)
+_LOADED = Loaded(Event, _CLAIM.columns)
 
 
 class Dispatcher:
@@ -121,8 +121,7 @@ class Dispatcher:
     async def dispatch_pending(self) -> int:
         """Deliver one batch of undispatched events in log order; returns how many."""
         async with self._lock, self.c.sessionmaker() as session, session.begin():
-            claim = _CLAIM[session.get_bind().dialect.name]
-            rows = await claim.rows(session, {"at": utcnow()})
+            rows = await _CLAIM.of(session).rows(session, {"at": utcnow()})
             # RETURNING keeps no order. The events stay out of the session: nothing here
             # changes them.
             events = sorted((_LOADED.one(row) for row in rows), key=lambda e: e.seq)

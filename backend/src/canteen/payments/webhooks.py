@@ -9,13 +9,11 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Table, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.container import Container
 from canteen.core.db import after_commit
-from canteen.core.direct import DirectStatement
+from canteen.core.direct import DirectStatement, PerDialect, insert_once
 from canteen.core.errors import ValidationFailed, field_error
 from canteen.payments.capture import capture_by_gateway_order, fail_by_gateway_order
 from canteen.payments.errors import PaymentSignatureInvalid
@@ -28,15 +26,11 @@ from canteen.payments.refunds import refund_update_by_gateway_id
 # seventh of a UPI student's payment).
 _WEBHOOKS: Table = WebhookEvent.__table__  # type: ignore[assignment]
 _STORE_KEYS = ("id", "gateway", "event", "payload", "received_at")
-_STORE_ONCE = {
-    name: DirectStatement(
-        insert(_WEBHOOKS)
-        .on_conflict_do_nothing(index_elements=[_WEBHOOKS.c.id])
-        .returning(_WEBHOOKS.c.id),
-        column_keys=_STORE_KEYS,
+_STORE_ONCE = PerDialect(
+    lambda dialect: DirectStatement(
+        insert_once(dialect, _WEBHOOKS, key=_WEBHOOKS.c.id), column_keys=_STORE_KEYS
     )
-    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
+)
 
 
 async def receive(
@@ -56,8 +50,7 @@ async def receive(
     except (ValueError, KeyError, TypeError) as exc:
         raise ValidationFailed("The webhook body is not a gateway event") from exc
     key = (event_id or "").strip()[:128] or "sha256:" + hashlib.sha256(raw).hexdigest()
-    store = _STORE_ONCE[session.get_bind().dialect.name]
-    stored = await store.scalar(
+    stored = await _STORE_ONCE.of(session).scalar(
         session,
         {
             "id": key,
