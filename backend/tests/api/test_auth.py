@@ -296,6 +296,11 @@ async def test_staff_login_with_password(client, container):
     assert session["user"]["role"] == "kitchen"
     r = await client.get(f"{API}/users/me", headers=bearer(session))
     assert r.json()["data"]["role"] == "kitchen"
+    # The sign-in time is written, as a student's is (one direct UPDATE).
+    async with container.sessionmaker() as s:
+        staff = await s.get(User, uuid.UUID(session["user"]["id"]))
+        assert staff is not None and staff.last_login_at is not None
+        assert staff.updated_at >= staff.last_login_at
 
 
 async def test_staff_login_errors_look_the_same(client, container):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
@@ -67,7 +66,7 @@ async def staff_login(
         phone = normalise_phone(raw_phone, c.settings.phone_region)
     except AppError:
         phone = raw_phone
-    user = await session.scalar(select(User).where(User.phone == phone))
+    user = await load_account_by_phone(session, phone)
     # verify_password runs argon2 even when there is no user, so timing does not
     # reveal which phone numbers have staff accounts.
     password_ok = await verify_password_async(user.password_hash if user else None, password)
@@ -76,7 +75,7 @@ async def staff_login(
     if not user.is_active:
         raise AccountDisabled()
     user.last_login_at = c.clock.now()
-    await session.flush()
+    await flush_changes(session)  # written as a student's sign-in is
     return await _session_for(c, user)
 
 
