@@ -55,21 +55,24 @@ async def slot_by_code(session: AsyncSession, code: str) -> TimeSlot | None:
     return slot
 
 
+_SLOTS: Table = TimeSlot.__table__  # type: ignore[assignment]
+# The serving order and the active filter, written once: every list of slots, and the
+# apps' settings' read of them, show the same rows in the same order.
+_SERVING_ORDER = (_SLOTS.c.sort_order, _SLOTS.c.start_time, _SLOTS.c.code)
+_ACTIVE = _SLOTS.c.is_active.is_(True)
+
+
 async def list_slots(session: AsyncSession, *, active_only: bool = False) -> list[TimeSlot]:
-    query = select(TimeSlot).order_by(TimeSlot.sort_order, TimeSlot.start_time, TimeSlot.code)
+    query = select(TimeSlot).order_by(*_SERVING_ORDER)
     if active_only:
-        query = query.where(TimeSlot.is_active.is_(True))
+        query = query.where(_ACTIVE)
     return list(await session.scalars(query))
 
 
-_SLOTS: Table = TimeSlot.__table__  # type: ignore[assignment]
 # The apps' settings (`/config/public`, read once by every student) list the active slots:
 # read on the direct path, as objects outside the session (issue 20).
 _ACTIVE_SLOTS = DirectStatement(
-    select(_SLOTS)
-    .where(_SLOTS.c.is_active.is_(True))
-    .order_by(_SLOTS.c.sort_order, _SLOTS.c.start_time, _SLOTS.c.code),
-    in_transaction=False,
+    select(_SLOTS).where(_ACTIVE).order_by(*_SERVING_ORDER), in_transaction=False
 )
 _SHOWN_SLOT = Loaded(TimeSlot, _ACTIVE_SLOTS.columns)
 
