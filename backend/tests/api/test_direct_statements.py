@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.direct import DirectStatement, Loaded, WholeRowInsert, _direct_connection
 from canteen.core.once import JobMark, mark_once
+from canteen.core.one_of import one_of
 from canteen.events.models import Event
 from canteen.events.service import _EVENTS, _INSERT_EVENT, insert_event
 from canteen.events.types import EventType
@@ -268,3 +269,22 @@ async def test_a_done_once_mark_is_stored_once_and_vanishes_with_its_rollback(co
     async with container.sessionmaker() as s, s.begin():
         assert not await mark_once(s, key)
         assert await s.scalar(select(func.count()).where(JobMark.key == key)) == 1
+
+
+async def test_a_list_parameter_is_one_statement_whatever_its_length(container):
+    """`one_of`: `= ANY(array)` on PostgreSQL, so one compiled statement takes a list of
+    any length on the direct path; SQLAlchemy's expanding IN on SQLite. The rows are the
+    same either way, an empty list matching none."""
+    async with container.sessionmaker() as s, s.begin():
+        users = [User(phone=f"+91980000010{i}", name=f"U{i}", role="customer") for i in range(3)]
+        s.add_all(users)
+    by_ids = DirectStatement(select(_USERS.c.name).where(one_of(_USERS.c.id, "ids")))
+    async with container.sessionmaker() as s:
+        for chosen in ([], users[:1], users[1:], [*users, User(id=uuid.uuid4())]):
+            names = sorted(
+                name for (name,) in await by_ids.rows(s, {"ids": [u.id for u in chosen]})
+            )
+            assert names == sorted(u.name for u in chosen if u.name)
+        assert await _direct_taken(s) == (BACKEND == "postgres")
+    sql = str(select(_USERS.c.id).where(one_of(_USERS.c.id, "ids")).compile(container.engine))
+    assert ("= ANY" in sql) == (BACKEND == "postgres")

@@ -47,7 +47,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.base import instance_state
 from sqlalchemy.sql import ClauseElement, ColumnElement, Executable, Insert, Select
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import iterate
 from sqlalchemy.types import TypeEngine
+
+from canteen.core.one_of import OneOf
 
 Processor = Callable[[Any], Any]
 _KEPT_CONNECTION = "canteen.direct.connection"
@@ -168,7 +171,11 @@ def _compile(statement: Executable, dialect: Dialect, keys: list[str] | None) ->
     if compiled.insert_prefetch or compiled.update_prefetch:
         missing = [c.key for c in (*compiled.insert_prefetch, *compiled.update_prefetch)]
         raise ValueError(f"columns with Python defaults must be given: {missing}")
-    if compiled.literal_execute_params or compiled.post_compile_params:
+    # A list is one parameter (`one_of`): an array on PostgreSQL, SQLAlchemy's expanding
+    # IN elsewhere, where this path is not taken. Any other expanding one is refused.
+    lists = {e.name for e in iterate(statement) if isinstance(e, OneOf)}
+    expanding = {bind.key for bind in compiled.post_compile_params} - lists
+    if compiled.literal_execute_params or expanding:
         raise ValueError("expanding or literal-execute parameters are not supported")
     if compiled.positiontup is None:
         raise ValueError(f"{dialect.name} does not take positional parameters")
