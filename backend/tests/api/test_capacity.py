@@ -20,6 +20,7 @@ from canteen.kitchen.models import ItemTiming, SlotCapacity
 from canteen.menu.models import MenuItem, TimeSlot
 from canteen.orders.models import Order, OrderItem
 from canteen.payments.tasks import expire_unpaid
+from canteen.users.models import User
 from conftest import API, assert_error, bearer, count_rows, login_customer, login_staff
 
 
@@ -417,3 +418,10 @@ async def test_the_placements_kitchen_read_gives_capacity_and_measured_times_tog
             {menu.dosa: (60.0, 240.0)},
         )
         assert await eta.capacity_and_stage_seconds(s, "allday", [menu.chai]) == (15, {})
+    # The staff default follows the staff at once: 15 minutes each, at least 15.
+    await login_staff(client, container, "kitchen", "+919000000202")
+    async with container.sessionmaker() as s:
+        assert await eta.capacity_and_stage_seconds(s, "allday", [menu.chai]) == (30, {})
+        await s.execute(update(User).where(User.role == "kitchen").values(is_active=False))
+        assert await eta.capacity_and_stage_seconds(s, "allday", [menu.chai]) == (15, {})
+        await s.rollback()

@@ -141,3 +141,6 @@ async def test_the_kitchen_is_read_with_the_settings(client, container):
     kitchen_reads = [text for text in sql if "kitchen_item_timings" in text]
     assert len(kitchen_reads) == 1
     assert "kitchen_slot_capacity" in kitchen_reads[0] and "FROM canteen_config" in kitchen_reads[0]
+    # The slot has no row of its own: the staff default is counted in that same read.
+    assert "FROM users" in kitchen_reads[0]
+    assert [text for text in sql if "count(" in text and "kitchen_item_timings" not in text] == []

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import bindparam, case, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.db import UTCDateTime
@@ -78,25 +78,33 @@ def _day_windows(slot: Slot, day: date, tz: ZoneInfo) -> list[Window]:
     return windows
 
 
-_ACTIVE_KITCHEN_STAFF = select(func.count()).where(
-    User.role == Role.kitchen, User.is_active.is_(True)
+# Without a row of its own, a slot has 15 kitchen minutes per window for each active
+# kitchen staff member (at least one). Expressions, so a placement's kitchen read computes
+# them in its own statement (an uncorrelated subquery under COALESCE: the staff are
+# counted only for a slot without a row).
+_STAFF = func.count()
+STAFF_DEFAULT_MINUTES = (
+    select(case((_STAFF < 1, 1), else_=_STAFF) * MINUTES_PER_STAFF)
+    .where(User.role == Role.kitchen, User.is_active.is_(True))
+    .scalar_subquery()
 )
+# The slot's (`:slot`) kitchen minutes per window: its own, else the staff default.
+SLOT_MINUTES = func.coalesce(
+    select(SlotCapacity.minutes_per_window)
+    .where(SlotCapacity.slot_code == bindparam("slot"))
+    .scalar_subquery(),
+    STAFF_DEFAULT_MINUTES,
+)
+_DEFAULT_MINUTES = select(STAFF_DEFAULT_MINUTES)
+_CAPACITY_MINUTES = select(SLOT_MINUTES)
 
 
 async def default_minutes(session: AsyncSession) -> int:
-    """15 kitchen minutes per window for each active kitchen staff member (at least one)."""
-    staff = int(await session.scalar(_ACTIVE_KITCHEN_STAFF) or 0)
-    return max(1, staff) * MINUTES_PER_STAFF
-
-
-_SLOT_MINUTES = select(SlotCapacity.minutes_per_window).where(
-    SlotCapacity.slot_code == bindparam("slot")
-)
+    return int(await session.scalar(_DEFAULT_MINUTES))
 
 
 async def capacity_minutes(session: AsyncSession, slot_code: str) -> int:
-    minutes = await session.scalar(_SLOT_MINUTES, {"slot": slot_code})
-    return int(minutes) if minutes is not None else await default_minutes(session)
+    return int(await session.scalar(_CAPACITY_MINUTES, {"slot": slot_code}))
 
 
 def order_cost(lines: list[tuple[int, int]], capacity: int) -> int:

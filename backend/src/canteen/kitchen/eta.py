@@ -22,8 +22,8 @@ from sqlalchemy import FromClause, Select, and_, bindparam, literal, select, tex
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.db import UTCDateTime
-from canteen.kitchen.capacity import WINDOW, Reservation, default_minutes
-from canteen.kitchen.models import ItemTiming, SlotCapacity
+from canteen.kitchen.capacity import SLOT_MINUTES, WINDOW, Reservation
+from canteen.kitchen.models import ItemTiming
 
 # Weight of the newest order in a dish's averages.
 ALPHA = 0.3
@@ -35,17 +35,12 @@ _TIMINGS = select(ItemTiming.menu_item_id, ItemTiming.wait_seconds, ItemTiming.c
 )
 
 
-# A placement's two kitchen reads in one round trip: its slot's minutes per window (NULL
-# without a row: the staff default applies) and the measured times of its dishes. The
-# one-row source keeps the capacity when no dish has been measured yet.
+# A placement's two kitchen reads in one round trip: its slot's minutes per window and the
+# measured times of its dishes. The one-row source keeps the capacity when no dish has
+# been measured yet.
 _ONE_ROW = select(literal(1).label("one")).subquery("one")
-_SLOT_MINUTES = (
-    select(SlotCapacity.minutes_per_window)
-    .where(SlotCapacity.slot_code == bindparam("slot"))
-    .scalar_subquery()
-)
 _CAPACITY_AND_TIMINGS = select(
-    _SLOT_MINUTES,
+    SLOT_MINUTES,
     ItemTiming.menu_item_id,
     ItemTiming.wait_seconds,
     ItemTiming.cook_seconds,
@@ -67,7 +62,7 @@ async def capacity_and_stage_seconds(
             _CAPACITY_AND_TIMINGS, {"slot": slot_code, "ids": list(set(item_ids))}
         )
     ).all()
-    return await settle_kitchen_read(session, rows)
+    return settle_kitchen_read(rows)
 
 
 # The same read added to another one-row statement (a placement's opening read), for a
@@ -83,7 +78,7 @@ def with_kitchen_read(statement: Select[Any], source: FromClause, dishes: int) -
     dish = ItemTiming.menu_item_id.type
     ids = [bindparam(f"dish{i}", type_=dish) for i in range(dishes)]
     return statement.add_columns(
-        _SLOT_MINUTES, ItemTiming.menu_item_id, ItemTiming.wait_seconds, ItemTiming.cook_seconds
+        SLOT_MINUTES, ItemTiming.menu_item_id, ItemTiming.wait_seconds, ItemTiming.cook_seconds
     ).select_from(
         source.outerjoin(ItemTiming, and_(ItemTiming.menu_item_id.in_(ids), ItemTiming.samples > 0))
     )
@@ -93,20 +88,17 @@ def kitchen_params(slot_code: str | None, dish_ids: Sequence[uuid.UUID]) -> dict
     return {"slot": slot_code, **{f"dish{i}": dish for i, dish in enumerate(dish_ids)}}
 
 
-async def settle_kitchen_read(
-    session: AsyncSession, rows: Sequence[Sequence[Any]]
+def settle_kitchen_read(
+    rows: Sequence[Sequence[Any]],
 ) -> tuple[int, dict[uuid.UUID, tuple[float, float]]]:
-    """The kitchen read's rows (its columns only) as the slot's minutes per window (the
-    staff default without a row of its own) and the dishes' measured seconds."""
-    minutes = rows[0][0]
+    """The kitchen read's rows (its columns only) as the slot's minutes per window and the
+    dishes' measured seconds."""
     measured = {
         item_id: (float(wait), float(cook))
         for _, item_id, wait, cook in rows
         if item_id is not None
     }
-    if minutes is None:
-        return await default_minutes(session), measured
-    return int(minutes), measured
+    return int(rows[0][0]), measured
 
 
 async def stage_seconds(

@@ -436,7 +436,7 @@ async def _reserve_window(
     dishes' measured cooking time, the queue ahead in the window, the window itself.
     The kitchen read made with the settings serves if it was made for this slot."""
     if kitchen is not None and kitchen.slot_code == slot.code:
-        minutes, measured = await eta.settle_kitchen_read(session, kitchen.rows)
+        minutes, measured = eta.settle_kitchen_read(kitchen.rows)
     else:
         minutes, measured = await eta.capacity_and_stage_seconds(
             session, slot.code, (li["menu_item_id"] for li in lines)
