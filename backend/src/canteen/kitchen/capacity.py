@@ -100,7 +100,9 @@ _CAPACITY_MINUTES = select(SLOT_MINUTES)
 
 
 async def default_minutes(session: AsyncSession) -> int:
-    return int(await session.scalar(_DEFAULT_MINUTES))
+    minutes = await session.scalar(_DEFAULT_MINUTES)
+    assert minutes is not None  # a count always has its row
+    return int(minutes)
 
 
 async def capacity_minutes(session: AsyncSession, slot_code: str) -> int:
