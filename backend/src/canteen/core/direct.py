@@ -33,6 +33,7 @@ kinds, the connection invalidated when it was lost), so callers cannot tell the 
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -225,7 +226,7 @@ async def _session_connection(session: AsyncSession) -> AsyncConnection:
     kept = session.info.get(_KEPT_CONNECTION)
     if (
         kept is not None
-        and kept[0] is transaction
+        and kept[0]() is transaction
         and transaction is not None
         and transaction.is_active
         and not sync_session.in_nested_transaction()
@@ -233,7 +234,13 @@ async def _session_connection(session: AsyncSession) -> AsyncConnection:
         conn: AsyncConnection = kept[1]
         return conn
     conn = await session.connection()
-    session.info[_KEPT_CONNECTION] = (sync_session.get_transaction(), conn)
+    # The transaction by a weak reference: a strong one makes a cycle (the session, its
+    # info, the transaction, the session again), and a session in a cycle waits, with its
+    # transaction, connections and objects, for the garbage collector, whose full
+    # collections stop the event loop (40-90 ms each in the lunch rush; issue 20).
+    transaction = sync_session.get_transaction()
+    assert transaction is not None
+    session.info[_KEPT_CONNECTION] = (weakref.ref(transaction), conn)
     return conn
 
 
