@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from canteen.core.direct import DirectStatement, Loaded, WholeRowInsert, adopt
 from canteen.events.models import Event
@@ -104,17 +105,22 @@ async def lock_order_row(session: AsyncSession, order_id: uuid.UUID) -> Order | 
     them (a kitchen change: the request's first read of it). An order the session held
     already is refreshed, as after the lock only the database's values count. None if
     there is no such order."""
-    return await _order(session, _LOCK_ORDER, order_id, fresh=True)
+    return await _order(session, order_id, lock=True)
 
 
 async def read_order_row(session: AsyncSession, order_id: uuid.UUID) -> Order | None:
     """The order as `session.get` returns it: a customer's read of their order."""
-    return await _order(session, _READ_ORDER, order_id, fresh=False)
+    return await _order(session, order_id, lock=False)
 
 
-async def _order(
-    session: AsyncSession, statement: DirectStatement, order_id: uuid.UUID, *, fresh: bool
-) -> Order | None:
+async def _order(session: AsyncSession, order_id: uuid.UUID, *, lock: bool) -> Order | None:
+    if identity_key(Order, order_id) in session.identity_map:
+        # Held already: the ORM's own read, refreshed after the lock. One statement, or
+        # none for a plain read, where the direct path would read the rows first.
+        return await session.get(
+            Order, order_id, with_for_update=lock or None, populate_existing=lock
+        )
+    statement = _LOCK_ORDER if lock else _READ_ORDER
     rows = await statement.rows(session, {"order_id": order_id})
     if not rows:
         return None
@@ -123,7 +129,7 @@ async def _order(
     order = _ORDER_ROW.one(rows[0], items=lines)
     for line in lines:
         set_committed_value(line, "order", order)
-    return await adopt(session, order, related=lines, fresh=fresh)
+    return await adopt(session, order, related=lines, fresh=lock)
 
 
 async def order_events(session: AsyncSession, order_id: uuid.UUID) -> list[Event]:
