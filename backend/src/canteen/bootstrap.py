@@ -20,6 +20,7 @@ from canteen.core.ratelimit import RateLimiter
 from canteen.core.security import TokenCodec
 from canteen.events.dispatcher import Dispatcher
 from canteen.menu.catalogue import CatalogueCache
+from canteen.observability.tracing import tracing_requested
 from canteen.realtime.bus import EventBus, InProcessBus, RedisBus
 from canteen.realtime.hub import Hub
 from canteen.settings import Settings
@@ -159,8 +160,6 @@ def build_container(
     else:
         broker = settings.resolved_broker_url
         assert broker, "the Celery job runner needs CANTEEN_REDIS_URL"
-        container.jobs = CeleryRunner(
-            broker, visibility_timeout=settings.job_visibility_timeout_seconds
-        )
+        container.jobs = CeleryRunner(broker, traced=tracing_requested())
     container.dispatcher = Dispatcher(container)
     return container

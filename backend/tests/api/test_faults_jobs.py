@@ -772,7 +772,7 @@ async def test_a_killed_workers_refund_runs_on_another_worker_within_the_timeout
         wait_worker_ready(first, log_path, 0)
         me, order, paid = await _paid_order(client, container, razorpay_sandbox)
         proxy.hold.set()
-        container.jobs = CeleryRunner(private_redis.url(1), visibility_timeout=visibility)
+        container.jobs = CeleryRunner(private_redis.url(1))
         r = await client.post(f"{API}/orders/{order['id']}/cancel", json={}, headers=bearer(me))
         assert r.status_code == 200, r.text
 
@@ -868,7 +868,7 @@ async def test_a_refill_killed_mid_way_is_done_by_the_next_run(
     }
     log_path = tmp_path / "worker.log"
     log_path.write_bytes(b"")
-    runner = CeleryRunner(private_redis.url(1), visibility_timeout=3)
+    runner = CeleryRunner(private_redis.url(1))
     first = start_celery_worker(env, log_path, "--without-heartbeat")
     second: subprocess.Popen[bytes] | None = None
     # Our transaction holds what the refill needs (the item's row; SQLite's write lock),

@@ -305,7 +305,7 @@ async def test_a_worker_killed_mid_send_texts_once(
     try:
         floor = await Floor(client, container).open()
         await asyncio.to_thread(wait_worker_ready, first, log_path, 0)
-        container.jobs = CeleryRunner(private_redis.url(1), visibility_timeout=visibility)
+        container.jobs = CeleryRunner(private_redis.url(1))
         order = await floor.ready_order()
         deadline = time.monotonic() + 60
         while not twilio.held.is_set():  # the first worker is inside the send

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import kombu.exceptions
 import redis.exceptions
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -193,11 +192,10 @@ async def _validation_error(_: Request, exc: Exception) -> ORJSONResponse:
 
 # Redis (key-value store, rate limits, idempotency keys) and the job queue on it: while
 # they are unreachable the request could not be done, and trying again shortly may work.
-# kombu's OperationalError is what Celery's send_task raises for a broker it cannot reach.
+# Jobs are published on the same Redis client library (canteen.core.celery_queue).
 _UNAVAILABLE: tuple[type[Exception], ...] = (
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
-    kombu.exceptions.OperationalError,
 )
 
 

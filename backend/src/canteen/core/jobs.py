@@ -17,6 +17,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from canteen.core.celery_queue import CeleryQueue, check_job_kwargs
+
 if TYPE_CHECKING:
     from celery import Celery
 
@@ -84,6 +86,7 @@ class InProcessRunner:
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def enqueue(self, name: str, **kwargs: Any) -> None:
+        check_job_kwargs(name, kwargs)
         spec = REGISTRY[name]
         task = asyncio.create_task(self._run(spec, kwargs), name=f"job:{name}")
         self._tasks.add(task)
@@ -110,13 +113,13 @@ class InProcessRunner:
 
 
 def celery_app(broker_url: str, *, visibility_timeout: int = 60) -> Celery:
-    """The Celery app both sides share (the worker adds its steps and the task bodies:
-    `canteen.worker.make_celery`). Jobs are acknowledged after they ran
-    (`task_acks_late`), so a job taken by a worker that is killed stays in Redis's unacked
-    set and goes to another worker once `visibility_timeout` seconds have passed (Celery's
-    Redis default is an hour). Each worker takes one job at a time (prefetch 1), so a dead
-    worker holds back only that one. Every job is safe to run twice, which this
-    redelivery requires."""
+    """The workers' Celery app (`canteen.worker.make_celery` adds the worker's steps and
+    the task bodies; API processes publish without it, `canteen.core.celery_queue`).
+    Jobs are acknowledged after they ran (`task_acks_late`), so a job taken by a worker
+    that is killed stays in Redis's unacked set and goes to another worker once
+    `visibility_timeout` seconds have passed (Celery's Redis default is an hour). Each
+    worker takes one job at a time (prefetch 1), so a dead worker holds back only that
+    one. Every job is safe to run twice, which this redelivery requires."""
     from celery import Celery  # only processes that use Celery pay for importing it
 
     app = Celery("canteen", broker=broker_url)
@@ -137,24 +140,14 @@ def celery_app(broker_url: str, *, visibility_timeout: int = 60) -> Celery:
 
 
 class CeleryRunner:
-    def __init__(self, broker_url: str, *, visibility_timeout: int = 60) -> None:
-        # Publishing needs the broker's settings, not the task bodies: tasks go by name.
-        self.celery = celery_app(broker_url, visibility_timeout=visibility_timeout)
-        # The API's side only publishes. A broker that is down or hung must fail a publish
-        # within a couple of seconds (503, or a webhook applied in the request): Redis
-        # connections have no timeout by default, and a frozen Redis hung send_task forever.
-        conf = self.celery.conf
-        conf.broker_transport_options = {
-            **conf.broker_transport_options,
-            "socket_timeout": 1.0,
-            "socket_connect_timeout": 1.0,
-        }
-        conf.broker_connection_timeout = 1.0
-        conf.task_publish_retry_policy = {"max_retries": 1, "interval_start": 0}
+    """Hands jobs to the Celery workers (`canteen.core.celery_queue`: the message
+    `send_task` would send, published on the event loop)."""
+
+    def __init__(self, broker_url: str, *, traced: bool = False) -> None:
+        self.queue = CeleryQueue(broker_url, traced=traced)
 
     async def enqueue(self, name: str, **kwargs: Any) -> None:
-        # send_task is blocking network I/O: keep it off the event loop.
-        await asyncio.to_thread(self.celery.send_task, name, kwargs=kwargs)
+        await self.queue.publish(name, kwargs)
 
     async def drain(self) -> None:
-        return None
+        await self.queue.close()
