@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 
 class StatementsSeen:
@@ -31,3 +32,48 @@ class StatementsSeen:
 
     def __exit__(self, *_: Any) -> None:
         event.remove(self._conn, "before_cursor_execute", self._on_execute)
+
+
+class ServerStatements:
+    """What the PostgreSQL server is sent through `engine` while this is open, BEGIN and
+    COMMIT included (SQLAlchemy's events do not see those), per connection: asyncpg's own
+    query logger on every connection, so the direct path stays the one taken. The pool is
+    emptied on entry and exit, so every connection used meanwhile is made with the logger."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._by_connection: dict[int, list[str]] = defaultdict(list)
+
+    def _on_connect(self, dbapi_connection: Any, _record: Any) -> None:
+        seen = self._by_connection[id(dbapi_connection)]
+        dbapi_connection.driver_connection.add_query_logger(lambda q: seen.append(_named(q.query)))
+
+    def clear(self) -> None:
+        for seen in self._by_connection.values():
+            seen.clear()
+
+    def on_connection_that_sent(self, statement: str) -> list[str]:
+        """All a connection sent since `clear`, for the one that sent `statement` (a
+        request's own connection, told apart from the outbox dispatcher's)."""
+        (seen,) = [s for s in self._by_connection.values() if statement in s]
+        return list(seen)
+
+    async def __aenter__(self) -> ServerStatements:
+        event.listen(self._engine.sync_engine, "connect", self._on_connect)
+        await self._engine.dispose()
+        return self
+
+    async def __aexit__(self, *_: Any) -> None:
+        event.remove(self._engine.sync_engine, "connect", self._on_connect)
+        await self._engine.dispose()
+
+
+def _named(sql: str) -> str:
+    """`SELECT <table>` (the first FROM), `INSERT <table>`, or the statement's first word."""
+    words = sql.replace(";", " ").split()
+    verb = words[0].upper()
+    if verb == "SELECT" and "FROM" in words:
+        return f"SELECT {words[words.index('FROM') + 1]}"
+    if verb == "INSERT":
+        return f"INSERT {words[2]}"
+    return verb

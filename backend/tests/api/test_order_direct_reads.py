@@ -8,15 +8,18 @@ a change flushed as one UPDATE; and someone else's order is still not found."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import uuid
 from asyncio.subprocess import PIPE
 from typing import Any
 
 import pytest
+import websockets
+from live import serve
 from orders_helpers import order_with_payment, placed_order, seed_menu
 from sqlalchemy import inspect, select, update
-from statements_seen import StatementsSeen
+from statements_seen import ServerStatements, StatementsSeen
 
 from canteen.events.models import Event
 from canteen.events.types import EventType
@@ -195,6 +198,52 @@ async def test_the_kitchens_answer_shows_the_change_it_made(client, container):
     assert [e["type"] for e in data["events"]] == ["order.created", "order.status_changed"]
     assert data["events"][-1]["status"] == "preparing"
     assert data["customer"]["id"] is not None
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="the direct path is asyncpg's")
+async def test_a_request_that_only_reads_begins_no_transaction(app, client, container):
+    """Reading a customer's order, the apps' settings or an order socket's snapshot sends
+    its reads alone: no BEGIN, no COMMIT (READ COMMITTED gives each statement its own
+    snapshot in a transaction too). A change still locks inside one. A cash order has no
+    payment, so no refunds are read."""
+    menu = await seed_menu(container)
+    me = await login_customer(client, container)
+    cash = await placed_order(client, container, (menu.dosa, 1), customer=me)
+    upi, _ = await order_with_payment(client, container, customer=me, menu=menu)
+    reads = ["SELECT users", "SELECT orders", "SELECT order_items", "SELECT payments"]
+    kitchen = await login_staff(client, container, "kitchen", "+919000000202")
+    async with ServerStatements(container.engine) as server:
+        for order_id, expected in (
+            (cash, [*reads, "SELECT canteen_config"]),
+            (upi, [*reads, "SELECT refunds", "SELECT canteen_config"]),
+        ):
+            server.clear()
+            r = await client.get(f"{API}/orders/{order_id}", headers=bearer(me))
+            assert r.status_code == 200, r.text
+            assert server.on_connection_that_sent("SELECT orders") == expected
+
+        server.clear()
+        assert (await client.get(f"{API}/config/public")).status_code == 200
+        sent = server.on_connection_that_sent("SELECT time_slots")
+        assert sent == ["SELECT canteen_config", "SELECT time_slots"]
+
+        server.clear()
+        async with serve(app) as host:
+            url = f"ws://{host}{API}/ws/orders/{cash}?token={me['access_token']}"
+            async with websockets.connect(url) as socket:
+                assert json.loads(await socket.recv())["type"] == "order.snapshot"
+        sent = server.on_connection_that_sent("SELECT orders")
+        assert sent == [*reads[:3], "SELECT events", "SELECT payments", "SELECT canteen_config"]
+
+        server.clear()
+        r = await client.patch(
+            f"{API}/admin/orders/{cash}/status",
+            json={"status": "preparing"},
+            headers=bearer(kitchen),
+        )
+        assert r.status_code == 200, r.text
+        sent = server.on_connection_that_sent("SELECT orders")
+        assert sent[:3] == ["SELECT users", "BEGIN", "SELECT orders"] and sent[-1] == "COMMIT"
 
 
 async def test_a_customers_order_is_read_as_a_query_reads_it_and_no_one_elses(client, container):

@@ -18,10 +18,12 @@ implementation on both backends:
 
 A transaction asyncpg has not begun yet (the request's first statement) is begun here as
 SQLAlchemy's adapter begins it before its first statement, except by a read marked
-`in_transaction=False` (the account's read on every request): in READ COMMITTED each
-statement sees what was committed when it started, in a transaction or not, so such a read
-runs on its own and the transaction begins with the next statement. A request that only
-reads its account then makes no BEGIN and no COMMIT, and a placement that ends its read
+`in_transaction=False` (the account's read on every request, the settings row, an order,
+its lines, history and payment, the active slots): in READ COMMITTED each statement sees
+what was committed when it started, in a transaction or not, and a plain SELECT holds no
+row lock in one, so such a read runs on its own and the transaction begins with the next
+statement. A request that only reads (a customer's order, the apps' settings, the order
+socket's snapshot) then makes no BEGIN and no COMMIT, and a placement that ends its read
 transaction before waiting for its turn (`end_read_transaction`) has none to end.
 
 Rows read here can be turned into ORM objects as a query loads them (`Loaded`): the same

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.db import after_commit, utcnow
@@ -132,7 +132,19 @@ def _wake_dispatcher_after_commit(session: AsyncSession) -> None:
 async def latest_seq(session: AsyncSession, *, order_id: uuid.UUID | None = None) -> int:
     """The log's highest seq (or one order's), 0 while there is none: where a stream or
     socket starts, and what a resume position is compared with."""
-    query = select(func.coalesce(func.max(Event.seq), 0))
-    if order_id is not None:
-        query = query.where(Event.order_id == order_id)
-    return int(await session.scalar(query) or 0)
+    if order_id is None:
+        return int(await _LATEST_SEQ.scalar(session, {}) or 0)
+    return int(await _LATEST_SEQ_OF_ORDER.scalar(session, {"order_id": order_id}) or 0)
+
+
+# Plain reads, run alone when nothing has begun the transaction (the order socket opens
+# with reads only: canteen.core.direct).
+_LATEST_SEQ = DirectStatement(
+    select(func.coalesce(func.max(_EVENTS.c.seq), 0)), in_transaction=False
+)
+_LATEST_SEQ_OF_ORDER = DirectStatement(
+    select(func.coalesce(func.max(_EVENTS.c.seq), 0)).where(
+        _EVENTS.c.order_id == bindparam("order_id")
+    ),
+    in_transaction=False,
+)

@@ -39,7 +39,9 @@ DEFAULTS: dict[str, Any] = {
 # Built once and sent by the direct path (issue 20: read by most requests, as the answer
 # to a customer's order says whether cash is taken): see canteen.users.deps._ACCOUNT.
 _SETTINGS: Table = CanteenConfig.__table__  # type: ignore[assignment]
-_CONFIG = DirectStatement(select(_SETTINGS).where(_SETTINGS.c.id == CONFIG_ID))
+_CONFIG = DirectStatement(
+    select(_SETTINGS).where(_SETTINGS.c.id == CONFIG_ID), in_transaction=False
+)
 _LOADED_CONFIG = Loaded(CanteenConfig, _CONFIG.columns)
 
 

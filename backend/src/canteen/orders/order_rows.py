@@ -42,15 +42,21 @@ _LOADED_LINE = Loaded.of_table(OrderItem)
 _LOCK_ORDER = DirectStatement(
     select(_ORDERS).where(_ORDERS.c.id == bindparam("order_id")).with_for_update()
 )
+# The plain reads may run before the transaction begins (`in_transaction=False`, see
+# canteen.core.direct): a request that only reads an order makes no BEGIN and no COMMIT.
 _ORDER_LINES = DirectStatement(
-    select(_LINES).where(_LINES.c.order_id == bindparam("order_id")).order_by(_LINES.c.position)
+    select(_LINES).where(_LINES.c.order_id == bindparam("order_id")).order_by(_LINES.c.position),
+    in_transaction=False,
 )
-_READ_ORDER = DirectStatement(select(_ORDERS).where(_ORDERS.c.id == bindparam("order_id")))
+_READ_ORDER = DirectStatement(
+    select(_ORDERS).where(_ORDERS.c.id == bindparam("order_id")), in_transaction=False
+)
 _ORDER_ROW = Loaded(Order, _READ_ORDER.columns)  # the same columns, locked or not
 _READ_LINE = Loaded(OrderItem, _ORDER_LINES.columns)
 _EVENTS: Table = Event.__table__  # type: ignore[assignment]
 _ORDER_EVENTS = DirectStatement(
-    select(_EVENTS).where(_EVENTS.c.order_id == bindparam("order_id")).order_by(_EVENTS.c.seq)
+    select(_EVENTS).where(_EVENTS.c.order_id == bindparam("order_id")).order_by(_EVENTS.c.seq),
+    in_transaction=False,
 )
 _READ_EVENT = Loaded(Event, _ORDER_EVENTS.columns)
 

@@ -24,8 +24,12 @@ _PAYABLE = frozenset({PaymentState.created, PaymentState.failed})
 # the direct path, as queries load them (issue 20).
 _PAYMENTS: Table = Payment.__table__  # type: ignore[assignment]
 _REFUNDS: Table = Refund.__table__  # type: ignore[assignment]
-_PAYMENT_OF = DirectStatement(select(_PAYMENTS).where(_PAYMENTS.c.order_id == bindparam("id")))
-_REFUNDS_OF = DirectStatement(select(_REFUNDS).where(_REFUNDS.c.order_id == bindparam("id")))
+_PAYMENT_OF = DirectStatement(
+    select(_PAYMENTS).where(_PAYMENTS.c.order_id == bindparam("id")), in_transaction=False
+)
+_REFUNDS_OF = DirectStatement(
+    select(_REFUNDS).where(_REFUNDS.c.order_id == bindparam("id")), in_transaction=False
+)
 _LOADED_PAYMENT = Loaded(Payment, _PAYMENT_OF.columns)
 _LOADED_REFUND = Loaded(Refund, _REFUNDS_OF.columns)
 
@@ -62,6 +66,8 @@ async def _of_one(session: AsyncSession, order_id: uuid.UUID) -> tuple[list[Paym
         await _LOADED_PAYMENT.attach(session, row)
         for row in await _PAYMENT_OF.rows(session, params)
     ]
+    if not payments:  # a refund is of a payment (refunds.payment_id): a cash order has none
+        return payments, []
     refunds = [
         await _LOADED_REFUND.attach(session, row) for row in await _REFUNDS_OF.rows(session, params)
     ]
