@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./var")
     database_url: str | None = None
     redis_url: str | None = None
-    celery_broker_url: str | None = None  # default: REDIS_URL
+    celery_broker_url: str | None = None  # default: REDIS_URL; a Redis URL (the job queue)
     secret_key: str = DEV_SECRET_KEY
 
     # Providers: the first value of each is the development stand-in.
@@ -177,6 +177,18 @@ class Settings(BaseSettings):
                     f"CANTEEN_CORS_ORIGINS: {origin!r} is not an origin like https://app.example.edu"
                 )
         return origins
+
+    @field_validator("celery_broker_url")
+    @classmethod
+    def _check_broker(cls, url: str | None) -> str | None:
+        # The API publishes jobs as a Redis list entry (canteen.core.celery_queue): another
+        # broker would fail only at the first job, so refuse it at start-up.
+        if url and not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(
+                f"CANTEEN_CELERY_BROKER_URL: {url.partition('://')[0]!r} is not a Redis URL "
+                "(redis://, rediss:// or unix://); the job queue is a Redis list"
+            )
+        return url
 
     @model_validator(mode="after")
     def _sandbox_credentials_outside_production(self) -> Settings:

@@ -35,10 +35,12 @@ class StatementsSeen:
 
 
 class ServerStatements:
-    """What the PostgreSQL server is sent through `engine` while this is open, BEGIN and
-    COMMIT included (SQLAlchemy's events do not see those), per connection: asyncpg's own
-    query logger on every connection, so the direct path stays the one taken. The pool is
-    emptied on entry and exit, so every connection used meanwhile is made with the logger."""
+    """What asyncpg sends through `engine`'s connections while this is open, per
+    connection: the direct path's statements and BEGIN, COMMIT and ROLLBACK, which
+    SQLAlchemy's events do not see. asyncpg's own query logger, so the direct path stays
+    the one taken; it does not see the prepared statements of SQLAlchemy's own path (whose
+    transaction still shows as a BEGIN). The pool is emptied on entry and exit, so every
+    connection used meanwhile is made with the logger."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

@@ -161,6 +161,16 @@ def test_cors_origins_from_the_environment(monkeypatch):
         Settings()
 
 
+def test_the_job_broker_must_be_redis(monkeypatch):
+    """The API writes jobs straight into the broker's Redis list (canteen.core.celery_queue)."""
+    for url in ("redis://redis:6379/1", "rediss://redis:6380/1", "unix:///run/redis.sock?db=1"):
+        monkeypatch.setenv("CANTEEN_CELERY_BROKER_URL", url)
+        assert Settings().resolved_broker_url == url
+    monkeypatch.setenv("CANTEEN_CELERY_BROKER_URL", "amqp://rabbit//")
+    with pytest.raises(ValueError, match="'amqp' is not a Redis URL"):
+        Settings()
+
+
 def test_api_docs_default_on_except_in_production(tmp_path):
     assert Settings(env="development").docs_enabled
     assert Settings(env="test").docs_enabled

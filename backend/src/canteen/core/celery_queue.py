@@ -2,8 +2,9 @@
 
 An API process only publishes; the workers (`canteen.worker`) run Celery itself. Celery's
 `send_task` is blocking, so it ran in a thread, and for a Redis broker it cost about
-860 µs of CPU per job: a new Redis client object per publish inside kombu, the exchange
-declaration check, Celery's option handling, and the thread hop. What it finally sent is
+490 µs of CPU per job measured alone, and more in a busy API process (a new Redis client
+object per publish inside kombu, the exchange declaration check, Celery's option handling,
+and the thread hop, whose thread contends with the event loop for the interpreter). What it finally sent is
 one LPUSH of a JSON message to the queue's list. That message is written here, on the
 API's own asyncio Redis client: Celery's task message protocol 2 (task name and id in the
 headers; a body of `[args, kwargs, embed]`) in kombu's Redis envelope (the body base64,
