@@ -2,15 +2,16 @@
 
 An API process only publishes; the workers (`canteen.worker`) run Celery itself. Celery's
 `send_task` is blocking, so it ran in a thread, and for a Redis broker it cost about
-490 µs of CPU per job measured alone, and more in a busy API process (a new Redis client
-object per publish inside kombu, the exchange declaration check, Celery's option handling,
-and the thread hop, whose thread contends with the event loop for the interpreter). What it finally sent is
-one LPUSH of a JSON message to the queue's list. That message is written here, on the
-API's own asyncio Redis client: Celery's task message protocol 2 (task name and id in the
-headers; a body of `[args, kwargs, embed]`) in kombu's Redis envelope (the body base64,
-the delivery tag and the routing in `properties`), as `send_task` writes it for a task
-with no options on the default queue. The workers read it as they read Celery's own:
-every job test on the PostgreSQL run goes through a real worker this way.
+490 µs of CPU per job measured alone, and more in a busy API process: a new Redis client
+object per publish inside kombu, the exchange declaration check, Celery's option
+handling, and the thread hop, whose thread contends with the event loop for the
+interpreter. What it finally sent is one LPUSH of a JSON message to the queue's list.
+That message is written here, on the API's own asyncio Redis client: Celery's task
+message protocol 2 (task name and id in the headers; a body of `[args, kwargs, embed]`)
+in kombu's Redis envelope (the body base64, the delivery tag and the routing in
+`properties`), as `send_task` writes it for a task with no options on the default queue.
+The workers read it as they read Celery's own: every job test on the PostgreSQL run goes
+through a real worker this way.
 
 Kept from `send_task`: a broker that is down or hung fails the publish within a second
 (the request answers 503; see `canteen.core.errors`), one retry on a dropped connection,
