@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
+from canteen.core.celery_queue import CeleryRunner
 from canteen.core.clock import Clock, shift_process_clock
 from canteen.core.container import Container, Factories
 from canteen.core.db import make_engine, make_sessionmaker
-from canteen.core.jobs import CeleryRunner, InProcessRunner
+from canteen.core.jobs import InProcessRunner
 from canteen.core.kv import KeyValueStore, MemoryStore, RedisStore
 from canteen.core.ports import FileStore, Gateway, PublicMenu, PushSender, SmsSender
 from canteen.core.ratelimit import RateLimiter

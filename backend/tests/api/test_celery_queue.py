@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import redis
 
-from canteen.core.celery_queue import QUEUE, CeleryQueue
+from canteen.core.celery_queue import QUEUE, CeleryRunner
 from canteen.core.jobs import celery_app
 
 # Fresh per message, or per process: compared by shape, not by value.
@@ -46,9 +46,9 @@ def _decoded(raw: bytes) -> dict[str, Any]:
 async def test_a_job_is_queued_as_celerys_send_task_queues_it(private_redis):
     kwargs = {"to": "+919812345678", "body": "Your code is 123456"}
     ours, celerys = private_redis.url(1), private_redis.url(2)
-    queue = CeleryQueue(ours)
-    await queue.publish("sms.send", kwargs)
-    await queue.close()
+    runner = CeleryRunner(ours)
+    await runner.enqueue("sms.send", **kwargs)
+    await runner.drain()
     celery_app(celerys).send_task("sms.send", kwargs=kwargs)
 
     (mine,), my_keys = _entries(ours)
@@ -83,8 +83,8 @@ async def test_a_job_takes_plain_values_only(private_redis, value):
     """Celery's JSON would hand the worker something other than what the in-process runner
     hands the job; a job's arguments are plain values, and a mistake fails loudly."""
     url = private_redis.url(1)
-    queue = CeleryQueue(url)
+    runner = CeleryRunner(url)
     with pytest.raises(TypeError, match="order_id must be a plain JSON value"):
-        await queue.publish("push.order_status", {"event_id": "e1", "order_id": value})
-    await queue.close()
+        await runner.enqueue("push.order_status", event_id="e1", order_id=value)
+    await runner.drain()
     assert _entries(url) == ([], set())

@@ -40,8 +40,9 @@ from test_reports_rollup import rollup_twice_case
 
 from canteen.app import create_app
 from canteen.bootstrap import build_container, load_jobs
+from canteen.core.celery_queue import CeleryRunner
 from canteen.core.container import Container
-from canteen.core.jobs import PERIODIC, REGISTRY, CeleryRunner
+from canteen.core.jobs import PERIODIC, REGISTRY
 from canteen.dev.models import DevOutboxMessage
 from canteen.menu.models import MenuItem
 from canteen.menu.tasks import daily_stock_reset

@@ -24,8 +24,8 @@ from pydantic import TypeAdapter
 from sqlalchemy import func, select, update
 from test_payments import _order, _upi_order, eventually, sandbox_pay
 
+from canteen.core.celery_queue import CeleryRunner
 from canteen.core.db import utcnow
-from canteen.core.jobs import CeleryRunner
 from canteen.dev.models import DevOutboxMessage
 from canteen.events.models import Event
 from canteen.menu.models import MenuItem

@@ -20,9 +20,10 @@ from test_payments import eventually
 from test_printing import place_order, printer, switch
 from test_ready_sms_once import dispatched
 
+from canteen.core.celery_queue import CeleryRunner
 from canteen.core.container import Container
 from canteen.core.db import utcnow
-from canteen.core.jobs import CeleryRunner, RetryableJobError
+from canteen.core.jobs import RetryableJobError
 from canteen.core.once import JobMark
 from canteen.orders.models import Order
 from canteen.printing.tasks import LEASE_SECONDS, claim_key, print_ticket, redrive_tickets

@@ -21,8 +21,9 @@ from orders_helpers import order_body, place, seed_menu, set_config
 from sqlalchemy import func, select
 from test_payments import eventually
 
+from canteen.core.celery_queue import CeleryRunner
 from canteen.core.container import Container
-from canteen.core.jobs import CeleryRunner, RetryableJobError
+from canteen.core.jobs import RetryableJobError
 from canteen.core.once import JobMark
 from canteen.dev.models import DevOutboxMessage
 from canteen.events.models import Event

@@ -107,8 +107,8 @@ def _trace_headers() -> dict[str, str]:
     return carrier
 
 
-class CeleryQueue:
-    """Publishes jobs to the Celery workers' queue on the broker's Redis."""
+class CeleryRunner:
+    """The job runner with Redis: publishes jobs to the Celery workers' queue."""
 
     def __init__(self, broker_url: str, *, traced: bool = False) -> None:
         self._redis = Redis.from_url(
@@ -123,13 +123,13 @@ class CeleryQueue:
         self._reply_to = str(uuid.uuid4())
         self._traced = traced  # tracing is on (canteen.observability.tracing)
 
-    async def publish(self, name: str, kwargs: dict[str, Any]) -> None:
+    async def enqueue(self, name: str, **kwargs: Any) -> None:
         trace = _trace_headers() if self._traced else {}
         message = task_message(
             name, kwargs, origin=self._origin, reply_to=self._reply_to, trace=trace
         )
         await self._redis.lpush(QUEUE, message)
 
-    async def close(self) -> None:
-        # The pool reconnects if the queue is used again.
+    async def drain(self) -> None:
+        # Nothing waits in this process; the pool reconnects if the runner is used again.
         await self._redis.connection_pool.disconnect()

@@ -1,7 +1,8 @@
 """Background jobs: one registry of async task functions, two runners.
 
 On the embedded default jobs run in this process (asyncio tasks with retries); with
-Redis they go to Celery (`canteen.worker`), which runs the very same functions.
+Redis they go to Celery (`canteen.worker`), which runs the very same functions; the
+API's runner for that publishes without Celery (`canteen.core.celery_queue.CeleryRunner`).
 Jobs must be safe to run twice: both runners retry on failure, and Celery hands a killed
 worker's job to another worker (tests/api/test_faults_jobs.py runs each job twice).
 Jobs that move money or tell someone something (refunds, pushes, the ready SMS, kitchen
@@ -17,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from canteen.core.celery_queue import CeleryQueue, check_job_kwargs
+from canteen.core.celery_queue import check_job_kwargs
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -137,17 +138,3 @@ def celery_app(broker_url: str, *, visibility_timeout: int = 60) -> Celery:
     )
     app.conf.canteen_restore_every = max(1.0, visibility_timeout / 4)
     return app
-
-
-class CeleryRunner:
-    """Hands jobs to the Celery workers (`canteen.core.celery_queue`: the message
-    `send_task` would send, published on the event loop)."""
-
-    def __init__(self, broker_url: str, *, traced: bool = False) -> None:
-        self.queue = CeleryQueue(broker_url, traced=traced)
-
-    async def enqueue(self, name: str, **kwargs: Any) -> None:
-        await self.queue.publish(name, kwargs)
-
-    async def drain(self) -> None:
-        await self.queue.close()

@@ -139,12 +139,8 @@ async def latest_seq(session: AsyncSession, *, order_id: uuid.UUID | None = None
 
 # Plain reads, run alone when nothing has begun the transaction (the order socket opens
 # with reads only: canteen.core.direct).
-_LATEST_SEQ = DirectStatement(
-    select(func.coalesce(func.max(_EVENTS.c.seq), 0)), in_transaction=False
-)
+_MAX_SEQ = select(func.coalesce(func.max(_EVENTS.c.seq), 0))
+_LATEST_SEQ = DirectStatement(_MAX_SEQ, in_transaction=False)
 _LATEST_SEQ_OF_ORDER = DirectStatement(
-    select(func.coalesce(func.max(_EVENTS.c.seq), 0)).where(
-        _EVENTS.c.order_id == bindparam("order_id")
-    ),
-    in_transaction=False,
+    _MAX_SEQ.where(_EVENTS.c.order_id == bindparam("order_id")), in_transaction=False
 )
