@@ -204,13 +204,14 @@ async def test_the_kitchens_answer_shows_the_change_it_made(client, container):
 async def test_a_request_that_only_reads_begins_no_transaction(app, client, container):
     """Reading a customer's order, the apps' settings or an order socket's snapshot sends
     its reads alone: no BEGIN, no COMMIT (READ COMMITTED gives each statement its own
-    snapshot in a transaction too). A change still locks inside one. A cash order has no
-    payment, so no refunds are read."""
+    snapshot in a transaction too). A change still locks inside one. An order comes with
+    its lines in one statement. A cash order has no payment, so no refunds are read."""
     menu = await seed_menu(container)
     me = await login_customer(client, container)
     cash = await placed_order(client, container, (menu.dosa, 1), customer=me)
     upi, _ = await order_with_payment(client, container, customer=me, menu=menu)
-    reads = ["SELECT users", "SELECT orders", "SELECT order_items", "SELECT payments"]
+    # The order comes with its lines, in one statement (no "SELECT order_items").
+    reads = ["SELECT users", "SELECT orders", "SELECT payments"]
     kitchen = await login_staff(client, container, "kitchen", "+919000000202")
     async with ServerStatements(container.engine) as server:
         for order_id, expected in (
@@ -233,7 +234,7 @@ async def test_a_request_that_only_reads_begins_no_transaction(app, client, cont
             async with websockets.connect(url) as socket:
                 assert json.loads(await socket.recv())["type"] == "order.snapshot"
         sent = server.on_connection_that_sent("SELECT orders")
-        assert sent == [*reads[:3], "SELECT events", "SELECT payments", "SELECT canteen_config"]
+        assert sent == [*reads[:2], "SELECT events", "SELECT payments", "SELECT canteen_config"]
 
         server.clear()
         r = await client.patch(
@@ -244,6 +245,7 @@ async def test_a_request_that_only_reads_begins_no_transaction(app, client, cont
         assert r.status_code == 200, r.text
         sent = server.on_connection_that_sent("SELECT orders")
         assert sent[:3] == ["SELECT users", "BEGIN", "SELECT orders"] and sent[-1] == "COMMIT"
+        assert "SELECT order_items" not in sent
 
 
 async def test_a_customers_order_is_read_as_a_query_reads_it_and_no_one_elses(client, container):
