@@ -20,18 +20,23 @@ from canteen.payments.models import Payment, PaymentState, Refund
 # A gateway order the customer can still pay on: one declined attempt leaves it open.
 _PAYABLE = frozenset({PaymentState.created, PaymentState.failed})
 
-# One order's payment and refunds (every answer about a customer's order shows them):
-# the direct path, as queries load them (issue 20).
+# One order's payment with its refunds (every answer about a customer's order shows them),
+# in one statement, a row per refund (the payment's columns, then the refund's): the
+# direct path, as queries load them (issue 20). A cash order has no payment and so no
+# refund (refunds.payment_id): no row at all.
 _PAYMENTS: Table = Payment.__table__  # type: ignore[assignment]
 _REFUNDS: Table = Refund.__table__  # type: ignore[assignment]
 _PAYMENT_OF = DirectStatement(
-    select(_PAYMENTS).where(_PAYMENTS.c.order_id == bindparam("id")), in_transaction=False
+    select(_PAYMENTS, _REFUNDS)
+    .outerjoin(_REFUNDS, _REFUNDS.c.payment_id == _PAYMENTS.c.id)
+    .where(_PAYMENTS.c.order_id == bindparam("id"))
+    .order_by(_REFUNDS.c.created_at),
+    in_transaction=False,
 )
-_REFUNDS_OF = DirectStatement(
-    select(_REFUNDS).where(_REFUNDS.c.order_id == bindparam("id")), in_transaction=False
-)
-_LOADED_PAYMENT = Loaded(Payment, _PAYMENT_OF.columns)
-_LOADED_REFUND = Loaded(Refund, _REFUNDS_OF.columns)
+_LOADED_PAYMENT = Loaded(Payment, _PAYMENTS.columns)
+_LOADED_REFUND = Loaded(Refund, _REFUNDS.columns)
+_REFUND_STARTS = len(_PAYMENTS.columns)
+_REFUND_ID = _REFUND_STARTS + list(_REFUNDS.columns).index(_REFUNDS.c.id)
 
 
 class Payments:
@@ -61,17 +66,17 @@ class Payments:
 
 
 async def _of_one(session: AsyncSession, order_id: uuid.UUID) -> tuple[list[Payment], list[Refund]]:
-    params = {"id": order_id}
-    payments = [
-        await _LOADED_PAYMENT.attach(session, row)
-        for row in await _PAYMENT_OF.rows(session, params)
-    ]
-    if not payments:  # a refund is of a payment (refunds.payment_id): a cash order has none
-        return payments, []
+    rows = await _PAYMENT_OF.rows(session, {"id": order_id})
+    if not rows:
+        return [], []
+    payment = await _LOADED_PAYMENT.attach(session, rows[0][:_REFUND_STARTS])
+    # A payment without refunds comes back as one row whose refund columns are all NULL.
     refunds = [
-        await _LOADED_REFUND.attach(session, row) for row in await _REFUNDS_OF.rows(session, params)
+        await _LOADED_REFUND.attach(session, row[_REFUND_STARTS:])
+        for row in rows
+        if row[_REFUND_ID] is not None
     ]
-    return payments, refunds
+    return [payment], refunds
 
 
 def _facts(c: Container, payment: Payment | None, refund: Refund | None) -> PaymentFacts:
