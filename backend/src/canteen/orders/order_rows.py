@@ -31,6 +31,7 @@ from canteen.events.models import Event
 from canteen.events.service import insert_event
 from canteen.events.types import EventType
 from canteen.orders.models import Order, OrderItem
+from canteen.users.models import User
 
 _ORDERS: Table = Order.__table__  # type: ignore[assignment]
 _LINES: Table = OrderItem.__table__  # type: ignore[assignment]
@@ -56,11 +57,19 @@ _READ_LINE = Loaded(OrderItem, _LINES.columns)
 _LINE_STARTS = len(_ORDERS.columns)
 _LINE_ID = _LINE_STARTS + list(_LINES.columns).index(_LINES.c.id)
 _EVENTS: Table = Event.__table__  # type: ignore[assignment]
-_ORDER_EVENTS = DirectStatement(
-    select(_EVENTS).where(_EVENTS.c.order_id == bindparam("order_id")).order_by(_EVENTS.c.seq),
-    in_transaction=False,
+_USERS: Table = User.__table__  # type: ignore[assignment]
+# An order's customer with the order's history, in one statement: the customer's row once
+# per event (the account's columns, then the event's), in log order.
+_CUSTOMER_AND_HISTORY = DirectStatement(
+    select(_USERS, _EVENTS)
+    .select_from(_USERS.outerjoin(_EVENTS, _EVENTS.c.order_id == bindparam("order_id")))
+    .where(_USERS.c.id == bindparam("customer_id"))
+    .order_by(_EVENTS.c.seq)
 )
-_READ_EVENT = Loaded(Event, _ORDER_EVENTS.columns)
+_LOADED_CUSTOMER = Loaded(User, _USERS.columns)
+_READ_EVENT = Loaded(Event, _EVENTS.columns)
+_EVENT_STARTS = len(_USERS.columns)
+_EVENT_SEQ = _EVENT_STARTS + list(_EVENTS.columns).index(_EVENTS.c.seq)
 
 
 def order_values(**values: Any) -> dict[str, Any]:
@@ -140,9 +149,19 @@ async def _order(session: AsyncSession, order_id: uuid.UUID, *, lock: bool) -> O
     return await adopt(session, order, related=lines, fresh=lock)
 
 
-async def order_events(session: AsyncSession, order_id: uuid.UUID) -> list[Event]:
-    """The order's history in log order, to show: objects as loaded, outside the session
-    (it needs none of them; the session's own copy of an event it recorded stays its own).
-    Reads in the transaction, so this request's own events are there."""
-    rows = await _ORDER_EVENTS.rows(session, {"order_id": order_id})
-    return [_READ_EVENT.one(row) for row in rows]
+async def customer_and_history(
+    session: AsyncSession, order: Order
+) -> tuple[User | None, list[Event]]:
+    """The order's customer, as the session's object, and its history in log order, to
+    show: events as loaded, outside the session (it needs none of them; the session's own
+    copy of an event it recorded stays its own). Reads in the transaction, so this
+    request's own events are there."""
+    rows = await _CUSTOMER_AND_HISTORY.rows(
+        session, {"customer_id": order.customer_id, "order_id": order.id}
+    )
+    if not rows:
+        return None, []
+    customer = await _LOADED_CUSTOMER.attach(session, rows[0][:_EVENT_STARTS])
+    # An order without events comes back as one row whose event columns are all NULL.
+    events = [_READ_EVENT.one(row[_EVENT_STARTS:]) for row in rows if row[_EVENT_SEQ] is not None]
+    return customer, events

@@ -31,7 +31,6 @@ from canteen.orders.errors import (
 from canteen.orders.events import record_order_event
 from canteen.orders.models import Order, OrderStatus, OrderType
 from canteen.orders.state import Actor, check_transition
-from canteen.users.deps import load_account
 from canteen.users.models import Role, User
 
 
@@ -127,9 +126,9 @@ async def order_with_history(
     order = await session.get(Order, order_id)
     if order is None:
         raise OrderNotFound()
-    customer = await load_account(session, order.customer_id)
+    customer, events = await order_rows.customer_and_history(session, order)
     assert customer is not None
-    return order, customer, await order_rows.order_events(session, order.id)
+    return order, customer, events
 
 
 async def delivery_transition(
