@@ -115,6 +115,23 @@ async def test_an_order_naming_no_slot_is_estimated_alike(client, container, clo
         assert close(parse(r.json()["data"]["estimated_ready_at"]), now + timedelta(minutes=6))
 
 
+async def test_every_dish_of_an_order_is_measured_once(client, container, clock):
+    """An order of two dishes (one of them twice) turned ready adds one sample to each."""
+    m, me, kitchen = await _setup(client, container, clock)
+    body = order_body((m.dosa, 2), (m.chai, 1))
+    oid = (await place(client, me, body)).json()["data"]["id"]
+    clock.advance(120)
+    await _status(client, kitchen, oid, "preparing")
+    clock.advance(240)
+    await _status(client, kitchen, oid, "ready")
+    async with container.sessionmaker() as s:
+        timings = {t.menu_item_id: t for t in await s.scalars(select(ItemTiming))}
+    assert timings.keys() == {m.dosa, m.chai}
+    for timing in timings.values():
+        assert timing.samples == 1
+        assert round(timing.wait_seconds) == 120 and round(timing.cook_seconds) == 240
+
+
 async def test_an_order_skipping_preparing_is_not_measured(client, container, clock):
     m, me, kitchen = await _setup(client, container, clock)
     oid = (await place(client, me, order_body((m.dosa, 1)))).json()["data"]["id"]
