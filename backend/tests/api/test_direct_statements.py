@@ -16,7 +16,13 @@ from sqlalchemy import bindparam, event, func, insert, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from canteen.core.direct import DirectStatement, Loaded, WholeRowInsert, _direct_connection
+from canteen.core.direct import (
+    DirectStatement,
+    Loaded,
+    OneToMany,
+    WholeRowInsert,
+    _direct_connection,
+)
 from canteen.core.once import JobMark, mark_once
 from canteen.core.one_of import one_of
 from canteen.events.models import Event
@@ -239,6 +245,42 @@ async def test_rows_read_directly_load_as_a_query_loads_them(container):
             "Asha K"
         ]
         assert await by_id.rows(s, {"id": uuid.uuid4()}) == []
+
+
+async def test_a_one_to_many_join_is_split_into_the_one_and_its_many(container):
+    """`OneToMany`: the one's values once, and the many's rows; none for a one without any
+    (its row's many columns are all NULL)."""
+    async with container.sessionmaker() as s, s.begin():
+        user = User(phone="+919800000002", name="Ravi", role="customer")
+        s.add(user)
+    events = Event.__table__
+    joined = DirectStatement(
+        select(_USERS, events)
+        .outerjoin(events, events.c.actor_id == _USERS.c.id)
+        .where(_USERS.c.id == bindparam("id"))
+        .order_by(events.c.seq)
+    )
+    split = OneToMany(_USERS, events).split
+    loaded_user, loaded_event = Loaded.of_table(User), Loaded.of_table(Event)
+    async with container.sessionmaker() as s:
+        one, many = split(await joined.rows(s, {"id": user.id}))
+        assert loaded_user.one(one).name == "Ravi" and many == []
+    async with container.sessionmaker() as s, s.begin():
+        for marker in ("first", "second"):
+            await insert_event(
+                s,
+                EventType.order_status_changed,
+                data={"marker": marker},
+                order_id=None,
+                order_number=None,
+                status=None,
+                payment_status=None,
+                actor_id=user.id,
+            )
+    async with container.sessionmaker() as s:
+        one, many = split(await joined.rows(s, {"id": user.id}))
+        assert loaded_user.one(one).id == user.id
+        assert [loaded_event.one(row).data["marker"] for row in many] == ["first", "second"]
 
 
 async def test_a_statement_this_path_cannot_run_faithfully_is_refused_on_every_backend(container):

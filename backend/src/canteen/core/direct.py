@@ -395,6 +395,23 @@ class Loaded(Generic[M]):
         return self.one([row[key] for key in self._column_keys], **related)
 
 
+class OneToMany:
+    """Rows of `select(one, many)` with `many` outer-joined to `one`: a row per row of
+    `many`, `one`'s columns first. One statement where reading each table costs a round
+    trip of its own (issue 20); a `one` without any `many` comes as one row whose `many`
+    columns are all NULL."""
+
+    def __init__(self, one: Table, many: Table) -> None:
+        self._split = len(one.columns)
+        (key,) = many.primary_key.columns
+        self._many_key = self._split + list(many.columns).index(key)
+
+    def split(self, rows: Sequence[Sequence[Any]]) -> tuple[Sequence[Any], list[Sequence[Any]]]:
+        """`one`'s values (of the first row: every row repeats them), and `many`'s rows."""
+        many = [row[self._split :] for row in rows if row[self._many_key] is not None]
+        return rows[0][: self._split], many
+
+
 async def adopt(
     session: AsyncSession, obj: M, *, related: Iterable[object] = (), fresh: bool = False
 ) -> M:

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from canteen.core.direct import DirectStatement, Loaded, WholeRowInsert, adopt
+from canteen.core.direct import DirectStatement, Loaded, OneToMany, WholeRowInsert, adopt
 from canteen.events.models import Event
 from canteen.events.service import insert_event
 from canteen.events.types import EventType
@@ -54,8 +54,7 @@ _LOCK_ORDER = DirectStatement(_ORDER_WITH_LINES.with_for_update(of=_ORDERS))
 _READ_ORDER = DirectStatement(_ORDER_WITH_LINES, in_transaction=False)
 _ORDER_ROW = Loaded(Order, _ORDERS.columns)
 _READ_LINE = Loaded(OrderItem, _LINES.columns)
-_LINE_STARTS = len(_ORDERS.columns)
-_LINE_ID = _LINE_STARTS + list(_LINES.columns).index(_LINES.c.id)
+_ORDER_AND_LINES = OneToMany(_ORDERS, _LINES)
 _EVENTS: Table = Event.__table__  # type: ignore[assignment]
 _USERS: Table = User.__table__  # type: ignore[assignment]
 # An order's customer with the order's history, in one statement: the customer's row once
@@ -68,8 +67,7 @@ _CUSTOMER_AND_HISTORY = DirectStatement(
 )
 _LOADED_CUSTOMER = Loaded(User, _USERS.columns)
 _READ_EVENT = Loaded(Event, _EVENTS.columns)
-_EVENT_STARTS = len(_USERS.columns)
-_EVENT_SEQ = _EVENT_STARTS + list(_EVENTS.columns).index(_EVENTS.c.seq)
+_CUSTOMER_AND_EVENTS = OneToMany(_USERS, _EVENTS)
 
 
 def order_values(**values: Any) -> dict[str, Any]:
@@ -141,9 +139,9 @@ async def _order(session: AsyncSession, order_id: uuid.UUID, *, lock: bool) -> O
     rows = await statement.rows(session, {"order_id": order_id})
     if not rows:
         return None
-    # An order without lines comes back as one row whose line columns are all NULL.
-    lines = [_READ_LINE.one(row[_LINE_STARTS:]) for row in rows if row[_LINE_ID] is not None]
-    order = _ORDER_ROW.one(rows[0][:_LINE_STARTS], items=lines)
+    order_values, line_rows = _ORDER_AND_LINES.split(rows)
+    lines = [_READ_LINE.one(row) for row in line_rows]
+    order = _ORDER_ROW.one(order_values, items=lines)
     for line in lines:
         set_committed_value(line, "order", order)
     return await adopt(session, order, related=lines, fresh=lock)
@@ -161,7 +159,6 @@ async def customer_and_history(
     )
     if not rows:
         return None, []
-    customer = await _LOADED_CUSTOMER.attach(session, rows[0][:_EVENT_STARTS])
-    # An order without events comes back as one row whose event columns are all NULL.
-    events = [_READ_EVENT.one(row[_EVENT_STARTS:]) for row in rows if row[_EVENT_SEQ] is not None]
-    return customer, events
+    customer_values, event_rows = _CUSTOMER_AND_EVENTS.split(rows)
+    customer = await _LOADED_CUSTOMER.attach(session, customer_values)
+    return customer, [_READ_EVENT.one(row) for row in event_rows]

@@ -10,7 +10,7 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.container import Container
-from canteen.core.direct import DirectStatement, Loaded
+from canteen.core.direct import DirectStatement, Loaded, OneToMany
 from canteen.orders.models import Order
 from canteen.orders.ports import PaymentFacts, connect_payments
 from canteen.orders.schemas import PaymentInfo, RefundOut
@@ -35,8 +35,7 @@ _PAYMENT_OF = DirectStatement(
 )
 _LOADED_PAYMENT = Loaded(Payment, _PAYMENTS.columns)
 _LOADED_REFUND = Loaded(Refund, _REFUNDS.columns)
-_REFUND_STARTS = len(_PAYMENTS.columns)
-_REFUND_ID = _REFUND_STARTS + list(_REFUNDS.columns).index(_REFUNDS.c.id)
+_PAYMENT_AND_REFUNDS = OneToMany(_PAYMENTS, _REFUNDS)
 
 
 class Payments:
@@ -69,14 +68,9 @@ async def _of_one(session: AsyncSession, order_id: uuid.UUID) -> tuple[list[Paym
     rows = await _PAYMENT_OF.rows(session, {"id": order_id})
     if not rows:
         return [], []
-    payment = await _LOADED_PAYMENT.attach(session, rows[0][:_REFUND_STARTS])
-    # A payment without refunds comes back as one row whose refund columns are all NULL.
-    refunds = [
-        await _LOADED_REFUND.attach(session, row[_REFUND_STARTS:])
-        for row in rows
-        if row[_REFUND_ID] is not None
-    ]
-    return [payment], refunds
+    payment_values, refund_rows = _PAYMENT_AND_REFUNDS.split(rows)
+    payment = await _LOADED_PAYMENT.attach(session, payment_values)
+    return [payment], [await _LOADED_REFUND.attach(session, row) for row in refund_rows]
 
 
 def _facts(c: Container, payment: Payment | None, refund: Refund | None) -> PaymentFacts:
