@@ -407,7 +407,8 @@ class OneToMany:
         self._many_key = self._split + list(many.columns).index(key)
 
     def split(self, rows: Sequence[Sequence[Any]]) -> tuple[Sequence[Any], list[Sequence[Any]]]:
-        """`one`'s values (of the first row: every row repeats them), and `many`'s rows."""
+        """`one`'s values (of the first row: every row repeats them), and `many`'s rows.
+        `rows`: at least one (no row: no `one`, for the caller to tell)."""
         many = [row[self._split :] for row in rows if row[self._many_key] is not None]
         return rows[0][: self._split], many
 
