@@ -254,13 +254,11 @@ async def test_a_one_to_many_join_is_split_into_the_one_and_its_many(container):
         user = User(phone="+919800000002", name="Ravi", role="customer")
         s.add(user)
     events = Event.__table__
+    user_and_events = OneToMany(_USERS, events, events.c.actor_id == _USERS.c.id)
     joined = DirectStatement(
-        select(_USERS, events)
-        .outerjoin(events, events.c.actor_id == _USERS.c.id)
-        .where(_USERS.c.id == bindparam("id"))
-        .order_by(events.c.seq)
+        user_and_events.select.where(_USERS.c.id == bindparam("id")).order_by(events.c.seq)
     )
-    split = OneToMany(_USERS, events).split
+    split = user_and_events.split
     loaded_user, loaded_event = Loaded.of_table(User), Loaded.of_table(Event)
     async with container.sessionmaker() as s:
         one, many = split(await joined.rows(s, {"id": user.id}))

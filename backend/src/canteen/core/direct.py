@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection, Float, Numeric, Table, insert, inspect
+from sqlalchemy import Connection, Float, Numeric, Table, insert, inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
@@ -396,12 +396,14 @@ class Loaded(Generic[M]):
 
 
 class OneToMany:
-    """Rows of `select(one, many)` with `many` outer-joined to `one`: a row per row of
-    `many`, `one`'s columns first. One statement where reading each table costs a round
-    trip of its own (issue 20); a `one` without any `many` comes as one row whose `many`
-    columns are all NULL."""
+    """`one` with `many` outer-joined to it on `on`, in one statement where reading each
+    table costs a round trip of its own (issue 20): `select` to add the statement's
+    `where` and order to, and `split` for its rows. A row per row of `many`, `one`'s
+    columns first; a `one` without any `many` comes as one row whose `many` columns are
+    all NULL."""
 
-    def __init__(self, one: Table, many: Table) -> None:
+    def __init__(self, one: Table, many: Table, on: ColumnElement[bool]) -> None:
+        self.select = select(one, many).select_from(one.outerjoin(many, on))
         self._split = len(one.columns)
         (key,) = many.primary_key.columns
         self._many_key = self._split + list(many.columns).index(key)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -42,32 +42,26 @@ _LOADED_LINE = Loaded.of_table(OrderItem)
 # An order and its lines in one statement, a row per line (the order's columns, then the
 # line's): what `session.get(Order, id)` reads with its lines by selectin, in one round trip
 # instead of two. Locked for a change, only the order's row is (`FOR UPDATE OF orders`).
-_ORDER_WITH_LINES = (
-    select(_ORDERS, _LINES)
-    .outerjoin(_LINES, _LINES.c.order_id == _ORDERS.c.id)
-    .where(_ORDERS.c.id == bindparam("order_id"))
-    .order_by(_LINES.c.position)
+_ORDER_AND_LINES = OneToMany(_ORDERS, _LINES, _LINES.c.order_id == _ORDERS.c.id)
+_ORDER_WITH_LINES = _ORDER_AND_LINES.select.where(_ORDERS.c.id == bindparam("order_id")).order_by(
+    _LINES.c.position
 )
 _LOCK_ORDER = DirectStatement(_ORDER_WITH_LINES.with_for_update(of=_ORDERS))
 # The plain read may run before the transaction begins (`in_transaction=False`, see
 # canteen.core.direct): a request that only reads an order makes no BEGIN and no COMMIT.
 _READ_ORDER = DirectStatement(_ORDER_WITH_LINES, in_transaction=False)
-_ORDER_ROW = Loaded(Order, _ORDERS.columns)
-_READ_LINE = Loaded(OrderItem, _LINES.columns)
-_ORDER_AND_LINES = OneToMany(_ORDERS, _LINES)
 _EVENTS: Table = Event.__table__  # type: ignore[assignment]
 _USERS: Table = User.__table__  # type: ignore[assignment]
 # An order's customer with the order's history, in one statement: the customer's row once
 # per event (the account's columns, then the event's), in log order.
+_CUSTOMER_AND_EVENTS = OneToMany(_USERS, _EVENTS, _EVENTS.c.order_id == bindparam("order_id"))
 _CUSTOMER_AND_HISTORY = DirectStatement(
-    select(_USERS, _EVENTS)
-    .select_from(_USERS.outerjoin(_EVENTS, _EVENTS.c.order_id == bindparam("order_id")))
-    .where(_USERS.c.id == bindparam("customer_id"))
-    .order_by(_EVENTS.c.seq)
+    _CUSTOMER_AND_EVENTS.select.where(_USERS.c.id == bindparam("customer_id")).order_by(
+        _EVENTS.c.seq
+    )
 )
-_LOADED_CUSTOMER = Loaded(User, _USERS.columns)
-_READ_EVENT = Loaded(Event, _EVENTS.columns)
-_CUSTOMER_AND_EVENTS = OneToMany(_USERS, _EVENTS)
+_LOADED_CUSTOMER = Loaded.of_table(User)
+_LOADED_EVENT = Loaded.of_table(Event)
 
 
 def order_values(**values: Any) -> dict[str, Any]:
@@ -140,8 +134,8 @@ async def _order(session: AsyncSession, order_id: uuid.UUID, *, lock: bool) -> O
     if not rows:
         return None
     order_values, line_rows = _ORDER_AND_LINES.split(rows)
-    lines = [_READ_LINE.one(row) for row in line_rows]
-    order = _ORDER_ROW.one(order_values, items=lines)
+    lines = [_LOADED_LINE.one(row) for row in line_rows]
+    order = _LOADED_ORDER.one(order_values, items=lines)
     for line in lines:
         set_committed_value(line, "order", order)
     return await adopt(session, order, related=lines, fresh=lock)
@@ -161,4 +155,4 @@ async def customer_and_history(
         return None, []
     customer_values, event_rows = _CUSTOMER_AND_EVENTS.split(rows)
     customer = await _LOADED_CUSTOMER.attach(session, customer_values)
-    return customer, [_READ_EVENT.one(row) for row in event_rows]
+    return customer, [_LOADED_EVENT.one(row) for row in event_rows]

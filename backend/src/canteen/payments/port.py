@@ -26,16 +26,15 @@ _PAYABLE = frozenset({PaymentState.created, PaymentState.failed})
 # refund (refunds.payment_id): no row at all.
 _PAYMENTS: Table = Payment.__table__  # type: ignore[assignment]
 _REFUNDS: Table = Refund.__table__  # type: ignore[assignment]
+_PAYMENT_AND_REFUNDS = OneToMany(_PAYMENTS, _REFUNDS, _REFUNDS.c.payment_id == _PAYMENTS.c.id)
 _PAYMENT_OF = DirectStatement(
-    select(_PAYMENTS, _REFUNDS)
-    .outerjoin(_REFUNDS, _REFUNDS.c.payment_id == _PAYMENTS.c.id)
-    .where(_PAYMENTS.c.order_id == bindparam("id"))
-    .order_by(_REFUNDS.c.created_at),
+    _PAYMENT_AND_REFUNDS.select.where(_PAYMENTS.c.order_id == bindparam("id")).order_by(
+        _REFUNDS.c.created_at
+    ),
     in_transaction=False,
 )
-_LOADED_PAYMENT = Loaded(Payment, _PAYMENTS.columns)
-_LOADED_REFUND = Loaded(Refund, _REFUNDS.columns)
-_PAYMENT_AND_REFUNDS = OneToMany(_PAYMENTS, _REFUNDS)
+_LOADED_PAYMENT = Loaded.of_table(Payment)
+_LOADED_REFUND = Loaded.of_table(Refund)
 
 
 class Payments:
