@@ -4,7 +4,8 @@ Every placement takes two rows every other placement also wants: its kitchen win
 (the reservation) and the day's counter row (the order number). Both stay locked to the
 commit, so what runs between them and the commit decides how long the next placement
 waits. The lines are written before; under those rows only the counter, the order's one
-INSERT (complete with number and window) and the `order.created` event run, then COMMIT.
+INSERT (complete with number and window) and the `order.created` event run, then COMMIT:
+on PostgreSQL those three are one statement (`WITH counter AS (INSERT …)`), on SQLite three.
 """
 
 from __future__ import annotations
@@ -17,9 +18,18 @@ from orders_helpers import order_body, place, seed_menu
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
-from canteen.orders.models import OrderItem
+from canteen.events.models import Event
+from canteen.orders.models import Order, OrderDayCounter, OrderItem
 from canteen.orders.order_rows import insert_lines, line_values
+from canteen_testkit.stack import BACKEND
 from conftest import login_customer
+
+# The writes under the day's counter row: one statement on PostgreSQL, three on SQLite.
+NUMBERED = (
+    ["WITH counter"]
+    if BACKEND == "postgres"
+    else ["INSERT order_day_counters", "INSERT orders", "INSERT events"]
+)
 
 
 def _kind(statement: str) -> str:
@@ -28,6 +38,8 @@ def _kind(statement: str) -> str:
         return f"UPDATE {words[1]}"
     if words[0] == "INSERT":
         return f"INSERT {words[2]}"
+    if words[0] == "WITH":
+        return f"WITH {words[1]}"
     return " ".join(words[:2])
 
 
@@ -62,22 +74,16 @@ async def _statements_of_one_placement(
     return r, mine[:end]
 
 
-async def test_the_shared_rows_are_held_through_three_statements_and_the_commit(client, container):
+async def test_the_shared_rows_are_held_to_the_commit_by_the_fewest_statements(client, container):
     menu = await seed_menu(container)
     r, statements = await _statements_of_one_placement(
         client, container, order_body((menu.dosa, 2), (menu.chai, 1))
     )
     window = statements.index("INSERT kitchen_windows")
-    assert statements[window:] == [
-        "INSERT kitchen_windows",
-        "INSERT order_day_counters",
-        "INSERT orders",
-        "INSERT events",
-        "COMMIT",
-    ]
+    assert statements[window:] == ["INSERT kitchen_windows", *NUMBERED, "COMMIT"]
     # The lines went in before; the order's row is written once, never updated.
     assert statements.index("INSERT order_items") < window
-    assert statements.count("INSERT orders") == 1 and "UPDATE orders" not in statements
+    assert "UPDATE orders" not in statements
     placed = r.json()["data"]
     assert placed["number"].startswith("ORD-") and placed["pickup_window_start"] is not None
 
@@ -96,9 +102,7 @@ async def test_an_order_with_counted_stock_moves_the_menu_version_under_the_same
     assert statements[window:] == [
         "INSERT kitchen_windows",
         "UPDATE canteen_config",
-        "INSERT order_day_counters",
-        "INSERT orders",
-        "INSERT events",
+        *NUMBERED,
         "COMMIT",
     ]
 
@@ -144,3 +148,36 @@ async def test_the_kitchen_is_read_with_the_settings(client, container):
     # The slot has no row of its own: the staff default is counted in that same read.
     assert "FROM users" in kitchen_reads[0]
     assert [text for text in sql if "count(" in text and "kitchen_item_timings" not in text] == []
+
+
+async def test_the_order_is_numbered_by_the_days_counter_and_its_event_carries_the_number(
+    client, container
+):
+    """The counter gives the number, padded to three digits and past them: the order's row,
+    its event and the answer all say the same."""
+    menu = await seed_menu(container)
+    customer = await login_customer(client, container)
+    first = await place(client, customer, order_body((menu.dosa, 1)))
+    assert first.status_code == 201, first.text
+    number = first.json()["data"]["number"]
+    day = number.split("-")[1]
+    assert number == f"ORD-{day}-001"
+    async with container.sessionmaker() as session, session.begin():
+        placed_first = await session.get(Order, uuid.UUID(first.json()["data"]["id"]))
+        assert placed_first is not None
+        counter = await session.get(OrderDayCounter, placed_first.business_date)
+        assert counter is not None and counter.last_seq == 1
+        counter.last_seq = 1233
+    second = await place(client, customer, order_body((menu.dosa, 1)))
+    assert second.status_code == 201, second.text
+    placed = second.json()["data"]
+    assert placed["number"] == f"ORD-{day}-1234"
+    async with container.sessionmaker() as session:
+        order = await session.get(Order, uuid.UUID(placed["id"]))
+        assert order is not None and (order.daily_seq, order.number) == (1234, placed["number"])
+        created = await session.scalar(
+            select(Event).where(Event.order_id == order.id, Event.type == "order.created")
+        )
+        assert created is not None and created.order_number == placed["number"]
+        assert created.data["estimated_ready_at"] is not None
+        assert await session.scalar(select(func.count()).select_from(Order)) == 2

@@ -19,8 +19,11 @@ __all__ = [
     "INSERTED_EVENTS",
     "EventFacts",
     "EventType",
+    "event_values",
     "insert_event",
+    "insert_event_row",
     "latest_seq",
+    "note_inserted",
     "record_event",
 ]
 
@@ -96,24 +99,56 @@ async def insert_event(
 ) -> None:
     """record_event as one Core INSERT, for the placement's hot path: nothing is flushed
     first (the caller has written its own rows) and no Event object is made."""
+    row = event_values(
+        type,
+        data=data,
+        order_id=order_id,
+        order_number=order_number,
+        status=status,
+        payment_status=payment_status,
+        actor_id=actor_id,
+    )
+    await insert_event_row(session, row)
+
+
+async def insert_event_row(session: AsyncSession, row: dict[str, Any]) -> None:
+    """Insert an event's row as `event_values` made it."""
+    await _INSERT_EVENT.execute(session, row)
+    note_inserted(session, row)
+
+
+def event_values(
+    type: EventType,
+    *,
+    data: dict[str, Any],
+    order_id: uuid.UUID | None,
+    order_number: str | None,
+    status: str | None,
+    payment_status: str | None,
+    actor_id: uuid.UUID | None,
+) -> dict[str, Any]:
+    """An event's row, every column but seq: for a statement that writes it with others
+    (`note_inserted` once it has run)."""
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
-    await _INSERT_EVENT.execute(
-        session,
-        {
-            "id": uuid.uuid4(),
-            "type": EventType(type).value,
-            "data": data,
-            "order_id": order_id,
-            "order_number": order_number,
-            "status": status,
-            "payment_status": payment_status,
-            "actor_id": actor_id,
-            "created_at": utcnow(),
-            "dispatched_at": None,
-        },
-    )
-    facts = EventFacts(EventType(type).value, data, status, payment_status)
+    return {
+        "id": uuid.uuid4(),
+        "type": EventType(type).value,
+        "data": data,
+        "order_id": order_id,
+        "order_number": order_number,
+        "status": status,
+        "payment_status": payment_status,
+        "actor_id": actor_id,
+        "created_at": utcnow(),
+        "dispatched_at": None,
+    }
+
+
+def note_inserted(session: AsyncSession, row: dict[str, Any]) -> None:
+    """What follows an event row written without an Event object: its facts noted for the
+    counters read after the commit, and the dispatcher woken by the commit."""
+    facts = EventFacts(row["type"], row["data"], row["status"], row["payment_status"])
     session.info.setdefault(INSERTED_EVENTS, []).append(facts)
     _wake_dispatcher_after_commit(session)
 

@@ -19,18 +19,20 @@ refreshes it (`core.direct.adopt`).
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, bindparam
+from sqlalchemy import Date, String, Table, bindparam, case, cast, func, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from canteen.core.direct import DirectStatement, Loaded, OneToMany, WholeRowInsert, adopt
 from canteen.events.models import Event
-from canteen.events.service import insert_event
+from canteen.events.service import event_values, insert_event_row, note_inserted
 from canteen.events.types import EventType
-from canteen.orders.models import Order, OrderItem
+from canteen.orders.models import Order, OrderDayCounter, OrderItem
 from canteen.users.models import User
 
 _ORDERS: Table = Order.__table__  # type: ignore[assignment]
@@ -79,27 +81,117 @@ async def insert_lines(session: AsyncSession, lines: list[dict[str, Any]]) -> No
     await _INSERT_LINES.execute_many(session, lines)
 
 
+def order_number(business_date: date, seq: int) -> str:
+    """`ORD-20261207-007`: the day and its sequence, three digits at least."""
+    return f"{_number_prefix(business_date)}{seq:03d}"
+
+
+def _number_prefix(business_date: date) -> str:
+    return f"ORD-{business_date:%Y%m%d}-"
+
+
+# The day's next number: one atomic upsert, the same SQL on PostgreSQL and SQLite, so
+# parallel placements never collide. Plain SQL: it never varies.
+_NEXT_SEQ = DirectStatement(
+    text(
+        "INSERT INTO order_day_counters (business_date, last_seq) VALUES (:day, 1) "
+        "ON CONFLICT (business_date) DO UPDATE SET last_seq = order_day_counters.last_seq + 1 "
+        "RETURNING last_seq"
+    ).bindparams(bindparam("day", type_=Date()))
+)
+_COUNTERS: Table = OrderDayCounter.__table__  # type: ignore[assignment]
+_NUMBERED = ("daily_seq", "number")
+_EVENT_KEYS = tuple(c.key for c in _EVENTS.columns if c.key not in ("seq", "order_number"))
+
+
+def _numbered_order_and_event() -> DirectStatement:
+    """PostgreSQL's one round trip for the three writes a placement makes under the day's
+    counter row: the counter moved, the order written with the number it gives, the
+    `order.created` event with that number; it returns the order's seq and number. Data-
+    modifying WITH is PostgreSQL's (SQLite runs the three in turn, in-process). The number
+    is `order_number`'s: the prefix is given, the seq padded to three digits at least."""
+    counter = (
+        pg_insert(_COUNTERS)
+        .values(business_date=bindparam("day", type_=Date()), last_seq=1)
+        .on_conflict_do_update(
+            index_elements=[_COUNTERS.c.business_date],
+            set_={"last_seq": _COUNTERS.c.last_seq + 1},
+        )
+        .returning(_COUNTERS.c.last_seq)
+        .cte("counter")
+    )
+    seq = counter.c.last_seq
+    digits = cast(seq, String)
+    number = bindparam("number_prefix", type_=String()) + case(
+        (seq < 1000, func.lpad(digits, 3, "0")), else_=digits
+    )
+    order_keys = [c.key for c in _ORDERS.columns if c.key not in _NUMBERED]
+    placed = (
+        insert(_ORDERS)
+        .from_select(
+            [*order_keys, *_NUMBERED],
+            select(
+                *(bindparam(f"order_{key}", type_=_ORDERS.c[key].type) for key in order_keys),
+                seq,
+                number,
+            ),
+        )
+        .returning(_ORDERS.c.daily_seq, _ORDERS.c.number)
+        .cte("placed")
+    )
+    created = (
+        insert(_EVENTS)
+        .from_select(
+            [*_EVENT_KEYS, "order_number"],
+            select(
+                *(bindparam(f"event_{key}", type_=_EVENTS.c[key].type) for key in _EVENT_KEYS),
+                placed.c.number,
+            ),
+        )
+        .cte("created")
+    )
+    return DirectStatement(select(placed.c.daily_seq, placed.c.number).add_cte(created))
+
+
+_NUMBERED_ORDER_AND_EVENT = _numbered_order_and_event()
+
+
 async def finish_order(
     session: AsyncSession,
     row: dict[str, Any],
     lines: list[dict[str, Any]],
     *,
+    business_date: date,
     event_data: dict[str, Any],
     actor_id: uuid.UUID,
 ) -> Order:
-    """Insert the order, complete, and record `order.created` (two statements); return
-    the order as a persistent object of the session."""
-    await _INSERT_ORDER.execute(session, row)
-    await insert_event(
-        session,
+    """Number the order from the day's counter, insert it, complete, and record
+    `order.created`; return the order as a persistent object of the session. The counter's
+    row stays locked to the commit: on PostgreSQL the three are one statement, so the next
+    placement waits for one round trip and the commit, not three."""
+    event = event_values(
         EventType.order_created,
         data=event_data,
         order_id=row["id"],
-        order_number=row["number"],
+        order_number=None,
         status=row["status"],
         payment_status=row["payment_status"],
         actor_id=actor_id,
     )
+    if session.get_bind().dialect.name == "postgresql":
+        params = {f"order_{key}": value for key, value in row.items() if key not in _NUMBERED}
+        params.update({f"event_{key}": event[key] for key in _EVENT_KEYS})
+        params.update(day=business_date, number_prefix=_number_prefix(business_date))
+        [(seq, number)] = await _NUMBERED_ORDER_AND_EVENT.rows(session, params)
+        row.update(daily_seq=seq, number=number)
+        event["order_number"] = number
+        note_inserted(session, event)
+    else:
+        seq = int(await _NEXT_SEQ.scalar(session, {"day": business_date}))
+        row.update(daily_seq=seq, number=order_number(business_date, seq))
+        event["order_number"] = row["number"]
+        await _INSERT_ORDER.execute(session, row)
+        await insert_event_row(session, event)
     # As loaded: no pending INSERT, nothing expired, each line's order set.
     items = [_LOADED_LINE.from_mapping(line) for line in lines]
     order = _LOADED_ORDER.from_mapping(row, items=items)

@@ -5,16 +5,15 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections import Counter
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, bindparam, select, text, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.container import Container
 from canteen.core.db import after_commit
-from canteen.core.direct import DirectStatement
 from canteen.core.errors import ValidationFailed, field_error
 from canteen.events.service import record_event
 from canteen.events.types import EventType
@@ -174,13 +173,11 @@ async def _create(
     # The kitchen window after the stock (locks always in this order), before the shared rows.
     window, estimated_ready_at = await _reserve_window(session, now, tz, slot, body, lines, kitchen)
     # The shared rows last, just before the inserts and the commit: the settings row (the
-    # menu version moves when stock does), then the day's counter row. Always in this order.
+    # menu version moves when stock does), then the day's counter row, taken by
+    # finish_order as it writes the order with its number. Always in this order.
     if sold_out is not None:
         await _announce_stock(session, sold_out)
-    seq = await _next_seq(session, business_date)
     row.update(
-        number=f"ORD-{business_date:%Y%m%d}-{seq:03d}",
-        daily_seq=seq,
         estimated_ready_at=estimated_ready_at,
         promised_ready_at=estimated_ready_at,
         pickup_window_start=window.window.start,
@@ -188,7 +185,9 @@ async def _create(
         window_minutes=window.cost,
     )
     event_data["estimated_ready_at"] = _iso(estimated_ready_at)
-    order = await finish_order(session, row, lines, event_data=event_data, actor_id=user.id)
+    order = await finish_order(
+        session, row, lines, business_date=business_date, event_data=event_data, actor_id=user.id
+    )
     return order, cash_enabled_for(config, user.no_show_count)
 
 
@@ -405,22 +404,6 @@ def _resolve_slot(catalogue: Catalogue, code: str | None, now: datetime, tz: Zon
             ]
         )
     return current
-
-
-# One atomic upsert, the same SQL on PostgreSQL and SQLite: parallel placements never
-# collide. Plain SQL because this runs on every placement and the statement never varies.
-_NEXT_SEQ = DirectStatement(
-    text(
-        "INSERT INTO order_day_counters (business_date, last_seq) VALUES (:day, 1) "
-        "ON CONFLICT (business_date) DO UPDATE SET last_seq = order_day_counters.last_seq + 1 "
-        "RETURNING last_seq"
-    ).bindparams(bindparam("day", type_=Date()))
-)
-
-
-async def _next_seq(session: AsyncSession, business_date: date) -> int:
-    """The day's next order number."""
-    return int(await _NEXT_SEQ.scalar(session, {"day": business_date}))
 
 
 async def _reserve_window(
