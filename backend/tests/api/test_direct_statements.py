@@ -1,7 +1,7 @@
 """The placement's hot statements go straight to asyncpg on PostgreSQL and through
 SQLAlchemy elsewhere (issue 20, `canteen.core.direct`): either way the same rows, in the
 session's own transaction, failing with SQLAlchemy's errors. The event log's insert
-(`events.service.insert_event`, one of them) stands for all: it carries UUIDs, a JSON
+(`events.service.insert_event_row`, one of them) stands for all: it carries UUIDs, a JSON
 document and a timestamp through the type processors."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from canteen.core.direct import (
 from canteen.core.once import JobMark, mark_once
 from canteen.core.one_of import one_of
 from canteen.events.models import Event
-from canteen.events.service import _EVENTS, _INSERT_EVENT, insert_event
+from canteen.events.service import _EVENTS, _INSERT_EVENT, event_values, insert_event_row
 from canteen.events.types import EventType
 from canteen.users.models import User
 from canteen_testkit.stack import BACKEND
@@ -40,8 +40,7 @@ async def _direct_taken(session: AsyncSession) -> bool:
 
 
 async def _write(session: AsyncSession, marker: str) -> None:
-    await insert_event(
-        session,
+    row = event_values(
         EventType.order_status_changed,
         data={**DATA, "marker": marker},
         order_id=None,
@@ -50,6 +49,7 @@ async def _write(session: AsyncSession, marker: str) -> None:
         payment_status="cash_due",
         actor_id=None,
     )
+    await insert_event_row(session, row)
 
 
 async def _events(container: Any, marker: str) -> list[Event]:
@@ -265,8 +265,7 @@ async def test_a_one_to_many_join_is_split_into_the_one_and_its_many(container):
         assert loaded_user.one(one).name == "Ravi" and many == []
     async with container.sessionmaker() as s, s.begin():
         for marker in ("first", "second"):
-            await insert_event(
-                s,
+            row = event_values(
                 EventType.order_status_changed,
                 data={"marker": marker},
                 order_id=None,
@@ -275,6 +274,7 @@ async def test_a_one_to_many_join_is_split_into_the_one_and_its_many(container):
                 payment_status=None,
                 actor_id=user.id,
             )
+            await insert_event_row(s, row)
     async with container.sessionmaker() as s:
         one, many = split(await joined.rows(s, {"id": user.id}))
         assert loaded_user.one(one).id == user.id

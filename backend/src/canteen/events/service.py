@@ -20,21 +20,20 @@ __all__ = [
     "EventFacts",
     "EventType",
     "event_values",
-    "insert_event",
     "insert_event_row",
     "latest_seq",
     "note_inserted",
     "record_event",
 ]
 
-# Where insert_event notes what it wrote, in the session's info: no Event object is made, so
+# Where insert_event_row notes what it wrote, in the session's info: no Event object is made, so
 # what counts flushed events after a commit (observability.metrics) reads these too.
 INSERTED_EVENTS = "events_inserted"
 
 
 @dataclass(frozen=True, slots=True)
 class EventFacts:
-    """What an event inserted by insert_event said (the fields its counters read)."""
+    """What an event inserted by insert_event_row said (the fields its counters read)."""
 
     type: str
     data: dict[str, Any]
@@ -86,33 +85,10 @@ _INSERT_EVENT = DirectStatement(
 )
 
 
-async def insert_event(
-    session: AsyncSession,
-    type: EventType,
-    *,
-    data: dict[str, Any],
-    order_id: uuid.UUID | None,
-    order_number: str | None,
-    status: str | None,
-    payment_status: str | None,
-    actor_id: uuid.UUID | None,
-) -> None:
-    """record_event as one Core INSERT, for the placement's hot path: nothing is flushed
-    first (the caller has written its own rows) and no Event object is made."""
-    row = event_values(
-        type,
-        data=data,
-        order_id=order_id,
-        order_number=order_number,
-        status=status,
-        payment_status=payment_status,
-        actor_id=actor_id,
-    )
-    await insert_event_row(session, row)
-
-
 async def insert_event_row(session: AsyncSession, row: dict[str, Any]) -> None:
-    """Insert an event's row as `event_values` made it."""
+    """record_event as one Core INSERT of the row `event_values` made, for the hot paths:
+    nothing is flushed first (the caller has written its own rows) and no Event object is
+    made."""
     await _INSERT_EVENT.execute(session, row)
     note_inserted(session, row)
 

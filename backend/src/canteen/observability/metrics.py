@@ -150,7 +150,8 @@ def _after_flush(session: OrmSession, _context: Any) -> None:
 def _after_commit(session: OrmSession) -> None:
     for ev in session.info.pop("metrics_events", ()):
         _count(ev)
-    # Events written without an ORM object (events.service.insert_event: the placement).
+    # Events written without an ORM object (events.service.insert_event_row: the
+    # placement, an order's change).
     for facts in session.info.pop(INSERTED_EVENTS, ()):
         _count(facts)
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.direct_flush import flush_changes
-from canteen.events.service import insert_event
+from canteen.events.service import event_values, insert_event_row
 from canteen.events.types import EventType
 from canteen.orders.models import Order
 
@@ -26,8 +26,7 @@ async def record_order_event(
     is all there is, `flush_changes`). One Core INSERT, as the placement's (issue 20): an
     Event object flushed by the ORM cost more than the row it writes."""
     await flush_changes(session)
-    await insert_event(
-        session,
+    row = event_values(
         type,
         order_id=order.id,
         order_number=order.number,
@@ -36,3 +35,4 @@ async def record_order_event(
         actor_id=actor_id,
         data=data,
     )
+    await insert_event_row(session, row)
