@@ -1,6 +1,8 @@
 """An order change's columns written by one direct UPDATE (`core.direct_flush`, issue 20):
 the rows must be those the ORM's flush writes, the objects left as a flush leaves them,
-and whatever it cannot write faithfully must still be written, by the ORM."""
+and whatever it cannot write faithfully must still be written, by the ORM. A change's
+event (`then_insert`) joins a lone UPDATE's statement on PostgreSQL, and only if the
+UPDATE found its row."""
 
 from __future__ import annotations
 
@@ -10,16 +12,20 @@ from typing import Any
 
 import pytest
 from orders_helpers import new_payment, order_with_payment, placed_order, seed_menu
-from sqlalchemy import delete, inspect, select
+from sqlalchemy import delete, func, inspect, select
 from sqlalchemy.orm.exc import StaleDataError
 from statements_seen import StatementsSeen
 
 from canteen.core.db import utcnow
 from canteen.core.direct_flush import flush_changes
+from canteen.events.models import Event
+from canteen.events.service import _INSERT_EVENT, event_values
+from canteen.events.types import EventType
 from canteen.orders.models import Order
 from canteen.orders.service import lock_order
 from canteen.payments.capture import locked
 from canteen.payments.models import Payment, PaymentState
+from canteen_testkit.stack import BACKEND
 from conftest import login_customer
 
 # Every column a capture leaves alike on two payments (ids and gateway ids differ).
@@ -170,3 +176,94 @@ async def test_a_changed_primary_key_is_written_by_the_orm(client, container):
     async with container.sessionmaker() as s:
         assert await s.get(Payment, payment_id) is None
         assert (await s.get(Payment, new_id)) is not None
+
+
+# ---- a change and the row that records it (`then_insert`) --------------------------------
+
+
+def _recorded(order_id: uuid.UUID, marker: str) -> dict[str, Any]:
+    return event_values(
+        EventType.order_status_changed,
+        data={"marker": marker},
+        order_id=order_id,
+        order_number=None,
+        status="preparing",
+        payment_status="cash_due",
+        actor_id=None,
+    )
+
+
+async def _events_marked(container: Any, marker: str) -> list[Event]:
+    async with container.sessionmaker() as s:
+        rows = await s.scalars(select(Event).where(Event.data["marker"].as_string() == marker))
+        return list(rows)
+
+
+async def test_a_change_and_its_event_are_one_statement_on_postgresql(client, container):
+    menu = await seed_menu(container)
+    order_id = await placed_order(client, container, (menu.dosa, 1))
+    async with container.sessionmaker() as s, s.begin():
+        order = await lock_order(s, order_id)
+        with StatementsSeen(await s.connection()) as sql:
+            order.status = "preparing"
+            order.preparing_at = utcnow()
+            await flush_changes(s, then_insert=(_INSERT_EVENT, _recorded(order_id, "one")))
+            await s.flush()  # the ORM finds nothing left to write
+        assert not s.dirty and not inspect(order).modified
+    starts = [statement.split()[0] for statement in sql.seen]
+    assert starts == (["WITH"] if BACKEND == "postgres" else ["UPDATE", "INSERT"])
+    async with container.sessionmaker() as s:
+        row = await s.get(Order, order_id)
+        assert row is not None and row.status == "preparing" and row.preparing_at is not None
+    [event] = await _events_marked(container, "one")
+    assert (event.order_id, event.status, event.payment_status) == (
+        order_id,
+        "preparing",
+        "cash_due",
+    )
+
+
+async def test_a_change_whose_row_is_gone_records_nothing(client, container):
+    menu = await seed_menu(container)
+    order_id = await placed_order(client, container, (menu.dosa, 1))
+    async with container.sessionmaker() as s:
+        order = await s.get(Order, order_id)
+        assert order is not None
+        await s.execute(
+            delete(Order).where(Order.id == order_id).execution_options(synchronize_session=False)
+        )
+        order.status = "preparing"
+        with pytest.raises(StaleDataError, match="expected to update 1 row"):
+            await flush_changes(s, then_insert=(_INSERT_EVENT, _recorded(order_id, "gone")))
+        # Not even within the transaction: the event is written only from the row's UPDATE.
+        marked = Event.data["marker"].as_string() == "gone"
+        assert await s.scalar(select(func.count()).select_from(Event).where(marked)) == 0
+        await s.rollback()
+    assert await _events_marked(container, "gone") == []
+    async with container.sessionmaker() as s:
+        assert await s.get(Order, order_id) is not None  # the delete rolled back with it
+
+
+async def test_two_changed_rows_are_flushed_before_the_event_is_written(client, container):
+    order_id, payment_id = await order_with_payment(client, container)
+    async with container.sessionmaker() as s, s.begin():
+        order, payment = await locked(s, order_id)
+        with StatementsSeen(await s.connection()) as sql:
+            order.instructions = "no onions"
+            payment.error_code = "DECLINED"
+            await flush_changes(s, then_insert=(_INSERT_EVENT, _recorded(order_id, "two")))
+        assert not s.dirty
+    assert [statement.split()[0] for statement in sql.seen] == ["UPDATE", "UPDATE", "INSERT"]
+    assert len(await _events_marked(container, "two")) == 1
+    assert (await _payment_row(container, payment_id)).error_code == "DECLINED"
+
+
+async def test_with_nothing_changed_the_event_alone_is_written(client, container):
+    menu = await seed_menu(container)
+    order_id = await placed_order(client, container, (menu.dosa, 1))
+    async with container.sessionmaker() as s, s.begin():
+        await lock_order(s, order_id)
+        with StatementsSeen(await s.connection()) as sql:
+            await flush_changes(s, then_insert=(_INSERT_EVENT, _recorded(order_id, "alone")))
+    assert [statement.split()[0] for statement in sql.seen] == ["INSERT"]
+    assert len(await _events_marked(container, "alone")) == 1

@@ -13,14 +13,20 @@ Anything it cannot write faithfully goes to the ORM's flush, whole: a new or del
 object, a changed relationship or collection, an expired or not loaded attribute, a
 changed primary key, a mapper with a version counter or inheritance, a server-side
 `onupdate` or a SQL expression as `onupdate`.
+
+A change is usually followed by a row that records it (an order's event): `then_insert`
+writes that row after the flush, and on PostgreSQL, when the flush is one UPDATE, in the
+same statement (`WITH changed AS (UPDATE … RETURNING key) INSERT … SELECT … FROM changed`):
+one round trip fewer while the changed row is locked. The row is inserted only if the
+UPDATE found its row, as when the UPDATE raises first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Table, bindparam, update
+from sqlalchemy import Column, ColumnElement, Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapper
 from sqlalchemy.orm.base import NO_VALUE, instance_state
@@ -60,6 +66,7 @@ class _Updates:
             elif column.onupdate is not None:
                 self.eligible = False
         self._statements: dict[tuple[str, ...], DirectStatement] = {}
+        self._with_insert: dict[tuple[Any, ...], DirectStatement] = {}
 
     def changes(self, state: InstanceState[Any]) -> dict[str, Any] | None:
         """The new value of each changed column (and the `onupdate` ones), {} if nothing
@@ -80,36 +87,78 @@ class _Updates:
                     changed[key] = make()
         return changed
 
+    def _update(self, keys: tuple[str, ...]) -> Any:
+        return (
+            update(self.table)
+            .where(
+                *(
+                    column == bindparam(f"pk_{i}", type_=column.type)
+                    for i, column in enumerate(self._pk)
+                )
+            )
+            .values(
+                {
+                    self._columns[key]: bindparam(f"set_{key}", type_=self._columns[key].type)
+                    for key in keys
+                }
+            )
+            .returning(self._pk[0])
+        )
+
+    def _params(self, state: InstanceState[Any], values: dict[str, Any]) -> dict[str, Any]:
+        assert state.key is not None
+        params = {f"set_{key}": value for key, value in values.items()}
+        params.update({f"pk_{i}": value for i, value in enumerate(state.key[1])})
+        return params
+
     async def write(
         self, session: AsyncSession, state: InstanceState[Any], values: dict[str, Any]
     ) -> None:
         keys = tuple(sorted(values))
         statement = self._statements.get(keys)
         if statement is None:
-            statement = self._statements[keys] = DirectStatement(
-                update(self.table)
-                .where(
-                    *(
-                        column == bindparam(f"pk_{i}", type_=column.type)
-                        for i, column in enumerate(self._pk)
-                    )
+            statement = self._statements[keys] = DirectStatement(self._update(keys))
+        if await statement.scalar(session, self._params(state, values)) is None:
+            raise self._stale()
+
+    async def write_then_insert(
+        self,
+        session: AsyncSession,
+        state: InstanceState[Any],
+        values: dict[str, Any],
+        table: Table,
+        row: Mapping[str, Any],
+    ) -> None:
+        """The UPDATE and the INSERT of `row` into `table`, one statement (PostgreSQL's
+        data-modifying WITH): the row is inserted only from the UPDATE's returned key."""
+        keys, row_keys = tuple(sorted(values)), tuple(row)
+        cache_key = (keys, table.name, row_keys)
+        statement = self._with_insert.get(cache_key)
+        if statement is None:
+            changed = self._update(keys).cte("changed")
+            inserted = (
+                insert(table)
+                .from_select(
+                    list(row_keys),
+                    select(
+                        *(bindparam(f"row_{key}", type_=table.c[key].type) for key in row_keys)
+                    ).select_from(changed),
                 )
-                .values(
-                    {
-                        self._columns[key]: bindparam(f"set_{key}", type_=self._columns[key].type)
-                        for key in keys
-                    }
-                )
-                .returning(self._pk[0])
+                .cte("inserted")
             )
-        assert state.key is not None
-        params = {f"set_{key}": value for key, value in values.items()}
-        params.update({f"pk_{i}": value for i, value in enumerate(state.key[1])})
+            statement = self._with_insert[cache_key] = DirectStatement(
+                select(changed.c[self._pk[0].key]).add_cte(inserted)
+            )
+        params = self._params(state, values)
+        params.update({f"row_{key}": value for key, value in row.items()})
         if await statement.scalar(session, params) is None:
-            raise StaleDataError(
-                f"UPDATE statement on table '{self.table.name}' expected to update 1 row(s); "
-                "0 were matched."
-            )
+            raise self._stale()
+
+    def _stale(self) -> StaleDataError:
+        return StaleDataError(
+            f"UPDATE statement on table '{self.table.name}' expected to update 1 row(s); "
+            "0 were matched."
+        )
 
 
 def _onupdate(column: Column[Any]) -> Callable[[], Any] | None:
@@ -136,13 +185,47 @@ def _updates_of(mapper: Mapper[Any]) -> _Updates:
     return updates
 
 
-async def flush_changes(session: AsyncSession) -> None:
+async def flush_changes(
+    session: AsyncSession,
+    *,
+    then_insert: tuple[DirectStatement, Mapping[str, Any]] | None = None,
+) -> None:
     """`session.flush()`, with changed columns of the objects the session holds written
-    as one direct UPDATE each when that is all there is to write (see the module's note)."""
+    as one direct UPDATE each when that is all there is to write (see the module's note).
+    `then_insert`: an INSERT of one table (`insert(table)`) and the row it is run with,
+    after the flush."""
+    plans = await _direct_plans(session)
+    writes = [plan for plan in plans if plan[2]] if plans is not None else []
+    if (
+        then_insert is not None
+        and len(writes) == 1
+        and session.get_bind().dialect.name == "postgresql"
+    ):
+        updates, state, values = writes[0]
+        statement, row = then_insert
+        table = getattr(statement.statement, "table", None)
+        assert isinstance(table, Table), "then_insert takes an INSERT of one table"
+        await updates.write_then_insert(session, state, values, table, row)
+        _mark_written(session, plans or [])
+        return
+    for updates, state, values in writes:
+        await updates.write(session, state, values)
+    if plans is not None:
+        _mark_written(session, plans)
+    if then_insert is not None:
+        statement, row = then_insert
+        await statement.execute(session, row)
+
+
+async def _direct_plans(
+    session: AsyncSession,
+) -> list[tuple[_Updates, InstanceState[Any], dict[str, Any]]] | None:
+    """The direct UPDATEs to make, in the unit of work's order; None once the ORM's
+    flush has written everything instead."""
     sync = session.sync_session
     if sync.new or sync.deleted:
         await session.flush()
-        return
+        return None
     plans: list[tuple[_Updates, InstanceState[Any], dict[str, Any]]] = []
     for obj in sync.dirty:
         state: InstanceState[Any] = instance_state(obj)
@@ -150,12 +233,17 @@ async def flush_changes(session: AsyncSession) -> None:
         values = updates.changes(state)
         if values is None:
             await session.flush()
-            return
+            return None
         plans.append((updates, state, values))
     # The unit of work's order: parents' tables first, then each table's rows by key.
     plans.sort(key=lambda plan: (plan[0].rank, str(plan[1].key)))
-    for updates, state, values in plans:
-        if values:
-            await updates.write(session, state, values)
+    return plans
+
+
+def _mark_written(
+    session: AsyncSession, plans: list[tuple[_Updates, InstanceState[Any], dict[str, Any]]]
+) -> None:
+    identity_map = session.sync_session.identity_map
+    for _updates, state, values in plans:
         state.dict.update(values)
-        state._commit_all(state.dict, sync.identity_map)  # written, as after a flush
+        state._commit_all(state.dict, identity_map)  # written, as after a flush

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.db import after_commit, utcnow
 from canteen.core.direct import DirectStatement
+from canteen.core.direct_flush import flush_changes
 from canteen.events.models import Event
 from canteen.events.types import EVENT_TYPES, EventType
 
@@ -20,6 +21,7 @@ __all__ = [
     "EventFacts",
     "EventType",
     "event_values",
+    "flush_then_insert_event_row",
     "insert_event_row",
     "latest_seq",
     "note_inserted",
@@ -90,6 +92,13 @@ async def insert_event_row(session: AsyncSession, row: dict[str, Any]) -> None:
     nothing is flushed first (the caller has written its own rows) and no Event object is
     made."""
     await _INSERT_EVENT.execute(session, row)
+    note_inserted(session, row)
+
+
+async def flush_then_insert_event_row(session: AsyncSession, row: dict[str, Any]) -> None:
+    """The session's changes flushed (`flush_changes`), then `insert_event_row`: on
+    PostgreSQL, when the changes are one row's UPDATE, both in one statement."""
+    await flush_changes(session, then_insert=(_INSERT_EVENT, row))
     note_inserted(session, row)
 
 

@@ -7,8 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from canteen.core.direct_flush import flush_changes
-from canteen.events.service import event_values, insert_event_row
+from canteen.events.service import event_values, flush_then_insert_event_row
 from canteen.events.types import EventType
 from canteen.orders.models import Order
 
@@ -24,8 +23,8 @@ async def record_order_event(
     """Record `type` for `order` in the caller's transaction, after flushing its pending
     changes (the order's own first; its changed columns as one direct UPDATE where that
     is all there is, `flush_changes`). One Core INSERT, as the placement's (issue 20): an
-    Event object flushed by the ORM cost more than the row it writes."""
-    await flush_changes(session)
+    Event object flushed by the ORM cost more than the row it writes. On PostgreSQL a
+    change of the order's row alone and its event are one statement."""
     row = event_values(
         type,
         order_id=order.id,
@@ -35,4 +34,4 @@ async def record_order_event(
         actor_id=actor_id,
         data=data,
     )
-    await insert_event_row(session, row)
+    await flush_then_insert_event_row(session, row)
