@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapper
 from sqlalchemy.orm.base import NO_VALUE, instance_state
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.state import InstanceState
+from sqlalchemy.sql import Update
 
 from canteen.core.direct import DirectStatement
 
@@ -87,7 +88,8 @@ class _Updates:
                     changed[key] = make()
         return changed
 
-    def _update(self, keys: tuple[str, ...]) -> Any:
+    def _update(self, keys: tuple[str, ...]) -> Update:
+        """`UPDATE … SET <keys> WHERE <primary key> RETURNING <its first column>`."""
         return (
             update(self.table)
             .where(
@@ -147,7 +149,7 @@ class _Updates:
                 .cte("inserted")
             )
             statement = self._with_insert[cache_key] = DirectStatement(
-                select(changed.c[self._pk[0].key]).add_cte(inserted)
+                select(changed.c[0]).add_cte(inserted)
             )
         params = self._params(state, values)
         params.update({f"row_{key}": value for key, value in row.items()})
