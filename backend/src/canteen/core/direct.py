@@ -41,7 +41,9 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Float, Numeric, Table, insert, inspect, select
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -312,11 +314,21 @@ class PerDialect:
         return self._by_dialect[DIALECTS[0]].columns
 
 
+def writes_in_one_with(session: AsyncSession) -> bool:
+    """Whether the session's backend takes data-modifying `WITH` (PostgreSQL does, SQLite
+    does not): several writes that depend on each other sent as one statement."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def upsert(dialect: str, table: Table) -> PgInsert | SqliteInsert:
+    """`INSERT` into `table` as `dialect` writes it, with its `ON CONFLICT` clauses."""
+    return pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+
+
 def insert_once(dialect: str, table: Table, *, key: ColumnElement[Any]) -> Insert:
     """`INSERT … ON CONFLICT (key) DO NOTHING RETURNING key` in `dialect`: the key comes
     back only when this call stored the row (SQLite since 3.35, PostgreSQL)."""
-    build = pg_insert if dialect == "postgresql" else sqlite_insert
-    return build(table).on_conflict_do_nothing(index_elements=[key]).returning(key)
+    return upsert(dialect, table).on_conflict_do_nothing(index_elements=[key]).returning(key)
 
 
 class WholeRowInsert:

@@ -34,7 +34,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.state import InstanceState
 from sqlalchemy.sql import Update
 
-from canteen.core.direct import DirectStatement
+from canteen.core.direct import DirectStatement, writes_in_one_with
 
 
 class _Updates:
@@ -198,11 +198,7 @@ async def flush_changes(
     after the flush."""
     plans = await _direct_plans(session)
     writes = [plan for plan in plans if plan[2]] if plans is not None else []
-    if (
-        then_insert is not None
-        and len(writes) == 1
-        and session.get_bind().dialect.name == "postgresql"
-    ):
+    if then_insert is not None and len(writes) == 1 and writes_in_one_with(session):
         updates, state, values = writes[0]
         statement, row = then_insert
         table = getattr(statement.statement, "table", None)

@@ -22,13 +22,20 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, String, Table, bindparam, case, cast, func, insert, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Date, Insert, String, Table, bindparam, case, cast, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from canteen.core.direct import DirectStatement, Loaded, OneToMany, WholeRowInsert, adopt
+from canteen.core.direct import (
+    DirectStatement,
+    Loaded,
+    OneToMany,
+    WholeRowInsert,
+    adopt,
+    upsert,
+    writes_in_one_with,
+)
 from canteen.events.models import Event
 from canteen.events.service import event_values, insert_event_row, note_inserted
 from canteen.events.types import EventType
@@ -90,16 +97,24 @@ def _number_prefix(business_date: date) -> str:
     return f"ORD-{business_date:%Y%m%d}-"
 
 
-# The day's next number: one atomic upsert, the same SQL on PostgreSQL and SQLite, so
-# parallel placements never collide. Plain SQL: it never varies.
-_NEXT_SEQ = DirectStatement(
-    text(
-        "INSERT INTO order_day_counters (business_date, last_seq) VALUES (:day, 1) "
-        "ON CONFLICT (business_date) DO UPDATE SET last_seq = order_day_counters.last_seq + 1 "
-        "RETURNING last_seq"
-    ).bindparams(bindparam("day", type_=Date()))
-)
 _COUNTERS: Table = OrderDayCounter.__table__  # type: ignore[assignment]
+
+
+def _next_seq(dialect: str) -> Insert:
+    """The day's next number: one atomic upsert, so parallel placements never collide."""
+    return (
+        upsert(dialect, _COUNTERS)
+        .values(business_date=bindparam("day", type_=Date()), last_seq=1)
+        .on_conflict_do_update(
+            index_elements=[_COUNTERS.c.business_date],
+            set_={"last_seq": _COUNTERS.c.last_seq + 1},
+        )
+        .returning(_COUNTERS.c.last_seq)
+    )
+
+
+# SQLite's: its placement runs the counter, the order and the event in turn.
+_NEXT_SEQ = DirectStatement(_next_seq("sqlite"))
 _NUMBERED = ("daily_seq", "number")
 _EVENT_KEYS = tuple(c.key for c in _EVENTS.columns if c.key not in ("seq", "order_number"))
 
@@ -110,16 +125,7 @@ def _numbered_order_and_event() -> DirectStatement:
     `order.created` event with that number; it returns the order's seq and number. Data-
     modifying WITH is PostgreSQL's (SQLite runs the three in turn, in-process). The number
     is `order_number`'s: the prefix is given, the seq padded to three digits at least."""
-    counter = (
-        pg_insert(_COUNTERS)
-        .values(business_date=bindparam("day", type_=Date()), last_seq=1)
-        .on_conflict_do_update(
-            index_elements=[_COUNTERS.c.business_date],
-            set_={"last_seq": _COUNTERS.c.last_seq + 1},
-        )
-        .returning(_COUNTERS.c.last_seq)
-        .cte("counter")
-    )
+    counter = _next_seq("postgresql").cte("counter")
     seq = counter.c.last_seq
     digits = cast(seq, String)
     number = bindparam("number_prefix", type_=String()) + case(
@@ -178,7 +184,7 @@ async def finish_order(
         payment_status=row["payment_status"],
         actor_id=actor_id,
     )
-    if session.get_bind().dialect.name == "postgresql":
+    if writes_in_one_with(session):
         params = {f"order_{key}": value for key, value in row.items() if key not in _NUMBERED}
         params.update({f"event_{key}": event[key] for key in _EVENT_KEYS})
         params.update(day=business_date, number_prefix=_number_prefix(business_date))
