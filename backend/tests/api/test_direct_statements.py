@@ -12,7 +12,7 @@ import weakref
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, event, func, insert, inspect, select, text
+from sqlalchemy import bindparam, event, func, insert, inspect, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -116,11 +116,55 @@ async def test_a_read_outside_the_transaction_begins_nothing_and_the_next_statem
     assert await _events(container, "after an outside read, rolled back") == []
 
 
-def test_only_a_plain_read_may_run_outside_the_transaction():
-    with pytest.raises(ValueError, match="only a SELECT"):
-        DirectStatement(insert(_USERS), in_transaction=False)
-    with pytest.raises(ValueError, match="only a SELECT"):
+def test_only_a_plain_read_or_an_insert_may_run_outside_the_transaction():
+    with pytest.raises(ValueError, match="only a SELECT that locks nothing or an INSERT"):
+        DirectStatement(update(_USERS).values(name="x"), in_transaction=False)
+    with pytest.raises(ValueError, match="only a SELECT that locks nothing or an INSERT"):
         DirectStatement(select(_USERS.c.id).with_for_update(), in_transaction=False)
+
+
+async def test_an_insert_outside_the_transaction_commits_alone_run_first_and_joins_it_after(
+    container,
+):
+    """A row that is all its transaction writes (a just-placed order's payment): run as
+    the session's first statement on PostgreSQL, no BEGIN is sent and the row is there
+    for everyone as the statement ends. After a statement that began the transaction, it
+    is part of it, and a rollback takes it back. SQLite's path is SQLAlchemy's, always in
+    the transaction."""
+    alone = DirectStatement(
+        insert(_EVENTS),
+        column_keys=[c.key for c in _EVENTS.columns if c.key != "seq"],
+        in_transaction=False,
+    )
+
+    def row(marker: str) -> dict[str, Any]:
+        return event_values(
+            EventType.order_status_changed,
+            data={"marker": marker},
+            order_id=None,
+            order_number="ORD-20261207-001",
+            status="ready",
+            payment_status="cash_due",
+            actor_id=None,
+        )
+
+    async with container.sessionmaker() as s:
+        await alone.execute(s, row("alone, first"))
+        raw = (await s.connection()).sync_connection.connection.dbapi_connection
+        if BACKEND == "postgres":
+            assert raw._started is False  # no BEGIN was sent
+            assert len(await _events(container, "alone, first")) == 1  # before any commit
+        await s.commit()
+    assert len(await _events(container, "alone, first")) == 1
+
+    async with container.sessionmaker() as s:
+        await _write(s, "began the transaction")
+        await alone.execute(s, row("alone, after a write"))
+        if BACKEND == "postgres":  # SQLite's writer locks out the read until it ends
+            assert await _events(container, "alone, after a write") == []  # not committed
+        await s.rollback()
+    assert await _events(container, "alone, after a write") == []
+    assert await _events(container, "began the transaction") == []
 
 
 def test_a_whole_row_names_every_column_and_refuses_any_other_name():

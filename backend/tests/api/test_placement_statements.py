@@ -17,10 +17,12 @@ import pytest
 from orders_helpers import order_body, place, seed_menu
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
+from statements_seen import ServerStatements
 
 from canteen.events.models import Event
 from canteen.orders.models import Order, OrderDayCounter, OrderItem
 from canteen.orders.order_rows import insert_lines, line_values
+from canteen.payments.models import Payment
 from canteen_testkit.stack import BACKEND
 from conftest import login_customer
 
@@ -181,3 +183,27 @@ async def test_the_order_is_numbered_by_the_days_counter_and_its_event_carries_t
         assert created is not None and created.order_number == placed["number"]
         assert created.data["estimated_ready_at"] is not None
         assert await session.scalar(select(func.count()).select_from(Order)) == 2
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="BEGIN and COMMIT are asyncpg's to see")
+async def test_a_upi_orders_payment_is_written_alone_after_the_placements_commit(client, container):
+    """The checkout of a just-placed UPI order writes one row, its payment, after the
+    placement has committed: the row's INSERT is sent on its own, with no BEGIN before it
+    and no COMMIT after it (one statement is atomic without them), and it stays."""
+    menu = await seed_menu(container)
+    customer = await login_customer(client, container)
+    async with ServerStatements(container.engine) as server:
+        r = await place(client, customer, order_body((menu.dosa, 1), payment_method="upi"))
+        assert r.status_code == 201, r.text
+        sent = server.on_connection_that_sent("INSERT payments")
+    at = sent.index("INSERT payments")
+    assert at == 0 or sent[at - 1] == "COMMIT"  # the placement's, on the same connection
+    assert sent[at + 1 :] == []
+    placed = r.json()["data"]
+    assert placed["payment"]["gateway_order_id"].startswith("order_")
+    async with container.sessionmaker() as session:
+        payment = await session.scalar(
+            select(Payment).where(Payment.order_id == uuid.UUID(placed["id"]))
+        )
+        assert payment is not None
+        assert payment.gateway_order_id == placed["payment"]["gateway_order_id"]

@@ -84,11 +84,17 @@ class DirectStatement:
     ):
         """`column_keys`: for an INSERT or UPDATE, the columns every call gives (all of
         them are always given: a column's Python default is never applied here).
-        `in_transaction=False`: a plain read (no lock, no write) that may run before the
-        session's transaction has begun on the server, and then begins nothing."""
+        `in_transaction=False`: a statement that may run before the session's transaction
+        has begun on the server, and then begins nothing: a plain read (no lock), or an
+        INSERT that is all its transaction writes, which then commits as it runs (one
+        statement is atomic on its own). Run after the transaction has begun, either is
+        part of it."""
         locks = getattr(statement, "_for_update_arg", None) is not None
-        if not in_transaction and (not isinstance(statement, Select) or locks):
-            raise ValueError("only a SELECT that locks nothing may run outside the transaction")
+        alone = isinstance(statement, Insert) or (isinstance(statement, Select) and not locks)
+        if not in_transaction and not alone:
+            raise ValueError(
+                "only a SELECT that locks nothing or an INSERT may run outside the transaction"
+            )
         self.statement = statement
         self._in_transaction = in_transaction
         self._column_keys = list(column_keys) if column_keys is not None else None
@@ -336,11 +342,15 @@ class WholeRowInsert:
     shape, compiled once, and rows that `Loaded` turns into objects with nothing left to
     load. A column's Python default is not applied: the caller names every value it needs."""
 
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, *, in_transaction: bool = True) -> None:
+        """`in_transaction=False`: see `DirectStatement` (a row that may be all its
+        transaction writes)."""
         self.columns = tuple(column.key for column in table.columns)
         self._known = frozenset(self.columns)
         self._table_name = table.name
-        self._statement = DirectStatement(insert(table), column_keys=self.columns)
+        self._statement = DirectStatement(
+            insert(table), column_keys=self.columns, in_transaction=in_transaction
+        )
 
     def row(self, **values: Any) -> dict[str, Any]:
         """The row to insert; a name that is not a column is a mistake, refused here."""

@@ -34,8 +34,11 @@ log = logging.getLogger("canteen.payments")
 # The checkout's one write, on every UPI order: compiled once, sent straight to the driver
 # (canteen.core.direct), every column given; the row becomes the session's `Payment` as if
 # loaded (issue 20: the ORM's flush of it cost more CPU than the rest of the transaction).
+# A just-placed order's checkout writes this row alone, after the placement's commit: it
+# then needs no transaction around it (no BEGIN, no COMMIT: two round trips fewer). In a
+# transaction begun already (a retry, its order locked) it is part of it.
 _PAYMENTS: Table = Payment.__table__  # type: ignore[assignment]
-_INSERT_PAYMENT = WholeRowInsert(_PAYMENTS)
+_INSERT_PAYMENT = WholeRowInsert(_PAYMENTS, in_transaction=False)
 _LOADED_PAYMENT = Loaded.of_table(Payment)
 
 
