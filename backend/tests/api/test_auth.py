@@ -7,10 +7,12 @@ import json
 import uuid
 
 import jwt
+from statements_seen import ServerStatements
 
 from canteen.users.models import User
 from conftest import (
     API,
+    BACKEND,
     TEST_SECRET,
     assert_error,
     bearer,
@@ -37,6 +39,34 @@ async def test_otp_login_creates_customer_and_returns_tokens(client, container):
     assert me.status_code == 200 and me.json()["data"]["id"] == data["user"]["id"]
     # Logging in again finds the same customer.
     await client.post(f"{API}/auth/request-otp", json={"phone": PHONE})  # within cooldown -> 429
+    assert await count_rows(container, User) == 1
+
+
+async def test_a_first_sign_in_writes_the_account_alone_as_the_orm_would(client, container):
+    """A student's first sign-in writes one row, their account, by the direct path
+    (`users.service.add_customer`): every column as the ORM's defaults gave it, the row
+    the session's own for the answer, and on PostgreSQL sent on its own: no BEGIN, no
+    COMMIT around its INSERT."""
+    await client.post(f"{API}/auth/request-otp", json={"phone": PHONE})
+    code = await wait_for_otp(client, container, PHONE)
+    verify = {"phone": PHONE, "otp": code}
+    if BACKEND == "postgres":  # asyncpg's own log of what it sends
+        async with ServerStatements(container.engine) as server:
+            r = await client.post(f"{API}/auth/verify-otp", json=verify)
+            sent = server.on_connection_that_sent("INSERT users")
+        assert sent == ["SELECT users", "INSERT users"]
+    else:
+        r = await client.post(f"{API}/auth/verify-otp", json=verify)
+    assert r.status_code == 200, r.text
+    data = r.json()["data"]
+    async with container.sessionmaker() as s:
+        user = await s.get(User, uuid.UUID(data["user"]["id"]))
+    assert user is not None and user.phone == PHONE == data["user"]["phone"]
+    assert (user.role, user.is_active, user.no_show_count) == ("customer", True, 0)
+    assert (user.name, user.email, user.password_hash) == (None, None, None)
+    assert user.last_login_at is not None and user.created_at == user.updated_at
+    me = await client.get(f"{API}/users/me", headers=bearer(data))
+    assert me.status_code == 200 and me.json()["data"]["id"] == str(user.id)
     assert await count_rows(container, User) == 1
 
 

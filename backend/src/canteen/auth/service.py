@@ -18,6 +18,7 @@ from canteen.core.security import verify_password_async
 from canteen.users.deps import load_account_by_phone
 from canteen.users.models import Role, User
 from canteen.users.schemas import UserOut
+from canteen.users.service import add_customer
 
 
 async def request_otp(
@@ -45,8 +46,9 @@ async def verify_otp(
     await otp.consume_otp(c, phone, code)
     user = await load_account_by_phone(session, phone)
     if user is None:
-        user = User(phone=phone, role=Role.customer, is_active=True)
-        session.add(user)
+        # A first sign-in: the account is the request's one write (users.add_customer).
+        user = await add_customer(session, phone, signed_in_at=c.clock.now())
+        return await _session_for(c, user)
     # Only after the code is proven, so the answer tells nobody but the phone's holder
     # that the number is a staff account (request-otp answers the same for every number).
     if user.role != Role.customer:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from canteen.core.db import utcnow
+from canteen.core.direct import Loaded, WholeRowInsert
 from canteen.core.errors import NotFound, field_error
 from canteen.core.pagination import PageParams
 from canteen.core.phones import normalise_phone
@@ -14,6 +17,33 @@ from canteen.core.security import hash_password_async
 from canteen.users.errors import CannotChangeOwnAccount, PhoneTaken
 from canteen.users.models import STAFF_ROLES, DeviceToken, Role, User
 from canteen.users.schemas import DeviceTokenIn, StaffCreate, StaffUpdate, UserUpdate
+
+# A student's first sign-in writes their account and nothing else: every column given, sent
+# straight to the driver, and outside a transaction when it is the request's first write
+# (no BEGIN, no COMMIT). The ORM's flush of the same row in a transaction cost 1.1 ms of
+# the API's CPU against 0.47 (issue 20; one per student in the lunch rush).
+_USERS: Table = User.__table__  # type: ignore[assignment]
+_INSERT_ACCOUNT = WholeRowInsert(_USERS, in_transaction=False)
+_LOADED_ACCOUNT = Loaded.of_table(User)
+
+
+async def add_customer(session: AsyncSession, phone: str, *, signed_in_at: datetime) -> User:
+    """A new student's account, signed in now; the session's `User` as if loaded."""
+    stamped = utcnow()
+    row = _INSERT_ACCOUNT.row(
+        id=uuid.uuid4(),
+        phone=phone,
+        role=Role.customer,
+        is_active=True,
+        no_show_count=0,
+        last_login_at=signed_in_at,
+        created_at=stamped,
+        updated_at=stamped,
+    )
+    await _INSERT_ACCOUNT.execute(session, row)
+    user = _LOADED_ACCOUNT.from_mapping(row)
+    session.add(user)
+    return user
 
 
 async def update_profile(session: AsyncSession, user: User, changes: UserUpdate) -> User:
