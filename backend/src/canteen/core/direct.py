@@ -365,6 +365,14 @@ class WholeRowInsert:
     async def execute_many(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
         await self._statement.execute_many(session, rows)
 
+    async def add(self, session: AsyncSession, row: Mapping[str, Any], loaded: Loaded[M]) -> M:
+        """Insert `row` and make it the session's object, persistent as if loaded: the rest
+        of the request reads it as usual, and nothing is written twice."""
+        await self._statement.execute(session, row)
+        obj = loaded.from_mapping(row)
+        session.add(obj)
+        return obj
+
 
 class Loaded(Generic[M]):
     """ORM objects of `cls` built from rows of `columns` as a query loads them.

@@ -86,10 +86,8 @@ async def ensure_checkout(
         created_at=stamped,
         updated_at=stamped,
     )
-    await _INSERT_PAYMENT.execute(session, row)
-    payment = _LOADED_PAYMENT.from_mapping(row)
-    session.add(payment)
-    return payment
+    created = await _INSERT_PAYMENT.add(session, row, _LOADED_PAYMENT)
+    return created
 
 
 async def retry_own(c: Container, session: AsyncSession, user: User, order_id: uuid.UUID) -> Order:

@@ -40,10 +40,7 @@ async def add_customer(session: AsyncSession, phone: str, *, signed_in_at: datet
         created_at=stamped,
         updated_at=stamped,
     )
-    await _INSERT_ACCOUNT.execute(session, row)
-    user = _LOADED_ACCOUNT.from_mapping(row)
-    session.add(user)
-    return user
+    return await _INSERT_ACCOUNT.add(session, row, _LOADED_ACCOUNT)
 
 
 async def update_profile(session: AsyncSession, user: User, changes: UserUpdate) -> User:
