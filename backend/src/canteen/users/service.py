@@ -28,7 +28,9 @@ _LOADED_ACCOUNT = Loaded.of_table(User)
 
 
 async def add_customer(session: AsyncSession, phone: str, *, signed_in_at: datetime) -> User:
-    """A new student's account, signed in now; the session's `User` as if loaded."""
+    """A new student's account, signed in now; the session's `User` as if loaded. On
+    PostgreSQL the row is committed as it is written: a sign-in that then fails (the token
+    store down) leaves the account, which the next sign-in finds as a returning one."""
     stamped = utcnow()
     row = _INSERT_ACCOUNT.row(
         id=uuid.uuid4(),
