@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from canteen.core.clock import process_now
 from canteen.kitchen.models import KitchenWindow
@@ -60,3 +61,20 @@ async def used(container: Any, slot: str) -> dict[str, int]:
             )
         ).tuples()
         return {f"{start.astimezone(TZ):%H:%M}": n for start, n in rows if n}
+
+
+async def waiting_on_a_lock(container: Any) -> None:
+    """Until some backend of this database waits for a row lock (PostgreSQL: a request
+    that reached a row a test holds)."""
+    for _ in range(200):
+        async with container.sessionmaker() as s:
+            n = await s.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            )
+        if n:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the request never waited for the held row")

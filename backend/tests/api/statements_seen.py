@@ -48,7 +48,12 @@ class ServerStatements:
 
     def _on_connect(self, dbapi_connection: Any, _record: Any) -> None:
         seen = self._by_connection[id(dbapi_connection)]
-        dbapi_connection.driver_connection.add_query_logger(lambda q: seen.append(_named(q.query)))
+
+        def log(query: Any) -> None:
+            if not _introspection(query.query):
+                seen.append(_named(query.query))
+
+        dbapi_connection.driver_connection.add_query_logger(log)
 
     def clear(self) -> None:
         for seen in self._by_connection.values():
@@ -68,6 +73,12 @@ class ServerStatements:
     async def __aexit__(self, *_: Any) -> None:
         event.remove(self._engine.sync_engine, "connect", self._on_connect)
         await self._engine.dispose()
+
+
+def _introspection(sql: str) -> bool:
+    """asyncpg's own reads of a type it has no codec for (an array of UUIDs or instants),
+    once per connection and type, with its JIT setting around them: not the request's."""
+    return "typeinfo_tree" in sql or "set_config('jit'" in sql or "current_setting('jit')" in sql
 
 
 def _named(sql: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from kitchen_helpers import parse, set_capacity, set_local_time, used
+from kitchen_helpers import parse, set_capacity, set_local_time, used, waiting_on_a_lock
 from menu_support import admin_session
 from orders_helpers import order_body, place, seed_menu
 from sqlalchemy import select, text, update
@@ -33,29 +33,13 @@ async def _snapshot(container, item_id):
     return stock, version
 
 
-async def _waiting_on_a_lock(container) -> None:
-    """Until some backend of this database waits for a row lock (the request's)."""
-    for _ in range(200):
-        async with container.sessionmaker() as s:
-            n = await s.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock'"
-                )
-            )
-        if n:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the request never waited for the held window")
-
-
 async def _race_with_a_placement(container, start, request):
     """A placement in flight holds the window's row and then bumps the menu version while
     `request` runs: in the placement's lock order both finish; out of it, a deadlock."""
     async with container.sessionmaker() as held:
         await held.execute(_HOLD_WINDOW, {"start": parse(start)})
         task = asyncio.create_task(request)
-        await _waiting_on_a_lock(container)
+        await waiting_on_a_lock(container)
         await held.execute(
             update(CanteenConfig).values(menu_version=CanteenConfig.menu_version + 1)
         )

@@ -23,6 +23,12 @@ def process_now() -> datetime:
     return datetime.now(UTC) + _shift
 
 
+def iso_z(value: datetime) -> str:
+    """A UTC instant as the API writes it: `2026-12-07T12:30:00Z`, `.ffffff` when the
+    microseconds are not zero."""
+    return value.isoformat().replace("+00:00", "Z")
+
+
 class Clock:
     def now(self) -> datetime:
         return process_now()

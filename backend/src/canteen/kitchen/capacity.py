@@ -15,9 +15,22 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, case, func, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Interval,
+    String,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from canteen.core.clock import iso_z
 from canteen.core.db import UTCDateTime
 from canteen.core.direct import DirectStatement
 from canteen.core.errors import ValidationFailed, field_error
@@ -115,6 +128,12 @@ def order_cost(lines: list[tuple[int, int]], capacity: int) -> int:
     return max(1, min(capacity, sum(prep * quantity for prep, quantity in lines)))
 
 
+_ADD_WHILE_IT_FITS = (
+    "ON CONFLICT (slot_code, window_start) DO UPDATE "
+    "SET used_minutes = kitchen_windows.used_minutes + excluded.used_minutes "
+    "WHERE kitchen_windows.used_minutes + excluded.used_minutes <= :cap"
+)
+
 _USED = select(KitchenWindow.window_start, KitchenWindow.used_minutes).where(
     KitchenWindow.slot_code == bindparam("slot"),
     KitchenWindow.window_start >= bindparam("first", type_=UTCDateTime()),
@@ -125,14 +144,38 @@ _USED = select(KitchenWindow.window_start, KitchenWindow.used_minutes).where(
 # The same SQL on PostgreSQL and SQLite; no row comes back when the window is full.
 _RESERVE = DirectStatement(
     text(
-        "INSERT INTO kitchen_windows (slot_code, window_start, used_minutes) "
+        "INSERT INTO kitchen_windows (slot_code, window_start, used_minutes) "  # noqa: S608 (constant SQL)
         "VALUES (:slot, :start, :cost) "
-        "ON CONFLICT (slot_code, window_start) DO UPDATE "
-        "SET used_minutes = kitchen_windows.used_minutes + excluded.used_minutes "
-        "WHERE kitchen_windows.used_minutes + excluded.used_minutes <= :cap "
-        "RETURNING used_minutes"
+        f"{_ADD_WHILE_IT_FITS} RETURNING used_minutes"
     ).bindparams(bindparam("start", type_=UTCDateTime()))
 )
+# PostgreSQL's reservation of the first of several windows with room, the first part of a
+# common placement's one statement (orders.order_rows): the windows' starts in order, as
+# an array. The room is read as the rows stood when the statement began, and checked again
+# under the row's lock by the same conditional upsert: a window filled meanwhile leaves no
+# row, as a full one does, and is never overfilled.
+RESERVE_FIRST_WITH_ROOM_SQL = text(
+    "INSERT INTO kitchen_windows (slot_code, window_start, used_minutes) "  # noqa: S608 (constant SQL)
+    "SELECT :slot, w.start, :cost FROM unnest(:starts) WITH ORDINALITY AS w (start, n) "
+    "WHERE COALESCE((SELECT k.used_minutes FROM kitchen_windows AS k "
+    "WHERE k.slot_code = :slot AND k.window_start = w.start), 0) + :cost <= :cap "
+    f"ORDER BY w.n LIMIT 1 {_ADD_WHILE_IT_FITS} "
+    "RETURNING window_start, used_minutes"
+).bindparams(
+    bindparam("slot", type_=String()),
+    bindparam("starts", type_=ARRAY(UTCDateTime())),
+    bindparam("cost", type_=Integer()),
+    bindparam("cap", type_=Integer()),
+)
+
+
+def window_end_sql(
+    start: ColumnElement[datetime], slot_ends_at: ColumnElement[datetime]
+) -> ColumnElement[datetime]:
+    """A window's end (`Window.end`) from its start: a whole window, or the slot's end."""
+    whole = literal_column(f"INTERVAL '{WINDOW // timedelta(seconds=1)} seconds'", Interval())
+    return func.least(start + whole, slot_ends_at)
+
 
 _RELEASE = text(
     "UPDATE kitchen_windows SET used_minutes = CASE WHEN used_minutes > :cost "
@@ -152,47 +195,60 @@ async def used_minutes(
     return {start: used for start, used in rows.tuples()}
 
 
-async def reserve(
-    session: AsyncSession,
-    slot: Slot,
-    *,
-    now: datetime,
-    tz: ZoneInfo,
-    lines: list[tuple[int, int]],
-    ready_from: datetime,
-    picked: time | None,
-    capacity: int | None = None,
-) -> Reservation:
-    """Take the earliest window with room that ends after `ready_from` (the soonest the
-    food can be ready), or the picked one. Raises SlotFull with the next windows.
-    `capacity`: the slot's minutes per window, if the caller has read them already."""
-    if capacity is None:
-        capacity = await capacity_minutes(session, slot.code)
-    cost = order_cost(lines, capacity)
+def windows_for(
+    slot: Slot, *, now: datetime, tz: ZoneInfo, ready_from: datetime, picked: time | None
+) -> list[Window]:
+    """The windows an order may take, earliest first: those of the slot's next occurrence
+    that end after `ready_from` (the soonest the food can be ready), or the picked one.
+    Raises SlotFull when the slot ends too soon, and a validation error for a picked time
+    that is not one of them."""
     upcoming = slot_windows(slot, now, tz)
     windows = [w for w in upcoming if w.end > ready_from]
     if upcoming and not windows:  # not full: the slot ends before the food could be ready
         raise _ends_too_soon(slot, upcoming[-1].end, ready_from, tz)
-    if picked is not None:
-        chosen = [w for w in windows if w.start.astimezone(tz).time() == picked]
-        if not chosen:
-            raise ValidationFailed(
-                details=[
-                    field_error(
-                        "pickup_window",
-                        "not_available",
-                        f"{picked:%H:%M} is not an upcoming window of this slot",
-                        time_slot=slot.code,
-                        windows=[w.label(tz) for w in windows[:NEXT_WINDOWS_SHOWN]],
-                    )
-                ]
-            )
-        windows = chosen
-    # The first window usually has room: try it before reading the others (one round trip).
-    taken = await _take(session, slot.code, windows[:1], cost, capacity)
-    if taken is None and len(windows) > 1:
-        used = await used_minutes(session, slot.code, windows[1:])
-        free = [w for w in windows[1:] if used.get(w.start, 0) + cost <= capacity]
+    if picked is None:
+        return windows
+    chosen = [w for w in windows if w.start.astimezone(tz).time() == picked]
+    if not chosen:
+        raise ValidationFailed(
+            details=[
+                field_error(
+                    "pickup_window",
+                    "not_available",
+                    f"{picked:%H:%M} is not an upcoming window of this slot",
+                    time_slot=slot.code,
+                    windows=[w.label(tz) for w in windows[:NEXT_WINDOWS_SHOWN]],
+                )
+            ]
+        )
+    return chosen
+
+
+async def reserve(
+    session: AsyncSession,
+    slot: Slot,
+    windows: list[Window],
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    ready_from: datetime,
+    cost: int,
+    capacity: int,
+    found_full: bool = False,
+) -> Reservation:
+    """Take the first of `windows` (`windows_for`) with room for `cost` of the slot's
+    `capacity` minutes per window. Raises SlotFull with the next windows with room.
+    `found_full`: a moment ago none had room (a common placement's one statement tried
+    them), so their room is read before any is tried."""
+    taken = None
+    rest = windows
+    if not found_full:
+        # The first window usually has room: try it before reading the others.
+        taken = await _take(session, slot.code, windows[:1], cost, capacity)
+        rest = windows[1:]
+    if taken is None and rest:
+        used = await used_minutes(session, slot.code, rest)
+        free = [w for w in rest if used.get(w.start, 0) + cost <= capacity]
         taken = await _take(session, slot.code, free, cost, capacity)
     if taken is None:
         raise SlotFull(details=await _next_with_room(session, slot, now, tz, ready_from, cost))
@@ -210,8 +266,8 @@ def _ends_too_soon(slot: Slot, ends: datetime, ready_from: datetime, tz: ZoneInf
                 "ends_too_soon",
                 f"The slot ends at {closing}",
                 time_slot=slot.code,
-                ends_at=_iso(ends),
-                ready_from=_iso(ready_from),
+                ends_at=iso_z(ends),
+                ready_from=iso_z(ready_from),
             )
         ],
     )
@@ -249,8 +305,8 @@ async def _next_with_room(
             f"Room at {w.label(tz)}",
             time_slot=slot.code,
             window=w.label(tz),
-            start=_iso(w.start),
-            end=_iso(w.end),
+            start=iso_z(w.start),
+            end=iso_z(w.end),
             room_minutes=capacity - used.get(w.start, 0),
         )
         for w in free[:NEXT_WINDOWS_SHOWN]
@@ -282,7 +338,3 @@ async def retake(
     if slot_code is None or start is None or cost <= 0:
         return
     await session.execute(_RETAKE, {"slot": slot_code, "start": start, "cost": cost})
-
-
-def _iso(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")

@@ -18,7 +18,22 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import FromClause, Select, and_, bindparam, literal, select, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Float,
+    FromClause,
+    Interval,
+    Select,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.db import UTCDateTime
@@ -132,14 +147,29 @@ def own_seconds(
     return max((dish(item_id, prep) for item_id, prep in lines), default=0.0)
 
 
-def placement_estimate(now: datetime, own: float, reservation: Reservation) -> datetime:
+def placement_estimate(ready_from: datetime, reservation: Reservation) -> datetime:
     """Ready when the kitchen has worked through its window up to this order (the used
-    minutes ahead of it and its own, at the window's capacity), never sooner than its own
-    cooking time from now."""
-    window = reservation.window
-    through = WINDOW * (reservation.used_after / reservation.capacity)
-    queue_done = window.start + through
-    return max(now + timedelta(seconds=own), queue_done)
+    minutes ahead of it and its own, at the window's capacity), never sooner than
+    `ready_from`, its own cooking time from now. In whole microseconds, rounded down, as
+    `placement_estimate_sql` computes it where a statement takes the window."""
+    through = _WINDOW_MICROSECONDS * reservation.used_after // reservation.capacity
+    return max(ready_from, reservation.window.start + timedelta(microseconds=through))
+
+
+_WINDOW_MICROSECONDS = WINDOW // timedelta(microseconds=1)
+
+
+def placement_estimate_sql(
+    ready_from: ColumnElement[datetime],
+    window_start: ColumnElement[datetime],
+    used_after: ColumnElement[int],
+    capacity: ColumnElement[int],
+) -> ColumnElement[datetime]:
+    """`placement_estimate` in PostgreSQL, for a placement that takes its window and writes
+    the order in one statement: the same integer arithmetic, so the same instant."""
+    through = literal(_WINDOW_MICROSECONDS, BigInteger()) * used_after // capacity
+    microseconds = cast(through, Float()) * literal_column("INTERVAL '1 microsecond'", Interval())
+    return func.greatest(ready_from, window_start + microseconds)
 
 
 _MEASURED = select(ItemTiming.wait_seconds + ItemTiming.cook_seconds).where(ItemTiming.samples > 0)

@@ -53,8 +53,10 @@ async def opening_read(
     read = _OPENING_READS.get(len(dishes))
     if read is None:
         opening = eta.with_kitchen_read(_SETTINGS, _CONFIG, len(dishes))
+        # A plain read (no lock): it begins no transaction, so the common placement, one
+        # statement after it (`order_rows.place_in_one`), sends no BEGIN and no COMMIT.
         read = _OPENING_READS[len(dishes)] = DirectStatement(
-            opening.where(_CONFIG.c.id == CONFIG_ID)
+            opening.where(_CONFIG.c.id == CONFIG_ID), in_transaction=False
         )
     slot_code = body.time_slot or _likely_slot_code(c)
     params = {"customer_id": customer_id, "key": key, **eta.kitchen_params(slot_code, dishes)}

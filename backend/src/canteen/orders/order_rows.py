@@ -18,15 +18,34 @@ refreshes it (`core.direct.adopt`).
 
 from __future__ import annotations
 
+import json
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Insert, String, Table, bindparam, case, cast, func, insert, select
+from sqlalchemy import (
+    JSON,
+    Date,
+    Insert,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    case,
+    cast,
+    column,
+    func,
+    insert,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from canteen.core.clock import iso_z
+from canteen.core.db import UTCDateTime
 from canteen.core.direct import (
     DirectStatement,
     Loaded,
@@ -39,6 +58,8 @@ from canteen.core.direct import (
 from canteen.events.models import Event
 from canteen.events.service import event_values, insert_event_row, note_inserted
 from canteen.events.types import EventType
+from canteen.kitchen import capacity, eta
+from canteen.kitchen.capacity import Window
 from canteen.orders.models import Order, OrderDayCounter, OrderItem
 from canteen.users.models import User
 
@@ -100,66 +121,136 @@ def _number_prefix(business_date: date) -> str:
 _COUNTERS: Table = OrderDayCounter.__table__  # type: ignore[assignment]
 
 
-def _next_seq(dialect: str) -> Insert:
-    """The day's next number: one atomic upsert, so parallel placements never collide."""
-    return (
-        upsert(dialect, _COUNTERS)
-        .values(business_date=bindparam("day", type_=Date()), last_seq=1)
-        .on_conflict_do_update(
-            index_elements=[_COUNTERS.c.business_date],
-            set_={"last_seq": _COUNTERS.c.last_seq + 1},
-        )
-        .returning(_COUNTERS.c.last_seq)
+def _next_seq(dialect: str, *, after: Any = None) -> Insert:
+    """The day's next number: one atomic upsert, so parallel placements never collide.
+    `after`: a CTE whose one row it waits for (none: no number taken)."""
+    day = bindparam("day", type_=Date())
+    counter = upsert(dialect, _COUNTERS)
+    counter = (
+        counter.values(business_date=day, last_seq=1)
+        if after is None
+        else counter.from_select(["business_date", "last_seq"], select(day, 1).select_from(after))
     )
+    return counter.on_conflict_do_update(
+        index_elements=[_COUNTERS.c.business_date],
+        set_={"last_seq": _COUNTERS.c.last_seq + 1},
+    ).returning(_COUNTERS.c.last_seq)
 
 
 # SQLite's: its placement runs the counter, the order and the event in turn.
 _NEXT_SEQ = DirectStatement(_next_seq("sqlite"))
 _NUMBERED = ("daily_seq", "number")
+# What the whole placement's statement forms from the window it takes, in this order.
+_FROM_THE_WINDOW = (
+    "estimated_ready_at",
+    "promised_ready_at",
+    "pickup_window_start",
+    "pickup_window_end",
+)
+_RETURNED = (*_NUMBERED, *_FROM_THE_WINDOW)
 _EVENT_KEYS = tuple(c.key for c in _EVENTS.columns if c.key not in ("seq", "order_number"))
+_LINE_KEYS = tuple(c.key for c in _LINES.columns)
+# The `order.created` data's last key, filled by the statement that knows the estimate;
+# serialized as the JSON column's bind processor does (the engine's default, json.dumps).
+_ESTIMATE_LAST = '"estimated_ready_at": null}'
+_JSON_TEXT = json.dumps
 
 
-def _numbered_order_and_event() -> DirectStatement:
-    """PostgreSQL's one round trip for the three writes a placement makes under the day's
+def _numbered_writes(lines: int | None) -> DirectStatement:
+    """PostgreSQL's one round trip for the writes a placement makes under the day's
     counter row: the counter moved, the order written with the number it gives, the
-    `order.created` event with that number; it returns the order's seq and number. Data-
-    modifying WITH is PostgreSQL's (SQLite runs the three in turn, in-process). The number
-    is `order_number`'s: the prefix is given, the seq padded to three digits at least."""
-    counter = _next_seq("postgresql").cte("counter")
+    `order.created` event with that number; it returns the order's seq, number and
+    estimate. Data-modifying WITH is PostgreSQL's (SQLite runs them in turn). The number
+    is `order_number`'s: the prefix is given, the seq padded to three digits at least.
+
+    With `lines` (their count), the statement is the whole placement (`place_in_one`):
+    it first takes the first of the order's windows with room
+    (`capacity.RESERVE_FIRST_WITH_ROOM_SQL`), and the rest follows only if that left a
+    row; the window's bounds and the estimate are formed from it
+    (`eta.placement_estimate_sql`), and the lines are written with the order."""
+    taken = None
+    if lines is not None:
+        taken = capacity.RESERVE_FIRST_WITH_ROOM_SQL.columns(
+            column("window_start", UTCDateTime()), column("used_minutes", Integer())
+        ).cte("taken")
+    counter = _next_seq("postgresql", after=taken).cte("counter")
     seq = counter.c.last_seq
     digits = cast(seq, String)
     number = bindparam("number_prefix", type_=String()) + case(
         (seq < 1000, func.lpad(digits, 3, "0")), else_=digits
     )
-    order_keys = [c.key for c in _ORDERS.columns if c.key not in _NUMBERED]
+    computed = _NUMBERED if taken is None else (*_NUMBERED, *_FROM_THE_WINDOW)
+    order_keys = [c.key for c in _ORDERS.columns if c.key not in computed]
+    values: list[Any] = [seq, number]
+    source: Any = counter
+    if taken is not None:
+        start = taken.c.window_start
+        at = eta.placement_estimate_sql(
+            bindparam("ready_from", type_=UTCDateTime()),
+            start,
+            taken.c.used_minutes,
+            bindparam("cap", type_=Integer()),
+        )
+        end = capacity.window_end_sql(start, bindparam("slot_ends_at", type_=UTCDateTime()))
+        values += [at, at, start, end]
+        source = counter.join(taken, true())
     placed = (
         insert(_ORDERS)
         .from_select(
-            [*order_keys, *_NUMBERED],
+            [*order_keys, *computed],
             select(
                 *(bindparam(f"order_{key}", type_=_ORDERS.c[key].type) for key in order_keys),
-                seq,
-                number,
-            ),
+                *values,
+            ).select_from(source),
         )
-        .returning(_ORDERS.c.daily_seq, _ORDERS.c.number)
+        .returning(*(_ORDERS.c[key] for key in _RETURNED))
         .cte("placed")
     )
+    event_keys = [key for key in _EVENT_KEYS if taken is None or key != "data"]
+    event_values_: list[Any] = [
+        bindparam(f"event_{key}", type_=_EVENTS.c[key].type) for key in event_keys
+    ]
+    if taken is not None:
+        # The data as serialized up to its last key, and the estimate's text (`_iso`).
+        head = bindparam("event_data_head", type_=String())
+        event_values_.append(cast(head + '"' + _iso_sql(placed.c.estimated_ready_at) + '"}', JSON))
     created = (
         insert(_EVENTS)
         .from_select(
-            [*_EVENT_KEYS, "order_number"],
-            select(
-                *(bindparam(f"event_{key}", type_=_EVENTS.c[key].type) for key in _EVENT_KEYS),
-                placed.c.number,
-            ),
+            [*event_keys, *([] if taken is None else ["data"]), "order_number"],
+            select(*event_values_, placed.c.number),
         )
         .cte("created")
     )
-    return DirectStatement(select(placed.c.daily_seq, placed.c.number).add_cte(created))
+    result = select(*(placed.c[key] for key in _RETURNED)).add_cte(created)
+    if lines is not None:
+        each = [
+            select(
+                *(bindparam(f"line{i}_{key}", type_=_LINES.c[key].type) for key in _LINE_KEYS)
+            ).select_from(placed)
+            for i in range(lines)
+        ]
+        written = insert(_LINES).from_select(list(_LINE_KEYS), union_all(*each)).cte("lines")
+        result = result.add_cte(written)
+    # Alone: one statement is atomic, so outside a begun transaction it commits as it runs.
+    return DirectStatement(result, in_transaction=lines is None)
 
 
-_NUMBERED_ORDER_AND_EVENT = _numbered_order_and_event()
+def _iso_sql(at: Any) -> Any:
+    """`placement._iso` in PostgreSQL: `2026-12-07T12:30:00Z`, with `.ffffff` when the
+    microseconds are not zero."""
+    utc = func.timezone("UTC", at)
+    micro = func.to_char(utc, "US")
+    return (
+        func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS')
+        + case((micro == "000000", ""), else_="." + micro)
+        + "Z"
+    )
+
+
+_NUMBERED_ORDER_AND_EVENT = _numbered_writes(None)
+# The whole placement in one statement, by count of lines: compiled on first use.
+_PLACED_IN_ONE: dict[int, DirectStatement] = {}
 
 
 async def finish_order(
@@ -175,20 +266,10 @@ async def finish_order(
     `order.created`; return the order as a persistent object of the session. The counter's
     row stays locked to the commit: on PostgreSQL the three are one statement, so the next
     placement waits for one round trip and the commit, not three."""
-    event = event_values(
-        EventType.order_created,
-        data=event_data,
-        order_id=row["id"],
-        order_number=None,
-        status=row["status"],
-        payment_status=row["payment_status"],
-        actor_id=actor_id,
-    )
+    event = _created(row, event_data, actor_id)
     if writes_in_one_with(session):
-        params = {f"order_{key}": value for key, value in row.items() if key not in _NUMBERED}
-        params.update({f"event_{key}": event[key] for key in _EVENT_KEYS})
-        params.update(day=business_date, number_prefix=_number_prefix(business_date))
-        [(seq, number)] = await _NUMBERED_ORDER_AND_EVENT.rows(session, params)
+        params = _numbered_params(row, event, business_date)
+        [(seq, number, *_)] = await _NUMBERED_ORDER_AND_EVENT.rows(session, params)
         row.update(daily_seq=seq, number=number)
         event["order_number"] = number
         note_inserted(session, event)
@@ -198,7 +279,91 @@ async def finish_order(
         event["order_number"] = row["number"]
         await _INSERT_ORDER.execute(session, row)
         await insert_event_row(session, event)
-    # As loaded: no pending INSERT, nothing expired, each line's order set.
+    return _as_loaded(session, row, lines)
+
+
+def can_place_in_one(session: AsyncSession) -> bool:
+    """Whether `place_in_one` can be tried: PostgreSQL's data-modifying WITH."""
+    return writes_in_one_with(session)
+
+
+async def place_in_one(
+    session: AsyncSession,
+    row: dict[str, Any],
+    lines: list[dict[str, Any]],
+    *,
+    slot_code: str,
+    windows: list[Window],
+    capacity_minutes: int,
+    ready_from: datetime,
+    business_date: date,
+    event_data: dict[str, Any],
+    actor_id: uuid.UUID,
+) -> Order | None:
+    """The common placement (no counted stock) in one statement on PostgreSQL: take the
+    first of `windows` (one slot's, earliest first) with room for `row["window_minutes"]`,
+    then number the order, write it with its window and estimate, its lines and
+    `order.created`. Before any other write it runs alone (no BEGIN, no COMMIT). None,
+    with nothing written, if no window had room."""
+    statement = _PLACED_IN_ONE.get(len(lines))
+    if statement is None:
+        statement = _PLACED_IN_ONE[len(lines)] = _numbered_writes(len(lines))
+    event = _created(row, event_data, actor_id)
+    params = _numbered_params(row, event, business_date)
+    for key in _FROM_THE_WINDOW:
+        del params[f"order_{key}"]
+    serialized = _JSON_TEXT(event.pop("data"))
+    if not serialized.endswith(_ESTIMATE_LAST):
+        raise ValueError("order.created's data must end with its estimate")
+    params["event_data_head"] = serialized[: -len("null}")]
+    del params["event_data"]
+    params.update(
+        slot=slot_code,
+        starts=[window.start for window in windows],
+        slot_ends_at=windows[-1].end,
+        cost=row["window_minutes"],
+        cap=capacity_minutes,
+        ready_from=ready_from,
+    )
+    for i, line in enumerate(lines):
+        params.update({f"line{i}_{key}": line[key] for key in _LINE_KEYS})
+    rows = await statement.rows(session, params)
+    if not rows:
+        return None
+    [returned] = rows
+    row.update(zip(_RETURNED, returned, strict=True))
+    event.update(
+        order_number=row["number"],
+        data={**event_data, "estimated_ready_at": iso_z(row["estimated_ready_at"])},
+    )
+    note_inserted(session, event)
+    return _as_loaded(session, row, lines)
+
+
+def _created(row: dict[str, Any], data: dict[str, Any], actor_id: uuid.UUID) -> dict[str, Any]:
+    return event_values(
+        EventType.order_created,
+        data=data,
+        order_id=row["id"],
+        order_number=None,
+        status=row["status"],
+        payment_status=row["payment_status"],
+        actor_id=actor_id,
+    )
+
+
+def _numbered_params(
+    row: dict[str, Any], event: dict[str, Any], business_date: date
+) -> dict[str, Any]:
+    params = {f"order_{key}": value for key, value in row.items() if key not in _NUMBERED}
+    params.update({f"event_{key}": event[key] for key in _EVENT_KEYS})
+    params.update(day=business_date, number_prefix=_number_prefix(business_date))
+    return params
+
+
+def _as_loaded(session: AsyncSession, row: dict[str, Any], lines: list[dict[str, Any]]) -> Order:
+    """The written order and lines as the session's objects, as loaded: no pending INSERT,
+    nothing expired, each line's order set."""
     items = [_LOADED_LINE.from_mapping(line) for line in lines]
     order = _LOADED_ORDER.from_mapping(row, items=items)
     for item in items:

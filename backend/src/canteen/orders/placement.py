@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from canteen.core.clock import iso_z
 from canteen.core.container import Container
 from canteen.core.db import after_commit
 from canteen.core.errors import ValidationFailed, field_error
@@ -44,10 +46,12 @@ from canteen.orders.models import (
 from canteen.orders.no_shows import cash_enabled_for, check_cash_allowed
 from canteen.orders.opening import KitchenRows, opening_read
 from canteen.orders.order_rows import (
+    can_place_in_one,
     finish_order,
     insert_lines,
     line_values,
     order_values,
+    place_in_one,
 )
 from canteen.orders.pricing import (
     ItemUnavailable,
@@ -169,9 +173,41 @@ async def _create(
         updated_at=now,
     )
     event_data = _created_data(row, lines)
+    plan = await _plan_kitchen(session, now, tz, slot, body, lines, kitchen)
+    windows = plan.windows
+    found_full = False
+    if sold_out is None and windows and can_place_in_one(session):
+        # The common order (no counted stock): one statement, if a window has room.
+        row.update(window_minutes=plan.cost)
+        placed = await place_in_one(
+            session,
+            row,
+            lines,
+            slot_code=slot.code,
+            windows=windows,
+            capacity_minutes=plan.capacity,
+            ready_from=plan.ready_from,
+            business_date=business_date,
+            event_data=event_data,
+            actor_id=user.id,
+        )
+        if placed is not None:
+            return placed, cash_enabled_for(config, user.no_show_count)
+        found_full = True  # nothing was written: the windows in turn, each under its lock
     await insert_lines(session, lines)
     # The kitchen window after the stock (locks always in this order), before the shared rows.
-    window, estimated_ready_at = await _reserve_window(session, now, tz, slot, body, lines, kitchen)
+    reservation = await capacity.reserve(
+        session,
+        slot,
+        windows,
+        now=now,
+        tz=tz,
+        ready_from=plan.ready_from,
+        cost=plan.cost,
+        capacity=plan.capacity,
+        found_full=found_full,
+    )
+    estimated_ready_at = eta.placement_estimate(plan.ready_from, reservation)
     # The shared rows last, just before the inserts and the commit: the settings row (the
     # menu version moves when stock does), then the day's counter row, taken by
     # finish_order as it writes the order with its number. Always in this order.
@@ -180,11 +216,11 @@ async def _create(
     row.update(
         estimated_ready_at=estimated_ready_at,
         promised_ready_at=estimated_ready_at,
-        pickup_window_start=window.window.start,
-        pickup_window_end=window.window.end,
-        window_minutes=window.cost,
+        pickup_window_start=reservation.window.start,
+        pickup_window_end=reservation.window.end,
+        window_minutes=reservation.cost,
     )
-    event_data["estimated_ready_at"] = _iso(estimated_ready_at)
+    event_data["estimated_ready_at"] = iso_z(estimated_ready_at)
     order = await finish_order(
         session, row, lines, business_date=business_date, event_data=event_data, actor_id=user.id
     )
@@ -406,7 +442,17 @@ def _resolve_slot(catalogue: Catalogue, code: str | None, now: datetime, tz: Zon
     return current
 
 
-async def _reserve_window(
+@dataclass(frozen=True, slots=True)
+class _Kitchen:
+    """Where the order may go in the kitchen, before any window is taken."""
+
+    windows: list[capacity.Window]  # those it may take, earliest first
+    capacity: int  # the slot's kitchen minutes per window
+    cost: int  # the order's kitchen minutes
+    ready_from: datetime  # the soonest its food can be ready
+
+
+async def _plan_kitchen(
     session: AsyncSession,
     now: datetime,
     tz: ZoneInfo,
@@ -414,10 +460,10 @@ async def _reserve_window(
     body: OrderCreate,
     lines: list[dict[str, Any]],
     kitchen: KitchenRows | None,
-) -> tuple[capacity.Reservation, datetime]:
-    """The order's kitchen window (kitchen.capacity) and its estimate (kitchen.eta): the
-    dishes' measured cooking time, the queue ahead in the window, the window itself.
-    The kitchen read made with the settings serves if it was made for this slot."""
+) -> _Kitchen:
+    """The windows the order may take (kitchen.capacity) and what its estimate starts from
+    (kitchen.eta): the dishes' measured cooking time. The kitchen read made with the
+    settings serves if it was made for this slot."""
     if kitchen is not None and kitchen.slot_code == slot.code:
         minutes, measured = eta.settle_kitchen_read(kitchen.rows)
     else:
@@ -425,19 +471,8 @@ async def _reserve_window(
             session, slot.code, (li["menu_item_id"] for li in lines)
         )
     own = eta.own_seconds(((li["menu_item_id"], li["prep_minutes"]) for li in lines), measured)
+    ready_from = now + timedelta(seconds=own)
     picked = time.fromisoformat(body.pickup_window) if body.pickup_window else None
-    reservation = await capacity.reserve(
-        session,
-        slot,
-        now=now,
-        tz=tz,
-        lines=[(li["prep_minutes"], li["quantity"]) for li in lines],
-        ready_from=now + timedelta(seconds=own),
-        picked=picked,
-        capacity=minutes,
-    )
-    return reservation, eta.placement_estimate(now, own, reservation)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
+    windows = capacity.windows_for(slot, now=now, tz=tz, ready_from=ready_from, picked=picked)
+    cost = capacity.order_cost([(li["prep_minutes"], li["quantity"]) for li in lines], minutes)
+    return _Kitchen(windows, minutes, cost, ready_from)

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from canteen.core.clock import iso_z
 from canteen.events.types import EventType
 from canteen.kitchen import eta
 from canteen.orders.events import record_order_event
@@ -78,15 +79,11 @@ async def reestimate(session: AsyncSession, now: datetime) -> int:
             EventType.order_eta_changed,
             order,
             data={
-                "from": _iso(before),
-                "to": _iso(after),
+                "from": iso_z(before),
+                "to": iso_z(after),
                 "minutes": round((after - before).total_seconds() / 60),
                 "notify": notify,
             },
         )
         moved += 1
     return moved
-
-
-def _iso(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
