@@ -24,7 +24,9 @@ what was committed when it started, in a transaction or not, and a plain SELECT 
 row lock in one, so such a read runs on its own and the transaction begins with the next
 statement. A request that only reads (a customer's order, the apps' settings, the order
 socket's snapshot) then makes no BEGIN and no COMMIT, and a placement that ends its read
-transaction before waiting for its turn (`end_read_transaction`) has none to end.
+transaction before waiting for its turn (`end_read_transaction`) has none to end. A write
+that is all its transaction writes may be marked so too (a UPI order's payment, a first
+account, the common placement's one statement): sent first, it commits as it runs.
 
 Rows read here can be turned into ORM objects as a query loads them (`Loaded`): the same
 attributes, persistent in the session, without the query's per-row machinery.
@@ -86,9 +88,9 @@ class DirectStatement:
         them are always given: a column's Python default is never applied here).
         `in_transaction=False`: a statement that may run before the session's transaction
         has begun on the server, and then begins nothing: a plain read (no lock), or an
-        INSERT that is all its transaction writes, which then commits as it runs (one
-        statement is atomic on its own). Run after the transaction has begun, either is
-        part of it."""
+        INSERT (or a SELECT whose WITH writes) that is all its transaction writes, which
+        then commits as it runs (one statement is atomic on its own). Run after the
+        transaction has begun, either is part of it."""
         locks = getattr(statement, "_for_update_arg", None) is not None
         alone = isinstance(statement, Insert) or (isinstance(statement, Select) and not locks)
         if not in_transaction and not alone:

@@ -10,6 +10,10 @@ statements compiled once and, on PostgreSQL, sent straight to asyncpg
 CPU); the ORM objects the rest of the request uses (the answer, the UPI checkout) are
 attached to the session as already persistent, so nothing is written twice.
 
+On PostgreSQL the common placement (no counted stock) is all one statement instead
+(`place_in_one`, step 52): the window taken, the number, the order, its lines and its event,
+sent alone, with no BEGIN and no COMMIT.
+
 The reads every order change and every answer about one order make (the order locked or
 not, with its lines in the same statement; its history) take the same path (issue 20,
 steps 30-31 and 44); an order the session holds already is read the ORM's way, which
@@ -211,7 +215,7 @@ def _numbered_writes(lines: int | None) -> DirectStatement:
         bindparam(f"event_{key}", type_=_EVENTS.c[key].type) for key in event_keys
     ]
     if taken is not None:
-        # The data as serialized up to its last key, and the estimate's text (`_iso`).
+        # The data as serialized up to its last key, and the estimate's text (`iso_z`).
         head = bindparam("event_data_head", type_=String())
         event_values_.append(cast(head + '"' + _iso_sql(placed.c.estimated_ready_at) + '"}', JSON))
     created = (
@@ -237,7 +241,7 @@ def _numbered_writes(lines: int | None) -> DirectStatement:
 
 
 def _iso_sql(at: Any) -> Any:
-    """`placement._iso` in PostgreSQL: `2026-12-07T12:30:00Z`, with `.ffffff` when the
+    """`core.clock.iso_z` in PostgreSQL: `2026-12-07T12:30:00Z`, with `.ffffff` when the
     microseconds are not zero."""
     utc = func.timezone("UTC", at)
     micro = func.to_char(utc, "US")

@@ -144,9 +144,10 @@ async def _create(
     lines = _order_lines(order_id, body, priced)
     cash = body.payment_method == PaymentMethod.cash
     business_date = now.astimezone(tz).date()
-    # Everything but the window and the number is made, and the lines written, before the
-    # hot rows are taken: between the first of them and the commit, the order's INSERT and
-    # its event's run, both precompiled.
+    # Everything but the window, the estimate and the number is made before any row is
+    # written: the common order is then one statement (on PostgreSQL), any other takes the
+    # hot rows after its lines, and between the first of them and the commit only the
+    # order's INSERT and its event's run, both precompiled.
     row = order_values(
         id=order_id,
         business_date=business_date,
@@ -174,6 +175,28 @@ async def _create(
     )
     event_data = _created_data(row, lines)
     plan = await _plan_kitchen(session, now, tz, slot, body, lines, kitchen)
+    order = await _write_order(
+        session, row, lines, event_data, plan, slot, sold_out, now=now, tz=tz, actor_id=user.id
+    )
+    return order, cash_enabled_for(config, user.no_show_count)
+
+
+async def _write_order(
+    session: AsyncSession,
+    row: dict[str, Any],
+    lines: list[dict[str, Any]],
+    event_data: dict[str, Any],
+    plan: _Kitchen,
+    slot: SlotView,
+    sold_out: list[ItemInfo] | None,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    actor_id: uuid.UUID,
+) -> Order:
+    """Take the order's window, number it, write it with its lines and `order.created`:
+    one statement for the common order on PostgreSQL, else the statements in turn."""
+    business_date = row["business_date"]
     windows = plan.windows
     found_full = False
     if sold_out is None and windows and can_place_in_one(session):
@@ -189,10 +212,10 @@ async def _create(
             ready_from=plan.ready_from,
             business_date=business_date,
             event_data=event_data,
-            actor_id=user.id,
+            actor_id=actor_id,
         )
         if placed is not None:
-            return placed, cash_enabled_for(config, user.no_show_count)
+            return placed
         found_full = True  # nothing was written: the windows in turn, each under its lock
     await insert_lines(session, lines)
     # The kitchen window after the stock (locks always in this order), before the shared rows.
@@ -221,10 +244,9 @@ async def _create(
         window_minutes=reservation.cost,
     )
     event_data["estimated_ready_at"] = iso_z(estimated_ready_at)
-    order = await finish_order(
-        session, row, lines, business_date=business_date, event_data=event_data, actor_id=user.id
+    return await finish_order(
+        session, row, lines, business_date=business_date, event_data=event_data, actor_id=actor_id
     )
-    return order, cash_enabled_for(config, user.no_show_count)
 
 
 def _order_lines(
