@@ -10,6 +10,7 @@ from typing import Any
 
 from canteen.core.db import utcnow
 from canteen.menu import service as menu
+from canteen.orders.order_rows import line_values
 from canteen.payments.models import Payment, PaymentState
 from canteen_testkit.menu import Dish, write_menu
 from conftest import API, bearer, login_customer
@@ -130,4 +131,21 @@ def new_payment(order_id: uuid.UUID) -> Payment:
         currency="INR",
         status=PaymentState.created,
         expires_at=utcnow() + timedelta(minutes=10),
+    )
+
+
+def a_line(order_id: uuid.UUID, name: str, unit_price: int, prep_minutes: int) -> dict[str, Any]:
+    """One portion of a dish as an order's line row, for a dish no menu holds."""
+    return line_values(
+        id=uuid.uuid4(),
+        order_id=order_id,
+        position=0,
+        menu_item_id=uuid.uuid4(),
+        name=name,
+        unit_price=unit_price,
+        quantity=1,
+        line_total=unit_price,
+        notes=None,
+        prep_minutes=prep_minutes,
+        options=[],
     )

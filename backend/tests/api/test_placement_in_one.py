@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from kitchen_helpers import at, parse, set_local_time, used, waiting_on_a_lock
-from orders_helpers import order_body, place, seed_menu
+from orders_helpers import a_line, order_body, place, seed_menu
 from sqlalchemy import Integer, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from statements_seen import ServerStatements
@@ -191,19 +191,7 @@ async def test_a_statement_that_fails_leaves_nothing(client, container, clock):
         created_at=now,
         updated_at=now,
     )
-    line = order_rows.line_values(
-        id=uuid.uuid4(),
-        order_id=order_id,
-        position=0,
-        menu_item_id=uuid.uuid4(),
-        name="Cutting Chai",
-        unit_price=1500,
-        quantity=1,
-        line_total=1500,
-        notes=None,
-        prep_minutes=3,
-        options=[],
-    )
+    line = a_line(order_id, "Cutting Chai", 1500, 3)
     async with container.sessionmaker() as session:
         with pytest.raises(IntegrityError):
             await order_rows.place_in_one(

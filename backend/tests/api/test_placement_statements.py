@@ -14,14 +14,14 @@ import uuid
 from typing import Any
 
 import pytest
-from orders_helpers import order_body, place, seed_menu
+from orders_helpers import a_line, order_body, place, seed_menu
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 from statements_seen import ServerStatements
 
 from canteen.events.models import Event
 from canteen.orders.models import Order, OrderDayCounter, OrderItem
-from canteen.orders.order_rows import insert_lines, line_values
+from canteen.orders.order_rows import insert_lines
 from canteen.payments.models import Payment
 from canteen_testkit.stack import BACKEND
 from conftest import login_customer
@@ -125,19 +125,7 @@ async def test_a_line_whose_order_never_arrives_fails_the_commit(container):
     """The lines go in before their order, so their reference is checked at commit
     (migration 0018): checked all the same, and nothing of the placement stays."""
     order_id = uuid.uuid4()
-    line = line_values(
-        id=uuid.uuid4(),
-        order_id=order_id,
-        position=0,
-        menu_item_id=uuid.uuid4(),
-        name="Masala dosa",
-        unit_price=6000,
-        quantity=1,
-        line_total=6000,
-        notes=None,
-        prep_minutes=8,
-        options=[],
-    )
+    line = a_line(order_id, "Masala dosa", 6000, 8)
     async with container.sessionmaker() as session:
         await session.begin()
         await insert_lines(session, [line])  # accepted: not checked yet
