@@ -153,6 +153,7 @@ _FROM_THE_WINDOW = (
 )
 _RETURNED = (*_NUMBERED, *_FROM_THE_WINDOW)
 _EVENT_KEYS = tuple(c.key for c in _EVENTS.columns if c.key not in ("seq", "order_number"))
+_EVENT_KEYS_BUT_DATA = tuple(key for key in _EVENT_KEYS if key != "data")
 _LINE_KEYS = tuple(c.key for c in _LINES.columns)
 # The `order.created` data's last key, filled by the statement that knows the estimate;
 # serialized as the JSON column's bind processor does (the engine's default, json.dumps).
@@ -210,7 +211,7 @@ def _numbered_writes(lines: int | None) -> DirectStatement:
         .returning(*(_ORDERS.c[key] for key in _RETURNED))
         .cte("placed")
     )
-    event_keys = [key for key in _EVENT_KEYS if taken is None or key != "data"]
+    event_keys = _EVENT_KEYS if taken is None else _EVENT_KEYS_BUT_DATA
     event_values_: list[Any] = [
         bindparam(f"event_{key}", type_=_EVENTS.c[key].type) for key in event_keys
     ]
@@ -286,11 +287,6 @@ async def finish_order(
     return _as_loaded(session, row, lines)
 
 
-def can_place_in_one(session: AsyncSession) -> bool:
-    """Whether `place_in_one` can be tried: PostgreSQL's data-modifying WITH."""
-    return writes_in_one_with(session)
-
-
 async def place_in_one(
     session: AsyncSession,
     row: dict[str, Any],
@@ -313,14 +309,13 @@ async def place_in_one(
     if statement is None:
         statement = _PLACED_IN_ONE[len(lines)] = _numbered_writes(len(lines))
     event = _created(row, event_data, actor_id)
-    params = _numbered_params(row, event, business_date)
-    for key in _FROM_THE_WINDOW:
-        del params[f"order_{key}"]
+    params = _numbered_params(
+        row, event, business_date, computed=_RETURNED, event_keys=_EVENT_KEYS_BUT_DATA
+    )
     serialized = _JSON_TEXT(event.pop("data"))
     if not serialized.endswith(_ESTIMATE_LAST):
         raise ValueError("order.created's data must end with its estimate")
     params["event_data_head"] = serialized[: -len("null}")]
-    del params["event_data"]
     params.update(
         slot=slot_code,
         starts=[window.start for window in windows],
@@ -357,10 +352,17 @@ def _created(row: dict[str, Any], data: dict[str, Any], actor_id: uuid.UUID) -> 
 
 
 def _numbered_params(
-    row: dict[str, Any], event: dict[str, Any], business_date: date
+    row: dict[str, Any],
+    event: dict[str, Any],
+    business_date: date,
+    *,
+    computed: tuple[str, ...] = _NUMBERED,
+    event_keys: tuple[str, ...] = _EVENT_KEYS,
 ) -> dict[str, Any]:
-    params = {f"order_{key}": value for key, value in row.items() if key not in _NUMBERED}
-    params.update({f"event_{key}": event[key] for key in _EVENT_KEYS})
+    """The statement's parameters: the order's and the event's given columns (not those
+    `computed` by the statement), the day and the number's prefix."""
+    params = {f"order_{key}": value for key, value in row.items() if key not in computed}
+    params.update({f"event_{key}": event[key] for key in event_keys})
     params.update(day=business_date, number_prefix=_number_prefix(business_date))
     return params
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from canteen.core.clock import iso_z
 from canteen.core.container import Container
 from canteen.core.db import after_commit
+from canteen.core.direct import writes_in_one_with
 from canteen.core.errors import ValidationFailed, field_error
 from canteen.events.service import record_event
 from canteen.events.types import EventType
@@ -46,7 +47,6 @@ from canteen.orders.models import (
 from canteen.orders.no_shows import cash_enabled_for, check_cash_allowed
 from canteen.orders.opening import KitchenRows, opening_read
 from canteen.orders.order_rows import (
-    can_place_in_one,
     finish_order,
     insert_lines,
     line_values,
@@ -199,7 +199,7 @@ async def _write_order(
     business_date = row["business_date"]
     windows = plan.windows
     found_full = False
-    if sold_out is None and windows and can_place_in_one(session):
+    if sold_out is None and windows and writes_in_one_with(session):
         # The common order (no counted stock): one statement, if a window has room.
         row.update(window_minutes=plan.cost)
         placed = await place_in_one(
