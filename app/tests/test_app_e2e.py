@@ -49,8 +49,12 @@ def test_cash_order_tracked_live_to_feedback(
     page = ctx.new_page()
     open_app(page, app.url + "/menu")
     expect(page.get_by_text("Canteen menu")).to_be_visible()
+    # Each tap is seen in the cart before the next, as a student sees it: a tap on a
+    # button the app is redrawing was lost once under CI's load.
     button(page, "Add Masala Dosa").click()
+    expect(button(page, "Cart (1)")).to_be_visible()
     button(page, "One more Masala Dosa").click()
+    expect(button(page, "Cart (2)")).to_be_visible()
     button(page, "Add Samosa (2 pcs)").click()
     expect(button(page, "Cart (3)")).to_be_visible()
     page.get_by_role("checkbox", name="Egg").click()  # diet filter
