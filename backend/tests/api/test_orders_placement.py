@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import uuid
 
@@ -96,6 +97,65 @@ async def test_same_key_same_body_returns_the_same_order(client, container):
     assert await count_rows(container, Order) == 1
 
 
+async def test_the_key_store_holds_only_the_claim_naming_the_order(client, container):
+    """The claim names the order its request places; nothing is written to the store
+    after the commit (issue 20). A retry within the claim's minute reads the order by
+    that id; after it (the key gone), the order row answers."""
+    from canteen.orders.idempotency import CLAIM_TTL, IdempotencyStore
+
+    m = await seed_menu(container)
+    me = await login_customer(client, container)
+    user_id, key = uuid.UUID(me["user"]["id"]), str(uuid.uuid4())
+    first = await place(client, me, order_body((m.dosa, 1)), key)
+    assert first.status_code == 201, first.text
+    stored_key = IdempotencyStore._key(user_id, key)
+    record = json.loads(await container.kv.get(stored_key))
+    assert record["o"] == first.json()["data"]["id"]
+    assert 0 < await container.kv.ttl(stored_key) <= CLAIM_TTL
+    again = await place(client, me, order_body((m.dosa, 1)), key)
+    assert (again.status_code, again.json()["data"]) == (200, first.json()["data"])
+    assert json.loads(await container.kv.get(stored_key)) == record  # untouched
+    await container.kv.delete(stored_key)  # the minute has passed
+    later = await place(client, me, order_body((m.dosa, 1)), key)
+    assert (later.status_code, later.json()["data"]) == (200, first.json()["data"])
+    # That retry's own claim named an order it never placed: it was freed, not left to
+    # send the retries after it to 409 for a minute.
+    assert await container.kv.get(stored_key) is None
+    assert await count_rows(container, Order) == 1 and await count_rows(container, Event) == 1
+
+
+async def test_an_account_that_cannot_act_places_nothing(client, container):
+    """The route checks the token; the placement's opening read takes the account and
+    refuses it as every route does: deactivated, or gone. Nothing is written, and the key
+    is freed. A retry of an order placed before the deactivation is refused too."""
+    from sqlalchemy import update
+
+    from canteen.orders.idempotency import IdempotencyStore
+    from canteen.users.models import User
+
+    m = await seed_menu(container)
+    me = await login_customer(client, container)
+    user_id, placed_key = uuid.UUID(me["user"]["id"]), str(uuid.uuid4())
+    assert (await place(client, me, order_body((m.dosa, 1)), placed_key)).status_code == 201
+    async with container.sessionmaker() as s, s.begin():
+        await s.execute(update(User).where(User.id == user_id).values(is_active=False))
+    key = str(uuid.uuid4())
+    for attempt in (key, placed_key):
+        r = await place(client, me, order_body((m.dosa, 1)), attempt)
+        err = assert_error(r, 401, "INVALID_TOKEN")
+        assert err["message"] == "This account has been deactivated"
+    assert await container.kv.get(IdempotencyStore._key(user_id, key)) is None
+    # A valid token of an account that no longer exists.
+    ghost = container.tokens.encode_access(uuid.uuid4(), "customer", container.clock.now(), 600)
+    r = await client.post(
+        f"{API}/orders",
+        json=order_body((m.dosa, 1)),
+        headers={"Authorization": f"Bearer {ghost}", "X-Idempotency-Key": key},
+    )
+    assert assert_error(r, 401, "INVALID_TOKEN")["message"] == "The account no longer exists"
+    assert await count_rows(container, Order) == 1 and await count_rows(container, Event) == 1
+
+
 async def test_quoted_key_is_the_same_key(client, container):
     m = await seed_menu(container)
     me = await login_customer(client, container)
@@ -170,7 +230,9 @@ async def test_key_still_in_flight_is_409(client, container):
     body = order_body((m.dosa, 1))
     # Another replica has claimed the key and is still placing the order.
     digest = fingerprint(OrderCreate.model_validate(body).model_dump(mode="json"))
-    await IdempotencyStore(container.kv).claim(uuid.UUID(me["user"]["id"]), key, digest)
+    await IdempotencyStore(container.kv).claim(
+        uuid.UUID(me["user"]["id"]), key, digest, uuid.uuid4()
+    )
     r = await place(client, me, body, key)
     assert_error(r, 409, "IDEMPOTENCY_IN_PROGRESS")
     assert await count_rows(container, Order) == 0

@@ -1,5 +1,5 @@
 """Idempotent placement (canteen.orders.idempotency): the key, the request's fingerprint and
-the store's claim / complete / release.
+the store's claim / release.
 
 The store runs on both real key-value stores: the in-process `MemoryStore` the embedded
 backend uses, and Redis (`RedisStore`) — the one at CANTEEN_TEST_REDIS (or
@@ -25,8 +25,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from canteen.core.errors import AppError, ValidationFailed
 from canteen.core.kv import KeyValueStore, MemoryStore, RedisStore
 from canteen.orders.idempotency import (
-    IN_PROGRESS_TTL,
-    KEY_TTL,
+    CLAIM_TTL,
     IdempotencyInProgress,
     IdempotencyKeyReused,
     IdempotencyStore,
@@ -191,12 +190,13 @@ async def _record(kv: KeyValueStore, user: uuid.UUID, key: str) -> dict[str, str
 
 
 async def test_a_first_claim_owns_the_key_for_a_short_while(kv, user):
-    store, h = IdempotencyStore(kv), fingerprint(BODY)
-    claim = await store.claim(user, "k1", h)
+    store, h, order_id = IdempotencyStore(kv), fingerprint(BODY), uuid.uuid4()
+    claim = await store.claim(user, "k1", h, order_id)
     assert claim.owned and claim.order_id is None
-    assert await _record(kv, user, "k1") == {"s": "in_progress", "h": h}
-    # Short, so a request that crashed frees its key on its own.
-    assert 0 < await kv.ttl(IdempotencyStore._key(user, "k1")) <= IN_PROGRESS_TTL
+    assert await _record(kv, user, "k1") == {"h": h, "o": str(order_id)}
+    # Short, so a request that crashed frees its key on its own; after it, the order row
+    # answers for the key (tests/api/test_orders_placement.py).
+    assert 0 < await kv.ttl(IdempotencyStore._key(user, "k1")) <= CLAIM_TTL
 
 
 async def test_the_key_is_stored_hashed_under_the_user(kv, user):
@@ -205,49 +205,39 @@ async def test_the_key_is_stored_hashed_under_the_user(kv, user):
     assert "secret-key" not in key
 
 
-async def test_a_claim_while_the_first_is_in_progress_is_refused(kv, user):
-    store, h = IdempotencyStore(kv), fingerprint(BODY)
-    await store.claim(user, "k1", h)
-    with pytest.raises(IdempotencyInProgress) as caught:
-        await store.claim(user, "k1", h)
-    exc = caught.value
-    assert (exc.status_code, exc.code, exc.details) == (409, "IDEMPOTENCY_IN_PROGRESS", [])
-    assert exc.message == (
-        "An order with this idempotency key is still being placed; retry shortly"
-    )
-    assert await _record(kv, user, "k1") == {"s": "in_progress", "h": h}  # unchanged
+async def test_a_second_claim_learns_the_order_the_first_is_placing(kv, user):
+    store, h, order_id = IdempotencyStore(kv), fingerprint(BODY), uuid.uuid4()
+    await store.claim(user, "k1", h, order_id)
+    for _ in range(3):  # every retry is pointed at the same order, never a new one
+        claim = await store.claim(user, "k1", h, uuid.uuid4())
+        assert (claim.owned, claim.order_id) == (False, order_id)
+    assert await _record(kv, user, "k1") == {"h": h, "o": str(order_id)}  # unchanged
 
 
 async def test_concurrent_claims_give_the_key_to_exactly_one(kv, user):
     store, h = IdempotencyStore(kv), fingerprint(BODY)
-    outcomes = await asyncio.gather(
-        *(store.claim(user, "race", h) for _ in range(20)), return_exceptions=True
-    )
-    owned = [o for o in outcomes if not isinstance(o, BaseException) and o.owned]
-    refused = [o for o in outcomes if isinstance(o, IdempotencyInProgress)]
-    assert (len(owned), len(refused)) == (1, 19), outcomes
+    ids = [uuid.uuid4() for _ in range(20)]
+    outcomes = await asyncio.gather(*(store.claim(user, "race", h, i) for i in ids))
+    owned = [i for i, o in zip(ids, outcomes, strict=True) if o.owned]
+    assert len(owned) == 1, outcomes
+    assert {o.order_id for o in outcomes if not o.owned} == {owned[0]}
 
 
-async def test_a_completed_key_names_its_order_for_a_day(kv, user):
-    store, h, order_id = IdempotencyStore(kv), fingerprint(BODY), uuid.uuid4()
-    await store.claim(user, "k1", h)
-    await store.complete(user, "k1", h, order_id)
-    assert await _record(kv, user, "k1") == {"s": "done", "h": h, "o": str(order_id)}
-    assert IN_PROGRESS_TTL < await kv.ttl(IdempotencyStore._key(user, "k1")) <= KEY_TTL
-    for _ in range(3):  # every retry is answered with the same order, never a new one
-        claim = await store.claim(user, "k1", h)
-        assert (claim.owned, claim.order_id) == (False, order_id)
+async def test_a_claim_after_the_short_while_owns_the_key_again(kv, user):
+    store, h = IdempotencyStore(kv), fingerprint(BODY)
+    await store.claim(user, "k1", h, uuid.uuid4())
+    await kv.delete(IdempotencyStore._key(user, "k1"))  # the minute has passed
+    later = uuid.uuid4()
+    assert (await store.claim(user, "k1", h, later)).owned
+    assert await _record(kv, user, "k1") == {"h": h, "o": str(later)}
 
 
-@pytest.mark.parametrize("done", [False, True])
-async def test_a_reused_key_with_another_body_is_refused(kv, user, done):
-    store, h, order_id = IdempotencyStore(kv), fingerprint(BODY), uuid.uuid4()
-    await store.claim(user, "k1", h)
-    if done:
-        await store.complete(user, "k1", h, order_id)
+async def test_a_reused_key_with_another_body_is_refused(kv, user):
+    store, h = IdempotencyStore(kv), fingerprint(BODY)
+    await store.claim(user, "k1", h, uuid.uuid4())
     before = await kv.get(IdempotencyStore._key(user, "k1"))
     with pytest.raises(IdempotencyKeyReused) as caught:
-        await store.claim(user, "k1", fingerprint({**BODY, "payment": "cash"}))
+        await store.claim(user, "k1", fingerprint({**BODY, "payment": "cash"}), uuid.uuid4())
     exc = caught.value
     assert (exc.status_code, exc.code, exc.details) == (422, "IDEMPOTENCY_KEY_REUSED", [])
     assert exc.message == "This idempotency key was used for a different order"
@@ -255,20 +245,28 @@ async def test_a_reused_key_with_another_body_is_refused(kv, user, done):
     assert await kv.get(IdempotencyStore._key(user, "k1")) == before  # nothing overwritten
 
 
+def test_in_progress_is_a_409_with_the_contract_message():
+    exc = IdempotencyInProgress()
+    assert (exc.status_code, exc.code, exc.details) == (409, "IDEMPOTENCY_IN_PROGRESS", [])
+    assert exc.message == (
+        "An order with this idempotency key is still being placed; retry shortly"
+    )
+
+
 async def test_release_frees_the_key_for_a_retry(kv, user):
     store, h = IdempotencyStore(kv), fingerprint(BODY)
-    await store.claim(user, "k1", h)
+    await store.claim(user, "k1", h, uuid.uuid4())
     await store.release(user, "k1")
     assert await _record(kv, user, "k1") is None
     # After a failed attempt the same key may even carry a corrected body.
-    other = fingerprint({**BODY, "payment": "cash"})
-    assert (await store.claim(user, "k1", other)).owned
-    assert await _record(kv, user, "k1") == {"s": "in_progress", "h": other}
+    other, order_id = fingerprint({**BODY, "payment": "cash"}), uuid.uuid4()
+    assert (await store.claim(user, "k1", other, order_id)).owned
+    assert await _record(kv, user, "k1") == {"h": other, "o": str(order_id)}
 
 
 async def test_release_after_failure_parses_the_raw_header_and_never_raises(kv, user):
     store, h = IdempotencyStore(kv), fingerprint(BODY)
-    await store.claim(user, "k1", h)
+    await store.claim(user, "k1", h, uuid.uuid4())
     await store.release_after_failure(user, '"k1"')
     assert await _record(kv, user, "k1") is None
     # A header that never parsed has nothing to free; the original error must stand.
@@ -279,9 +277,8 @@ async def test_release_after_failure_parses_the_raw_header_and_never_raises(kv, 
 async def test_keys_belong_to_their_user(kv, user):
     store, h = IdempotencyStore(kv), fingerprint(BODY)
     other_user, order_id = new_user(), uuid.uuid4()
-    await store.claim(user, "shared", h)
-    await store.complete(user, "shared", h, order_id)
+    await store.claim(user, "shared", h, order_id)
     # Another student's identical key and body is a new order of theirs.
-    assert (await store.claim(other_user, "shared", h)).owned
+    assert (await store.claim(other_user, "shared", h, uuid.uuid4())).owned
     await store.release(other_user, "shared")
-    assert (await store.claim(user, "shared", h)).order_id == order_id
+    assert (await store.claim(user, "shared", h, uuid.uuid4())).order_id == order_id

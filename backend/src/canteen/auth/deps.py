@@ -12,9 +12,12 @@ from canteen.users.deps import (
     Customer,
     DeliveryStaff,
     KitchenStaff,
+    TokenUserId,
     authenticate,
     get_current_user,
+    load_account,
     require_roles,
+    usable_account,
 )
 
 __all__ = [
@@ -23,7 +26,10 @@ __all__ = [
     "Customer",
     "DeliveryStaff",
     "KitchenStaff",
+    "TokenUserId",
     "authenticate",
     "get_current_user",
+    "load_account",
     "require_roles",
+    "usable_account",
 ]

@@ -1,11 +1,14 @@
 """Idempotent order placement (design §6.3; integrations.md §5).
 
-The key-value store holds `idem:{user}:{key}` for 24 h:
-  {"s": "in_progress", "h": request_sha256}           while the first request runs (short TTL,
-                                                       so a crashed request frees its key)
-  {"s": "done", "h": request_sha256, "o": order_id}   once the order is committed
-The orders table's unique (customer_id, idempotency_key) backs the store up when it has
-forgotten (embedded restart, Redis flush): the key is then found on the order itself.
+The key-value store holds `idem:{user}:{key}` for a minute from the first request:
+  {"h": request_sha256, "o": order_id}   the order that request is placing, by the id it
+                                         chose before writing anything
+A later request with the key reads the order by that id: there, it is answered with it;
+not there (yet), the first is still running. So nothing is written to the store once the
+order commits (issue 20: a round trip fewer per order), and a crashed request frees its key
+within the minute. After that minute the orders table's unique (customer_id,
+idempotency_key) answers: the key is found on the order itself, for good. It answers too
+when the store has forgotten early (embedded restart, Redis flush).
 """
 
 from __future__ import annotations
@@ -23,8 +26,7 @@ from canteen.core.kv import KeyValueStore
 
 log = logging.getLogger("canteen.orders")
 
-KEY_TTL = 24 * 3600
-IN_PROGRESS_TTL = 60
+CLAIM_TTL = 60
 _KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
@@ -72,7 +74,8 @@ def fingerprint(body: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class Claim:
-    """The outcome of claiming a key: either we own it, or it names an existing order."""
+    """The outcome of claiming a key: we own it, or an earlier request with it is placing
+    (or has placed) the order `order_id`."""
 
     owned: bool
     order_id: uuid.UUID | None = None
@@ -86,14 +89,17 @@ class IdempotencyStore:
     def _key(user_id: uuid.UUID, key: str) -> str:
         return f"idem:{user_id}:{hashlib.sha256(key.encode()).hexdigest()}"
 
-    async def claim(self, user_id: uuid.UUID, key: str, request_hash: str) -> Claim:
+    async def claim(
+        self, user_id: uuid.UUID, key: str, request_hash: str, order_id: uuid.UUID
+    ) -> Claim:
+        """Own the key for the order `order_id`, or learn which order owns it."""
         kv_key = self._key(user_id, key)
-        record = json.dumps({"s": "in_progress", "h": request_hash})
-        if await self.kv.set(kv_key, record, IN_PROGRESS_TTL, nx=True):
+        record = json.dumps({"h": request_hash, "o": str(order_id)})
+        if await self.kv.set(kv_key, record, CLAIM_TTL, nx=True):
             return Claim(owned=True)
         raw = await self.kv.get(kv_key)
         if raw is None:  # expired between the two calls: try once more
-            if await self.kv.set(kv_key, record, IN_PROGRESS_TTL, nx=True):
+            if await self.kv.set(kv_key, record, CLAIM_TTL, nx=True):
                 return Claim(owned=True)
             raw = await self.kv.get(kv_key)
             if raw is None:
@@ -101,15 +107,7 @@ class IdempotencyStore:
         existing = json.loads(raw)
         if existing["h"] != request_hash:
             raise IdempotencyKeyReused()
-        if existing["s"] != "done":
-            raise IdempotencyInProgress()
         return Claim(owned=False, order_id=uuid.UUID(existing["o"]))
-
-    async def complete(
-        self, user_id: uuid.UUID, key: str, request_hash: str, order_id: uuid.UUID
-    ) -> None:
-        record = json.dumps({"s": "done", "h": request_hash, "o": str(order_id)})
-        await self.kv.set(self._key(user_id, key), record, KEY_TTL)
 
     async def release(self, user_id: uuid.UUID, key: str) -> None:
         """A failed attempt keeps nothing: the client may retry the same key."""

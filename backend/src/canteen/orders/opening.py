@@ -1,6 +1,8 @@
 """A placement's opening read (issue 20): one round trip for what every placement reads
 before it checks anything, sent straight to the driver (`canteen.core.direct`):
 
+- the customer's account, made the session's `User` (the route checked only the token:
+  the placement checks the account is usable, as every other route's first read does);
 - the settings row, made the session's `CanteenConfig` as a query loads it;
 - the order an earlier request with the same idempotency key placed, if any;
 - the kitchen read of the order's slot and dishes (`kitchen.eta.with_kitchen_read`), one
@@ -18,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from canteen.auth.deps import load_account
 from canteen.core.container import Container
 from canteen.core.direct import DirectStatement, Loaded
 from canteen.kitchen import eta
@@ -26,16 +29,31 @@ from canteen.menu.config import CONFIG_ID
 from canteen.menu.models import CanteenConfig
 from canteen.orders.models import Order
 from canteen.orders.schemas import OrderCreate
+from canteen.users.models import User
 
 _BY_IDEMPOTENCY_KEY = select(Order.id).where(
     Order.customer_id == bindparam("customer_id"), Order.idempotency_key == bindparam("key")
 )
 _CONFIG: Table = CanteenConfig.__table__  # type: ignore[assignment]
-_SETTINGS = select(*_CONFIG.columns, _BY_IDEMPOTENCY_KEY.scalar_subquery())
+_USERS: Table = User.__table__  # type: ignore[assignment]
+# The account outer-joined: a missing account still reads the settings (and is refused).
+_SOURCE = _CONFIG.outerjoin(_USERS, _USERS.c.id == bindparam("customer_id"))
+_SETTINGS = select(*_CONFIG.columns, *_USERS.columns, _BY_IDEMPOTENCY_KEY.scalar_subquery())
 _SETTINGS_WIDTH = len(_CONFIG.columns)
+_ACCOUNT_END = _SETTINGS_WIDTH + len(_USERS.columns)
 _LOADED_CONFIG = Loaded(CanteenConfig, list(_SETTINGS.selected_columns)[:_SETTINGS_WIDTH])
+_LOADED_USER = Loaded(User, list(_SETTINGS.selected_columns)[_SETTINGS_WIDTH:_ACCOUNT_END])
+_USER_ID = _SETTINGS_WIDTH + list(_USERS.columns).index(_USERS.c.id)
 # Compiled once per count of distinct dishes: at most MAX_LINES statements.
 _OPENING_READS: dict[int, DirectStatement] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    config: CanteenConfig
+    account: User | None  # None: no such account
+    earlier_id: uuid.UUID | None  # the order an earlier request with the key placed
+    kitchen: KitchenRows | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +66,11 @@ class KitchenRows:
 
 async def opening_read(
     c: Container, session: AsyncSession, customer_id: uuid.UUID, key: str, body: OrderCreate
-) -> tuple[CanteenConfig, uuid.UUID | None, KitchenRows | None]:
+) -> Opening:
     dishes = list(dict.fromkeys(line.menu_item_id for line in body.items))
     read = _OPENING_READS.get(len(dishes))
     if read is None:
-        opening = eta.with_kitchen_read(_SETTINGS, _CONFIG, len(dishes))
+        opening = eta.with_kitchen_read(_SETTINGS, _SOURCE, len(dishes))
         # A plain read (no lock): it begins no transaction, so the common placement, one
         # statement after it (`order_rows.place_in_one`), sends no BEGIN and no COMMIT.
         read = _OPENING_READS[len(dishes)] = DirectStatement(
@@ -64,11 +82,15 @@ async def opening_read(
     if rows:
         first = rows[0]
         config = await _LOADED_CONFIG.attach(session, first[:_SETTINGS_WIDTH])
-        kitchen = [row[_SETTINGS_WIDTH + 1 :] for row in rows]
-        return config, first[_SETTINGS_WIDTH], KitchenRows(slot_code, kitchen)
+        account = None
+        if first[_USER_ID] is not None:
+            account = await _LOADED_USER.attach(session, first[_SETTINGS_WIDTH:_ACCOUNT_END])
+        kitchen = [row[_ACCOUNT_END + 1 :] for row in rows]
+        return Opening(config, account, first[_ACCOUNT_END], KitchenRows(slot_code, kitchen))
     # No settings row (a wiped table): get_config makes it with the defaults.
+    account = await load_account(session, customer_id)
     config = await menu.get_config(session)
-    return config, await session.scalar(_BY_IDEMPOTENCY_KEY, params), None
+    return Opening(config, account, await session.scalar(_BY_IDEMPOTENCY_KEY, params), None)
 
 
 def _likely_slot_code(c: Container) -> str | None:

@@ -8,19 +8,18 @@ answer) may run inside it.
 from __future__ import annotations
 
 import asyncio
+import uuid
 import weakref
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.container import Container
-from canteen.core.db import end_read_transaction
 from canteen.orders.idempotency import IdempotencyStore
 from canteen.orders.models import Order, PaymentMethod
 from canteen.orders.placement import place_order
 from canteen.orders.ports import NO_PAYMENT, PaymentFacts, payments
 from canteen.orders.schemas import OrderCreate
-from canteen.users.models import User
 
 # Placements in flight per API process (issue 20). Every placement takes the same two rows
 # (its kitchen window's, the day's counter), so past a few in flight the others only queue
@@ -53,18 +52,15 @@ class Placed:
 
 
 async def place_and_checkout(
-    c: Container, session: AsyncSession, user: User, body: OrderCreate, raw_key: str | None
+    c: Container,
+    session: AsyncSession,
+    customer_id: uuid.UUID,
+    body: OrderCreate,
+    raw_key: str | None,
 ) -> Placed:
-    customer_id = user.id  # read now: a failed flush expires every loaded row
-    gate = _gate()
-    if gate.locked():
-        # The account's read ends before the wait: a waiting request holds no connection
-        # (nor, on SQLite, the write lock every transaction takes there). With a turn free
-        # there is no wait, and the placement goes on in the same transaction (a COMMIT
-        # and a BEGIN fewer).
-        await end_read_transaction(session)
-    async with gate:
-        order, cash_enabled = await place_order(c, session, user, body, raw_key)
+    """`customer_id`: the account a valid token names; the placement reads and checks it."""
+    async with _gate():  # nothing read yet: a waiting request holds no connection
+        order, cash_enabled = await place_order(c, session, customer_id, body, raw_key)
         if cash_enabled is None:
             return Placed(order, created=False)
         try:

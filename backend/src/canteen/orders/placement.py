@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from canteen.auth.deps import load_account, usable_account
 from canteen.core.clock import iso_z
 from canteen.core.container import Container
-from canteen.core.db import after_commit
 from canteen.core.direct import writes_in_one_with
 from canteen.core.errors import ValidationFailed, field_error
 from canteen.events.service import record_event
@@ -32,6 +32,7 @@ from canteen.orders.errors import (
     RestaurantClosed,
 )
 from canteen.orders.idempotency import (
+    IdempotencyInProgress,
     IdempotencyKeyReused,
     IdempotencyStore,
     fingerprint,
@@ -79,40 +80,52 @@ __all__ = ["ItemUnavailable", "OrderTooLarge", "PriceChanged", "place_order"]
 
 
 async def place_order(
-    c: Container, session: AsyncSession, user: User, body: OrderCreate, raw_key: str | None
+    c: Container, session: AsyncSession, user_id: uuid.UUID, body: OrderCreate, raw_key: str | None
 ) -> tuple[Order, bool | None]:
-    """Returns (order, cash_enabled): whether its customer may pay cash, by the settings
-    the order was placed under. A replay of a finished request returns (order, None)."""
+    """Places the order of the account `user_id` (its token checked, its row not yet read:
+    the opening read takes it). Returns (order, cash_enabled): whether its customer may pay
+    cash, by the settings the order was placed under. A replay of a finished request
+    returns (order, None)."""
     key = parse_key(raw_key)
     request_hash = fingerprint(body.model_dump(mode="json"))
     store = IdempotencyStore(c.kv)
-    claim = await store.claim(user.id, key, request_hash)
+    order_id = uuid.uuid4()  # chosen first: the key's claim names the order it places
+    claim = await store.claim(user_id, key, request_hash, order_id)
     if not claim.owned:
         assert claim.order_id is not None
+        usable_account(await load_account(session, user_id))
         existing = await session.get(Order, claim.order_id)
-        if existing is not None:
-            return existing, None
+        if existing is None:  # not committed yet, or failing (its key is then freed)
+            raise IdempotencyInProgress()
+        return existing, None
     try:
-        # The store may have forgotten (embedded restart): the order row remembers.
-        config, earlier_id, kitchen = await opening_read(c, session, user.id, key, body)
+        # The claim lasts a minute; then (or if the store forgot) the order row remembers.
+        opening = await opening_read(c, session, user_id, key, body)
+        user = usable_account(opening.account)
+        earlier_id = opening.earlier_id
         existing = await session.get(Order, earlier_id) if earlier_id is not None else None
-        if existing is not None:
-            if existing.request_hash != request_hash:
-                raise IdempotencyKeyReused()
-            order, cash_enabled = existing, None
-        else:
+        if existing is None:
             order, cash_enabled = await _create(
-                c, session, config, user, body, key, request_hash, kitchen
+                c,
+                session,
+                opening.config,
+                user,
+                body,
+                key,
+                request_hash,
+                opening.kitchen,
+                order_id,
             )
+            return order, cash_enabled
+        if existing.request_hash != request_hash:
+            raise IdempotencyKeyReused()
     except BaseException:
-        await store.release(user.id, key)
+        await store.release(user_id, key)
         raise
-
-    async def remember() -> None:
-        await store.complete(user.id, key, request_hash, order.id)
-
-    after_commit(session, remember)
-    return order, cash_enabled
+    # This claim names an order that will never be: free the key, so that retries within
+    # its minute read the earlier order from its row instead of waiting for this one.
+    await store.release(user_id, key)
+    return existing, None
 
 
 async def _create(
@@ -124,6 +137,7 @@ async def _create(
     key: str,
     request_hash: str,
     kitchen: KitchenRows | None,
+    order_id: uuid.UUID,
 ) -> tuple[Order, bool]:
     """Checks (all problems of a kind at once), prices, takes stock, numbers the order."""
     _check_open(config, body)
@@ -140,7 +154,6 @@ async def _create(
     total = check_prices(body, priced, delivery_fee)
     sold_out = await _take_stock(session, wanted, stock, known)
 
-    order_id = uuid.uuid4()
     lines = _order_lines(order_id, body, priced)
     cash = body.payment_method == PaymentMethod.cash
     business_date = now.astimezone(tz).date()
