@@ -140,6 +140,9 @@ class Settings(BaseSettings):
     # Answer cached menu reads ahead of the request-logging middleware (one summary log
     # line a minute instead of one per hit); see canteen/menu/fastpath.py.
     menu_fast_path: bool = True
+    # Place orders by the route's lean handler (canteen/core/lean.py, issue 20); false:
+    # through FastAPI's dependency solving, as every other route.
+    order_fast_path: bool = True
 
     # The kitchen portal's build, served at /portal/
     portal_dist: Path = Path(__file__).resolve().parents[3] / "portal" / "dist"

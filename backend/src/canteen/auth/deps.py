@@ -14,9 +14,12 @@ from canteen.users.deps import (
     KitchenStaff,
     TokenUserId,
     authenticate,
+    bearer_scheme,
     get_current_user,
+    get_token_user_id,
     load_account,
     require_roles,
+    token_user_id,
     usable_account,
 )
 
@@ -28,8 +31,11 @@ __all__ = [
     "KitchenStaff",
     "TokenUserId",
     "authenticate",
+    "bearer_scheme",
     "get_current_user",
+    "get_token_user_id",
     "load_account",
     "require_roles",
+    "token_user_id",
     "usable_account",
 ]
