@@ -291,7 +291,7 @@ async def test_placement_waits_for_a_first_attempt_still_in_progress(app, raw, c
         request_hash = fingerprint(
             OrderCreate.model_validate(checkout.body).model_dump(mode="json")
         )
-        claim = await store.claim(user_id, checkout.idempotency_key, request_hash)
+        claim = await store.claim(user_id, checkout.idempotency_key, request_hash, uuid_.uuid4())
         assert claim.owned  # "another request" holds the key
         order = await checkout.place()
     statuses = [s.status for s in wire.calls("POST", f"{API}/orders")]

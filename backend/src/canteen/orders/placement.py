@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.auth.deps import load_account, usable_account
@@ -18,8 +18,6 @@ from canteen.core.clock import iso_z
 from canteen.core.container import Container
 from canteen.core.direct import writes_in_one_with
 from canteen.core.errors import ValidationFailed, field_error
-from canteen.events.service import record_event
-from canteen.events.types import EventType
 from canteen.kitchen import capacity, eta
 from canteen.menu import service as menu
 from canteen.menu.cache import SlotView
@@ -66,6 +64,7 @@ from canteen.orders.pricing import (
     price_lines,
 )
 from canteen.orders.schemas import MAX_PER_DISH, OrderCreate
+from canteen.orders.stock import announce_stock, take_stock
 from canteen.users.models import User
 
 # Statements every placement runs, built once: building a statement per call (and its
@@ -152,7 +151,7 @@ async def _create(
     delivery_fee = config.delivery_fee if body.order_type == OrderType.delivery else 0
     check_size(config, priced, delivery_fee)
     total = check_prices(body, priced, delivery_fee)
-    sold_out = await _take_stock(session, wanted, stock, known)
+    sold_out = await take_stock(session, wanted, stock, known)
 
     lines = _order_lines(order_id, body, priced)
     cash = body.payment_method == PaymentMethod.cash
@@ -248,7 +247,7 @@ async def _write_order(
     # menu version moves when stock does), then the day's counter row, taken by
     # finish_order as it writes the order with its number. Always in this order.
     if sold_out is not None:
-        await _announce_stock(session, sold_out)
+        await announce_stock(session, sold_out)
     row.update(
         estimated_ready_at=estimated_ready_at,
         promised_ready_at=estimated_ready_at,
@@ -376,68 +375,6 @@ async def _check_items(
     if problems:
         raise ItemUnavailable(details=problems)
     return wanted, known, stock
-
-
-async def _take_stock(
-    session: AsyncSession,
-    wanted: Counter[uuid.UUID],
-    stock: dict[uuid.UUID, int | None],
-    known: dict[uuid.UUID, ItemInfo],
-) -> list[ItemInfo] | None:
-    """Take the counted dishes' stock; returns those it sold out, or None if no stock moved.
-
-    A conditional UPDATE: of many racing orders, only those that still fit succeed; a
-    failure rolls back whatever this order already took. Rows are locked in id order so
-    two orders for the same items cannot deadlock."""
-    stock_changed = False
-    sold_out: list[ItemInfo] = []
-    for item_id, quantity in sorted(wanted.items()):
-        if stock.get(item_id) is None:
-            continue
-        left = await session.scalar(
-            update(MenuItem)
-            .where(MenuItem.id == item_id, MenuItem.stock_remaining >= quantity)
-            .values(stock_remaining=MenuItem.stock_remaining - quantity)
-            .returning(MenuItem.stock_remaining)
-            .execution_options(synchronize_session=False)
-        )
-        if left == 0:
-            sold_out.append(known[item_id])
-        if left is None:
-            current = await session.scalar(
-                select(MenuItem.stock_remaining).where(MenuItem.id == item_id)
-            )
-            raise ItemUnavailable(
-                details=[
-                    {
-                        "menu_item_id": str(item_id),
-                        "reason": "out_of_stock",
-                        "name": known[item_id].name,
-                        "available": max(0, current or 0),
-                    }
-                ]
-            )
-        stock_changed = True
-    return sold_out if stock_changed else None
-
-
-async def _announce_stock(session: AsyncSession, sold_out: list[ItemInfo]) -> None:
-    """Stock moved: the menu version moves; a dish that sold out is said at once."""
-    version = await menu.mark_menu_changed(session)
-    for item in sold_out:
-        # Students with the dish in an open cart hear it at once (realtime.menu_stream).
-        await record_event(
-            session,
-            EventType.menu_updated,
-            data={
-                "entity": "item",
-                "action": "sold_out",
-                "id": str(item.id),
-                "name": item.name,
-                "changes": ["stock_remaining"],
-                "menu_version": version,
-            },
-        )
 
 
 def _check_per_dish(wanted: Counter[uuid.UUID]) -> None:
