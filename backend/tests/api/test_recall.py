@@ -15,7 +15,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import func, select
 
 from canteen.events.models import Event
-from canteen.menu.models import MenuItem
+from canteen.menu.models import CanteenConfig, MenuItem
 from canteen.orders.models import Order
 from canteen.realtime.schemas import OrderSocketMessage
 from conftest import API, assert_error, bearer, login_customer, login_staff
@@ -147,6 +147,28 @@ async def test_a_mistaken_handover_of_a_cash_order_is_recalled_to_ready_cash_due
     last = (await _events(container, order["id"]))[-1]
     assert last.type == "order.recalled" and last.status == "ready"
     assert last.data["actor"] == "admin" and last.data["reason"] == "Handed to the wrong student"
+
+
+async def test_a_recall_that_takes_the_last_portions_says_the_dish_sold_out(client, container):
+    """The recall takes the stock again; taking the last portions moves the menu version and
+    says the dish sold out once, as a placement does (orders.stock.announce_stock)."""
+    m = await seed_menu(container, samosa_stock=2)
+    me = await login_customer(client, container)
+    kitchen = await login_staff(client, container, "kitchen", "+919000000201")
+    order = (await place(client, me, order_body((m.samosa, 2)))).json()["data"]
+    await _status(client, kitchen, order["id"], "cancelled", reason="Ran out")
+    assert await _stock(container, m.samosa) == 2
+    sold_out = select(func.count()).where(
+        Event.type == "menu.updated", Event.data["action"].as_string() == "sold_out"
+    )
+    version = select(CanteenConfig.menu_version)
+    async with container.sessionmaker() as s:
+        before = (await s.scalar(sold_out), await s.scalar(version))
+    assert (await _recall(client, kitchen, order["id"])).status_code == 200
+    assert await _stock(container, m.samosa) == 0
+    async with container.sessionmaker() as s:
+        assert await s.scalar(sold_out) == before[0] + 1
+        assert await s.scalar(version) > before[1]
 
 
 async def test_a_staff_cancel_is_recalled_and_takes_the_stock_it_gave_back(client, container):

@@ -247,7 +247,7 @@ async def _write_order(
     # menu version moves when stock does), then the day's counter row, taken by
     # finish_order as it writes the order with its number. Always in this order.
     if sold_out is not None:
-        await announce_stock(session, sold_out)
+        await announce_stock(session, [(item.id, item.name) for item in sold_out])
     row.update(
         estimated_ready_at=estimated_ready_at,
         promised_ready_at=estimated_ready_at,

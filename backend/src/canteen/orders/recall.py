@@ -23,14 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from canteen.core.errors import Conflict, NotFound, field_error
 from canteen.events.models import Event
-from canteen.events.service import record_event
 from canteen.events.types import EventType
 from canteen.kitchen import capacity
-from canteen.menu.config import mark_menu_changed
 from canteen.menu.models import MenuItem
 from canteen.orders.counter import return_cash
 from canteen.orders.events import record_order_event
 from canteen.orders.models import Order, OrderStatus, PaymentStatus
+from canteen.orders.stock import announce_stock
 
 RECALL_WINDOW = timedelta(minutes=5)
 STAFF = frozenset({"kitchen", "admin"})
@@ -105,7 +104,7 @@ async def recall(
             session, order.time_slot, order.pickup_window_start, order.window_minutes
         )
         if taken:
-            await _announce_sold_out(session, taken)
+            await announce_stock(session, [(i, name) for i, name, out in taken if out])
     _restore(order, current, back_to, now)
     await record_order_event(
         session,
@@ -221,27 +220,6 @@ async def _take_stock_again(
         )
     # left == wanted: the recall took the last portions.
     return [(item_id, name, left == wanted[item_id]) for item_id, name, left in rows]
-
-
-async def _announce_sold_out(
-    session: AsyncSession, taken: list[tuple[uuid.UUID, str, bool]]
-) -> None:
-    """Stock moved: the menu version moves; a dish the recall sold out is said at once."""
-    version = await mark_menu_changed(session)
-    for item_id, name, sold_out in taken:
-        if sold_out:
-            await record_event(
-                session,
-                EventType.menu_updated,
-                data={
-                    "entity": "item",
-                    "action": "sold_out",
-                    "id": str(item_id),
-                    "name": name,
-                    "changes": ["stock_remaining"],
-                    "menu_version": version,
-                },
-            )
 
 
 def _restore(order: Order, current: OrderStatus, back_to: OrderStatus, now: datetime) -> None:

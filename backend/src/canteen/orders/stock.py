@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Iterable
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,10 +60,11 @@ async def take_stock(
     return sold_out if stock_changed else None
 
 
-async def announce_stock(session: AsyncSession, sold_out: list[ItemInfo]) -> None:
-    """Stock moved: the menu version moves; a dish that sold out is said at once."""
+async def announce_stock(session: AsyncSession, sold_out: Iterable[tuple[uuid.UUID, str]]) -> None:
+    """Stock moved (a placement took it, a recall took it again): the menu version moves,
+    and each dish (id, name) that sold out is said at once."""
     version = await menu.mark_menu_changed(session)
-    for item in sold_out:
+    for item_id, name in sold_out:
         # Students with the dish in an open cart hear it at once (realtime.menu_stream).
         await record_event(
             session,
@@ -70,8 +72,8 @@ async def announce_stock(session: AsyncSession, sold_out: list[ItemInfo]) -> Non
             data={
                 "entity": "item",
                 "action": "sold_out",
-                "id": str(item.id),
-                "name": item.name,
+                "id": str(item_id),
+                "name": name,
                 "changes": ["stock_remaining"],
                 "menu_version": version,
             },
