@@ -13,10 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from canteen.core.errors import ValidationFailed, field_error
 from canteen.core.pagination import PageParams
 from canteen.events.models import Event
-from canteen.events.service import record_event
 from canteen.events.types import EventType
 from canteen.kitchen import capacity, eta
-from canteen.menu import service as menu
 from canteen.menu.models import MenuItem
 from canteen.orders import order_rows
 from canteen.orders.counter import collect_cash
@@ -31,6 +29,7 @@ from canteen.orders.errors import (
 from canteen.orders.events import record_order_event
 from canteen.orders.models import Order, OrderStatus, OrderType
 from canteen.orders.state import Actor, check_transition
+from canteen.orders.stock import announce_stock
 from canteen.users.models import Role, User
 
 
@@ -255,7 +254,7 @@ async def _stamp(
             session, order.time_slot, order.pickup_window_start, order.window_minutes
         )
         if back is not None:
-            await _announce_back_in_stock(session, back)
+            await announce_stock(session, back, "back_in_stock")
     return cash
 
 
@@ -283,26 +282,6 @@ async def _give_back_stock(
             if row[0] == quantity:  # it was sold out until now
                 back_in_stock.append((item_id, row[1]))
     return back_in_stock if changed else None
-
-
-async def _announce_back_in_stock(
-    session: AsyncSession, back_in_stock: list[tuple[uuid.UUID, str]]
-) -> None:
-    """Stock moved: the menu version moves; a dish back in stock is said at once."""
-    version = await menu.mark_menu_changed(session)
-    for item_id, name in back_in_stock:
-        await record_event(
-            session,
-            EventType.menu_updated,
-            data={
-                "entity": "item",
-                "action": "back_in_stock",
-                "id": str(item_id),
-                "name": name,
-                "changes": ["stock_remaining"],
-                "menu_version": version,
-            },
-        )
 
 
 async def cancel_own(

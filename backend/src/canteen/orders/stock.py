@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Iterable
+from typing import Literal
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,18 +61,22 @@ async def take_stock(
     return sold_out if stock_changed else None
 
 
-async def announce_stock(session: AsyncSession, sold_out: Iterable[tuple[uuid.UUID, str]]) -> None:
-    """Stock moved (a placement took it, a recall took it again): the menu version moves,
-    and each dish (id, name) that sold out is said at once."""
+async def announce_stock(
+    session: AsyncSession,
+    dishes: Iterable[tuple[uuid.UUID, str]],
+    action: Literal["sold_out", "back_in_stock"] = "sold_out",
+) -> None:
+    """Stock moved (a placement or a recall took it, a cancel gave it back): the menu
+    version moves, and each dish (id, name) that sold out or came back is said at once."""
     version = await menu.mark_menu_changed(session)
-    for item_id, name in sold_out:
+    for item_id, name in dishes:
         # Students with the dish in an open cart hear it at once (realtime.menu_stream).
         await record_event(
             session,
             EventType.menu_updated,
             data={
                 "entity": "item",
-                "action": "sold_out",
+                "action": action,
                 "id": str(item_id),
                 "name": name,
                 "changes": ["stock_remaining"],
